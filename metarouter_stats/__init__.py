@@ -1,0 +1,55 @@
+"""metarouter_stats: train LLM routers from scarce gold labels and abundant, biased preference labels.
+
+The bias of preference labels against gold labels is a conditional average
+treatment effect (treatment = which mechanism evaluated the query); it is estimated
+with EconML's DR- and R-learners, used to correct the preference labels, and the
+gold quality gain is regressed on gold and corrected labels (Zhang, Xie, Yang and
+Wu, "Meta-Router", ICLR 2026).
+
+Examples
+--------
+>>> import metarouter_stats as mrs
+>>> study = mrs.simulate(n_gold=60, n_preference=600, n_test=200, rng=0)
+>>> router = mrs.MetaRouter(cate="dr", random_state=0).fit(study.train)
+>>> curve = mrs.efficiency_gain(study.gold_test, router.predict_gain(study.X_test))
+>>> curve.rates.tolist()
+[0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .data import RoutingData
+from .evaluation import EfficiencyGainCurve, efficiency_gain
+from .routers import (
+    GoldOnlyRouter,
+    MeanShiftRouter,
+    MetaRouter,
+    OracleRouter,
+    PooledRouter,
+    PreferenceOnlyRouter,
+    RandomRouter,
+)
+from .scaling import estimate_scale
+from .simulation import SimulatedStudy, simulate
+
+try:
+    __version__ = version("metarouter_stats")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "EfficiencyGainCurve",
+    "GoldOnlyRouter",
+    "MeanShiftRouter",
+    "MetaRouter",
+    "OracleRouter",
+    "PooledRouter",
+    "PreferenceOnlyRouter",
+    "RandomRouter",
+    "RoutingData",
+    "SimulatedStudy",
+    "__version__",
+    "efficiency_gain",
+    "estimate_scale",
+    "simulate",
+]

@@ -1,0 +1,183 @@
+"""Argument checking shared by every stage.
+
+One message style everywhere: ``"`name` must be ...; got ...."``. Each public
+function validates its arguments here (or in a private ``_xxx_iv`` helper built
+from these pieces) before doing any work, so that bad input never surfaces as a
+traceback from deep inside numpy, scikit-learn or EconML.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_1d_float",
+    "as_2d_float",
+    "as_rng",
+    "as_source",
+    "check_fraction",
+    "check_positive_int",
+]
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def as_1d_float(values: Any, name: str, *, allow_empty: bool = False) -> np.ndarray:
+    """Return ``values`` as a finite 1-D float array or raise naming ``name``."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"`{name}` must be a 1-D array of numbers; got a string.")
+    try:
+        arr = np.asarray(values)
+    except Exception as exc:  # pragma: no cover - numpy raises rarely here
+        raise TypeError(f"`{name}` must be a 1-D array of numbers; got {_describe(values)}.") from exc
+    if arr.ndim == 2 and 1 in arr.shape and arr.size > 0:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(
+            f"`{name}` must be 1-D; got an array of shape {arr.shape}. "
+            "Pass one value per query."
+        )
+    if arr.dtype.kind == "b":
+        arr = arr.astype(float)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"`{name}` must hold numbers; got dtype {arr.dtype}. Convert it with "
+            "`np.asarray(..., dtype=float)` first."
+        )
+    arr = arr.astype(float, copy=True)
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"`{name}` must not be empty.")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"`{name}` must be finite; got {int(bad.sum())} NaN or infinite value(s), "
+            f"the first at position {first}. Drop or impute those rows first."
+        )
+    return arr
+
+
+def as_2d_float(values: Any, name: str) -> np.ndarray:
+    """Return ``values`` as a finite 2-D float array (n x d) or raise naming ``name``."""
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"`{name}` must be a 2-D array of numbers; got a string.")
+    arr = np.asarray(values)
+    if arr.ndim == 1:
+        raise ValueError(
+            f"`{name}` must be 2-D (n_queries x n_features); got a 1-D array of length "
+            f"{arr.shape[0]}. Use `{name}.reshape(-1, 1)` for a single feature."
+        )
+    if arr.ndim != 2:
+        raise ValueError(f"`{name}` must be 2-D (n_queries x n_features); got shape {arr.shape}.")
+    if arr.dtype.kind == "b":
+        arr = arr.astype(float)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"`{name}` must hold numbers; got dtype {arr.dtype}. Embed text first, "
+            "e.g. with `metarouter_stats.embed_texts`."
+        )
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ValueError(f"`{name}` must have at least one row and one column; got shape {arr.shape}.")
+    arr = np.array(arr, dtype=float, copy=True)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))
+        raise ValueError(
+            f"`{name}` must be finite; got NaN or infinite values in {rows.size} row(s), "
+            f"the first at row {int(rows[0])}. Drop or impute those rows first."
+        )
+    return arr
+
+
+_GOLD_WORDS = {"gold", "gs", "gold-standard", "gold_standard"}
+_PREF_WORDS = {"preference", "pb", "pref", "preference-based", "preference_based"}
+
+
+def as_source(values: Any, name: str = "source") -> np.ndarray:
+    """Return the evaluation mechanism as an int array: 1 = gold, 0 = preference.
+
+    Accepts 0/1 numbers, booleans, or the strings ``"gold"`` / ``"preference"``
+    (case-insensitive, also ``"gs"`` / ``"pb"``).
+    """
+    arr = np.asarray(values)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise ValueError(f"`{name}` must be 1-D; got an array of shape {arr.shape}.")
+    if arr.size == 0:
+        raise ValueError(f"`{name}` must not be empty.")
+    if arr.dtype.kind in "OUS":
+        words = np.array([str(v).strip().lower() for v in arr])
+        is_gold = np.isin(words, list(_GOLD_WORDS))
+        is_pref = np.isin(words, list(_PREF_WORDS))
+        bad = ~(is_gold | is_pref)
+        if bad.any():
+            # numbers stored as strings / objects are allowed too
+            try:
+                num = arr.astype(float)
+            except (TypeError, ValueError):
+                first = words[bad][0]
+                raise ValueError(
+                    f"`{name}` must be 1 / 'gold' or 0 / 'preference'; got {first!r}."
+                ) from None
+            return _numeric_source(num, name)
+        return is_gold.astype(np.int8).astype(int)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"`{name}` must be 0/1 or 'gold'/'preference'; got dtype {arr.dtype}.")
+    return _numeric_source(arr.astype(float), name)
+
+
+def _numeric_source(num: np.ndarray, name: str) -> np.ndarray:
+    if not np.isfinite(num).all():
+        raise ValueError(f"`{name}` must be 0 or 1; got NaN or infinite values.")
+    bad = ~np.isin(num, (0.0, 1.0))
+    if bad.any():
+        raise ValueError(
+            f"`{name}` must be 1 (gold) or 0 (preference); got {num[bad][0]!r} at position "
+            f"{int(np.flatnonzero(bad)[0])}."
+        )
+    return num.astype(int)
+
+
+def check_fraction(value: Any, name: str, *, closed: bool = True) -> float:
+    """Check a number in [0, 1] (``closed``) or (0, 1) and return it as float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a number; got {_describe(value)}.")
+    v = float(value)
+    ok = (0.0 <= v <= 1.0) if closed else (0.0 < v < 1.0)
+    if not ok:
+        interval = "[0, 1]" if closed else "(0, 1)"
+        raise ValueError(f"`{name}` must be in {interval}; got {value!r}.")
+    return v
+
+
+def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
+    """Check an integer >= ``minimum`` and return it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer; got {_describe(value)}.")
+    if int(value) < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:
+    """Normalise ``rng`` (None, int, SeedSequence or Generator) to a Generator (SPEC 7)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, np.random.SeedSequence):
+        return np.random.default_rng(rng)
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if int(rng) < 0:
+            raise ValueError(f"`{name}` must be a non-negative integer seed; got {rng!r}.")
+        return np.random.default_rng(int(rng))
+    raise TypeError(
+        f"`{name}` must be None, an integer seed or a numpy.random.Generator; got {_describe(rng)}."
+    )

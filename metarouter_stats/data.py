@@ -1,0 +1,288 @@
+"""The data model: one row per labelled query.
+
+A :class:`RoutingData` holds the query embeddings ``X``, the observed quality gain
+``outcome`` of the primary model over the alternative, and the evaluation
+mechanism ``source`` (1 = gold standard, 0 = preference based). It is the causal
+triple ``(x, t, o)`` of the Meta-Router paper (Zhang et al., 2025, Sec. 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction
+
+__all__ = ["RoutingData"]
+
+_MIN_PER_SOURCE = 2
+
+
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class RoutingData:
+    """Labelled queries for training a router.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d)
+        Query embeddings (finite floats).
+    outcome : array-like of shape (n,)
+        Observed quality gain of the primary model over the alternative, on the
+        scale of the mechanism that produced it.
+    source : array-like of shape (n,)
+        Evaluation mechanism: 1 or ``"gold"`` for gold-standard labels, 0 or
+        ``"preference"`` for preference-based labels.
+    query_ids : array-like of shape (n,), optional
+        Identifiers of the queries (e.g. to pair gold and preference labels of the
+        same query).
+    model_names : tuple of str, default ("primary", "alternative")
+        Names of the primary and the alternative model.
+    feature_names : sequence of str, optional
+        Names of the columns of ``X``.
+
+    Raises
+    ------
+    ValueError
+        If any value is NaN or infinite, the lengths differ, ``X`` is not 2-D, or
+        there are fewer than 2 gold or 2 preference rows.
+    TypeError
+        If ``X`` or ``outcome`` do not hold numbers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from metarouter_stats import RoutingData
+    >>> rng = np.random.default_rng(0)
+    >>> data = RoutingData(rng.normal(size=(6, 2)), rng.normal(size=6),
+    ...                    ["gold", "gold", "preference", "preference", 0, 0])
+    >>> data.n_gold, data.n_preference
+    (2, 4)
+    """
+
+    X: np.ndarray
+    outcome: np.ndarray
+    source: np.ndarray
+    query_ids: np.ndarray | None = None
+    model_names: tuple[str, str] = ("primary", "alternative")
+    feature_names: tuple[str, ...] | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        X = as_2d_float(self.X, "X")
+        outcome = as_1d_float(self.outcome, "outcome")
+        source = as_source(self.source, "source")
+        n = X.shape[0]
+        for name, arr in (("outcome", outcome), ("source", source)):
+            if arr.shape[0] != n:
+                raise ValueError(
+                    f"`{name}` must have one entry per row of `X`; got {arr.shape[0]} entries "
+                    f"for {n} rows."
+                )
+        n_gold = int(source.sum())
+        n_pref = n - n_gold
+        if n_gold < _MIN_PER_SOURCE or n_pref < _MIN_PER_SOURCE:
+            raise ValueError(
+                "`source` must contain at least 2 gold (1) and 2 preference (0) rows; got "
+                f"{n_gold} gold and {n_pref} preference. Both label sources are needed to "
+                "estimate the bias."
+            )
+        ids = self.query_ids
+        if ids is not None:
+            ids = np.asarray(ids)
+            if ids.ndim != 1 or ids.shape[0] != n:
+                raise ValueError(
+                    f"`query_ids` must be 1-D with one entry per row of `X`; got shape {ids.shape} "
+                    f"for {n} rows."
+                )
+            ids = _readonly(ids.copy())
+        names = tuple(self.model_names)
+        if len(names) != 2 or not all(isinstance(s, str) for s in names):
+            raise ValueError(
+                f"`model_names` must be two strings (primary, alternative); got {self.model_names!r}."
+            )
+        feats = self.feature_names
+        if feats is not None:
+            feats = tuple(str(f) for f in feats)
+            if len(feats) != X.shape[1]:
+                raise ValueError(
+                    f"`feature_names` must name every column of `X`; got {len(feats)} names for "
+                    f"{X.shape[1]} columns."
+                )
+        object.__setattr__(self, "X", _readonly(X))
+        object.__setattr__(self, "outcome", _readonly(outcome))
+        object.__setattr__(self, "source", _readonly(source))
+        object.__setattr__(self, "query_ids", ids)
+        object.__setattr__(self, "model_names", names)
+        object.__setattr__(self, "feature_names", feats)
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def n(self) -> int:
+        """Number of labelled rows."""
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        """Embedding dimension d."""
+        return int(self.X.shape[1])
+
+    @property
+    def n_gold(self) -> int:
+        """Number of gold-standard rows."""
+        return int(self.source.sum())
+
+    @property
+    def n_preference(self) -> int:
+        """Number of preference-based rows."""
+        return self.n - self.n_gold
+
+    @property
+    def gold_share(self) -> float:
+        """Share of gold rows, n_gold / n: the propensity when gold queries were drawn at random."""
+        return self.n_gold / self.n
+
+    @property
+    def is_gold(self) -> np.ndarray:
+        """Boolean mask of gold rows."""
+        return self.source == 1
+
+    def __repr__(self) -> str:
+        return (
+            f"RoutingData(n={self.n}, d={self.n_features}, n_gold={self.n_gold}, "
+            f"n_preference={self.n_preference}, models={self.model_names})"
+        )
+
+    # ------------------------------------------------------------ constructors
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        *,
+        features: Sequence[str] | str,
+        outcome: str,
+        source: str,
+        query_id: str | None = None,
+        model_names: tuple[str, str] = ("primary", "alternative"),
+    ) -> RoutingData:
+        """Build from a data frame.
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            One row per labelled query.
+        features : sequence of str or str
+            Feature columns; a string is a prefix selecting every column that starts
+            with it (e.g. ``"emb_"``).
+        outcome, source : str
+            Columns with the observed gain and the mechanism (0/1 or
+            ``"gold"``/``"preference"``).
+        query_id : str, optional
+            Column with query identifiers.
+        model_names : tuple of str
+            Names of the primary and alternative model.
+
+        Returns
+        -------
+        RoutingData
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from metarouter_stats import RoutingData
+        >>> df = pd.DataFrame({"e1": [0., 1, 2, 3], "e2": [1., 0, 1, 0],
+        ...                    "gain": [1., -1, 0.5, 0], "src": ["gold", "gold", "preference", "preference"]})
+        >>> RoutingData.from_frame(df, features=["e1", "e2"], outcome="gain", source="src").n_gold
+        2
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"`frame` must be a pandas DataFrame; got {type(frame).__name__}.")
+        if isinstance(features, str):
+            cols = [c for c in frame.columns if str(c).startswith(features)]
+            if not cols:
+                raise ValueError(
+                    f"`features` prefix {features!r} matches no column of `frame`; columns are "
+                    f"{list(frame.columns)[:10]}."
+                )
+        else:
+            cols = list(features)
+            if not cols:
+                raise ValueError("`features` must name at least one column.")
+        wanted = {"outcome": outcome, "source": source}
+        if query_id is not None:
+            wanted["query_id"] = query_id
+        for arg, col in [*[("features", c) for c in cols], *wanted.items()]:
+            if col not in frame.columns:
+                raise ValueError(
+                    f"`{arg}` names column {col!r}, which is not in `frame`; columns are "
+                    f"{list(frame.columns)[:10]}."
+                )
+        X = frame[cols].to_numpy()
+        ids = frame[query_id].to_numpy() if query_id is not None else None
+        return cls(
+            X=X,
+            outcome=frame[outcome].to_numpy(),
+            source=frame[source].to_numpy(),
+            query_ids=ids,
+            model_names=model_names,
+            feature_names=tuple(str(c) for c in cols),
+        )
+
+    # ----------------------------------------------------------------- views
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame: feature columns, ``outcome``, ``source`` (and ``query_id``)."""
+        names = self.feature_names or tuple(f"x{j}" for j in range(self.n_features))
+        df = pd.DataFrame(self.X, columns=list(names))
+        df["outcome"] = self.outcome
+        df["source"] = self.source
+        if self.query_ids is not None:
+            df["query_id"] = self.query_ids
+        return df
+
+    def subset(self, rows: Any) -> RoutingData:
+        """Rows selected by a boolean mask or integer index (re-validated)."""
+        idx = np.asarray(rows)
+        if idx.dtype == bool and idx.shape != (self.n,):
+            raise ValueError(f"`rows` mask must have length {self.n}; got shape {idx.shape}.")
+        return RoutingData(
+            X=self.X[idx],
+            outcome=self.outcome[idx],
+            source=self.source[idx],
+            query_ids=None if self.query_ids is None else self.query_ids[idx],
+            model_names=self.model_names,
+            feature_names=self.feature_names,
+        )
+
+    def train_test_split(
+        self, test_size: float = 0.2, *, stratify: bool = True, rng: Any = None
+    ) -> tuple[RoutingData, RoutingData]:
+        """Random split into train and test, by default stratified by ``source``.
+
+        Parameters
+        ----------
+        test_size : float in (0, 1)
+            Share of rows in the test part.
+        stratify : bool, default True
+            Keep the gold share equal in both parts.
+        rng : None, int or numpy.random.Generator
+            Seed of the split.
+
+        Returns
+        -------
+        train, test : RoutingData
+        """
+        test_size = check_fraction(test_size, "test_size", closed=False)
+        gen = as_rng(rng)
+        test = np.zeros(self.n, dtype=bool)
+        groups = (np.flatnonzero(self.source == s) for s in (0, 1)) if stratify else [np.arange(self.n)]
+        for members in groups:
+            k = int(round(test_size * members.size))
+            test[gen.choice(members, size=k, replace=False)] = True
+        return self.subset(~test), self.subset(test)

@@ -1,0 +1,254 @@
+r"""Seeded data-generating processes with known gold gain, preference gain and bias.
+
+Every scenario draws query embeddings with PCA-like decaying variances, as if the
+embeddings of real queries had been reduced to their leading principal
+components (the paper reduces sentence embeddings to d = 50 components):
+
+.. math::
+
+    x_j = \sqrt{\lambda_j}\, z_j,\qquad z_j \sim N(0, 1),\qquad
+    \lambda_j = j^{-1/2},\quad j = 1, \dots, d.
+
+The latent quality gain on the preference (PB) scale is
+
+.. math::
+
+    f(x) = 0.8 \tanh(z_1) + 0.5 \sin(1.5 z_2) + 0.4 z_3 z_4 + 0.3\,\mathbb 1\{z_5 > 0\} - 0.15,
+
+a non-linear function that needs many labels to learn. Gold-standard labels live
+on their own scale (a rubric scale ``1 / c`` times wider):
+
+.. math::
+
+    r = \psi(x) + \varepsilon,\quad \psi(x) = f(x) / c,\quad \varepsilon \sim N(0, \sigma_G^2 / c^2),
+
+and preference labels carry a bias :math:`b(x)` on the PB scale:
+
+.. math::
+
+    y = \eta(x) + \varepsilon',\quad \eta(x) = f(x) - b(x),\quad \varepsilon' \sim N(0, \sigma_P^2).
+
+So the bias on the PB scale (gold rescaled by c, DESIGN.md's Delta) is
+:math:`\Delta(x) = c\,\psi(x) - \eta(x) = b(x)`, and on the gold scale it is
+:math:`\psi(x) - \eta(x)/c = b(x)/c`. The scenarios differ in b and in how gold
+queries are selected:
+
+``"paper"``
+    :math:`b(x) = 0.3 + 0.6 z_1 - 0.5 z_6 + 0.3 z_2`: heterogeneous, smooth, in
+    leading components, so a global mean shift cannot remove it; gold queries
+    drawn at random (propensity = gold share). ``c = 0.25`` (gold on a 4x wider scale).
+``"homogeneous"``
+    :math:`b(x) = 0.5`: a constant bias a mean shift removes.
+``"no_bias"``
+    :math:`b = 0` and ``c = 1``: both mechanisms identical.
+``"nonlinear_bias"``
+    :math:`b(x) = 0.2 + 0.6 \tanh(2 z_1) - 0.4 |z_6| + 0.3 z_2 \mathbb 1\{z_3 > 0\}`:
+    heterogeneous and non-linear (checks that defaults do not rely on a linear bias).
+``"selection"``
+    the paper scenario's b, but gold queries selected by the covariate:
+    drawn without replacement with weights :math:`\exp(1.5 z_1)`
+    (covariate-dependent selection; poor overlap in the upper tail of z1 for preference).
+
+Test queries are drawn from the same embedding distribution and carry gold labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._checks import as_rng, check_positive_int
+from .data import RoutingData
+
+__all__ = ["SCENARIOS", "SimulatedStudy", "simulate"]
+
+SCENARIOS = ("paper", "homogeneous", "no_bias", "nonlinear_bias", "selection")
+
+_SIGMA_GOLD = 0.5  # gold noise sd, on the PB scale (sigma_G)
+_SIGMA_PREF = 0.5  # preference noise sd (sigma_P)
+
+
+def _eigen(d: int) -> np.ndarray:
+    return np.arange(1, d + 1, dtype=float) ** -0.5
+
+
+def _z(X: np.ndarray) -> np.ndarray:
+    return X / np.sqrt(_eigen(X.shape[1]))
+
+
+def _latent(X: np.ndarray) -> np.ndarray:
+    z = _z(X)
+    return (
+        0.8 * np.tanh(z[:, 0])
+        + 0.5 * np.sin(1.5 * z[:, 1])
+        + 0.4 * z[:, 2] * z[:, 3]
+        + 0.3 * (z[:, 4] > 0)
+        - 0.15
+    )
+
+
+def _bias_paper(X: np.ndarray) -> np.ndarray:
+    z = _z(X)
+    return 0.3 + 0.6 * z[:, 0] - 0.5 * z[:, 5] + 0.3 * z[:, 1]
+
+
+def _bias_nonlinear(X: np.ndarray) -> np.ndarray:
+    z = _z(X)
+    return 0.2 + 0.6 * np.tanh(2 * z[:, 0]) - 0.4 * np.abs(z[:, 5]) + 0.3 * z[:, 1] * (z[:, 2] > 0)
+
+
+def _bias_constant(value: float) -> Callable[[np.ndarray], np.ndarray]:
+    def bias(X: np.ndarray) -> np.ndarray:
+        return np.full(X.shape[0], value)
+
+    return bias
+
+
+_SPEC: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float, bool]] = {
+    # name: (bias on PB scale, c, covariate selection)
+    "paper": (_bias_paper, 0.25, False),
+    "homogeneous": (_bias_constant(0.5), 0.25, False),
+    "no_bias": (_bias_constant(0.0), 1.0, False),
+    "nonlinear_bias": (_bias_nonlinear, 0.25, False),
+    "selection": (_bias_paper, 0.25, True),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class SimulatedStudy:
+    """A simulated training set, test set and the true functions.
+
+    Attributes
+    ----------
+    train : RoutingData
+        Gold and preference labelled training queries.
+    X_test : ndarray of shape (n_test, d)
+        Test embeddings.
+    gold_test : ndarray of shape (n_test,)
+        Noisy gold labels of the test queries (gold scale).
+    psi_test : ndarray of shape (n_test,)
+        True gold gain psi(x) of the test queries (gold scale).
+    gold_train : ndarray of shape (n,)
+        Gold labels for *every* training query (what an oracle router is given).
+    scale : float
+        True scale constant c: ``c * gold`` is on the preference scale.
+    scenario : str
+        Name of the scenario.
+    """
+
+    train: RoutingData
+    X_test: np.ndarray
+    gold_test: np.ndarray
+    psi_test: np.ndarray
+    gold_train: np.ndarray
+    scale: float
+    scenario: str
+
+    def psi(self, X: np.ndarray) -> np.ndarray:
+        """True gold gain psi(x) on the gold scale."""
+        return _latent(np.asarray(X, dtype=float)) / self.scale
+
+    def eta(self, X: np.ndarray) -> np.ndarray:
+        """True preference gain eta(x) on the preference scale."""
+        X = np.asarray(X, dtype=float)
+        return _latent(X) - _SPEC[self.scenario][0](X)
+
+    def delta(self, X: np.ndarray, *, scale: str = "gold") -> np.ndarray:
+        """True bias Delta(x): gold minus preference.
+
+        ``scale="gold"`` gives psi(x) - eta(x) / c; ``scale="preference"`` gives
+        c * psi(x) - eta(x).
+        """
+        X = np.asarray(X, dtype=float)
+        b = _SPEC[self.scenario][0](X)
+        if scale == "gold":
+            return b / self.scale
+        if scale == "preference":
+            return b
+        raise ValueError(f"`scale` must be 'gold' or 'preference'; got {scale!r}.")
+
+
+def simulate(
+    n_gold: int = 100,
+    n_preference: int = 4400,
+    n_test: int = 500,
+    d: int = 50,
+    *,
+    scenario: str = "paper",
+    rng: Any = None,
+) -> SimulatedStudy:
+    """Draw a simulated routing study with known psi, eta and Delta.
+
+    See the module docstring for the model of every scenario.
+
+    Parameters
+    ----------
+    n_gold, n_preference : int
+        Gold and preference training rows (each at least 2).
+    n_test : int
+        Test queries with gold labels.
+    d : int
+        Embedding dimension (at least 6).
+    scenario : {"paper", "homogeneous", "no_bias", "nonlinear_bias", "selection"}
+        Data-generating process.
+    rng : None, int or numpy.random.Generator
+        Seed.
+
+    Returns
+    -------
+    SimulatedStudy
+
+    Examples
+    --------
+    >>> import metarouter_stats as mrs
+    >>> study = mrs.simulate(n_gold=50, n_preference=500, n_test=100, rng=0)
+    >>> study.train
+    RoutingData(n=550, d=50, n_gold=50, n_preference=500, models=('primary', 'alternative'))
+    >>> round(study.scale, 2)
+    0.25
+    """
+    n_gold = check_positive_int(n_gold, "n_gold", minimum=2)
+    n_preference = check_positive_int(n_preference, "n_preference", minimum=2)
+    n_test = check_positive_int(n_test, "n_test", minimum=1)
+    d = check_positive_int(d, "d", minimum=6)
+    if scenario not in _SPEC:
+        raise ValueError(f"`scenario` must be one of {SCENARIOS}; got {scenario!r}.")
+    bias, c, selected = _SPEC[scenario]
+    gen = as_rng(rng)
+    sd = np.sqrt(_eigen(d))
+    n = n_gold + n_preference
+    X = gen.standard_normal((n, d)) * sd
+    X_test = gen.standard_normal((n_test, d)) * sd
+
+    source = np.zeros(n, dtype=int)
+    if selected:
+        w = np.exp(1.5 * _z(X)[:, 0])
+        gold_idx = gen.choice(n, size=n_gold, replace=False, p=w / w.sum())
+    else:
+        gold_idx = gen.choice(n, size=n_gold, replace=False)
+    source[gold_idx] = 1
+
+    f = _latent(X)
+    gold_all = (f + _SIGMA_GOLD * gen.standard_normal(n)) / c
+    pref_all = f - bias(X) + _SIGMA_PREF * gen.standard_normal(n)
+    outcome = np.where(source == 1, gold_all, pref_all)
+    f_test = _latent(X_test)
+    gold_test = (f_test + _SIGMA_GOLD * gen.standard_normal(n_test)) / c
+
+    train = RoutingData(X=X, outcome=outcome, source=source, query_ids=np.arange(n))
+    for arr in (X_test, gold_test, gold_all):
+        arr.setflags(write=False)
+    psi_test = f_test / c
+    psi_test.setflags(write=False)
+    return SimulatedStudy(
+        train=train,
+        X_test=X_test,
+        gold_test=gold_test,
+        psi_test=psi_test,
+        gold_train=gold_all,
+        scale=c,
+        scenario=scenario,
+    )
