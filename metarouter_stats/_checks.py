@@ -124,7 +124,7 @@ def as_source(values: Any, name: str = "source") -> np.ndarray:
             try:
                 num = arr.astype(float)
             except (TypeError, ValueError):
-                first = words[bad][0]
+                first = str(words[bad][0])
                 raise ValueError(
                     f"`{name}` must be 1 / 'gold' or 0 / 'preference'; got {first!r}."
                 ) from None
@@ -141,7 +141,7 @@ def _numeric_source(num: np.ndarray, name: str) -> np.ndarray:
     bad = ~np.isin(num, (0.0, 1.0))
     if bad.any():
         raise ValueError(
-            f"`{name}` must be 1 (gold) or 0 (preference); got {num[bad][0]!r} at position "
+            f"`{name}` must be 1 (gold) or 0 (preference); got {float(num[bad][0])!r} at position "
             f"{int(np.flatnonzero(bad)[0])}."
         )
     return num.astype(int)

@@ -1,0 +1,33 @@
+"""Shared fixtures and the deterministic hypothesis profile used in CI."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import metarouter_stats as mrs
+
+settings.register_profile(
+    "ci", derandomize=True, max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(scope="session")
+def small_study():
+    """A small paper-like study (fast to fit)."""
+    return mrs.simulate(n_gold=60, n_preference=600, n_test=200, rng=0)
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """Path of the shared real data, from METAROUTER_DATA_DIR; skips when unset."""
+    path = os.environ.get("METAROUTER_DATA_DIR")
+    if not path:
+        pytest.skip("METAROUTER_DATA_DIR is not set: real-data tests need the shared data folder.")
+    if not os.path.isdir(path):
+        pytest.skip(f"METAROUTER_DATA_DIR={path!r} is not a directory.")
+    return path

@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import metarouter_stats as mrs
+from metarouter_stats.evaluation import topk_gain
+
+vals = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def gold_and_scores(draw):
+    n = draw(st.integers(2, 40))
+    gold = np.array(draw(st.lists(vals, min_size=n, max_size=n)))
+    # few distinct values to exercise ties
+    scores = np.array(draw(st.lists(st.integers(-3, 3), min_size=n, max_size=n)), dtype=float)
+    return gold, scores
+
+
+def brute_force(gold, scores, k, rng, draws=2000):
+    """Monte Carlo over random tie-breaking (independent of the implementation)."""
+    tot = 0.0
+    for _ in range(draws):
+        order = np.lexsort((rng.random(gold.size), -scores))
+        tot += gold[order[:k]].sum()
+    return tot / draws
+
+
+def test_hand_example():
+    eg = mrs.efficiency_gain([3.0, -1.0, 0.0, 2.0], [0.9, 0.1, 0.2, 0.5], rates=[0.25, 0.5, 0.75])
+    mean = 1.0
+    assert eg.gain.tolist() == pytest.approx([3 - mean, 5 - 2 * mean, 5 - 3 * mean])
+    assert eg.oracle_gain.tolist() == pytest.approx([2.0, 3.0, 2.0])
+    assert eg.relative.tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert eg.reference.tolist() == pytest.approx(eg.gain / 4.0)
+    assert eg.auc == pytest.approx(np.trapezoid(eg.gain, [0.25, 0.5, 0.75]))
+
+
+def test_ties_resolved_in_expectation():
+    rng = np.random.default_rng(0)
+    gold = np.array([5.0, 1.0, -2.0, 0.5, 3.0])
+    scores = np.array([1.0, 1.0, 1.0, 0.0, 2.0])
+    got = topk_gain(gold, scores, np.array([2]))[0]
+    assert got == pytest.approx(3.0 + (5 + 1 - 2) / 3)
+    assert got == pytest.approx(brute_force(gold, scores, 2, rng), abs=0.15)
+
+
+@given(gold_and_scores())
+def test_zero_at_rates_zero_and_one(gs):
+    gold, scores = gs
+    eg = mrs.efficiency_gain(gold, scores, rates=[0.0, 1.0])
+    assert eg.gain == pytest.approx([0.0, 0.0], abs=1e-9)
+
+
+@given(gold_and_scores(), st.lists(st.floats(0, 1), min_size=1, max_size=8, unique=True))
+def test_oracle_bounds_every_curve(gs, rates):
+    gold, scores = gs
+    eg = mrs.efficiency_gain(gold, scores, rates=sorted(rates))
+    assert np.all(eg.gain <= eg.oracle_gain + 1e-9)
+    assert np.all(eg.oracle_gain >= -1e-9)
+
+
+@given(gold_and_scores(), st.randoms(use_true_random=False))
+def test_permutation_invariance(gs, rnd):
+    gold, scores = gs
+    perm = np.array(rnd.sample(range(gold.size), gold.size))
+    a = mrs.efficiency_gain(gold, scores, rates=np.linspace(0, 1, 11))
+    b = mrs.efficiency_gain(gold[perm], scores[perm], rates=np.linspace(0, 1, 11))
+    np.testing.assert_allclose(a.gain, b.gain, atol=1e-9)
+
+
+def test_reversed_ranking_is_negative_and_random_router_is_near_zero():
+    rng = np.random.default_rng(4)
+    gold = rng.normal(size=2000)
+    assert np.all(mrs.efficiency_gain(gold, -gold).gain < 0)
+    eg = mrs.efficiency_gain(gold, rng.random(2000))
+    # sd of EG(rho) for a random router ~ sqrt(k (1 - rho)) * sd(gold) ~ 20; allow 4 sd
+    assert np.all(np.abs(eg.gain) < 4 * np.sqrt(2000 * 0.25))
+
+
+def test_to_frame_and_default_rates():
+    eg = mrs.efficiency_gain(np.arange(10.0), np.arange(10.0))
+    df = eg.to_frame()
+    assert list(df.columns) == ["rate", "gain", "per_query", "relative", "reference", "oracle_gain"]
+    assert df["rate"].tolist() == pytest.approx([0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    assert eg.auc_relative == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        eg.gain[0] = 1.0  # read-only

@@ -1,0 +1,192 @@
+"""Every error message of the public API, checked with ``pytest.raises(match=...)``."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import metarouter_stats as mrs
+from metarouter_stats import RoutingData
+from metarouter_stats.cate import BiasModel
+
+rng = np.random.default_rng(0)
+X = rng.normal(size=(8, 2))
+y = rng.normal(size=8)
+t = np.array([1, 1, 1, 0, 0, 0, 0, 0])
+
+
+# ------------------------------------------------------------------ RoutingData
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(X=np.where(np.eye(8, 2) == 1, np.nan, X)), ValueError, r"`X` must be finite; got NaN or infinite values in 2 row"),
+        (dict(X=X.ravel()[:8]), ValueError, r"`X` must be 2-D .* Use `X.reshape\(-1, 1\)`"),
+        (dict(X=np.zeros((8, 2, 1))), ValueError, r"`X` must be 2-D \(n_queries x n_features\); got shape"),
+        (dict(X=np.full((8, 2), "a")), TypeError, r"`X` must hold numbers; got dtype"),
+        (dict(X="abc"), TypeError, r"`X` must be a 2-D array of numbers; got a string"),
+        (dict(outcome=np.r_[y[:7], np.inf]), ValueError, r"`outcome` must be finite; got 1 NaN or infinite value\(s\), the first at position 7"),
+        (dict(outcome=y[:7]), ValueError, r"`outcome` must have one entry per row of `X`; got 7 entries for 8 rows"),
+        (dict(outcome=np.array(["a"] * 8)), TypeError, r"`outcome` must hold numbers"),
+        (dict(source=t[:7]), ValueError, r"`source` must have one entry per row of `X`"),
+        (dict(source=np.r_[1, np.zeros(7)]), ValueError, r"at least 2 gold \(1\) and 2 preference \(0\) rows; got 1 gold and 7"),
+        (dict(source=np.r_[np.ones(7), 0]), ValueError, r"got 7 gold and 1 preference"),
+        (dict(source=np.r_[t[:7], 2]), ValueError, r"`source` must be 1 \(gold\) or 0 \(preference\); got 2.0 at position 7"),
+        (dict(source=np.array(["gold"] * 4 + ["silver"] * 4)), ValueError, r"`source` must be 1 / 'gold' or 0 / 'preference'; got 'silver'"),
+        (dict(source=np.r_[t[:7], np.nan]), ValueError, r"`source` must be 0 or 1; got NaN"),
+        (dict(query_ids=np.arange(7)), ValueError, r"`query_ids` must be 1-D with one entry per row"),
+        (dict(model_names=("a",)), ValueError, r"`model_names` must be two strings"),
+        (dict(feature_names=("a",)), ValueError, r"`feature_names` must name every column of `X`; got 1 names for 2"),
+    ],
+)
+def test_routing_data_errors(kwargs, error, match):
+    args = dict(X=X, outcome=y, source=t) | kwargs
+    with pytest.raises(error, match=match):
+        RoutingData(**args)
+
+
+def test_from_frame_errors():
+    df = pd.DataFrame(X, columns=["a", "b"]).assign(o=y, s=t)
+    with pytest.raises(TypeError, match=r"`frame` must be a pandas DataFrame; got ndarray"):
+        RoutingData.from_frame(X, features=["a"], outcome="o", source="s")
+    with pytest.raises(ValueError, match=r"`features` prefix 'emb' matches no column"):
+        RoutingData.from_frame(df, features="emb", outcome="o", source="s")
+    with pytest.raises(ValueError, match=r"`features` must name at least one column"):
+        RoutingData.from_frame(df, features=[], outcome="o", source="s")
+    with pytest.raises(ValueError, match=r"`outcome` names column 'gain', which is not in `frame`"):
+        RoutingData.from_frame(df, features=["a", "b"], outcome="gain", source="s")
+    with pytest.raises(ValueError, match=r"`features` names column 'c'"):
+        RoutingData.from_frame(df, features=["a", "c"], outcome="o", source="s")
+
+
+def test_split_and_subset_errors():
+    data = RoutingData(X, y, t)
+    with pytest.raises(ValueError, match=r"`test_size` must be in \(0, 1\); got 1.5"):
+        data.train_test_split(1.5)
+    with pytest.raises(ValueError, match=r"`rows` mask must have length 8"):
+        data.subset(np.ones(3, dtype=bool))
+    with pytest.raises(TypeError, match=r"`rng` must be None, an integer seed or a numpy.random.Generator"):
+        data.train_test_split(0.5, rng="x")
+    with pytest.raises(ValueError, match=r"`rng` must be a non-negative integer seed"):
+        data.train_test_split(0.5, rng=-1)
+
+
+# ------------------------------------------------------------------ simulation
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(n_gold=1), ValueError, r"`n_gold` must be an integer >= 2; got 1"),
+        (dict(n_preference=2.5), TypeError, r"`n_preference` must be an integer; got 2.5"),
+        (dict(d=3), ValueError, r"`d` must be an integer >= 6; got 3"),
+        (dict(n_test=0), ValueError, r"`n_test` must be an integer >= 1"),
+        (dict(scenario="nope"), ValueError, r"`scenario` must be one of \('paper'"),
+    ],
+)
+def test_simulate_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        mrs.simulate(**kwargs)
+
+
+def test_simulated_delta_scale_error():
+    s = mrs.simulate(n_gold=5, n_preference=5, n_test=2, rng=0)
+    with pytest.raises(ValueError, match=r"`scale` must be 'gold' or 'preference'; got 'x'"):
+        s.delta(s.X_test, scale="x")
+
+
+# ------------------------------------------------------------------ scaling
+def test_scale_errors():
+    with pytest.raises(ValueError, match=r"`method` must be one of \('amplitude', 'variance', 'wasserstein'\); got 'std'"):
+        mrs.estimate_scale([1, 2], [1, 2], method="std")
+    with pytest.raises(ValueError, match=r"`gold` must hold at least 2 labels to estimate a scale; got 1"):
+        mrs.estimate_scale([1.0], [1, 2])
+    with pytest.raises(ValueError, match=r"`gold` labels have no spread .* pass a known scale"):
+        mrs.estimate_scale([1.0, 1.0], [1, 2])
+    with pytest.raises(ValueError, match=r"`preference` labels have no spread"):
+        mrs.estimate_scale([1.0, 2.0], [0.0, 0.0], method="amplitude")
+    with pytest.raises(ValueError, match=r"gives c <= 0: the gold and preference quantiles are negatively aligned"):
+        mrs.estimate_scale([1.0, 2.0], [-1.0, -2.0], method="wasserstein")
+    with pytest.raises(ValueError, match=r"`preference` must be finite"):
+        mrs.estimate_scale([1.0, 2.0], [np.nan, 1.0])
+    with pytest.raises(ValueError, match=r"`gold` must be 1-D; got an array of shape \(2, 2\)"):
+        mrs.estimate_scale(np.ones((2, 2)), [1.0, 2.0])
+    with pytest.raises(TypeError, match=r"`gold` must be a 1-D array of numbers; got a string"):
+        mrs.estimate_scale("ab", [1.0, 2.0])
+
+
+# ------------------------------------------------------------------ routers
+def test_router_errors(small_study):
+    s = small_study
+    with pytest.raises(ValueError, match=r"`cate` must be one of \('dr', 'r'\); got 'x'"):
+        mrs.MetaRouter(cate="x").fit(s.train)
+    with pytest.raises(ValueError, match=r"`source` is required: 1 for gold rows, 0 for preference rows"):
+        mrs.MetaRouter().fit(s.train.X, s.train.outcome)
+    with pytest.raises(ValueError, match=r"`y` is required unless `X` is a RoutingData"):
+        mrs.MetaRouter().fit(s.train.X)
+    with pytest.raises(ValueError, match=r"Pass either a RoutingData as `X` alone"):
+        mrs.MetaRouter().fit(s.train, s.train.outcome)
+    with pytest.raises(ValueError, match=r"`y` must have one entry per row of `X`; got 3 for 660"):
+        mrs.PooledRouter().fit(s.train.X, [1.0, 2.0, 3.0], source=s.train.source)
+    with pytest.raises(ValueError, match=r"`source` must have one entry per row of `X`; got 2 for 660"):
+        mrs.PooledRouter().fit(s.train.X, s.train.outcome, source=[0, 1])
+    with pytest.raises(ValueError, match=r"at least 2 gold and 0 preference rows for this router; got 0 gold"):
+        mrs.GoldOnlyRouter().fit(s.train.X, s.train.outcome, source=np.zeros(660))
+    with pytest.raises(ValueError, match=r"`scale` must be a positive finite number; got -2"):
+        mrs.PooledRouter(scale=-2).fit(s.train)
+    with pytest.raises(ValueError, match=r"`propensity` must be 'estimate', 'share' or a number in \(0, 1\); got 'known'"):
+        mrs.MetaRouter(propensity="known").fit(s.train)
+    with pytest.raises(ValueError, match=r"`propensity` must be in \(0, 1\) when a number; got 1.5"):
+        mrs.MetaRouter(propensity=1.5).fit(s.train)
+    with pytest.raises(TypeError, match=r"`propensity` must be 'estimate', 'share' or a number"):
+        mrs.MetaRouter(propensity=[0.1]).fit(s.train)
+    with pytest.raises(ValueError, match=r"`cv` must be an integer >= 2; got 1"):
+        mrs.MetaRouter(cv=1).fit(s.train)
+    with pytest.raises(ValueError, match=r"`cv` must not exceed the number of gold \(3\)"):
+        mrs.MetaRouter(cv=5).fit(X, y, source=t)
+    with pytest.raises(TypeError, match=r"`OracleRouter.fit` needs gold labels for every query"):
+        mrs.OracleRouter().fit(s.train)
+    with pytest.raises(ValueError, match=r"`source` must be all gold \(1\) for OracleRouter"):
+        mrs.OracleRouter().fit(s.train.X, s.train.outcome, source=s.train.source)
+
+
+def test_predict_and_route_errors(small_study):
+    s = small_study
+    router = mrs.PooledRouter(random_state=0).fit(s.train)
+    with pytest.raises(ValueError, match=r"`X` must have 50 columns, as in fit; got 3"):
+        router.predict_gain(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"Pass exactly one of `threshold` and `rate`"):
+        router.route(s.X_test)
+    with pytest.raises(ValueError, match=r"Pass exactly one of `threshold` and `rate`"):
+        router.route(s.X_test, 0.0, rate=0.5)
+    with pytest.raises(ValueError, match=r"`rate` must be in \[0, 1\]; got 1.5"):
+        router.route(s.X_test, rate=1.5)
+    with pytest.raises(TypeError, match=r"`threshold` must be a number; got 'high'"):
+        router.route(s.X_test, "high")
+    with pytest.raises(ValueError, match=r"`threshold` must be finite; got nan"):
+        router.route(s.X_test, float("nan"))
+    meta = mrs.MetaRouter(random_state=0).fit(s.train)
+    with pytest.raises(ValueError, match=r"`scale` must be 'gold' or 'preference'; got 'pb'"):
+        meta.predict_bias(s.X_test, scale="pb")
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        mrs.MetaRouter().predict_gain(s.X_test)
+
+
+def test_bias_model_errors():
+    with pytest.raises(ValueError, match=r"`X`, `y` and `source` must have the same length; got 8, 7 and 8"):
+        BiasModel().fit(X, y[:7], t)
+    m = BiasModel(cv=2, random_state=0).fit(np.tile(X, (5, 1)), np.tile(y, 5), np.tile(t, 5))
+    with pytest.raises(ValueError, match=r"`X` must have 2 columns, as in fit; got 1"):
+        m.effect(np.zeros((2, 1)))
+
+
+# ------------------------------------------------------------------ evaluation
+def test_efficiency_gain_errors():
+    with pytest.raises(ValueError, match=r"`scores` must have one entry per test query; got 2 scores for 3"):
+        mrs.efficiency_gain([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"`rates` must be strictly increasing"):
+        mrs.efficiency_gain([1.0, 2.0], [1.0, 2.0], rates=[0.5, 0.2])
+    with pytest.raises(ValueError, match=r"`rates` must be in \[0, 1\]; got 1.2"):
+        mrs.efficiency_gain([1.0, 2.0], [1.0, 2.0], rates=[0.5, 1.2])
+    with pytest.raises(ValueError, match=r"`gold_test` must not be empty"):
+        mrs.efficiency_gain([], [])
+    with pytest.raises(ValueError, match=r"`scores` must be finite"):
+        mrs.efficiency_gain([1.0, 2.0], [np.nan, 1.0])

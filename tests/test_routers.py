@@ -1,0 +1,163 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sklearn.base import clone
+from sklearn.linear_model import Ridge
+from sklearn.utils.validation import check_is_fitted
+from sklearn.exceptions import NotFittedError
+
+import metarouter_stats as mrs
+from metarouter_stats._ranking import decide
+from metarouter_stats.experiment import default_routers, run_round
+
+ALL = [
+    mrs.MetaRouter(cate="dr"),
+    mrs.MetaRouter(cate="r"),
+    mrs.GoldOnlyRouter(),
+    mrs.PreferenceOnlyRouter(),
+    mrs.PooledRouter(),
+    mrs.MeanShiftRouter(),
+    mrs.RandomRouter(),
+    mrs.OracleRouter(),
+]
+
+
+@pytest.mark.parametrize("router", ALL, ids=lambda r: type(r).__name__)
+def test_sklearn_contract(router):
+    params = router.get_params()
+    twin = clone(router)
+    assert twin.get_params() == params
+    assert not hasattr(twin, "n_features_in_")
+
+
+@pytest.mark.parametrize("router", ALL[:-1], ids=lambda r: type(r).__name__)
+def test_fit_predict_route(router, small_study):
+    s = small_study
+    r = clone(router).set_params(random_state=0)
+    if isinstance(r, mrs.OracleRouter):
+        r.fit(s.train.X, s.gold_train)
+    else:
+        assert r.fit(s.train) is r
+    gain = r.predict_gain(s.X_test)
+    assert gain.shape == (200,) and np.all(np.isfinite(gain))
+    routed = r.route(s.X_test, rate=0.3)
+    assert routed.dtype == bool and routed.sum() == 60
+    np.testing.assert_array_equal(r.route(s.X_test, threshold=0.0), gain > 0)
+
+
+def test_same_seed_same_output(small_study):
+    s = small_study
+    a = mrs.MetaRouter(cate="dr", random_state=3).fit(s.train).predict_gain(s.X_test)
+    b = mrs.MetaRouter(cate="dr", random_state=3).fit(s.train).predict_gain(s.X_test)
+    np.testing.assert_array_equal(a, b)
+    c = mrs.MetaRouter(cate="r", random_state=3).fit(s.train.X, s.train.outcome, source=s.train.source)
+    d = mrs.MetaRouter(cate="r", random_state=3).fit(s.train)
+    np.testing.assert_array_equal(c.predict_gain(s.X_test), d.predict_gain(s.X_test))
+
+
+def test_string_source_equals_numeric(small_study):
+    s = small_study
+    words = np.where(s.train.source == 1, "gold", "preference")
+    a = mrs.PooledRouter(random_state=0).fit(s.train.X, s.train.outcome, source=words)
+    b = mrs.PooledRouter(random_state=0).fit(s.train.X, s.train.outcome, source=s.train.source)
+    np.testing.assert_array_equal(a.predict_gain(s.X_test), b.predict_gain(s.X_test))
+
+
+def test_callers_models_are_not_mutated(small_study):
+    reg, final = Ridge(), Ridge(alpha=10.0)
+    mrs.MetaRouter(regressor=reg, model_final=final, model_outcome=Ridge(), random_state=0).fit(small_study.train)
+    for model in (reg, final):
+        with pytest.raises(NotFittedError):
+            check_is_fitted(model)
+
+
+def test_bias_scales(small_study):
+    r = mrs.MetaRouter(random_state=0).fit(small_study.train)
+    np.testing.assert_allclose(
+        r.predict_bias(small_study.X_test), r.predict_bias(small_study.X_test, scale="preference") / r.scale_
+    )
+    # the Meta-router's prediction is on the gold scale: the known c gives the same ranking
+    known = mrs.MetaRouter(scale=0.25, random_state=0).fit(small_study.train)
+    assert known.scale_ == 0.25
+
+
+def test_mean_shift_shift_matches_definition(small_study):
+    t = small_study.train
+    r = mrs.MeanShiftRouter(scale=None).fit(t)
+    assert r.shift_ == pytest.approx(t.outcome[t.is_gold].mean() - t.outcome[~t.is_gold].mean())
+
+
+@given(
+    st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=50),
+    st.floats(-5, 5, allow_nan=False),
+    st.floats(-100, 100, allow_nan=False),
+)
+def test_threshold_shift_invariance(scores, threshold, shift):
+    s = np.array(scores)
+    # exact in floating point only for shifts that are exact; use a dyadic shift
+    a = np.round(shift * 8) / 8
+    s = np.round(s * 8) / 8
+    threshold = np.round(threshold * 8) / 8
+    np.testing.assert_array_equal(decide(s + a, threshold + a, None), decide(s, threshold, None))
+    np.testing.assert_array_equal(decide(s + a, None, 0.5), decide(s, None, 0.5))
+
+
+@given(st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=60), st.floats(0, 1))
+def test_rate_sends_the_right_count(scores, rate):
+    s = np.array(scores)
+    routed = decide(s, None, rate)
+    assert routed.sum() == int(np.floor(rate * s.size + 0.5))
+    if 0 < routed.sum() < s.size:
+        assert s[routed].min() >= s[~routed].max()
+
+
+# ---------------------------------------------------------------- statistical claims
+@pytest.fixture(scope="module")
+def paper_rounds():
+    """Five fixed seeds of the paper-like scenario, 100 gold, evaluated on the true psi."""
+    frames = []
+    for seed in range(5):
+        study = mrs.simulate(n_gold=100, n_preference=4400, n_test=500, rng=seed)
+        frame = run_round(study, truth="psi", random_state=seed)
+        frame["seed"] = seed
+        frames.append(frame)
+    import pandas as pd
+
+    df = pd.concat(frames)
+    return df.groupby("router")["auc_relative"].mean()
+
+
+@pytest.mark.slow
+def test_meta_routers_beat_baselines_on_paper_scenario(paper_rounds):
+    area = paper_rounds
+    for meta in ("meta-dr", "meta-r"):
+        for base in ("pooled", "preference-only", "gold-only", "mean-shift"):
+            assert area[meta] > area[base], (meta, base, area.to_dict())
+    # the mean shift removes only a constant: it stays far below the Meta-routers
+    assert min(area["meta-dr"], area["meta-r"]) - area["mean-shift"] > 0.2
+    assert area["oracle"] > max(area["meta-dr"], area["meta-r"])
+    assert abs(area["random"]) < 0.1
+
+
+@pytest.mark.slow
+def test_no_bias_delta_near_zero_and_no_worse_than_pooling():
+    rmse, meta, pooled = [], [], []
+    for seed in range(3):
+        s = mrs.simulate(n_gold=300, n_preference=3000, n_test=500, scenario="no_bias", rng=seed)
+        r = mrs.MetaRouter(random_state=seed).fit(s.train)
+        rmse.append(np.sqrt(np.mean(r.predict_bias(s.X_test) ** 2)))
+        meta.append(mrs.efficiency_gain(s.psi_test, r.predict_gain(s.X_test)).auc_relative)
+        p = mrs.PooledRouter(random_state=seed).fit(s.train)
+        pooled.append(mrs.efficiency_gain(s.psi_test, p.predict_gain(s.X_test)).auc_relative)
+    # Gold noise sd is 0.5; a ridge fit of a zero function from 300 gold rows has RMS error
+    # about 0.5 * sqrt(df / 300) (< 0.1 for df < 12). 0.15 = 30 % of the label noise.
+    assert np.mean(rmse) < 0.15, rmse
+    # no worse than pooling: within 0.03 of the oracle share (Monte Carlo sd of the mean ~0.01)
+    assert np.mean(meta) > np.mean(pooled) - 0.03, (meta, pooled)
+
+
+def test_default_routers_are_clones():
+    a, b = default_routers(1), default_routers(1)
+    assert a.keys() == b.keys()
+    assert all(a[k] is not b[k] for k in a)

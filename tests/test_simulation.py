@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+import metarouter_stats as mrs
+from metarouter_stats.simulation import SCENARIOS
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_truth_is_consistent(scenario):
+    s = mrs.simulate(n_gold=500, n_preference=4000, n_test=300, d=8, scenario=scenario, rng=1)
+    X = s.X_test
+    np.testing.assert_allclose(s.delta(X), s.psi(X) - s.eta(X) / s.scale)
+    np.testing.assert_allclose(s.delta(X, scale="preference"), s.scale * s.psi(X) - s.eta(X))
+    np.testing.assert_allclose(s.psi_test, s.psi(X))
+    # labels are truth plus noise of the documented size (gold sd 0.5 / c, preference sd 0.5)
+    t = s.train
+    gold_resid = t.outcome[t.is_gold] - s.psi(t.X[t.is_gold])
+    pref_resid = t.outcome[~t.is_gold] - s.eta(t.X[~t.is_gold])
+    assert np.std(gold_resid) * s.scale == pytest.approx(0.5, rel=0.1)
+    assert np.std(pref_resid) == pytest.approx(0.5, rel=0.05)
+    assert abs(pref_resid.mean()) < 4 * 0.5 / np.sqrt(4000)
+
+
+def test_same_seed_same_data():
+    a = mrs.simulate(n_gold=10, n_preference=20, n_test=5, rng=7)
+    b = mrs.simulate(n_gold=10, n_preference=20, n_test=5, rng=np.random.default_rng(7))
+    np.testing.assert_array_equal(a.train.X, b.train.X)
+    np.testing.assert_array_equal(a.gold_test, b.gold_test)
+
+
+def test_selection_scenario_selects_on_z1():
+    s = mrs.simulate(n_gold=300, n_preference=3000, n_test=1, scenario="selection", rng=0)
+    x1 = s.train.X[:, 0]
+    assert x1[s.train.is_gold].mean() > x1[~s.train.is_gold].mean() + 0.8
+
+
+def test_bias_heterogeneous_in_paper_not_in_homogeneous():
+    for name, hetero in (("paper", True), ("homogeneous", False), ("no_bias", False)):
+        s = mrs.simulate(n_gold=10, n_preference=10, n_test=500, scenario=name, rng=0)
+        assert bool(np.std(s.delta(s.X_test)) > 0.5) is hetero
