@@ -115,21 +115,18 @@ def as_source(values: Any, name: str = "source") -> np.ndarray:
     if arr.size == 0:
         raise ValueError(f"`{name}` must not be empty.")
     if arr.dtype.kind in "OUS":
-        words = np.array([str(v).strip().lower() for v in arr])
-        is_gold = np.isin(words, list(_GOLD_WORDS))
-        is_pref = np.isin(words, list(_PREF_WORDS))
-        bad = ~(is_gold | is_pref)
-        if bad.any():
-            # numbers stored as strings / objects are allowed too
-            try:
-                num = arr.astype(float)
-            except (TypeError, ValueError):
-                first = str(words[bad][0])
+        out = np.empty(arr.size, dtype=int)
+        for i, v in enumerate(arr):
+            word = str(v).strip().lower()
+            if word in _GOLD_WORDS or word in ("1", "1.0", "true"):
+                out[i] = 1
+            elif word in _PREF_WORDS or word in ("0", "0.0", "false"):
+                out[i] = 0
+            else:
                 raise ValueError(
-                    f"`{name}` must be 1 / 'gold' or 0 / 'preference'; got {first!r}."
-                ) from None
-            return _numeric_source(num, name)
-        return is_gold.astype(np.int8).astype(int)
+                    f"`{name}` must be 1 / 'gold' or 0 / 'preference'; got {str(v)!r} at position {i}."
+                )
+        return out
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"`{name}` must be 0/1 or 'gold'/'preference'; got dtype {arr.dtype}.")
     return _numeric_source(arr.astype(float), name)

@@ -24,7 +24,7 @@ logger = logging.getLogger("metarouter_stats")
 
 
 def demo_table(
-    *, rounds: int = 1, seed: int = 0, n_gold: int = 100, n_preference: int = 4400, n_test: int = 500,
+    *, rounds: int = 5, seed: int = 0, n_gold: int = 100, n_preference: int = 4400, n_test: int = 500,
     scenario: str = "paper",
 ) -> pd.DataFrame:
     """The demo's table: mean EG per query at each rate, its area and the share of the oracle's area.
@@ -56,9 +56,10 @@ def _demo(args: argparse.Namespace) -> int:
         f"metarouter_stats {__version__} demo: scenario={args.scenario!r}, n_gold={args.n_gold}, "
         f"n_preference={args.n_preference}, n_test={args.n_test}, rounds={args.rounds}, seed={args.seed}"
     )
-    print("Efficiency gain per test query (gold scale) at each primary-model usage rate;")
-    print("area = trapezoidal area of EG per query over rates 0.2-0.8 summed over queries / n,")
-    print("share_of_oracle = area relative to the oracle ranking of the test gold gains.\n")
+    print("EG@rho: efficiency gain per test query (gold scale) when the share rho of queries goes")
+    print("to the primary model; area: area under EG per query over rho in [0.2, 0.8];")
+    print("share_of_oracle: that area relative to ranking by the test gold gains themselves.")
+    print(f"Mean over {args.rounds} round(s).\n")
     shown = table.copy()
     shown["area"] = shown["area"] / args.n_test
     print(shown.to_string(float_format=lambda v: f"{v:8.3f}"))
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="simulate the paper-like study, fit all routers, print the EG table")
-    demo.add_argument("--rounds", type=_positive_int, default=1, help="simulation rounds to average (default 1)")
+    demo.add_argument("--rounds", type=_positive_int, default=5, help="simulation rounds to average (default 5)")
     demo.add_argument("--seed", type=int, default=0, help="seed of the first round (default 0)")
     demo.add_argument("--n-gold", type=_positive_int, default=100)
     demo.add_argument("--n-preference", type=_positive_int, default=4400)
