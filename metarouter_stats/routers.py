@@ -31,10 +31,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import as_1d_float, as_2d_float, as_rng, as_source
+import warnings
+
+from ._bands import Band, make_band
+from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_positive_int
 from ._ranking import decide
 from .cate import CATE_METHODS, BiasModel, default_outcome_model
 from .data import RoutingData
+from .positivity import cross_fit_propensity, density_ratio, trim_mask
 from .scaling import resolve_scale
 
 __all__ = [
@@ -147,6 +151,13 @@ class MetaRouter(_Router):
         for randomly drawn gold queries), or a known constant.
     cv : int, default 5
         Cross-fitting folds.
+    trim : None, (low, high) or "crump", default None
+        Positivity trimming of preference rows by the cross-fitted density ratio
+        w(x) = f_G(x) / f_P(x) (:mod:`metarouter_stats.positivity`). Trimmed rows are
+        excluded from the CATE fit; as a documented fallback they are corrected by the
+        **mean** estimated bias over the kept preference rows (a mean shift) and stay in
+        the regression of psi, so every query still gets a prediction and a decision.
+        A warning states how many rows were trimmed.
     random_state : int or None
         Seed of folds and default models.
 
@@ -159,6 +170,11 @@ class MetaRouter(_Router):
     regressor_ : regressor
         Fitted model of ``c * psi``.
     n_gold_, n_preference_ : int
+    trimmed_ : ndarray of bool
+        Training rows removed from the CATE fit (all False without trimming).
+    n_trimmed_ : int
+    density_ratio_ : ndarray or None
+        Cross-fitted w(x) of the training rows (None without trimming).
 
     Examples
     --------
@@ -180,6 +196,7 @@ class MetaRouter(_Router):
         model_final: Any = None,
         propensity: Any = "estimate",
         cv: int = 5,
+        trim: Any = None,
         random_state: int | None = None,
     ) -> None:
         self.cate = cate
@@ -190,7 +207,19 @@ class MetaRouter(_Router):
         self.model_final = model_final
         self.propensity = propensity
         self.cv = cv
+        self.trim = trim
         self.random_state = random_state
+
+    def _bias_model(self, random_state: int | None) -> BiasModel:
+        return BiasModel(
+            self.cate,
+            model_outcome=self.model_outcome,
+            model_propensity=self.model_propensity,
+            model_final=self.model_final,
+            propensity=self.propensity,
+            cv=self.cv,
+            random_state=random_state,
+        )
 
     def fit(self, X: Any, y: Any = None, source: Any = None) -> MetaRouter:
         """Fit the Meta-router.
@@ -214,20 +243,38 @@ class MetaRouter(_Router):
         gold = t == 1
         c = resolve_scale(self.scale, y[gold], y[~gold])
         o = np.where(gold, c * y, y)
-        self.bias_model_ = BiasModel(
-            self.cate,
-            model_outcome=self.model_outcome,
-            model_propensity=self.model_propensity,
-            model_final=self.model_final,
-            propensity=self.propensity,
-            cv=self.cv,
-            random_state=self.random_state,
-        ).fit(X, o, t)
-        corrected = np.where(gold, o, o + self.bias_model_.effect(X))
+        trimmed = np.zeros(t.size, dtype=bool)
+        self.density_ratio_ = None
+        if self.trim is not None:
+            trim_mask(np.ones(t.size), t, self.trim)  # validate the rule before any work
+            e = cross_fit_propensity(
+                X, t, model=self.model_propensity, cv=check_positive_int(self.cv, "cv", minimum=2),
+                random_state=self.random_state,
+            )
+            self.density_ratio_ = density_ratio(e, gold.mean())
+            trimmed = trim_mask(self.density_ratio_, t, self.trim)
+            if trimmed.any():
+                warnings.warn(
+                    f"Trimmed {int(trimmed.sum())} of {int((~gold).sum())} preference rows "
+                    f"({100 * trimmed.sum() / (~gold).sum():.1f} %) outside the overlap of gold and preference "
+                    f"queries (trim={self.trim!r}); they are corrected by the mean estimated bias instead.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        keep = ~trimmed
+        _require(t[keep], gold=2, preference=2)
+        self.bias_model_ = self._bias_model(self.random_state).fit(X[keep], o[keep], t[keep])
+        delta = self.bias_model_.effect(X)
+        if trimmed.any():
+            delta[trimmed] = delta[keep & ~gold].mean()
+        corrected = np.where(gold, o, o + delta)
         self.regressor_ = self._regressor().fit(X, corrected)
         self.scale_ = c
+        self.trimmed_ = trimmed
+        self.n_trimmed_ = int(trimmed.sum())
         self.n_gold_, self.n_preference_ = int(gold.sum()), int((~gold).sum())
         self.n_features_in_ = X.shape[1]
+        self._train = (X, y, t)
         return self
 
     def predict_bias(self, X: Any, *, scale: str = "gold") -> np.ndarray:
@@ -249,6 +296,98 @@ class MetaRouter(_Router):
             raise ValueError(f"`scale` must be 'gold' or 'preference'; got {scale!r}.")
         delta = self.bias_model_.effect(X)
         return delta / self.scale_ if scale == "gold" else delta
+
+    def bias_interval(
+        self,
+        X: Any,
+        confidence_level: float = 0.95,
+        *,
+        n_boot: int = 200,
+        kind: str = "pointwise",
+        method: str = "fast",
+        scale: str = "gold",
+        rng: Any = None,
+        n_jobs: int | None = None,
+    ) -> Band:
+        """Bootstrap confidence band for Delta_hat(x) at the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (m, d)
+            Evaluation points.
+        confidence_level : float in (0, 1), default 0.95
+        n_boot : int, default 200
+            Bootstrap replicates.
+        kind : {"pointwise", "uniform"}, default "pointwise"
+            Pointwise normal band with bootstrap standard errors, or a uniform band
+            over the m points by the sup-t construction.
+        method : {"fast", "refit"}, default "fast"
+            ``"fast"`` resamples the final stage only, reusing the cross-fitted
+            nuisances (DR pseudo-outcomes; R residual pairs with their weights);
+            ``"refit"`` resamples rows (within source) and refits every stage,
+            scale constant included, in parallel over ``n_jobs``.
+        scale : {"gold", "preference"}, default "gold"
+        rng : None, int or numpy.random.Generator
+            Seed of the resampling; the same seed gives the same band for any ``n_jobs``.
+        n_jobs : int or None
+            joblib workers.
+
+        Returns
+        -------
+        Band
+            ``estimate``, ``low``, ``high``, ``std_error`` and the bootstrap ``draws``.
+
+        Notes
+        -----
+        The band is for the estimand the learner targets, the projection of Delta on
+        the final model's class (linear in x for the default ridge final stage).
+        Where Delta is not in that class the band can under-cover the true Delta;
+        see ``benchmarks/bench_coverage.py``.
+        """
+        X = self._check_X(X)
+        level = check_fraction(confidence_level, "confidence_level", closed=False)
+        n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+        if scale not in ("gold", "preference"):
+            raise ValueError(f"`scale` must be 'gold' or 'preference'; got {scale!r}.")
+        if method not in ("fast", "refit"):
+            raise ValueError(f"`method` must be 'fast' or 'refit'; got {method!r}.")
+        if kind not in ("pointwise", "uniform"):
+            raise ValueError(f"`kind` must be 'pointwise' or 'uniform'; got {kind!r}.")
+        gen = as_rng(rng)
+        estimate = self.predict_bias(X, scale="preference")
+        if method == "fast":
+            draws = self.bias_model_.bootstrap_effects(X, n_boot, gen, n_jobs=n_jobs)
+            factor = np.full(n_boot, self.scale_)
+        else:
+            draws, factor = self._refit_draws(X, n_boot, gen, n_jobs)
+        if scale == "gold":
+            estimate = estimate / self.scale_
+            draws = draws / factor[:, None]
+        return make_band(estimate, draws, kind=kind, confidence_level=level, method=method)
+
+    def _refit_draws(
+        self, X_eval: np.ndarray, n_boot: int, gen: np.random.Generator, n_jobs: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Full refit bootstrap: (draws on the preference scale, c of each replicate)."""
+        from joblib import Parallel, delayed  # noqa: PLC0415
+
+        X, y, t = self._train
+        keep = ~self.trimmed_
+        X, y, t = X[keep], y[keep], t[keep]
+        gold, pref = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
+        seeds = np.random.SeedSequence(int(gen.integers(2**63))).spawn(n_boot)
+
+        def one(seed: np.random.SeedSequence) -> tuple[np.ndarray, float]:
+            g = np.random.default_rng(seed)
+            rows = np.concatenate((g.choice(gold, gold.size), g.choice(pref, pref.size)))
+            Xb, yb, tb = X[rows], y[rows], t[rows]
+            c = resolve_scale(self.scale, yb[tb == 1], yb[tb == 0])
+            ob = np.where(tb == 1, c * yb, yb)
+            model = self._bias_model(int(g.integers(2**31 - 1))).fit(Xb, ob, tb)
+            return model.effect(X_eval), c
+
+        out = Parallel(n_jobs=n_jobs)(delayed(one)(seed) for seed in seeds)
+        return np.vstack([d for d, _ in out]), np.array([c for _, c in out])
 
 
 class GoldOnlyRouter(_Router):

@@ -1,0 +1,362 @@
+r"""Positivity (overlap) diagnostics and trimming rules.
+
+Identification of Delta(x) needs gold and preference queries to share support.
+With scarce gold the propensity :math:`e(x) = P(t = 1 \mid x)` is about the gold
+share p everywhere, so fixed cut-offs such as 0.05 / 0.95 say nothing (they would
+flag every query). Overlap is judged instead on the **density ratio**
+
+.. math::
+
+    w(x) = \frac{f_G(x)}{f_P(x)} = \frac{e(x) / (1 - e(x))}{p / (1 - p)},
+
+which is 1 everywhere when gold queries are drawn at random, whatever p is. A
+preference query with small w(x) lies where gold labels are rare: its bias
+correction is an extrapolation. Propensities are cross-fitted (out-of-fold), so
+a flexible classifier cannot fake poor overlap by overfitting.
+
+Trimming rules (for preference rows only; gold rows are never removed):
+
+``None``
+    keep everything.
+``(low, high)``
+    trim preference rows with w(x) outside ``[low, high]``.
+``"crump"``
+    Crump, Hotz, Imbens and Mitnik (2009), adapted to the ratio: with
+    :math:`h(x) = 1 / w(x)` (preference rows per gold row, relative to the average),
+    keep :math:`h \le \gamma` where :math:`\gamma` solves
+    :math:`\gamma = 2\,E[h \mid h \le \gamma]` on the sample: with
+    :math:`h_{(1)} \le \dots \le h_{(n)}` and :math:`\bar h_k` the mean of the k smallest,
+    :math:`\gamma = 2 \bar h_k` for the largest k with :math:`h_{(k)} \le 2 \bar h_k`
+    (no trimming when :math:`\max h \le 2 \bar h_n`). With a tiny gold share, Crump's original
+    :math:`1/(e(1-e))` is proportional to this h, so the rule is the same one,
+    stated without reference to p.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from ._checks import as_2d_float, as_source, check_positive_int
+
+__all__ = [
+    "PositivityReport",
+    "cross_fit_propensity",
+    "default_propensity_model",
+    "density_ratio",
+    "positivity_report",
+    "trim_mask",
+]
+
+_EPS = 1e-6
+
+
+def default_propensity_model() -> BaseEstimator:
+    """Default propensity model: L2-penalised logistic regression on standardised x.
+
+    Smooth and well calibrated with a few dozen gold rows, where tree classifiers
+    return near-0/1 probabilities.
+    """
+    return make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=1000))
+
+
+def cross_fit_propensity(
+    X: np.ndarray, source: np.ndarray, *, model: Any = None, cv: int = 5, random_state: int | None = None
+) -> np.ndarray:
+    """Out-of-fold P(gold | x) from ``cv`` stratified folds."""
+    model = default_propensity_model() if model is None else clone(model)
+    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
+    proba = cross_val_predict(model, X, source, cv=folds, method="predict_proba")
+    return np.clip(proba[:, 1], _EPS, 1 - _EPS)
+
+
+def density_ratio(propensity: np.ndarray, share: float) -> np.ndarray:
+    """w(x) = odds(e(x)) / odds(p): the gold-to-preference density ratio."""
+    return (propensity / (1 - propensity)) / (share / (1 - share))
+
+
+def _crump_gamma(h: np.ndarray) -> float:
+    """Smallest gamma with gamma = 2 E[h | h <= gamma] (inf when no trimming is needed)."""
+    hs = np.sort(h)
+    if hs[-1] <= 2 * hs.mean():
+        return float("inf")
+    means = np.cumsum(hs) / np.arange(1, hs.size + 1)
+    ok = hs <= 2 * means  # h_(k) still inside the set defined by its own conditional mean
+    k = int(np.flatnonzero(ok)[-1]) if ok.any() else 0
+    return float(2 * means[k])
+
+
+def trim_mask(ratio: np.ndarray, source: np.ndarray, rule: Any) -> np.ndarray:
+    """Boolean mask of the **preference** rows a trimming rule removes.
+
+    Parameters
+    ----------
+    ratio : ndarray
+        Density ratio w(x) of every row.
+    source : ndarray
+        1 gold, 0 preference.
+    rule : None, (low, high) or "crump"
+        See the module docstring.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    pref = source == 0
+    if rule is None:
+        return np.zeros(ratio.shape[0], dtype=bool)
+    if isinstance(rule, str):
+        if rule != "crump":
+            raise ValueError(f"`trim` must be None, a (low, high) band or 'crump'; got {rule!r}.")
+        h = 1.0 / ratio
+        gamma = _crump_gamma(h)
+        return pref & (h > gamma)
+    low, high = _band_iv(rule, "trim")
+    return pref & ((ratio < low) | (ratio > high))
+
+
+def _band_iv(band: Any, name: str) -> tuple[float, float]:
+    try:
+        low, high = band
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be None, a (low, high) band or 'crump'; got {band!r}.") from None
+    for v in (low, high):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+            raise ValueError(f"`{name}` band must hold two finite numbers; got {band!r}.")
+    if not 0 < low < 1 < high:
+        raise ValueError(f"`{name}` band must satisfy 0 < low < 1 < high; got {band!r}.")
+    return float(low), float(high)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PositivityReport:
+    """Overlap diagnostics of gold and preference queries (see :func:`positivity_report`).
+
+    Attributes
+    ----------
+    propensity : ndarray
+        Cross-fitted P(gold | x) of every row.
+    ratio : ndarray
+        Density ratio w(x) = f_G(x) / f_P(x).
+    source : ndarray
+        1 gold, 0 preference.
+    gold_share : float
+    band : tuple of float
+        The band on w used for the "outside" shares.
+    auc : float
+        Cross-fitted two-sample AUC of gold vs preference (0.5 = perfect overlap).
+    gold_ess : float
+        Effective sample size of the gold rows when reweighted to the preference
+        population (weights 1 / w): n_gold when overlap is perfect.
+    smd : pandas.Series
+        Standardised mean differences (gold - preference) of the leading covariates.
+    max_abs_smd : float
+        Largest |SMD| over all covariates.
+    """
+
+    propensity: np.ndarray
+    ratio: np.ndarray
+    source: np.ndarray
+    gold_share: float
+    band: tuple[float, float]
+    auc: float
+    gold_ess: float
+    smd: pd.Series
+    max_abs_smd: float
+
+    @property
+    def n_gold(self) -> int:
+        return int(self.source.sum())
+
+    @property
+    def outside(self) -> np.ndarray:
+        """Rows with w(x) outside ``band``."""
+        return (self.ratio < self.band[0]) | (self.ratio > self.band[1])
+
+    @property
+    def share_outside_preference(self) -> float:
+        """Share of preference rows with w(x) outside the band."""
+        return float(self.outside[self.source == 0].mean())
+
+    @property
+    def share_outside_gold(self) -> float:
+        """Share of gold rows with w(x) outside the band."""
+        return float(self.outside[self.source == 1].mean())
+
+    @property
+    def good_overlap(self) -> bool:
+        """AUC < 0.6 and fewer than 5 % of preference rows outside the band (stated thresholds)."""
+        return bool(self.auc < 0.6 and self.share_outside_preference < 0.05)
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Metrics as a two-column frame (metric, value)."""
+        q = np.quantile(self.ratio[self.source == 0], [0.01, 0.5, 0.99])
+        items = {
+            "n_gold": self.n_gold,
+            "n_preference": int((self.source == 0).sum()),
+            "gold_share": self.gold_share,
+            "two_sample_auc": self.auc,
+            "gold_ess": self.gold_ess,
+            "gold_ess_share": self.gold_ess / max(self.n_gold, 1),
+            "ratio_band_low": self.band[0],
+            "ratio_band_high": self.band[1],
+            "share_outside_preference": self.share_outside_preference,
+            "share_outside_gold": self.share_outside_gold,
+            "ratio_preference_q01": q[0],
+            "ratio_preference_median": q[1],
+            "ratio_preference_q99": q[2],
+            "max_abs_smd": self.max_abs_smd,
+            "good_overlap": self.good_overlap,
+        }
+        return pd.DataFrame({"metric": list(items), "value": list(items.values())})
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per query: source, propensity, ratio, outside."""
+        return pd.DataFrame(
+            {"source": self.source, "propensity": self.propensity, "ratio": self.ratio, "outside": self.outside}
+        )
+
+    def summary(self) -> str:
+        """Plain-text summary with a verdict."""
+        verdict = (
+            "good overlap" if self.good_overlap else "POOR OVERLAP: bias corrections extrapolate; consider trimming"
+        )
+        lines = [
+            "Positivity (overlap of gold and preference queries)",
+            "=" * 52,
+            f"gold rows / share              {self.n_gold} / {self.gold_share:.4f}",
+            f"two-sample AUC (0.5 = ideal)   {self.auc:.3f}",
+            f"gold effective sample size     {self.gold_ess:.1f} of {self.n_gold}",
+            f"density ratio band             [{self.band[0]:g}, {self.band[1]:g}]",
+            f"preference rows outside band   {100 * self.share_outside_preference:.2f} %",
+            f"gold rows outside band         {100 * self.share_outside_gold:.2f} %",
+            f"max |SMD| over covariates      {self.max_abs_smd:.3f}",
+            f"verdict                        {verdict}",
+        ]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def plot(self, ax: Any = None) -> Any:
+        """Histograms of log10 w(x) for gold and preference rows, with the band.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        import matplotlib.pyplot as plt  # noqa: PLC0415 - optional heavy import
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        logw = np.log10(self.ratio)
+        bins = np.linspace(logw.min(), logw.max(), 40) if np.ptp(logw) > 0 else 10
+        ax.hist(logw[self.source == 0], bins=bins, density=True, alpha=0.55, label="preference")
+        ax.hist(logw[self.source == 1], bins=bins, density=True, alpha=0.55, label="gold")
+        for b in self.band:
+            ax.axvline(np.log10(b), color="k", linestyle="--", linewidth=1)
+        ax.set_xlabel("log10 density ratio f_G(x) / f_P(x)")
+        ax.set_ylabel("density")
+        ax.set_title(f"Overlap: two-sample AUC {self.auc:.2f}")
+        ax.legend()
+        return ax
+
+
+def positivity_report(
+    X: Any,
+    source: Any,
+    *,
+    model: Any = None,
+    cv: int = 5,
+    band: tuple[float, float] = (0.1, 10.0),
+    n_covariates: int = 10,
+    random_state: int | None = None,
+) -> PositivityReport:
+    """Diagnose overlap of gold and preference queries from cross-fitted propensities.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, d)
+        Query embeddings.
+    source : array-like of shape (n,)
+        1 / "gold" or 0 / "preference".
+    model : classifier, optional
+        Propensity model (``predict_proba``). Default :func:`default_propensity_model`.
+    cv : int, default 5
+        Cross-fitting folds (stratified).
+    band : (low, high), default (0.1, 10)
+        Band on the density ratio w(x) outside which a query counts as lacking overlap.
+    n_covariates : int, default 10
+        Leading covariates whose standardised mean differences are listed.
+    random_state : int or None
+        Seed of the folds.
+
+    Returns
+    -------
+    PositivityReport
+
+    Examples
+    --------
+    >>> import metarouter_stats as mrs
+    >>> s = mrs.simulate(n_gold=200, n_preference=2000, n_test=1, rng=0)
+    >>> rep = mrs.positivity_report(s.train.X, s.train.source, random_state=0)
+    >>> rep.good_overlap
+    True
+    """
+    X = as_2d_float(X, "X")
+    t = as_source(source, "source")
+    if t.shape[0] != X.shape[0]:
+        raise ValueError(f"`source` must have one entry per row of `X`; got {t.shape[0]} for {X.shape[0]} rows.")
+    cv = check_positive_int(cv, "cv", minimum=2)
+    n_gold = int(t.sum())
+    if n_gold < cv or t.size - n_gold < cv:
+        raise ValueError(
+            f"`cv` must not exceed the number of gold ({n_gold}) or preference ({t.size - n_gold}) rows; got {cv}."
+        )
+    low, high = _band_iv(band, "band")
+    k = check_positive_int(n_covariates, "n_covariates")
+    e = cross_fit_propensity(X, t, model=model, cv=cv, random_state=random_state)
+    p = n_gold / t.size
+    w = density_ratio(e, p)
+    auc = float(roc_auc_score(t, e))
+    v = 1.0 / w[t == 1]
+    ess = float(v.sum() ** 2 / np.sum(v**2))
+    g, q = X[t == 1], X[t == 0]
+    pooled_sd = np.sqrt((g.var(axis=0, ddof=1) + q.var(axis=0, ddof=1)) / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        smd_all = np.where(pooled_sd > 0, (g.mean(axis=0) - q.mean(axis=0)) / pooled_sd, 0.0)
+    names = [f"x{j}" for j in range(X.shape[1])]
+    smd = pd.Series(smd_all[:k], index=names[:k], name="smd")
+    for arr in (e, w, t):
+        arr.setflags(write=False)
+    report = PositivityReport(
+        propensity=e,
+        ratio=w,
+        source=t,
+        gold_share=p,
+        band=(low, high),
+        auc=auc,
+        gold_ess=ess,
+        smd=smd,
+        max_abs_smd=float(np.max(np.abs(smd_all))),
+    )
+    if not report.good_overlap:
+        warnings.warn(
+            f"Poor overlap of gold and preference queries: two-sample AUC {auc:.2f}, "
+            f"{100 * report.share_outside_preference:.1f} % of preference rows outside the ratio band "
+            f"[{low:g}, {high:g}]. Consider MetaRouter(trim=...).",
+            UserWarning,
+            stacklevel=2,
+        )
+    return report
