@@ -94,8 +94,12 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--scenarios", nargs="+", default=["paper", "nonlinear_bias", "homogeneous"])
     parser.add_argument("--gold", nargs="+", type=int, default=[100, 500])
+    parser.add_argument("--configs", nargs="+", default=list(configs(0)), help="subset of configurations")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep rows of other configurations from an earlier defaults.csv"
+    )
     args = parser.parse_args()
-    names = list(configs(0))
+    names = args.configs
     jobs = [
         delayed(one)(sc, ng, seed, name, cate)
         for sc in args.scenarios
@@ -110,6 +114,10 @@ def main() -> None:
         rows.extend(chunk)
     df = pd.DataFrame(rows)
     RESULTS.mkdir(exist_ok=True)
+    if args.keep and (RESULTS / "defaults.csv").exists():
+        old = pd.read_csv(RESULTS / "defaults.csv")
+        old = old[~old["config"].isin(names + ["gold-only", "pooled"])]
+        df = pd.concat([old, df], ignore_index=True)
     df.to_csv(RESULTS / "defaults.csv", index=False)
     table = (
         df.groupby(["config", "cate", "scenario", "n_gold"])["auc_relative"].mean().unstack(["scenario", "n_gold"]).round(3)
@@ -118,7 +126,8 @@ def main() -> None:
     secs = df.groupby(["config", "cate"])["seconds"].mean().round(2)
     table["fit_seconds"] = secs
     text = (
-        f"Share of the oracle ranking's EG area captured (mean over {args.seeds} seeds; "
+        "Share of the oracle ranking's EG area captured (mean over "
+        f"{df.groupby(['config', 'cate', 'scenario', 'n_gold']).size().min()}-{df.groupby(['config', 'cate', 'scenario', 'n_gold']).size().max()} seeds; "
         "500 test queries, true psi; 4,500 training rows).\n\n" + table.to_markdown() + "\n"
     )
     (RESULTS / "defaults.md").write_text(text)

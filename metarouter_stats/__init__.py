@@ -19,7 +19,17 @@ Examples
 from importlib.metadata import PackageNotFoundError, version
 
 from .data import RoutingData
+from ._bands import Band
 from .evaluation import EfficiencyGainCurve, efficiency_gain
+from .inference import (
+    BiasTestResult,
+    EfficiencyGainBand,
+    HeterogeneityTestResult,
+    bias_heterogeneity_test,
+    bias_ttest,
+    efficiency_gain_interval,
+)
+from .positivity import PositivityReport, positivity_report
 from .routers import (
     GoldOnlyRouter,
     MeanShiftRouter,
@@ -38,6 +48,15 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "Band",
+    "BiasTestResult",
+    "EfficiencyGainBand",
+    "HeterogeneityTestResult",
+    "PositivityReport",
+    "bias_heterogeneity_test",
+    "bias_ttest",
+    "efficiency_gain_interval",
+    "positivity_report",
     "EfficiencyGainCurve",
     "GoldOnlyRouter",
     "MeanShiftRouter",

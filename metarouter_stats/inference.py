@@ -25,10 +25,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._checks import as_1d_float, check_fraction
+from ._bands import Band, make_band
+from ._checks import as_1d_float, as_2d_float, as_rng, check_fraction, check_positive_int
+from .evaluation import _rates_iv, efficiency_gain, topk_gain
 from .scaling import resolve_scale
 
-__all__ = ["BiasTestResult", "bias_ttest"]
+__all__ = [
+    "BiasTestResult",
+    "EfficiencyGainBand",
+    "HeterogeneityTestResult",
+    "bias_heterogeneity_test",
+    "bias_ttest",
+    "efficiency_gain_interval",
+]
 
 _ALTERNATIVES = ("two-sided", "less", "greater")
 
@@ -264,3 +273,234 @@ def bias_ttest(
         n_preference=int(p.size),
         alternative=alternative,
     )
+
+
+# --------------------------------------------------------------------------- heterogeneity
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeterogeneityTestResult:
+    """Best-linear-predictor calibration test of a heterogeneous bias.
+
+    Attributes
+    ----------
+    statistic : float
+        t statistic of the slope on the centred out-of-fold Delta_hat.
+    pvalue : float
+        One-sided p-value for slope > 0 (heterogeneity the learner detects).
+    slope, slope_std_error : float
+        The heterogeneity loading and its HC3 standard error (1 = well calibrated).
+    mean_bias, mean_bias_std_error : float
+        The average bias (intercept), preference scale.
+    n : int
+    """
+
+    statistic: float
+    pvalue: float
+    slope: float
+    slope_std_error: float
+    mean_bias: float
+    mean_bias_std_error: float
+    n: int
+
+    def summary(self) -> str:
+        """Plain-text summary."""
+        return "\n".join(
+            [
+                "Heterogeneity of the bias (BLP calibration test)",
+                "=" * 48,
+                f"mean bias (preference scale)   {self.mean_bias:.4f} (se {self.mean_bias_std_error:.4f})",
+                f"heterogeneity slope            {self.slope:.3f} (se {self.slope_std_error:.3f})",
+                f"t statistic / one-sided p      {self.statistic:.3f} / {self.pvalue:.4g}",
+            ]
+        )
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def bias_heterogeneity_test(router: Any, *, cv: int = 5, rng: Any = None) -> HeterogeneityTestResult:
+    r"""Test that the bias is not constant, on a fitted Meta-router's cross-fitted scores.
+
+    The best-linear-predictor test of Chernozhukov, Demirer, Duflo and
+    Fernandez-Val (2018), on doubly robust (or R-learner) scores: with
+    :math:`\phi_i` the learner's cross-fitted pseudo-outcomes and
+    :math:`\tilde\Delta_i` an out-of-fold prediction of the bias (the final model
+    refitted on the other ``cv`` folds of the scores), regress
+
+    .. math:: \phi_i = \beta_1 + \beta_2 (\tilde\Delta_i - \bar{\tilde\Delta}) + u_i
+
+    by (weighted, for R) least squares with HC3 standard errors.
+    :math:`\beta_2 = 0` means the learner finds no heterogeneity; the one-sided test of
+    :math:`\beta_2 > 0` rejects a constant bias. :math:`\beta_1` is the average bias.
+
+    Parameters
+    ----------
+    router : fitted MetaRouter
+    cv : int, default 5
+        Folds for the out-of-fold bias predictions.
+    rng : None, int or numpy.random.Generator
+        Seed of those folds.
+
+    Returns
+    -------
+    HeterogeneityTestResult
+    """
+    import statsmodels.api as sm  # noqa: PLC0415
+    from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
+
+    model = getattr(router, "bias_model_", None)
+    if model is None:
+        raise TypeError("`router` must be a fitted MetaRouter (it has no `bias_model_`); call fit first.")
+    cv = check_positive_int(cv, "cv", minimum=2)
+    gen = as_rng(rng)
+    X, t = model.X_, model.source_
+    phi, w = model.pseudo_outcomes_, model.final_weights_
+    oof = np.empty(t.size)
+    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=int(gen.integers(2**31 - 1)))
+    for train, test in folds.split(X, t):
+        oof[test] = model.fit_final(X[train], phi[train], w[train]).predict(X[test])
+    design = sm.add_constant(oof - oof.mean(), has_constant="add")
+    fit = sm.WLS(phi, design, weights=w).fit(cov_type="HC3")
+    slope, se = float(fit.params[1]), float(fit.bse[1])
+    stat = slope / se if se > 0 else float("nan")
+    return HeterogeneityTestResult(
+        statistic=stat,
+        pvalue=float(stats.norm.sf(stat)) if np.isfinite(stat) else float("nan"),
+        slope=slope,
+        slope_std_error=se,
+        mean_bias=float(fit.params[0]),
+        mean_bias_std_error=float(fit.bse[0]),
+        n=int(t.size),
+    )
+
+
+# --------------------------------------------------------------------------- EG bands
+@dataclass(frozen=True, kw_only=True)
+class EfficiencyGainBand:
+    """An efficiency-gain curve with a bootstrap band (see :func:`efficiency_gain_interval`).
+
+    Attributes
+    ----------
+    rates : ndarray
+    band : Band
+        ``estimate`` is EG(rho) on the full test set; ``low`` / ``high`` the band;
+        ``draws`` the bootstrap curves.
+    normalise : str
+        Units of the curve: "gain", "per_query" or "relative".
+    """
+
+    rates: np.ndarray
+    band: Band
+    normalise: str
+
+    @property
+    def estimate(self) -> np.ndarray:
+        return self.band.estimate
+
+    @property
+    def low(self) -> np.ndarray:
+        return self.band.low
+
+    @property
+    def high(self) -> np.ndarray:
+        return self.band.high
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame: rate, estimate, std_error, ci_low, ci_high."""
+        df = self.band.to_frame()
+        df.insert(0, "rate", self.rates)
+        return df
+
+    def plot(self, ax: Any = None, *, label: str | None = None, color: Any = None) -> Any:
+        """Curve with a shaded band; returns the matplotlib Axes."""
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        (line,) = ax.plot(self.rates, self.estimate, marker="o", label=label, color=color)
+        ax.fill_between(self.rates, self.low, self.high, alpha=0.2, color=line.get_color())
+        ax.axhline(0.0, color="grey", linewidth=0.8)
+        ax.set_xlabel("primary-model usage rate")
+        ax.set_ylabel({"gain": "efficiency gain", "per_query": "EG per query", "relative": "EG / oracle EG"}[self.normalise])
+        if label is not None:
+            ax.legend()
+        return ax
+
+
+def efficiency_gain_interval(
+    gold_test: Any,
+    scores: Any,
+    rates: Any = None,
+    *,
+    confidence_level: float = 0.95,
+    n_boot: int = 1000,
+    kind: str = "pointwise",
+    normalise: str = "per_query",
+    rng: Any = None,
+) -> EfficiencyGainBand:
+    """Bootstrap band for an efficiency-gain curve by resampling test queries.
+
+    The router is held fixed (no refit): the band measures the uncertainty of EG due
+    to the finite test set. Each replicate draws n test queries with replacement and
+    recomputes the curve (ties resolved in expectation, as in
+    :func:`~metarouter_stats.efficiency_gain`).
+
+    Parameters
+    ----------
+    gold_test, scores : array-like of shape (n,)
+    rates : array-like, optional
+        Default 0.2, ..., 0.8.
+    confidence_level : float, default 0.95
+    n_boot : int, default 1000
+    kind : {"pointwise", "uniform"}
+        Uniform bands cover the whole curve at once (sup-t over the rate grid).
+    normalise : {"per_query", "gain", "relative"}, default "per_query"
+        Units of the curve.
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    EfficiencyGainBand
+
+    Examples
+    --------
+    >>> import numpy as np, metarouter_stats as mrs
+    >>> g = np.random.default_rng(0).normal(size=300)
+    >>> band = mrs.efficiency_gain_interval(g, g + 1.0 * np.random.default_rng(1).normal(size=300), rng=0, n_boot=200)
+    >>> bool(np.all(band.low <= band.estimate)) and bool(np.all(band.estimate <= band.high))
+    True
+    """
+    g = as_1d_float(gold_test, "gold_test")
+    s = as_1d_float(scores, "scores")
+    if g.shape != s.shape:
+        raise ValueError(
+            f"`scores` must have one entry per test query; got {s.shape[0]} scores for {g.shape[0]} gold gains."
+        )
+    r = _rates_iv(rates)
+    level = check_fraction(confidence_level, "confidence_level", closed=False)
+    n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+    if normalise not in ("per_query", "gain", "relative"):
+        raise ValueError(f"`normalise` must be 'per_query', 'gain' or 'relative'; got {normalise!r}.")
+    gen = as_rng(rng)
+    curve = efficiency_gain(g, s, rates=r)
+    n = g.size
+    ks = np.floor(r * n + 0.5).astype(int)
+
+    def value(gain: np.ndarray, oracle: np.ndarray) -> np.ndarray:
+        if normalise == "gain":
+            return gain
+        if normalise == "per_query":
+            return gain / n
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(oracle > 0, gain / oracle, 0.0)
+
+    estimate = np.array(value(curve.gain, curve.oracle_gain), dtype=float)
+    draws = np.empty((n_boot, r.size))
+    for b in range(n_boot):
+        idx = gen.integers(0, n, n)
+        gb, sb = g[idx], s[idx]
+        mean = gb.mean()
+        gain = topk_gain(gb, sb, ks) - ks * mean
+        oracle = topk_gain(gb, gb, ks) - ks * mean
+        draws[b] = value(gain, oracle)
+    band = make_band(estimate, draws, kind=kind, confidence_level=level, method="test-set bootstrap")
+    return EfficiencyGainBand(rates=r, band=band, normalise=normalise)

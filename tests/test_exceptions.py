@@ -190,3 +190,52 @@ def test_efficiency_gain_errors():
         mrs.efficiency_gain([], [])
     with pytest.raises(ValueError, match=r"`scores` must be finite"):
         mrs.efficiency_gain([1.0, 2.0], [np.nan, 1.0])
+
+
+# ------------------------------------------------------------------ inference and positivity
+def test_bias_ttest_errors():
+    with pytest.raises(ValueError, match=r"same length when `paired=True`; got 3 and 2. Pass paired=False"):
+        mrs.bias_ttest([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"`alternative` must be one of \('two-sided', 'less', 'greater'\)"):
+        mrs.bias_ttest([1.0, 2.0], [1.0, 3.0], alternative="both")
+    with pytest.raises(ValueError, match=r"`null` must be a finite number; got nan"):
+        mrs.bias_ttest([1.0, 2.0], [1.0, 3.0], null=float("nan"))
+    with pytest.raises(TypeError, match=r"`paired` must be True or False; got 'yes'"):
+        mrs.bias_ttest([1.0, 2.0], [1.0, 3.0], paired="yes")
+    with pytest.raises(ValueError, match=r"`gold` must hold at least 2 labels; got 1"):
+        mrs.bias_ttest([1.0], [1.0, 3.0], paired=False)
+    res = mrs.bias_ttest([1.0, 2.0, 4.0], [1.0, 3.0, 3.0])
+    with pytest.raises(ValueError, match=r"`confidence_level` must be in \(0, 1\); got 95"):
+        res.confidence_interval(95)
+
+
+def test_positivity_errors():
+    with pytest.raises(ValueError, match=r"`band` must be a \(low, high\) band with 0 < low < 1 < high; got \(2, 3\)"):
+        mrs.positivity_report(X, t, band=(2, 3), cv=2)
+    with pytest.raises(ValueError, match=r"`band` must be None, a \(low, high\) band or 'crump'; got 5"):
+        mrs.positivity_report(X, t, band=5, cv=2)
+    with pytest.raises(ValueError, match=r"`cv` must not exceed the number of gold \(3\)"):
+        mrs.positivity_report(X, t)
+    with pytest.raises(ValueError, match=r"`source` must have one entry per row of `X`; got 3 for 8"):
+        mrs.positivity_report(X, [0, 1, 1])
+
+
+def test_trim_and_interval_errors(small_study):
+    s = small_study
+    with pytest.raises(ValueError, match=r"`trim` must be None, a \(low, high\) band or 'crump'; got 'yes'"):
+        mrs.MetaRouter(trim="yes").fit(s.train)
+    with pytest.raises(ValueError, match=r"`trim` must be a band of two finite numbers"):
+        mrs.MetaRouter(trim=(0.1, np.inf)).fit(s.train)
+    router = mrs.MetaRouter(random_state=0).fit(s.train)
+    with pytest.raises(ValueError, match=r"`kind` must be 'pointwise' or 'uniform'; got 'sup'"):
+        router.bias_interval(s.X_test, kind="sup")
+    with pytest.raises(ValueError, match=r"`method` must be 'fast' or 'refit'; got 'slow'"):
+        router.bias_interval(s.X_test, method="slow")
+    with pytest.raises(ValueError, match=r"`n_boot` must be an integer >= 2; got 1"):
+        router.bias_interval(s.X_test, n_boot=1)
+    with pytest.raises(TypeError, match=r"`router` must be a fitted MetaRouter"):
+        mrs.bias_heterogeneity_test(mrs.PooledRouter())
+    with pytest.raises(ValueError, match=r"`normalise` must be 'per_query', 'gain' or 'relative'; got 'x'"):
+        mrs.efficiency_gain_interval([1.0, 2.0], [1.0, 2.0], normalise="x")
+    with pytest.raises(ValueError, match=r"`kind` must be one of \('pointwise', 'uniform'\); got 'x'"):
+        mrs.efficiency_gain_interval([1.0, 2.0], [1.0, 2.0], kind="x", n_boot=3)

@@ -1,0 +1,180 @@
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats
+
+import metarouter_stats as mrs
+
+finite = st.floats(-20, 20, allow_nan=False, allow_infinity=False)
+
+
+def _data(seed, n=40):
+    rng = np.random.default_rng(seed)
+    gold = rng.normal(0.3, 1.0, n)
+    return gold, gold + rng.normal(0.2, 0.7, n)
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+@pytest.mark.parametrize("scale", [None, 2.0])
+def test_paired_matches_scipy(alternative, scale):
+    g, p = _data(0)
+    res = mrs.bias_ttest(g, p, paired=True, scale=scale, alternative=alternative)
+    ref = stats.ttest_rel(g, p / (scale or 1.0), alternative=alternative)
+    assert res.statistic == pytest.approx(ref.statistic, abs=1e-10)
+    assert res.pvalue == pytest.approx(ref.pvalue, abs=1e-10)
+    assert res.df == ref.df
+    low, high = res.confidence_interval(0.9)
+    ref_ci = ref.confidence_interval(0.9)
+    assert low == pytest.approx(ref_ci.low, abs=1e-10) and high == pytest.approx(ref_ci.high, abs=1e-10)
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "less", "greater"])
+def test_welch_matches_scipy(alternative):
+    rng = np.random.default_rng(1)
+    g, p = rng.normal(0, 2, 25), rng.normal(0.5, 1, 300)
+    res = mrs.bias_ttest(g, p, paired=False, alternative=alternative)
+    ref = stats.ttest_ind(g, p, equal_var=False, alternative=alternative)
+    assert res.statistic == pytest.approx(ref.statistic, abs=1e-10)
+    assert res.pvalue == pytest.approx(ref.pvalue, abs=1e-10)
+    assert res.df == pytest.approx(ref.df, abs=1e-10)
+    ci, ref_ci = res.confidence_interval(), ref.confidence_interval()
+    assert ci[0] == pytest.approx(ref_ci.low, abs=1e-10) and ci[1] == pytest.approx(ref_ci.high, abs=1e-10)
+
+
+@given(
+    st.lists(finite, min_size=3, max_size=30),
+    st.floats(0.5, 0.99),
+    st.sampled_from(["two-sided", "less", "greater"]),
+    st.booleans(),
+)
+def test_ci_inverts_pvalue(values, level, alternative, paired):
+    d = np.array(values)
+    if np.std(d) < 1e-6:
+        return
+    g, p = d, np.zeros_like(d) if paired else np.linspace(-1, 1, 7)
+    res = mrs.bias_ttest(g, p, paired=paired, alternative=alternative)
+    low, high = res.confidence_interval(level)
+    for bound in (low, high):
+        if np.isfinite(bound):
+            at = mrs.bias_ttest(g, p, paired=paired, alternative=alternative, null=float(bound))
+            assert at.pvalue == pytest.approx(1 - level, abs=1e-7)
+
+
+def test_zero_variance_warns_and_returns_nan():
+    with pytest.warns(RuntimeWarning, match="zero standard error"):
+        res = mrs.bias_ttest([1.0, 2.0, 3.0], [0.0, 1.0, 2.0])
+    assert np.isnan(res.pvalue) and np.isnan(res.statistic)
+    assert np.isnan(res.confidence_interval()[0])
+
+
+def test_result_is_frozen_and_reports():
+    g, p = _data(2)
+    res = mrs.bias_ttest(g, p)
+    with pytest.raises(AttributeError):
+        res.estimate = 1.0
+    assert "paired t-test" in res.summary() and "p-value" in str(res)
+    assert "<table>" in res._repr_html_()
+    df = res.to_frame()
+    assert list(df.columns[:7]) == ["estimate", "std_error", "statistic", "df", "p_value", "ci_low", "ci_high"]
+    assert res.estimate == pytest.approx(np.mean(g - p))
+
+
+def test_paired_bias_recovered_on_simulation():
+    """Both labels on the same queries: the t-test's CI covers the true mean bias."""
+    s = mrs.simulate(n_gold=2, n_preference=2, n_test=3000, rng=0)
+    rng = np.random.default_rng(1)
+    X = s.X_test
+    gold = s.psi(X) + rng.normal(0, 0.5 / s.scale, X.shape[0])
+    pref = s.eta(X) + rng.normal(0, 0.5, X.shape[0])
+    res = mrs.bias_ttest(gold, pref, scale=s.scale)
+    low, high = res.confidence_interval(0.99)
+    assert low < np.mean(s.delta(X)) < high
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    out = {}
+    for scenario in ("paper", "homogeneous"):
+        s = mrs.simulate(n_gold=200, n_preference=2000, n_test=60, scenario=scenario, rng=3)
+        out[scenario] = (s, mrs.MetaRouter(random_state=0).fit(s.train))
+    return out
+
+
+def test_heterogeneity_test_detects_heterogeneous_bias(fitted):
+    _, router = fitted["paper"]
+    res = mrs.bias_heterogeneity_test(router, rng=0)
+    assert res.pvalue < 0.01 and res.slope > 0
+    assert "slope" in res.summary()
+
+
+def test_heterogeneity_test_quiet_on_constant_bias(fitted):
+    s, router = fitted["homogeneous"]
+    res = mrs.bias_heterogeneity_test(router, rng=0)
+    assert res.pvalue > 0.05
+    # the intercept is the average bias (preference scale; truth 0.5), within 3 standard errors
+    assert abs(res.mean_bias - 0.5) < 3 * res.mean_bias_std_error
+
+
+def test_bias_band_same_rng_same_numbers_any_n_jobs(fitted):
+    s, router = fitted["paper"]
+    a = router.bias_interval(s.X_test, n_boot=50, rng=7, n_jobs=1)
+    b = router.bias_interval(s.X_test, n_boot=50, rng=7, n_jobs=2)
+    np.testing.assert_array_equal(a.draws, b.draws)
+    np.testing.assert_array_equal(a.low, b.low)
+    u = router.bias_interval(s.X_test, n_boot=50, rng=7, kind="uniform")
+    assert u.critical_value > a.critical_value  # sup-t over 60 points exceeds z
+    assert np.all(u.high - u.low >= a.high - a.low)
+    np.testing.assert_allclose(a.estimate, router.predict_bias(s.X_test))
+
+
+@pytest.mark.slow
+def test_fast_bootstrap_agrees_with_full_refit():
+    """Fast (final-stage) and full-refit bootstrap standard errors agree within a factor 1.5.
+
+    With B = 30 refits the refit standard error itself has relative sd about
+    1 / sqrt(2 * 29) = 13 %; the fast bootstrap omits nuisance, penalty and scale
+    re-estimation, which the benchmark (benchmarks/bench_bootstrap.py) measures at
+    10-25 % of the standard error. A factor 1.5 allows for both.
+    """
+    s = mrs.simulate(n_gold=150, n_preference=1200, n_test=40, rng=5)
+    router = mrs.MetaRouter(random_state=0).fit(s.train)
+    fast = router.bias_interval(s.X_test, n_boot=200, rng=1)
+    refit = router.bias_interval(s.X_test, n_boot=30, rng=1, method="refit", n_jobs=2)
+    ratio = np.median(fast.std_error / refit.std_error)
+    assert 1 / 1.5 < ratio < 1.5, ratio
+    a = router.bias_interval(s.X_test[:5], n_boot=4, rng=2, method="refit", n_jobs=1)
+    b = router.bias_interval(s.X_test[:5], n_boot=4, rng=2, method="refit", n_jobs=2)
+    np.testing.assert_array_equal(a.draws, b.draws)
+
+
+def test_eg_band_properties():
+    rng = np.random.default_rng(0)
+    g = rng.normal(size=400)
+    scores = g + rng.normal(size=400)
+    pw = mrs.efficiency_gain_interval(g, scores, rng=1, n_boot=300)
+    again = mrs.efficiency_gain_interval(g, scores, rng=1, n_boot=300)
+    np.testing.assert_array_equal(pw.band.draws, again.band.draws)
+    uni = mrs.efficiency_gain_interval(g, scores, rng=1, n_boot=300, kind="uniform")
+    assert np.all(uni.high - uni.low >= pw.high - pw.low - 1e-12)
+    np.testing.assert_allclose(pw.estimate, mrs.efficiency_gain(g, scores).per_query)
+    df = pw.to_frame()
+    assert list(df.columns) == ["rate", "estimate", "std_error", "ci_low", "ci_high"]
+    # bootstrap sd of EG per query vs the Monte Carlo sd over fresh test sets
+    fresh = []
+    for seed in range(200):
+        r = np.random.default_rng(100 + seed)
+        gg = r.normal(size=400)
+        fresh.append(mrs.efficiency_gain(gg, gg + r.normal(size=400)).per_query)
+    mc_sd = np.std(fresh, axis=0, ddof=1)
+    # each sd is estimated with ~5 % relative error; allow 35 % for a single test set
+    np.testing.assert_allclose(pw.band.std_error, mc_sd, rtol=0.35)
+
+
+def test_eg_band_plot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    g = np.random.default_rng(0).normal(size=100)
+    ax = mrs.efficiency_gain_interval(g, g, n_boot=20, rng=0, normalise="relative").plot(label="oracle")
+    assert ax.get_ylabel() == "EG / oracle EG"

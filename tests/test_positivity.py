@@ -1,0 +1,97 @@
+import warnings
+
+import numpy as np
+import pytest
+
+import metarouter_stats as mrs
+from metarouter_stats.positivity import _crump_gamma, density_ratio, trim_mask
+
+
+@pytest.fixture(scope="module")
+def selected():
+    return mrs.simulate(n_gold=150, n_preference=3000, n_test=200, scenario="selection", rng=0)
+
+
+@pytest.fixture(scope="module")
+def random_pick():
+    return mrs.simulate(n_gold=150, n_preference=3000, n_test=200, scenario="paper", rng=0)
+
+
+def test_flags_covariate_selection(selected):
+    t = selected.train
+    with pytest.warns(UserWarning, match="Poor overlap"):
+        rep = mrs.positivity_report(t.X, t.source, random_state=0)
+    assert not rep.good_overlap
+    assert rep.auc > 0.7
+    assert rep.share_outside_preference > 0.05
+    assert rep.gold_ess < 0.5 * rep.n_gold
+    assert rep.smd.iloc[0] > 0.8  # gold selected on the first component
+    assert "POOR OVERLAP" in rep.summary()
+
+
+def test_random_selection_has_good_overlap_and_trims_nothing(random_pick):
+    t = random_pick.train
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rep = mrs.positivity_report(t.X, t.source, random_state=0)
+    assert rep.good_overlap
+    assert abs(rep.auc - 0.5) < 4 * rep.auc_null_std_error
+    assert trim_mask(rep.ratio, rep.source, (0.1, 10)).sum() == 0
+    assert trim_mask(rep.ratio, rep.source, "crump").mean() < 0.02
+
+
+def test_trimming_removes_preference_rows_outside_gold_support(selected):
+    t = selected.train
+    with pytest.warns(UserWarning, match=r"Trimmed \d+ of 3000 preference rows"):
+        router = mrs.MetaRouter(trim=(0.1, 10), random_state=0).fit(t)
+    trimmed = router.trimmed_
+    assert router.n_trimmed_ == trimmed.sum() > 0
+    assert not np.any(trimmed & t.is_gold)  # gold rows are never trimmed
+    w = router.density_ratio_
+    assert np.all((w[trimmed] < 0.1) | (w[trimmed] > 10))
+    assert not np.any(((w < 0.1) | (w > 10)) & ~trimmed & ~t.is_gold)
+    # what is trimmed for a small ratio lies below the gold support in the selection direction
+    z1 = t.X[:, 0]
+    gold_low = np.quantile(z1[t.is_gold], 0.02)
+    low = trimmed & (w < 0.1)
+    assert low.sum() > 0.5 * trimmed.sum()
+    assert np.mean(z1[low] < gold_low) > 0.8
+    # every query still gets a decision
+    assert router.route(selected.X_test, rate=0.5).sum() == 100
+
+
+def test_no_trim_when_overlap_is_good(random_pick):
+    t = random_pick.train
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = mrs.MetaRouter(trim=(0.1, 10), random_state=0).fit(t)
+    b = mrs.MetaRouter(random_state=0).fit(t)
+    assert a.n_trimmed_ == 0
+    np.testing.assert_array_equal(a.predict_gain(random_pick.X_test), b.predict_gain(random_pick.X_test))
+
+
+def test_crump_fixed_point():
+    rng = np.random.default_rng(0)
+    h = np.exp(rng.normal(0, 1, 5000))
+    gamma = _crump_gamma(h)
+    assert np.isfinite(gamma)
+    assert gamma == pytest.approx(2 * h[h <= gamma].mean(), rel=1e-3)
+    assert _crump_gamma(np.ones(10)) == np.inf
+
+
+def test_density_ratio_is_one_at_the_share():
+    e = np.full(5, 0.03)
+    np.testing.assert_allclose(density_ratio(e, 0.03), 1.0)
+
+
+def test_frames_and_plot(random_pick):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    t = random_pick.train
+    rep = mrs.positivity_report(t.X, t.source, random_state=0, n_covariates=3)
+    assert list(rep.to_frame().columns) == ["source", "propensity", "ratio", "outside"]
+    assert "two_sample_auc" in set(rep.summary_frame()["metric"])
+    assert len(rep.smd) == 3
+    ax = rep.plot()
+    assert len(ax.patches) > 0
