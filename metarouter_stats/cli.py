@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from . import __version__
-from .experiment import run_round
+from .experiment import load_config, run_round, run_study, study_configs
 from .simulation import SCENARIOS, simulate
 
 __all__ = ["demo_table", "main"]
@@ -86,7 +86,30 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-test", type=_positive_int, default=500)
     demo.add_argument("--scenario", choices=SCENARIOS, default="paper")
     demo.set_defaults(func=_demo)
+    study = sub.add_parser("study", help="run a Monte Carlo study from a TOML config (resumable)")
+    study.add_argument("config", help="TOML file, or the name of a shipped config: " + ", ".join(study_configs()))
+    study.add_argument("--out", required=True, help="output directory (checkpoints, results.csv, figure)")
+    study.add_argument("--n-jobs", type=int, default=1, help="joblib workers (default 1; -1 = all cores)")
+    study.add_argument("--scheduler", default=None, help="Dask scheduler address: run the rounds on that cluster")
+    study.set_defaults(func=_study)
     return parser
+
+
+def _study(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    backend = "dask" if args.scheduler else "loky"
+    result = run_study(config, out=args.out, n_jobs=args.n_jobs, backend=backend, scheduler=args.scheduler)
+    areas = result.area_summary()
+    print(f"study {config.name!r}: {config.n_tasks} tasks; results in {args.out}/results.csv")
+    print("Share of the oracle ranking's EG area (mean and Monte Carlo standard error):")
+    print(areas.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    fig = result.plot()
+    fig.savefig(f"{args.out}/eg_curves.png", dpi=120)
+    print(f"figure: {args.out}/eg_curves.png")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,7 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except (ValueError, TypeError, FileNotFoundError) as exc:
+        print(f"metarouter: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -143,7 +143,7 @@ class EfficiencyGainCurve:
         )
 
 
-def efficiency_gain(gold_test: Any, scores: Any, rates: Any = None) -> EfficiencyGainCurve:
+def efficiency_gain(gold_test: Any, scores: Any, rates: Any = None, *, truncate: bool = False) -> EfficiencyGainCurve:
     """Efficiency gain of a router's scores on test queries with gold gains.
 
     Parameters
@@ -155,6 +155,10 @@ def efficiency_gain(gold_test: Any, scores: Any, rates: Any = None) -> Efficienc
         (e.g. ``router.predict_gain(X_test)``).
     rates : array-like, optional
         Strictly increasing usage rates in [0, 1]; default 0.2, 0.3, ..., 0.8.
+    truncate : bool, default False
+        The reference code's evaluation: only queries with a positive score may go to
+        the primary model, so at rate rho the router sends ``min(k, #{s > 0})``
+        queries (and is compared with a random router sending as many).
 
     Returns
     -------
@@ -180,7 +184,11 @@ def efficiency_gain(gold_test: Any, scores: Any, rates: Any = None) -> Efficienc
     n = g.size
     ks = np.array([k_for_rate(float(v), n) for v in r])
     mean = float(np.mean(g))
-    gain = topk_gain(g, s, ks) - ks * mean
+    if truncate:
+        ks_router = np.minimum(ks, int(np.sum(s > 0)))
+        gain = topk_gain(g, s, ks_router) - ks_router * mean
+    else:
+        gain = topk_gain(g, s, ks) - ks * mean
     oracle = topk_gain(g, g, ks) - ks * mean
     for arr in (r, gain, oracle):
         arr.setflags(write=False)

@@ -1,0 +1,30 @@
+import pytest
+
+from metarouter_stats.cli import demo_table, main
+
+
+def test_demo_table_small():
+    table = demo_table(rounds=1, seed=0, n_gold=30, n_preference=300, n_test=100)
+    assert list(table.index) == ["oracle", "meta-dr", "meta-r", "gold-only", "preference-only", "pooled", "mean-shift", "random"]
+    assert [c for c in table.columns if c.startswith("EG@")] == [f"EG@{r / 10:.1f}" for r in range(2, 9)]
+
+
+def test_demo_command_prints_table(capsys):
+    assert main(["demo", "--rounds", "1", "--n-gold", "30", "--n-preference", "300", "--n-test", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "meta-dr" in out and "share_of_oracle" in out
+
+
+def test_study_command(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[study]\nrounds = 2\ngold_sizes = [20]\nn_preference = 200\nn_test = 50\nd = 6\nrouters = ["pooled", "random"]\n')
+    assert main(["study", str(cfg), "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "results.csv" in out and (tmp_path / "o" / "eg_curves.png").stat().st_size > 1000
+
+
+def test_errors_are_reported_not_raised(tmp_path, capsys):
+    assert main(["study", "nope", "--out", str(tmp_path)]) == 2
+    assert "neither a file nor a shipped config" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["demo", "--rounds", "0"])

@@ -1,0 +1,161 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import metarouter_stats as mrs
+from metarouter_stats import experiment
+from metarouter_stats.experiment import StudyConfig, load_config, run_study, study_configs
+
+TINY = dict(
+    rounds=3, gold_sizes=(20, 40), n_preference=200, n_test=60, d=6,
+    routers=("meta-dr", "pooled", "gold-only", "random"), seed=5,
+)
+
+
+def _strip(frame):
+    return frame.drop(columns="fit_seconds").sort_values(["round", "n_gold", "router", "evaluation", "rate"]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def serial():
+    return run_study(StudyConfig(**TINY), n_jobs=1, progress=False)
+
+
+def test_frame_shape_and_summaries(serial):
+    df = serial.frame
+    assert len(df) == 3 * 2 * 4 * 7
+    assert set(df["evaluation"]) == {"exact"}
+    summ = serial.summary()
+    assert list(summ.columns) == ["n_gold", "router", "rate", "mean", "mc_se", "rounds"]
+    assert (summ["rounds"] == 3).all()
+    areas = serial.area_summary()
+    assert len(areas) == 8
+
+
+def test_same_results_with_two_workers(serial):
+    par = run_study(StudyConfig(**TINY), n_jobs=2, progress=False)
+    pd.testing.assert_frame_equal(_strip(serial.frame), _strip(par.frame))
+
+
+@pytest.mark.slow
+def test_same_results_on_dask_local_cluster(serial):
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            res = run_study(StudyConfig(**TINY), backend="dask", scheduler=client, progress=False)
+    pd.testing.assert_frame_equal(_strip(serial.frame), _strip(res.frame))
+
+
+def test_interrupted_study_resumes_identically(serial, tmp_path, monkeypatch):
+    real = experiment.run_task
+    calls = []
+
+    def flaky(config, round_, n_gold):
+        calls.append((round_, n_gold))
+        if round_ == 1 and n_gold == 40:
+            raise RuntimeError("simulated crash in round 1")
+        return real(config, round_, n_gold)
+
+    monkeypatch.setattr(experiment, "run_task", flaky)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        run_study(StudyConfig(**TINY), out=tmp_path, progress=False)
+    saved = sorted(p.name for p in (tmp_path / "rounds").glob("*.csv"))
+    assert saved == ["round_00000_gold_20.csv", "round_00000_gold_40.csv", "round_00001_gold_20.csv"]
+    assert not list(tmp_path.rglob("*.tmp"))
+    monkeypatch.setattr(experiment, "run_task", real)
+    calls.clear()
+    monkeypatch.setattr(experiment, "run_task", lambda c, r, g: (calls.append((r, g)), real(c, r, g))[1])
+    res = run_study(StudyConfig(**TINY), out=tmp_path, progress=False)
+    assert sorted(calls) == [(1, 40), (2, 20), (2, 40)]  # finished rounds are skipped
+    pd.testing.assert_frame_equal(_strip(serial.frame), _strip(res.frame))
+    on_disk = pd.read_csv(tmp_path / "results.csv")
+    assert len(on_disk) == len(serial.frame)  # nothing lost, nothing duplicated
+    assert "version" in (tmp_path / "config.json").read_text()
+
+
+def test_killed_process_resumes(tmp_path):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        "[study]\nrounds = 4\ngold_sizes = [20]\nn_preference = 200\nn_test = 60\nd = 6\n"
+        'routers = ["pooled", "gold-only", "random"]\nseed = 1\n'
+    )
+    out = tmp_path / "out"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "metarouter_stats.cli", "study", str(cfg), "--out", str(out)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list((out / "rounds").glob("*.csv")) if (out / "rounds").exists() else []) < 1:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    n_before = len(list((out / "rounds").glob("*.csv")))
+    assert n_before >= 1
+    resumed = run_study(StudyConfig.from_toml(cfg), out=out, progress=False)
+    fresh = run_study(StudyConfig.from_toml(cfg), progress=False)
+    pd.testing.assert_frame_equal(_strip(fresh.frame), _strip(resumed.frame))
+
+
+def test_other_config_in_same_directory_is_refused(tmp_path):
+    small = dict(TINY, rounds=1, gold_sizes=(20,))
+    run_study(StudyConfig(**small), out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match=r"holds a study with a different config"):
+        run_study(StudyConfig(**dict(small, seed=99)), out=tmp_path, progress=False)
+
+
+def test_paper_evaluation_rows():
+    res = run_study(StudyConfig(**dict(TINY, rounds=1, gold_sizes=(20,), paper_evaluation=True)), progress=False)
+    assert set(res.frame["evaluation"]) == {"exact", "paper"}
+    assert len(res.summary(evaluation="paper")) == 4 * 7
+
+
+def test_shipped_configs_load():
+    names = study_configs()
+    assert {"figure1a", "main", "ablation_mean_shift", "ablation_no_scale", "ablation_d100", "ablation_judge"} <= set(names)
+    for name in names:
+        load_config(name)
+    fig = load_config("figure1a")
+    assert fig.learners == "rf" and fig.paper_evaluation and fig.rounds == 200
+
+
+def test_plot(serial):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = serial.plot()
+    assert len(fig.axes) == 2
+
+
+def test_study_errors(tmp_path):
+    with pytest.raises(ValueError, match=r"Unknown study setting\(s\) \['round'\]"):
+        StudyConfig.from_dict({"round": 3})
+    with pytest.raises(ValueError, match=r"`routers` must be names among"):
+        StudyConfig(routers=("meta-x",))
+    with pytest.raises(ValueError, match=r"`learners` must be one of \('default', 'rf'\); got 'xgb'"):
+        StudyConfig(learners="xgb")
+    with pytest.raises(ValueError, match=r"`scale` must be 'variance', 'amplitude', 'wasserstein' or 'none'"):
+        StudyConfig(scale="std")
+    with pytest.raises(ValueError, match=r"`gold_sizes` must be an integer >= 2; got 1"):
+        StudyConfig(gold_sizes=(1,))
+    with pytest.raises(ValueError, match=r"`truth` must be 'gold' or 'psi'"):
+        StudyConfig(truth="oracle")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("rounds = = 3")
+    with pytest.raises(ValueError, match=r"is not valid TOML"):
+        StudyConfig.from_toml(bad)
+    with pytest.raises(FileNotFoundError, match=r"neither a file nor a shipped config"):
+        load_config("no-such-config")
+    with pytest.raises(TypeError, match=r"`config` must be a StudyConfig; got dict"):
+        run_study({"rounds": 1})
+    with pytest.raises(ValueError, match=r"`backend` must be 'loky' or 'dask'"):
+        run_study(StudyConfig(**TINY), backend="ray")
+    with pytest.raises(ValueError, match=r"`scheduler` is required with backend='dask'"):
+        run_study(StudyConfig(**TINY), backend="dask")
