@@ -9,6 +9,7 @@ checkpointing every finished round so that a killed study resumes where it stopp
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -22,7 +23,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from ._checks import as_1d_float, as_2d_float, check_positive_int
+from ._checks import as_1d_float, as_2d_float, as_rng, check_positive_int
+from .data import RoutingData
 from .evaluation import DEFAULT_RATES, _rates_iv, efficiency_gain
 from .routers import (
     GoldOnlyRouter,
@@ -45,6 +47,7 @@ __all__ = [
     "run_round",
     "run_study",
     "run_task",
+    "split_data",
     "study_configs",
 ]
 
@@ -187,7 +190,10 @@ class StudyConfig:
     Parameters
     ----------
     scenario : str, default "paper"
-        Simulation scenario (:func:`~metarouter_stats.simulate`).
+        Simulation scenario (:func:`~metarouter_stats.simulate`), or ``"data"`` for
+        a study on a user's :class:`~metarouter_stats.RoutingData` passed to
+        :func:`run_study` (``data=``): every round then draws its split from it
+        (see :func:`split_data`).
     gold_sizes : tuple of int, default (100,)
         Gold training rows; every round is run for every size.
     n_preference : int, default 4400
@@ -230,8 +236,8 @@ class StudyConfig:
     name: str = "study"
 
     def __post_init__(self) -> None:
-        if self.scenario not in SCENARIOS:
-            raise ValueError(f"`scenario` must be one of {SCENARIOS}; got {self.scenario!r}.")
+        if self.scenario not in (*SCENARIOS, "data"):
+            raise ValueError(f"`scenario` must be one of {(*SCENARIOS, 'data')}; got {self.scenario!r}.")
         sizes = tuple(check_positive_int(g, "gold_sizes", minimum=2) for g in np.atleast_1d(self.gold_sizes).tolist())
         if not sizes:
             raise ValueError("`gold_sizes` must name at least one gold size.")
@@ -324,14 +330,91 @@ def _task_seed(config: StudyConfig, round_: int, n_gold: int) -> np.random.SeedS
     return np.random.SeedSequence(config.seed, spawn_key=(round_, n_gold))
 
 
-def run_task(config: StudyConfig, round_: int, n_gold: int) -> pd.DataFrame:
-    """One round of a study at one gold size: simulate, fit every router, evaluate."""
+def split_data(data: RoutingData, *, n_gold: int, n_preference: int, n_test: int, rng: Any = None) -> SimulatedStudy:
+    """Draw a train/test split from data with a gold label for every query.
+
+    ``data`` has one row per (query, mechanism): every query id has a gold row, and
+    queries may also have a preference row. A split draws ``n_test`` test queries
+    (their gold labels are the evaluation truth), then ``n_gold`` other queries whose
+    gold rows are training gold labels, and up to ``n_preference`` of the remaining
+    queries whose preference rows are training preference labels, so that each
+    training query is evaluated by one mechanism, as in the paper's design. The
+    oracle router is given the gold labels of every training query.
+
+    Parameters
+    ----------
+    data : RoutingData
+        With ``query_ids``; every query with a preference row has a gold row.
+    n_gold, n_preference, n_test : int
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    SimulatedStudy
+        ``psi_test`` equals ``gold_test`` (no truth beyond the labels); ``scale`` is NaN.
+    """
+    if not isinstance(data, RoutingData):
+        raise TypeError(f"`data` must be a RoutingData; got {type(data).__name__}.")
+    if data.query_ids is None:
+        raise ValueError("`data` must have `query_ids` so that gold and preference rows of a query can be matched.")
+    gen = as_rng(rng)
+    ids = np.asarray(data.query_ids)
+    gold_rows = np.flatnonzero(data.source == 1)
+    gold_ids = ids[gold_rows]
+    if np.unique(gold_ids).size != gold_ids.size:
+        raise ValueError("`data` must have at most one gold row per query id.")
+    row_of = dict(zip(gold_ids.tolist(), gold_rows.tolist(), strict=True))
+    pref_rows = np.flatnonzero(data.source == 0)
+    missing = [q for q in ids[pref_rows].tolist() if q not in row_of]
+    if missing:
+        raise ValueError(
+            f"`data` must have a gold label for every query; {len(missing)} queries have only a preference "
+            f"row (e.g. {missing[0]!r})."
+        )
+    pref_of = dict(zip(ids[pref_rows].tolist(), pref_rows.tolist(), strict=False))
+    queries = np.array(sorted(row_of, key=str), dtype=object)
+    if n_test + n_gold >= queries.size:
+        raise ValueError(
+            f"`n_test` + `n_gold` must be below the {queries.size} queries with gold labels; got {n_test} + {n_gold}."
+        )
+    order = gen.permutation(queries.size)
+    test_q = queries[order[:n_test]]
+    gold_q = queries[order[n_test : n_test + n_gold]]
+    rest = [q for q in queries[order[n_test + n_gold :]] if q in pref_of][:n_preference]
+    if len(rest) < 2:
+        raise ValueError("`data` leaves fewer than 2 preference-labelled training queries after the split.")
+    g_idx = np.array([row_of[q] for q in gold_q])
+    p_idx = np.array([pref_of[q] for q in rest])
+    t_idx = np.array([row_of[q] for q in test_q])
+    train_rows = np.concatenate((g_idx, p_idx))
+    train = data.subset(train_rows)
+    gold_train = data.outcome[np.array([row_of[q] for q in np.concatenate((gold_q, np.array(rest, dtype=object)))])]
+    gold_test = data.outcome[t_idx].copy()
+    X_test = data.X[t_idx].copy()
+    for arr in (gold_test, X_test, gold_train):
+        arr.setflags(write=False)
+    return SimulatedStudy(
+        train=train, X_test=X_test, gold_test=gold_test, psi_test=gold_test, gold_train=gold_train,
+        scale=float("nan"), scenario="data",
+    )
+
+
+def run_task(config: StudyConfig, round_: int, n_gold: int, data: RoutingData | None = None) -> pd.DataFrame:
+    """One round of a study at one gold size: simulate (or split ``data``), fit every router, evaluate."""
     seq = _task_seed(config, round_, n_gold)
     data_seed, router_seed = seq.spawn(2)
-    study = simulate(
-        n_gold=n_gold, n_preference=config.n_preference, n_test=config.n_test, d=config.d,
-        scenario=config.scenario, rng=np.random.default_rng(data_seed),
-    )
+    if config.scenario == "data":
+        if data is None:
+            raise ValueError("`data` is required for a study with scenario='data'.")
+        study = split_data(
+            data, n_gold=n_gold, n_preference=config.n_preference, n_test=config.n_test,
+            rng=np.random.default_rng(data_seed),
+        )
+    else:
+        study = simulate(
+            n_gold=n_gold, n_preference=config.n_preference, n_test=config.n_test, d=config.d,
+            scenario=config.scenario, rng=np.random.default_rng(data_seed),
+        )
     rs = int(router_seed.generate_state(1)[0] % (2**31 - 1))
     scale = None if config.scale == "none" else config.scale
     routers = default_routers(rs, learners=config.learners, scale=scale)
@@ -410,7 +493,17 @@ _ROUNDS_DIR = "rounds"
 _RESULTS_FILE = "results.csv"
 
 
-def _prepare_out(out: Path, config: StudyConfig) -> set[tuple[int, int]]:
+def _digest(data: RoutingData | None) -> str | None:
+    """SHA-256 of a RoutingData's arrays (None without data)."""
+    if data is None:
+        return None
+    h = hashlib.sha256()
+    for arr in (data.X, data.outcome, data.source, np.asarray(data.query_ids, dtype=str)):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+def _prepare_out(out: Path, config: StudyConfig, digest: str | None = None) -> set[tuple[int, int]]:
     """Create or check the output directory; return the finished (round, n_gold) tasks."""
     from . import __version__  # noqa: PLC0415
 
@@ -419,13 +512,18 @@ def _prepare_out(out: Path, config: StudyConfig) -> set[tuple[int, int]]:
     cfg_path = out / _CONFIG_FILE
     if cfg_path.exists():
         saved = json.loads(cfg_path.read_text())
+        if saved.get("data_sha256") != digest:
+            raise ValueError(
+                f"`out` directory {str(out)!r} holds a study on other data; use a new directory or the same data."
+            )
         if saved.get("config") != config.to_dict():
             raise ValueError(
                 f"`out` directory {str(out)!r} holds a study with a different config; use a new directory or "
                 "the same config to resume."
             )
     else:
-        _atomic_write(cfg_path, json.dumps({"config": config.to_dict(), "version": __version__}, indent=2))
+        meta = {"config": config.to_dict(), "version": __version__, "data_sha256": digest}
+        _atomic_write(cfg_path, json.dumps(meta, indent=2))
     done = set()
     for f in (out / _ROUNDS_DIR).glob("round_*_gold_*.csv"):
         parts = f.stem.split("_")
@@ -479,6 +577,7 @@ def run_study(
     backend: str = "loky",
     scheduler: str | Any = None,
     progress: bool = True,
+    data: RoutingData | None = None,
 ) -> StudyResult:
     """Run a Monte Carlo study, in parallel or on a Dask cluster, with checkpoints.
 
@@ -503,6 +602,10 @@ def run_study(
         Dask scheduler address (``"tcp://host:8786"``) or a Client; required for Dask.
     progress : bool, default True
         Report rounds done and time left on stderr.
+    data : RoutingData, optional
+        Required when ``config.scenario == "data"``: queries with gold labels (and
+        preference labels), split anew in every round by :func:`split_data`. A digest
+        of it is stored with the checkpoints, so that a resume on other data is refused.
 
     Returns
     -------
@@ -514,8 +617,12 @@ def run_study(
         raise ValueError(f"`backend` must be 'loky' or 'dask'; got {backend!r}.")
     if backend == "dask" and scheduler is None:
         raise ValueError("`scheduler` is required with backend='dask': pass an address or a distributed.Client.")
+    if (config.scenario == "data") != (data is not None):
+        raise ValueError("Pass `data` exactly when the config's scenario is 'data'.")
+    if config.scenario == "data" and config.truth == "psi":
+        raise ValueError("`truth='psi'` needs a simulation; a study on data is evaluated on its gold labels.")
     out_path = Path(out) if out is not None else None
-    done = _prepare_out(out_path, config) if out_path is not None else set()
+    done = _prepare_out(out_path, config, _digest(data)) if out_path is not None else set()
     tasks = [(r, g) for r in range(config.rounds) for g in config.gold_sizes if (r, g) not in done]
     bar = _Progress(config.n_tasks, len(done), progress)
     frames = []
@@ -531,7 +638,7 @@ def run_study(
 
         client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
         try:
-            futures = [client.submit(run_task, config, r, g, pure=False) for r, g in tasks]
+            futures = [client.submit(run_task, config, r, g, data, pure=False) for r, g in tasks]
             for fut in as_completed(futures):
                 collect(fut.result())
         finally:
@@ -541,7 +648,7 @@ def run_study(
         from joblib import Parallel, delayed  # noqa: PLC0415
 
         for frame in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(run_task)(config, r, g) for r, g in tasks
+            delayed(run_task)(config, r, g, data) for r, g in tasks
         ):
             collect(frame)
 

@@ -159,3 +159,52 @@ def test_study_errors(tmp_path):
         run_study(StudyConfig(**TINY), backend="ray")
     with pytest.raises(ValueError, match=r"`scheduler` is required with backend='dask'"):
         run_study(StudyConfig(**TINY), backend="dask")
+
+
+def _paired_data(n=400, seed=0):
+    """Every query has a gold row; most also have a preference row (from a simulation)."""
+    s = mrs.simulate(n_gold=2, n_preference=2, n_test=n, d=6, rng=seed)
+    rng = np.random.default_rng(seed)
+    X = s.X_test
+    gold = s.psi(X) + rng.normal(0, 2, n)
+    pref = s.eta(X) + rng.normal(0, 0.5, n)
+    has_pref = rng.random(n) < 0.9
+    ids = np.arange(n)
+    return mrs.RoutingData(
+        X=np.vstack([X, X[has_pref]]),
+        outcome=np.concatenate([gold, pref[has_pref]]),
+        source=np.concatenate([np.ones(n), np.zeros(has_pref.sum())]),
+        query_ids=np.concatenate([ids, ids[has_pref]]),
+    )
+
+
+def test_split_data_keeps_queries_apart():
+    data = _paired_data()
+    from metarouter_stats.experiment import split_data
+
+    st = split_data(data, n_gold=30, n_preference=200, n_test=50, rng=0)
+    train_ids = st.train.query_ids
+    assert st.train.n_gold == 30 and st.train.n_preference == 200
+    assert len(set(train_ids)) == 230  # one mechanism per training query
+    assert st.X_test.shape == (50, 6) and st.gold_train.shape == (230,)
+    # the oracle's labels are the gold labels of the training queries
+    gold_of = dict(zip(data.query_ids[data.source == 1], data.outcome[data.source == 1]))
+    np.testing.assert_allclose(st.gold_train, [gold_of[q] for q in train_ids])
+
+
+def test_study_on_data_is_reproducible(tmp_path):
+    data = _paired_data()
+    cfg = StudyConfig(scenario="data", rounds=2, gold_sizes=(30,), n_preference=200, n_test=50,
+                      routers=("meta-dr", "oracle", "pooled"), seed=3)
+    a = run_study(cfg, data=data, out=tmp_path, progress=False)
+    b = run_study(cfg, data=data, n_jobs=2, progress=False)
+    pd.testing.assert_frame_equal(_strip(a.frame), _strip(b.frame))
+    with pytest.raises(ValueError, match=r"holds a study on other data"):
+        run_study(cfg, data=_paired_data(seed=1), out=tmp_path, progress=False)
+    with pytest.raises(ValueError, match=r"Pass `data` exactly when the config's scenario is 'data'"):
+        run_study(cfg, progress=False)
+    with pytest.raises(ValueError, match=r"must have a gold label for every query"):
+        from metarouter_stats.experiment import split_data
+
+        bad = mrs.RoutingData(data.X[:6], data.outcome[:6], [1, 1, 0, 0, 0, 0], query_ids=[0, 1, 0, 1, 7, 8])
+        split_data(bad, n_gold=1, n_preference=2, n_test=1)
