@@ -20,7 +20,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .data import RoutingData
 from ._bands import Band
-from .evaluation import EfficiencyGainCurve, efficiency_gain
+from .decision import CalibrationResult, MultiModelRouter, TokenCost, calibrate_weight, cost_matrix
+from .evaluation import CostQualityFrontier, EfficiencyGainCurve, cost_quality_frontier, efficiency_gain
 from .inference import (
     BiasTestResult,
     EfficiencyGainBand,
@@ -48,6 +49,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "CalibrationResult",
+    "CostQualityFrontier",
+    "MultiModelRouter",
+    "TokenCost",
+    "calibrate_weight",
+    "cost_matrix",
+    "cost_quality_frontier",
     "Band",
     "BiasTestResult",
     "EfficiencyGainBand",

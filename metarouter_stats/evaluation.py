@@ -37,7 +37,14 @@ import pandas as pd
 from ._checks import as_1d_float, check_fraction
 from ._ranking import k_for_rate
 
-__all__ = ["DEFAULT_RATES", "EfficiencyGainCurve", "efficiency_gain", "topk_gain"]
+__all__ = [
+    "DEFAULT_RATES",
+    "CostQualityFrontier",
+    "EfficiencyGainCurve",
+    "cost_quality_frontier",
+    "efficiency_gain",
+    "topk_gain",
+]
 
 DEFAULT_RATES = np.round(np.arange(0.2, 0.8 + 1e-9, 0.1), 10)
 
@@ -193,3 +200,122 @@ def efficiency_gain(gold_test: Any, scores: Any, rates: Any = None, *, truncate:
     for arr in (r, gain, oracle):
         arr.setflags(write=False)
     return EfficiencyGainCurve(rates=r, gain=gain, oracle_gain=oracle, n=n, mean_gold=mean)
+
+
+# --------------------------------------------------------------------------- cost-quality frontier
+@dataclass(frozen=True, kw_only=True)
+class CostQualityFrontier:
+    """Mean cost and mean gold quality of routed outcomes over a grid of cost weights.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        router, weight, mean_cost, mean_quality (quality = gold gain of the chosen model
+        over the reference, averaged over test queries). Rows ``oracle`` (routing by the
+        true gold gains) and ``random`` (mixing the cheapest and the most expensive model).
+    areas : pandas.Series
+        Area under each router's non-decreasing hull of quality against cost over the
+        cost range [all-cheapest, all-most-expensive], divided by that range (RouterBench's
+        AIQ normalisation): the average quality over budgets.
+    """
+
+    frame: pd.DataFrame
+    areas: pd.Series
+
+    def plot(self, ax: Any = None) -> Any:
+        """Quality against cost, one line per router; returns the matplotlib Axes."""
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 4))
+        for name, part in self.frame.groupby("router", sort=False):
+            part = part.sort_values("mean_cost")
+            style = {"oracle": dict(color="k", linestyle="--"), "random": dict(color="grey", linestyle=":")}.get(name, {})
+            ax.plot(part["mean_cost"], part["mean_quality"], label=f"{name} (AIQ {self.areas[name]:.3f})", **style)
+        ax.set_xlabel("mean cost per query")
+        ax.set_ylabel("mean gold gain over the reference")
+        ax.legend(fontsize=8)
+        return ax
+
+
+def _hull_area(cost: np.ndarray, quality: np.ndarray, lo: float, hi: float) -> float:
+    order = np.argsort(cost, kind="stable")
+    c, q = cost[order], np.maximum.accumulate(quality[order])
+    if hi <= lo:
+        return float(q[-1])
+    grid = np.linspace(lo, hi, 2001)
+    return float(np.trapezoid(np.interp(grid, c, q), grid) / (hi - lo))
+
+
+def _oracle_weights(gold: np.ndarray, costs: np.ndarray) -> np.ndarray:
+    """Every weight at which some query's oracle choice can change (pairwise breakpoints)."""
+    K = gold.shape[1]
+    ws = [0.0]
+    for a in range(K):
+        for b in range(a + 1, K):
+            dc = costs[:, a] - costs[:, b]
+            ok = np.abs(dc) > 0
+            w = (gold[ok, a] - gold[ok, b]) / dc[ok]
+            ws.append(w[w > 0])
+    w = np.unique(np.concatenate([np.atleast_1d(v) for v in ws]))
+    return np.unique(np.concatenate((w, w * (1 + 1e-9), [w.max() * 2 + 1])))
+
+
+def cost_quality_frontier(
+    gold_gains: Any, costs: Any, scores: dict[str, Any], weights: Any = None
+) -> CostQualityFrontier:
+    """Cost-quality frontier of several routers on test queries, with oracle and random references.
+
+    Parameters
+    ----------
+    gold_gains : array-like of shape (n, K)
+        Gold gain of each model over the reference on each test query (reference column 0).
+    costs : array-like of shape (n, K)
+        Cost of each model on each query (e.g. from :func:`~metarouter_stats.decision.cost_matrix`).
+    scores : dict name -> array-like of shape (n, K)
+        Each router's predicted gains (e.g. ``MultiModelRouter.predict_gains(X)``).
+    weights : array-like, optional
+        Cost weights; default 0 and 60 log-spaced values spanning the gain / cost ratios.
+
+    Returns
+    -------
+    CostQualityFrontier
+    """
+    from .decision import choose_models  # noqa: PLC0415 - decision precedes evaluation
+
+    g = np.asarray(gold_gains, dtype=float)
+    c = np.asarray(costs, dtype=float)
+    if g.ndim != 2 or g.shape != c.shape:
+        raise ValueError(f"`gold_gains` and `costs` must be (n, K) arrays of one shape; got {g.shape} and {c.shape}.")
+    if not (np.isfinite(g).all() and np.isfinite(c).all()):
+        raise ValueError("`gold_gains` and `costs` must be finite.")
+    if weights is None:
+        ratio = np.ptp(g) / max(float(np.ptp(c)), 1e-12)
+        weights = np.concatenate(([0.0], np.logspace(-3, 2, 60) * ratio))
+    w = as_1d_float(weights, "weights")
+    rows = []
+    idx = np.arange(g.shape[0])
+
+    def trace(name: str, s: np.ndarray, grid: np.ndarray) -> None:
+        for ww in grid:
+            k = choose_models(s, c, float(ww))
+            rows.append((name, float(ww), float(c[idx, k].mean()), float(g[idx, k].mean())))
+
+    for name, s in scores.items():
+        s = np.asarray(s, dtype=float)
+        if s.shape != g.shape:
+            raise ValueError(f"`scores[{name!r}]` must have shape {g.shape}; got {s.shape}.")
+        trace(name, s, w)
+    trace("oracle", g, _oracle_weights(g, c))
+    mean_cost = c.mean(axis=0)
+    cheap, dear = int(np.argmin(mean_cost)), int(np.argmax(mean_cost))
+    for p in np.linspace(0, 1, 21):
+        rows.append(("random", float(p), float((1 - p) * mean_cost[cheap] + p * mean_cost[dear]),
+                     float((1 - p) * g[:, cheap].mean() + p * g[:, dear].mean())))
+    frame = pd.DataFrame(rows, columns=["router", "weight", "mean_cost", "mean_quality"])
+    lo, hi = float(mean_cost[cheap]), float(mean_cost[dear])
+    areas = frame.groupby("router", sort=False).apply(
+        lambda d: _hull_area(d["mean_cost"].to_numpy(), d["mean_quality"].to_numpy(), lo, hi), include_groups=False
+    )
+    areas.name = "aiq"
+    return CostQualityFrontier(frame=frame, areas=areas)
