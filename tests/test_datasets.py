@@ -1,0 +1,83 @@
+import json
+import runpy
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import metarouter_stats as mrs
+from metarouter_stats.datasets import embed_texts, load_mtbench
+
+
+@pytest.fixture(scope="module")
+def mtbench_dir(data_dir):
+    path = Path(data_dir) / "mtbench"
+    if not path.is_dir():
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+@pytest.mark.realdata
+def test_gpt4_judge_bias_matches_independent_computation(mtbench_dir):
+    mt = load_mtbench(mtbench_dir, strong="gpt-4", weak="gpt-3.5-turbo")
+    # independent: straight from the JSON lines with pandas
+    def votes(name):
+        df = pd.read_json(mtbench_dir / name, lines=True)
+        pair = df[df.model_a.isin(["gpt-4", "gpt-3.5-turbo"]) & df.model_b.isin(["gpt-4", "gpt-3.5-turbo"])].copy()
+        win = pair.winner.map({"model_a": 1.0, "model_b": -1.0}).fillna(0.0)
+        pair["g"] = np.where(pair.model_a == "gpt-4", win, -win)
+        return pair.groupby(["question_id", "turn"]).g.mean()
+    gold, pref = votes("human.jsonl"), votes("gpt4_pair.jsonl")
+    both = gold.index.intersection(pref.index)
+    ref = stats.ttest_rel(gold.loc[both], pref.loc[both])
+    res = mrs.bias_ttest(mt.paired["gold"], mt.paired["preference"])
+    assert res.n_gold == len(both) == 130
+    assert res.statistic == pytest.approx(ref.statistic, abs=1e-10)
+    low, high = res.confidence_interval()
+    assert res.estimate < 0 and high < 0  # the GPT-4 judge favours gpt-4 more than experts do
+
+
+@pytest.mark.realdata
+def test_mtbench_vignette_runs(mtbench_dir):
+    mod = runpy.run_path(str(Path(__file__).resolve().parents[1] / "vignettes" / "mtbench_multimodel.py"))
+    res = mod["routing"](mtbench_dir)
+    areas = res["frontier"].areas
+    assert res["n_items"] > 30
+    assert areas["oracle"] >= areas.drop("oracle").max()
+    tests = mod["bias_tests"](mtbench_dir)
+    assert len(tests) == 5 and (tests["bias"] < 0).all()
+
+
+def test_loader_errors(tmp_path, data_dir_optional=None):
+    with pytest.raises(FileNotFoundError, match=r"human.jsonl' not found; the public data set can be obtained"):
+        load_mtbench(tmp_path)
+    (tmp_path / "human.jsonl").write_text('{"judge": "a", "model_a": "gpt-4"}\n')
+    (tmp_path / "gpt4_pair.jsonl").write_text("")
+    with pytest.raises(ValueError, match=r"human.jsonl:1: missing field\(s\) \['model_b', 'question_id', 'turn', 'winner'\]"):
+        load_mtbench(tmp_path)
+    good = {"judge": "e", "model_a": "gpt-4", "model_b": "llama-13b", "question_id": 81, "turn": 1, "winner": "model_a"}
+    (tmp_path / "human.jsonl").write_text(json.dumps(good) + "\n{not json\n")
+    with pytest.raises(ValueError, match=r"human.jsonl:2: malformed JSON line"):
+        load_mtbench(tmp_path)
+    (tmp_path / "human.jsonl").write_text(json.dumps(dict(good, winner="draw")) + "\n")
+    with pytest.raises(ValueError, match=r"human.jsonl:1: field 'winner' must be one of"):
+        load_mtbench(tmp_path)
+    with pytest.raises(ValueError, match=r"`weak` must be one of .* got 'gpt-5'"):
+        load_mtbench(tmp_path, weak="gpt-5")
+
+
+def test_embed_texts():
+    texts = ["how do I bake bread", "bake a cake", "fix my python code", "python error in code", "bread recipe"]
+    X = embed_texts(texts, dim=3)
+    assert X.shape == (5, 3)
+    np.testing.assert_array_equal(X, embed_texts(texts, dim=3))
+    var = X.var(axis=0)
+    assert np.all(np.diff(var) <= 1e-12)  # principal components, ordered by variance
+    np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-12)
+    with pytest.raises(TypeError, match=r"`texts` must be a sequence of strings"):
+        embed_texts("one string")
+    with pytest.raises(ValueError, match=r"`method` must be 'tfidf-svd'"):
+        embed_texts(texts, method="bert")
