@@ -57,11 +57,11 @@ def test_interrupted_study_resumes_identically(serial, tmp_path, monkeypatch):
     real = experiment.run_task
     calls = []
 
-    def flaky(config, round_, n_gold):
+    def flaky(config, round_, n_gold, data=None):
         calls.append((round_, n_gold))
         if round_ == 1 and n_gold == 40:
             raise RuntimeError("simulated crash in round 1")
-        return real(config, round_, n_gold)
+        return real(config, round_, n_gold, data)
 
     monkeypatch.setattr(experiment, "run_task", flaky)
     with pytest.raises(RuntimeError, match="simulated crash"):
@@ -71,7 +71,7 @@ def test_interrupted_study_resumes_identically(serial, tmp_path, monkeypatch):
     assert not list(tmp_path.rglob("*.tmp"))
     monkeypatch.setattr(experiment, "run_task", real)
     calls.clear()
-    monkeypatch.setattr(experiment, "run_task", lambda c, r, g: (calls.append((r, g)), real(c, r, g))[1])
+    monkeypatch.setattr(experiment, "run_task", lambda c, r, g, d=None: (calls.append((r, g)), real(c, r, g, d))[1])
     res = run_study(StudyConfig(**TINY), out=tmp_path, progress=False)
     assert sorted(calls) == [(1, 40), (2, 20), (2, 40)]  # finished rounds are skipped
     pd.testing.assert_frame_equal(_strip(serial.frame), _strip(res.frame))
