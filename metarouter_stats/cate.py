@@ -365,22 +365,28 @@ class BiasModel(BaseEstimator):
             return self.estimator_.fitted_models_final[0]
         return self.estimator_.model_final_
 
-    def _final_template(self) -> BaseEstimator:
+    def _final_template(self, penalty_factor: float = 1.0) -> BaseEstimator:
         """Unfitted final model for bootstrap refits.
 
         A ``RidgeCV`` final stage is refitted as ``Ridge`` with the penalty it chose
-        on the full data: the resampling then measures the estimator's sampling
-        variability at the tuned penalty, 20 times faster than re-tuning each time.
+        on the full data (times ``penalty_factor``): the resampling then measures the
+        estimator's sampling variability at the tuned penalty, 20 times faster than
+        re-tuning each time.
         """
         fitted = self.final_model_
         if isinstance(fitted, RidgeCV):
-            return Ridge(alpha=float(fitted.alpha_), fit_intercept=fitted.fit_intercept)
+            return Ridge(alpha=float(fitted.alpha_) * penalty_factor, fit_intercept=fitted.fit_intercept)
+        if penalty_factor != 1.0:
+            raise ValueError(
+                "`undersmooth` needs the default ridge final stage (RidgeCV); this router's final model is "
+                f"{type(fitted).__name__}. Use undersmooth=1."
+            )
         return clone(self.model_final) if self.model_final is not None else default_final_model()
 
-    def fit_final(self, X: Any, pseudo_outcomes: Any, weights: Any) -> BaseEstimator:
+    def fit_final(self, X: Any, pseudo_outcomes: Any, weights: Any, penalty_factor: float = 1.0) -> BaseEstimator:
         """Fit a fresh final model (penalty fixed, see ``_final_template``) on given pseudo-outcomes."""
         check_is_fitted(self, "estimator_")
-        model = self._final_template()
+        model = self._final_template(penalty_factor)
         if self.method == "dr":
             model.fit(X, pseudo_outcomes)
         else:
@@ -388,7 +394,9 @@ class BiasModel(BaseEstimator):
         return model
 
 
-    def bootstrap_effects(self, X_eval: Any, n_boot: int, rng: Any = None, n_jobs: int | None = None) -> np.ndarray:
+    def bootstrap_effects(
+        self, X_eval: Any, n_boot: int, rng: Any = None, n_jobs: int | None = None, penalty_factor: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Bootstrap draws of Delta_hat at ``X_eval`` by resampling the final stage only.
 
         Rows are resampled with replacement within each source (the number of gold
@@ -398,9 +406,16 @@ class BiasModel(BaseEstimator):
         captures the first-order sampling variability of Delta_hat at a fraction
         of the cost of refitting everything.
 
+        With ``penalty_factor < 1`` (ridge final stage only) the final stage is
+        refitted with a smaller penalty (undersmoothing): less shrinkage bias, more
+        variance, and the band is centred at that less-biased fit.
+
         Returns
         -------
-        ndarray of shape (n_boot, n_eval), on the scale of the fitted outcomes.
+        estimate : ndarray of shape (n_eval,)
+            The final-stage fit at ``penalty_factor`` on the full data.
+        draws : ndarray of shape (n_boot, n_eval)
+            Both on the scale of the fitted outcomes.
         """
         from joblib import Parallel, delayed  # noqa: PLC0415
 
@@ -414,11 +429,15 @@ class BiasModel(BaseEstimator):
         idx = [np.concatenate((gen.choice(gold, gold.size), gen.choice(pref, pref.size))) for _ in range(n_boot)]
 
         def one(rows: np.ndarray) -> np.ndarray:
-            model = self.fit_final(self.X_[rows], self.pseudo_outcomes_[rows], self.final_weights_[rows])
+            model = self.fit_final(self.X_[rows], self.pseudo_outcomes_[rows], self.final_weights_[rows], penalty_factor)
             return np.asarray(model.predict(X_eval), dtype=float).reshape(-1)
 
+        if penalty_factor == 1.0:
+            estimate = self.effect(X_eval)
+        else:
+            estimate = one(np.arange(self.source_.size))
         out = Parallel(n_jobs=n_jobs)(delayed(one)(rows) for rows in idx)
-        return np.vstack(out)
+        return estimate, np.vstack(out)
 
 
 def _fit_weighted(model: Any, X: Any, y: Any, w: Any) -> None:

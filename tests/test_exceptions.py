@@ -233,6 +233,15 @@ def test_trim_and_interval_errors(small_study):
         router.bias_interval(s.X_test, method="slow")
     with pytest.raises(ValueError, match=r"`n_boot` must be an integer >= 2; got 1"):
         router.bias_interval(s.X_test, n_boot=1)
+    with pytest.raises(ValueError, match=r"`undersmooth` must be in \(0, 1\]; got 2"):
+        router.bias_interval(s.X_test, undersmooth=2)
+    with pytest.raises(ValueError, match=r"`undersmooth` applies to method='fast' only"):
+        router.bias_interval(s.X_test, undersmooth=0.5, method="refit")
+    from sklearn.linear_model import Ridge
+
+    fixed = mrs.MetaRouter(model_final=Ridge(), random_state=0).fit(s.train)
+    with pytest.raises(ValueError, match=r"`undersmooth` needs the default ridge final stage \(RidgeCV\)"):
+        fixed.bias_interval(s.X_test, undersmooth=0.5, n_boot=3)
     with pytest.raises(TypeError, match=r"`router` must be a fitted MetaRouter"):
         mrs.bias_heterogeneity_test(mrs.PooledRouter())
     with pytest.raises(ValueError, match=r"`normalise` must be 'per_query', 'gain' or 'relative'; got 'x'"):

@@ -128,6 +128,16 @@ def test_bias_band_same_rng_same_numbers_any_n_jobs(fitted):
     np.testing.assert_allclose(a.estimate, router.predict_bias(s.X_test))
 
 
+def test_undersmoothed_band_is_wider_and_recentred(fitted):
+    s, router = fitted["paper"]
+    base = router.bias_interval(s.X_test, n_boot=50, rng=3)
+    under = router.bias_interval(s.X_test, n_boot=50, rng=3, undersmooth=0.1)
+    assert np.mean(under.std_error) > np.mean(base.std_error)
+    assert not np.allclose(under.estimate, base.estimate)
+    # the smaller ridge penalty moves the fit towards least squares: larger spread of estimates
+    assert np.std(under.estimate) > np.std(base.estimate)
+
+
 @pytest.mark.slow
 def test_fast_bootstrap_agrees_with_full_refit():
     """Fast (final-stage) and full-refit bootstrap standard errors agree within a factor 1.5.
