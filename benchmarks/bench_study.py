@@ -36,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--gold", nargs="+", type=int, default=[100, 500, 1000])
+    parser.add_argument("--timing-only", action="store_true", help="skip the main comparison (part 3)")
     args = parser.parse_args()
     RESULTS.mkdir(exist_ok=True)
     lines = []
@@ -57,6 +58,11 @@ def main() -> None:
     lines.append(f"- {args.rounds}-round study, n_jobs = 1: {t1:.1f} s")
     lines.append(f"- {args.rounds}-round study, n_jobs = 2: {t2:.1f} s (speed-up {t1 / t2:.2f}x); identical results: {same}")
 
+    if args.timing_only:
+        text = "# Study runner timings\n\n" + "\n".join(lines) + "\n"
+        (RESULTS / "study_timing_only.md").write_text(text)
+        print(text)
+        return
     main_cfg = dataclasses.replace(load_config("main"), gold_sizes=tuple(args.gold), rounds=args.rounds)
     t0 = time.perf_counter()
     res = run_study(main_cfg, n_jobs=2, progress=False)
