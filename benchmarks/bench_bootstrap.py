@@ -42,7 +42,7 @@ def main() -> None:
         router = mrs.MetaRouter(cate=cate, random_state=0).fit(s.train)
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        fast = router.bias_interval(s.X_test, n_boot=200, rng=1)
+        fast = router.bias_interval(s.X_test, n_boot=200, rng=1, undersmooth=1)
         fast_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         refit = router.bias_interval(s.X_test, n_boot=args.refits, rng=1, method="refit", n_jobs=args.n_jobs)
