@@ -81,3 +81,53 @@ def test_embed_texts():
         embed_texts("one string")
     with pytest.raises(ValueError, match=r"`method` must be 'tfidf-svd'"):
         embed_texts(texts, method="bert")
+
+
+@pytest.fixture(scope="module")
+def pandalm_dir(data_dir):
+    path = Path(data_dir) / "pandalm"
+    if not path.is_dir():
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+@pytest.mark.realdata
+def test_pandalm_majority_and_judges(pandalm_dir):
+    from metarouter_stats.datasets import load_pandalm
+
+    with pytest.warns(UserWarning, match=r"4 gpt-3.5-turbo verdicts for llama-7b vs bloom-7b"):
+        p = load_pandalm(pandalm_dir, strong="llama-7b", weak="bloom-7b")
+    assert p.data.n_gold == 111 and p.n_unparsed == 4 and len(p.paired) == 107
+    # independent: majority vote straight from the JSON with pandas
+    items = pd.read_json(pandalm_dir / "testset-v1.json", dtype=False)
+    items = items[items.cmp_key == "bloom-7b_llama-7b"]
+    votes = items[["annotator1", "annotator2", "annotator3"]].astype(int)
+    maj = votes.mode(axis=1)
+    majority = np.where(maj[1].isna() if 1 in maj else True, maj[0], 0)  # no majority -> tie
+    gain = pd.Series(majority, index=items.idx.astype(str)).map({1: -1.0, 2: 1.0, 0: 0.0})  # llama is response2
+    gold = pd.Series(p.data.outcome[p.data.source == 1], index=p.data.query_ids[p.data.source == 1])
+    pd.testing.assert_series_equal(gold.sort_index(), gain.sort_index(), check_names=False)
+    q = load_pandalm(pandalm_dir, strong="llama-7b", weak="bloom-7b", judge="pandalm-7b")
+    assert q.n_unparsed == 0 and len(q.paired) == 111
+
+
+def test_pandalm_errors(tmp_path):
+    from metarouter_stats.datasets import load_pandalm
+
+    with pytest.raises(FileNotFoundError, match=r"testset-v1.json' not found; the public data set can be obtained from"):
+        load_pandalm(tmp_path)
+    item = {"idx": "0", "cmp_key": "a_b", "instruction": "x", "input": "", "annotator1": "1", "annotator2": "1"}
+    (tmp_path / "testset-v1.json").write_text(json.dumps([item]))
+    (tmp_path / "gpt-3.5-turbo-testset-v1.json").write_text(json.dumps([{"idx": "0", "gpt_result": "1"}]))
+    with pytest.raises(ValueError, match=r"item 0 \(idx '0'\) is missing field\(s\) \['annotator3'\]"):
+        load_pandalm(tmp_path, strong="a", weak="b")
+    (tmp_path / "testset-v1.json").write_text("[{")
+    with pytest.raises(ValueError, match=r"testset-v1.json:1: malformed JSON"):
+        load_pandalm(tmp_path, strong="a", weak="b")
+    (tmp_path / "testset-v1.json").write_text(json.dumps([dict(item, annotator3="7")]))
+    with pytest.raises(ValueError, match=r"item 0 \(idx '0'\): annotator label must be 0, 1 or 2; got '7'"):
+        load_pandalm(tmp_path, strong="a", weak="b")
+    with pytest.raises(ValueError, match=r"`strong` must be one of \['a', 'b'\]; got 'c'"):
+        load_pandalm(tmp_path, strong="c", weak="b")
+    with pytest.raises(ValueError, match=r"`judge` must be one of"):
+        load_pandalm(tmp_path, judge="gpt-4")

@@ -2,5 +2,6 @@
 
 from .embed import embed_texts
 from .mtbench import MTBench, load_mtbench, mtbench_votes
+from .pandalm import PandaLM, load_pandalm
 
-__all__ = ["MTBench", "embed_texts", "load_mtbench", "mtbench_votes"]
+__all__ = ["MTBench", "PandaLM", "embed_texts", "load_mtbench", "load_pandalm", "mtbench_votes"]
