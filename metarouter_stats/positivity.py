@@ -53,6 +53,7 @@ from ._checks import as_2d_float, as_source, check_positive_int
 
 __all__ = [
     "PositivityReport",
+    "check_trim_rule",
     "cross_fit_propensity",
     "default_propensity_model",
     "density_ratio",
@@ -113,6 +114,17 @@ def _crump_gamma(h: np.ndarray) -> float:
     return float(2 * means[k])
 
 
+def check_trim_rule(rule: Any) -> None:
+    """Raise a clear error unless ``rule`` is None, a (low, high) band or "crump"."""
+    if rule is None:
+        return
+    if isinstance(rule, str):
+        if rule != "crump":
+            raise ValueError(f"`trim` must be None, a (low, high) band or 'crump'; got {rule!r}.")
+        return
+    _band_iv(rule, "trim")
+
+
 def trim_mask(ratio: np.ndarray, source: np.ndarray, rule: Any) -> np.ndarray:
     """Boolean mask of the **preference** rows a trimming rule removes.
 
@@ -129,12 +141,11 @@ def trim_mask(ratio: np.ndarray, source: np.ndarray, rule: Any) -> np.ndarray:
     -------
     ndarray of bool
     """
+    check_trim_rule(rule)
     pref = source == 0
     if rule is None:
         return np.zeros(ratio.shape[0], dtype=bool)
     if isinstance(rule, str):
-        if rule != "crump":
-            raise ValueError(f"`trim` must be None, a (low, high) band or 'crump'; got {rule!r}.")
         h = 1.0 / ratio
         gamma = _crump_gamma(h)
         return pref & (h > gamma)

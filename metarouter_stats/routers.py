@@ -40,7 +40,7 @@ from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction
 from ._ranking import decide
 from .cate import CATE_METHODS, BiasModel, default_outcome_model
 from .data import RoutingData
-from .positivity import cross_fit_propensity, density_ratio, trim_mask
+from .positivity import check_trim_rule, cross_fit_propensity, density_ratio, trim_mask
 from .scaling import resolve_scale
 
 _UNDERSMOOTH = 0.1  # default ridge penalty factor of the fast bias band (see bias_interval)
@@ -250,7 +250,7 @@ class MetaRouter(_Router):
         trimmed = np.zeros(t.size, dtype=bool)
         self.density_ratio_ = None
         if self.trim is not None:
-            trim_mask(np.ones(t.size), t, self.trim)  # validate the rule before any work
+            check_trim_rule(self.trim)  # before any fitting
             e = cross_fit_propensity(
                 X, t, model=self.model_propensity, cv=check_positive_int(self.cv, "cv", minimum=2),
                 random_state=self.random_state,

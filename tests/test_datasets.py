@@ -12,12 +12,16 @@ import metarouter_stats as mrs
 from metarouter_stats.datasets import embed_texts, load_mtbench
 
 
-@pytest.fixture(scope="module")
-def mtbench_dir(data_dir):
-    path = Path(data_dir) / "mtbench"
+def _subdir(data_dir, name):
+    path = Path(data_dir) / name
     if not path.is_dir():
         pytest.skip(f"{path} is missing")
     return path
+
+
+@pytest.fixture(scope="module")
+def mtbench_dir(data_dir):
+    return _subdir(data_dir, "mtbench")
 
 
 @pytest.mark.realdata
@@ -85,10 +89,7 @@ def test_embed_texts():
 
 @pytest.fixture(scope="module")
 def pandalm_dir(data_dir):
-    path = Path(data_dir) / "pandalm"
-    if not path.is_dir():
-        pytest.skip(f"{path} is missing")
-    return path
+    return _subdir(data_dir, "pandalm")
 
 
 @pytest.mark.realdata
