@@ -18,7 +18,9 @@ Examples
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import datasets
 from .data import RoutingData
+from .datasets import embed_texts, from_judgments
 from ._bands import Band
 from .decision import CalibrationResult, MultiModelRouter, TokenCost, calibrate_weight, cost_matrix
 from .evaluation import CostQualityFrontier, EfficiencyGainCurve, cost_quality_frontier, efficiency_gain
@@ -76,7 +78,10 @@ __all__ = [
     "RoutingData",
     "SimulatedStudy",
     "__version__",
+    "datasets",
     "efficiency_gain",
+    "embed_texts",
+    "from_judgments",
     "estimate_scale",
     "simulate",
 ]

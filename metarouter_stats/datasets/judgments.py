@@ -1,0 +1,309 @@
+"""A user's own pairwise votes, in long format, as routing data.
+
+One row per vote: which query, which mechanism produced it (gold standard or
+preference based), the two models compared and the verdict. The gain of ``strong``
+over ``weak`` on a query is the average over that mechanism's votes of +1 (strong
+wins), 0 (tie) and -1 (strong loses), as for MT-Bench (:func:`load_mtbench`).
+Votes between other pairs of models are not used; :attr:`Judgments.counts` says how
+many rows each step kept.
+
+The votes can come as a :class:`pandas.DataFrame` or as a ``.csv``, ``.jsonl``
+(JSON lines) or ``.json`` (list of objects) file. Errors name the file, its line (or
+the frame's row label) and the field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data import RoutingData
+from .embed import embed_texts
+
+__all__ = ["Judgments", "from_judgments"]
+
+_DEFAULT_COLUMNS = {
+    "query_id": "query_id",
+    "mechanism": "mechanism",
+    "model_a": "model_a",
+    "model_b": "model_b",
+    "winner": "winner",
+}
+_GOLD = {"gold", "human", "1", "true"}
+_PREFERENCE = {"preference", "judge", "0", "false"}
+_TIES = {"tie", "tie (inconsistent)", "draw", "0"}
+
+
+@dataclass(frozen=True, eq=False)
+class Judgments:
+    """Per-query gains of ``strong`` over ``weak`` built from long-format votes.
+
+    Attributes
+    ----------
+    data : RoutingData
+        One gold row and/or one preference row per query (query ids as given).
+    paired : pandas.DataFrame
+        query_id, gold, preference, n_gold_votes, n_preference_votes for queries
+        labelled by both mechanisms.
+    texts : dict or None
+        Query id -> text when texts were given.
+    strong, weak : str
+    counts : dict
+        Rows read, rows comparing ``strong`` with ``weak``, gold and preference
+        queries.
+    """
+
+    data: RoutingData
+    paired: pd.DataFrame
+    texts: dict[str, str] | None
+    strong: str
+    weak: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _read_votes(judgments: Any) -> tuple[pd.DataFrame, str, list[str]]:
+    """Frame of votes, a description of where they came from, and a location per row."""
+    if isinstance(judgments, pd.DataFrame):
+        return judgments.reset_index(drop=True), "judgments", [f"row {i!r}" for i in judgments.index]
+    if not isinstance(judgments, (str, os.PathLike)):
+        raise TypeError(
+            "`judgments` must be a pandas DataFrame or the path of a .csv, .jsonl or .json file; "
+            f"got {type(judgments).__name__}."
+        )
+    path = Path(judgments)
+    if not path.is_file():
+        raise FileNotFoundError(f"`judgments` file {str(path)!r} not found.")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        except pd.errors.ParserError as exc:
+            raise ValueError(f"{path}: malformed CSV ({exc}).") from None
+        return frame, str(path), [f"{path}:{i + 2}" for i in range(len(frame))]  # line 1 is the header
+    if suffix == ".jsonl":
+        rows, where = [], []
+        with path.open(encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}:{lineno}: malformed JSON line ({exc.msg}).") from None
+                if not isinstance(rec, dict):
+                    raise ValueError(f"{path}:{lineno}: expected a JSON object; got {type(rec).__name__}.")
+                rows.append(rec)
+                where.append(f"{path}:{lineno}")
+        return pd.DataFrame(rows), str(path), where
+    if suffix == ".json":
+        try:
+            records = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg}).") from None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise ValueError(f"{path}: expected a JSON list of objects, one per vote.")
+        return pd.DataFrame(records), str(path), [f"{path}: item {i}" for i in range(len(records))]
+    raise ValueError(f"`judgments` file {str(path)!r} must end in .csv, .jsonl or .json; got {suffix or 'no suffix'!r}.")
+
+
+def _mechanism(value: Any, where: str, name: str) -> int:
+    key = str(value).strip().lower()
+    if key in _GOLD:
+        return 1
+    if key in _PREFERENCE:
+        return 0
+    raise ValueError(f"{where}: field {name!r} must be 'gold' or 'preference' (or 1 / 0); got {value!r}.")
+
+
+def _score_a(row: Mapping[str, Any], cols: Mapping[str, str], where: str) -> float:
+    """+1 / 0 / -1 for model_a winning / tie / losing."""
+    verdict = row[cols["winner"]]
+    key = str(verdict).strip()
+    if key.lower() == "model_a" or key == str(row[cols["model_a"]]):
+        return 1.0
+    if key.lower() == "model_b" or key == str(row[cols["model_b"]]):
+        return -1.0
+    if key.lower() in _TIES:
+        return 0.0
+    try:
+        num = float(key)
+    except ValueError:
+        num = np.nan
+    if np.isfinite(num) and -1.0 <= num <= 1.0:
+        return num
+    raise ValueError(
+        f"{where}: field {cols['winner']!r} must be 'model_a', 'model_b', 'tie', one of the row's model names, "
+        f"or a score of model_a in [-1, 1]; got {verdict!r}."
+    )
+
+
+def from_judgments(
+    judgments: pd.DataFrame | str | os.PathLike[str],
+    *,
+    strong: str,
+    weak: str,
+    texts: Mapping[Any, str] | None = None,
+    features: pd.DataFrame | None = None,
+    columns: Mapping[str, str] | None = None,
+    dim: int = 20,
+    random_state: int | None = 0,
+) -> Judgments:
+    """Turn long-format pairwise votes into routing data for ``strong`` vs ``weak``.
+
+    Parameters
+    ----------
+    judgments : DataFrame or path
+        One row per vote with the columns ``query_id``, ``mechanism`` ("gold" /
+        "preference", also "human" / "judge" or 1 / 0), ``model_a``, ``model_b`` and
+        ``winner`` ("model_a", "model_b", "tie", "tie (inconsistent)", the name of the
+        winning model, or model_a's score in [-1, 1]). A path may name a ``.csv``,
+        ``.jsonl`` or ``.json`` file.
+    strong, weak : str
+        The primary model (positive gain = it is better) and the alternative.
+    texts : mapping query id -> str, optional
+        Query texts, embedded with :func:`embed_texts` (TF-IDF, SVD, PCA to ``dim``).
+    features : DataFrame, optional
+        Query features indexed by query id (used as ``X`` instead of text embeddings).
+        Exactly one of ``texts`` and ``features`` must be given.
+    columns : mapping, optional
+        Names of the columns in ``judgments`` when they differ from the defaults,
+        e.g. ``{"query_id": "prompt_id", "winner": "verdict"}``.
+    dim : int, default 20
+        Embedding dimension when ``texts`` are given.
+    random_state : int or None, default 0
+        Seed of the embedding's randomized SVD.
+
+    Returns
+    -------
+    Judgments
+
+    Raises
+    ------
+    ValueError
+        Naming the file and line (or the frame's row) and the field, for a missing
+        column, an unknown mechanism or verdict, or a missing text or feature row;
+        naming the models seen when ``strong`` or ``weak`` never occurs.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from metarouter_stats.datasets import from_judgments
+    >>> votes = pd.DataFrame({
+    ...     "query_id": ["q1", "q1", "q2", "q2", "q3", "q3"],
+    ...     "mechanism": ["gold", "preference"] * 3,
+    ...     "model_a": ["big", "big", "small", "big", "big", "big"],
+    ...     "model_b": ["small", "small", "big", "small", "small", "small"],
+    ...     "winner": ["model_a", "tie", "model_a", "big", "model_b", "model_a"],
+    ... })
+    >>> texts = {"q1": "sum two numbers", "q2": "write a poem", "q3": "prove a lemma"}
+    >>> out = from_judgments(votes, strong="big", weak="small", texts=texts, dim=2)
+    >>> out.paired[["query_id", "gold", "preference"]].to_dict("list")
+    {'query_id': ['q1', 'q2', 'q3'], 'gold': [1.0, -1.0, -1.0], 'preference': [0.0, 1.0, 1.0]}
+    """
+    if (texts is None) == (features is None):
+        raise ValueError("Exactly one of `texts` and `features` must be given (query texts to embed, or a feature frame).")
+    if strong == weak:
+        raise ValueError("`strong` and `weak` must be different models.")
+    cols = dict(_DEFAULT_COLUMNS)
+    if columns is not None:
+        unknown = sorted(set(columns) - set(cols))
+        if unknown:
+            raise ValueError(f"`columns` keys must be among {sorted(cols)}; got {unknown}.")
+        cols.update(columns)
+    frame, origin, where = _read_votes(judgments)
+    missing = [c for c in cols.values() if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{origin}: missing column(s) {missing}; found {list(frame.columns)}. "
+            "Rename them or pass `columns={...}`."
+        )
+    if len(frame) == 0:
+        raise ValueError(f"{origin}: no votes.")
+    for c in (cols["query_id"], cols["model_a"], cols["model_b"]):
+        bad = frame[c].isna() | (frame[c].astype(str).str.strip() == "")
+        if bad.any():
+            raise ValueError(f"{where[int(np.flatnonzero(bad.to_numpy())[0])]}: field {c!r} is empty.")
+    models = sorted(set(frame[cols["model_a"]].astype(str)) | set(frame[cols["model_b"]].astype(str)))
+    for arg, m in (("strong", strong), ("weak", weak)):
+        if m not in models:
+            raise ValueError(f"`{arg}` must be one of the models in {origin} {models}; got {m!r}.")
+
+    records = []
+    for i, row in enumerate(frame.to_dict("records")):
+        a, b = str(row[cols["model_a"]]), str(row[cols["model_b"]])
+        mech = _mechanism(row[cols["mechanism"]], where[i], cols["mechanism"])
+        score = _score_a(row, cols, where[i])
+        if {a, b} != {strong, weak}:
+            continue
+        records.append((str(row[cols["query_id"]]), mech, score if a == strong else -score, i))
+    if not records:
+        raise ValueError(f"{origin}: no vote compares {strong!r} with {weak!r}.")
+    votes = pd.DataFrame(records, columns=["query_id", "source", "gain", "row"])
+    agg = (
+        votes.groupby(["source", "query_id"], sort=False)
+        .agg(gain=("gain", "mean"), votes=("gain", "size"), row=("row", "first"))
+        .reset_index()
+        .sort_values(["source", "row"], ascending=[False, True], kind="stable")
+    )
+    ids = list(dict.fromkeys(agg.sort_values("row")["query_id"]))
+    text_map: dict[str, str] | None = None
+    if texts is not None:
+        text_map = {str(k): v for k, v in dict(texts).items()}
+        for q in ids:
+            if q not in text_map:
+                r = int(agg.loc[agg["query_id"] == q, "row"].iloc[0])
+                raise ValueError(f"{where[r]}: field {cols['query_id']!r} = {q!r} has no entry in `texts`.")
+            if not isinstance(text_map[q], str):
+                raise TypeError(f"`texts[{q!r}]` must be a string; got {type(text_map[q]).__name__}.")
+        emb = embed_texts([text_map[q] for q in ids], dim=dim, random_state=random_state)
+        feature_names = tuple(f"emb{j}" for j in range(emb.shape[1]))
+        text_map = {q: text_map[q] for q in ids}
+    else:
+        assert features is not None
+        if not isinstance(features, pd.DataFrame):
+            raise TypeError(f"`features` must be a pandas DataFrame indexed by query id; got {type(features).__name__}.")
+        feats = features.set_axis(features.index.astype(str))
+        if feats.index.has_duplicates:
+            raise ValueError(f"`features` index must be unique query ids; {feats.index[feats.index.duplicated()][0]!r} repeats.")
+        for q in ids:
+            if q not in feats.index:
+                r = int(agg.loc[agg["query_id"] == q, "row"].iloc[0])
+                raise ValueError(f"{where[r]}: field {cols['query_id']!r} = {q!r} has no row in `features`.")
+        emb = feats.loc[ids].to_numpy()
+        feature_names = tuple(str(c) for c in feats.columns)
+    pos = {q: k for k, q in enumerate(ids)}
+    data = RoutingData(
+        X=emb[[pos[q] for q in agg["query_id"]]],
+        outcome=agg["gain"].to_numpy(),
+        source=agg["source"].to_numpy(),
+        query_ids=agg["query_id"].to_numpy(),
+        model_names=(strong, weak),
+        feature_names=feature_names,
+    )
+    g = agg[agg["source"] == 1].set_index("query_id")
+    p = agg[agg["source"] == 0].set_index("query_id")
+    both = [q for q in ids if q in g.index and q in p.index]
+    paired = pd.DataFrame(
+        {
+            "query_id": both,
+            "gold": g.loc[both, "gain"].to_numpy(dtype=float),
+            "preference": p.loc[both, "gain"].to_numpy(dtype=float),
+            "n_gold_votes": g.loc[both, "votes"].to_numpy(dtype=int),
+            "n_preference_votes": p.loc[both, "votes"].to_numpy(dtype=int),
+        }
+    )
+    counts = {
+        "rows": len(frame),
+        "rows_used": len(votes),
+        "gold_queries": int(len(g)),
+        "preference_queries": int(len(p)),
+        "paired_queries": len(both),
+    }
+    return Judgments(data=data, paired=paired, texts=text_map, strong=strong, weak=weak, counts=counts)
