@@ -44,6 +44,7 @@ from .routers import (
 )
 from .scaling import estimate_scale
 from .simulation import SimulatedStudy, simulate
+from .report import Report, report
 
 try:
     __version__ = version("metarouter_stats")
@@ -75,6 +76,7 @@ __all__ = [
     "PooledRouter",
     "PreferenceOnlyRouter",
     "RandomRouter",
+    "Report",
     "RoutingData",
     "SimulatedStudy",
     "__version__",
@@ -83,5 +85,6 @@ __all__ = [
     "embed_texts",
     "from_judgments",
     "estimate_scale",
+    "report",
     "simulate",
 ]

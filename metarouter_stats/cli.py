@@ -2,7 +2,12 @@
 
 ``metarouter demo`` simulates the paper-like study (100 gold and 4,400 preference
 training queries, 500 test queries, d = 50), fits the seven routers and prints the
-efficiency gain at usage rates 0.2, ..., 0.8 with its area.
+efficiency gain at usage rates 0.2, ..., 0.8 with its area; it also writes the HTML
+report of the first round (``metarouter_demo_report.html`` unless ``--report`` says
+otherwise) and prints where.
+
+``metarouter report`` writes the HTML report of a study's output folder, of a
+simulation, of a CSV of routing data, or of long-format votes.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import pandas as pd
 from . import __version__
 from .experiment import load_config, run_round, run_study, study_configs
 from .simulation import SCENARIOS, simulate
+
+DEMO_REPORT = "metarouter_demo_report.html"
 
 __all__ = ["demo_table", "main"]
 
@@ -63,6 +70,63 @@ def _demo(args: argparse.Namespace) -> int:
     shown = table.copy()
     shown["area"] = shown["area"] / args.n_test
     print(shown.to_string(float_format=lambda v: f"{v:8.3f}"))
+    if args.report != "none":
+        from .report import report  # noqa: PLC0415
+
+        _agg()
+        study = simulate(n_gold=args.n_gold, n_preference=args.n_preference, n_test=args.n_test,
+                         scenario=args.scenario, rng=args.seed)
+        rep = report(study, random_state=args.seed, title="metarouter demo: one simulated round",
+                     config={"command": "metarouter demo", "round": 0, "seed": args.seed, "rounds": args.rounds})
+        rep.section(f"The demo table: mean over {args.rounds} round(s)")
+        rep.paragraph("The table printed by the command (area per test query); the sections above show round 0.")
+        rep.table(shown.reset_index())
+        path = rep.save(args.report)
+        print(f"\nHTML report of round 0 (figures embedded): {path.resolve()}")
+    return 0
+
+
+def _agg() -> None:
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .data import RoutingData  # noqa: PLC0415
+    from .report import report  # noqa: PLC0415
+
+    _agg()
+    sources = [x for x in (args.study_dir, args.data, args.judgments) if x] + (["simulate"] if args.simulate else [])
+    if len(sources) != 1:
+        raise ValueError("Give exactly one of: a study folder, --simulate, --data CSV, or --judgments FILE.")
+    common = dict(random_state=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level)
+    if args.study_dir:
+        rep = report(args.study_dir)
+    elif args.simulate:
+        study = simulate(n_gold=args.n_gold, n_preference=args.n_preference, n_test=args.n_test,
+                         scenario=args.scenario, rng=args.seed)
+        rep = report(study, config={"scenario": args.scenario, "n_gold": args.n_gold,
+                                    "n_preference": args.n_preference, "n_test": args.n_test}, **common)
+    elif args.data:
+        frame = pd.read_csv(args.data)
+        data = RoutingData.from_frame(frame, features=args.features, outcome=args.outcome, source=args.source,
+                                      query_id=args.query_id)
+        rep = report(data, holdout=args.holdout, config={"data": args.data}, **common)
+    else:
+        from .datasets import from_judgments  # noqa: PLC0415
+
+        if not (args.strong and args.weak and args.texts):
+            raise ValueError("--judgments needs --strong, --weak and --texts (a CSV with query_id and text columns).")
+        texts = pd.read_csv(args.texts, dtype=str, keep_default_na=False)
+        missing = [c for c in ("query_id", "text") if c not in texts.columns]
+        if missing:
+            raise ValueError(f"{args.texts}: missing column(s) {missing}; --texts needs query_id and text columns.")
+        judg = from_judgments(args.judgments, strong=args.strong, weak=args.weak,
+                              texts=dict(zip(texts["query_id"], texts["text"], strict=True)))
+        rep = report(judg.data, holdout=args.holdout, config={"judgments": args.judgments, **judg.counts}, **common)
+    path = rep.save(args.out)
+    print(f"HTML report ({len(rep.figures)} figures embedded): {path.resolve()}")
     return 0
 
 
@@ -85,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-preference", type=_positive_int, default=4400)
     demo.add_argument("--n-test", type=_positive_int, default=500)
     demo.add_argument("--scenario", choices=SCENARIOS, default="paper")
+    demo.add_argument("--report", default=DEMO_REPORT,
+                      help=f"HTML report of round 0 (default {DEMO_REPORT}; 'none' to skip)")
     demo.set_defaults(func=_demo)
     study = sub.add_parser("study", help="run a Monte Carlo study from a TOML config (resumable)")
     study.add_argument("config", help="TOML file, or the name of a shipped config: " + ", ".join(study_configs()))
@@ -92,6 +158,29 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--n-jobs", type=int, default=1, help="joblib workers (default 1; -1 = all cores)")
     study.add_argument("--scheduler", default=None, help="Dask scheduler address: run the rounds on that cluster")
     study.set_defaults(func=_study)
+    rep = sub.add_parser("report", help="write a self-contained HTML report (study folder, simulation, CSV or votes)")
+    rep.add_argument("study_dir", nargs="?", help="output folder of `metarouter study`")
+    rep.add_argument("--out", required=True, help="HTML file to write")
+    rep.add_argument("--simulate", action="store_true", help="analyse one simulated study")
+    rep.add_argument("--scenario", choices=SCENARIOS, default="paper")
+    rep.add_argument("--n-gold", type=_positive_int, default=100)
+    rep.add_argument("--n-preference", type=_positive_int, default=4400)
+    rep.add_argument("--n-test", type=_positive_int, default=500)
+    rep.add_argument("--data", help="CSV of routing data: feature columns, outcome, source (1/0 or gold/preference)")
+    rep.add_argument("--features", default="x", help="prefix of the feature columns in --data (default 'x')")
+    rep.add_argument("--outcome", default="outcome")
+    rep.add_argument("--source", default="source")
+    rep.add_argument("--query-id", default=None, help="query id column in --data (pairs gold and preference labels)")
+    rep.add_argument("--judgments", help="long-format votes (.csv, .jsonl, .json): query_id, mechanism, model_a, model_b, winner")
+    rep.add_argument("--strong", help="primary model for --judgments")
+    rep.add_argument("--weak", help="alternative model for --judgments")
+    rep.add_argument("--texts", help="CSV with query_id and text columns for --judgments")
+    rep.add_argument("--holdout", type=float, default=0.3,
+                     help="share of gold queries held out as the test set for real data (default 0.3)")
+    rep.add_argument("--seed", type=int, default=0)
+    rep.add_argument("--n-boot", type=_positive_int, default=500)
+    rep.add_argument("--confidence-level", type=float, default=0.95)
+    rep.set_defaults(func=_report)
     return parser
 
 

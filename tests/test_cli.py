@@ -9,12 +9,6 @@ def test_demo_table_small():
     assert [c for c in table.columns if c.startswith("EG@")] == [f"EG@{r / 10:.1f}" for r in range(2, 9)]
 
 
-def test_demo_command_prints_table(capsys):
-    assert main(["demo", "--rounds", "1", "--n-gold", "30", "--n-preference", "300", "--n-test", "100"]) == 0
-    out = capsys.readouterr().out
-    assert "meta-dr" in out and "share_of_oracle" in out
-
-
 def test_study_command(tmp_path, capsys):
     cfg = tmp_path / "c.toml"
     cfg.write_text('[study]\nrounds = 2\ngold_sizes = [20]\nn_preference = 200\nn_test = 50\nd = 6\nrouters = ["pooled", "random"]\n')
@@ -28,3 +22,6 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
     assert "neither a file nor a shipped config" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["demo", "--rounds", "0"])
+
+
+# `metarouter demo` (table and report) and `metarouter report` are tested in test_report.py

@@ -1,0 +1,130 @@
+"""Reports: one self-contained HTML file per analysis or study (figures embedded, no scripts).
+
+:func:`report` dispatches on what it is given:
+
+* a :class:`~metarouter_stats.RoutingData` (real data) or a
+  :class:`~metarouter_stats.SimulatedStudy` -> the **analysis report**: data summary,
+  scale constant, bias t-test, positivity report and figure, Delta_hat with bootstrap
+  bands and the heterogeneity test, EG curves with bands for every router (when a test
+  set is available), the cost-quality frontier (when token prices are given), and the
+  versions, seed and settings needed to reproduce it;
+* a :class:`~metarouter_stats.experiment.StudyResult` or a study's output folder -> the
+  **study report**: design, share of the oracle's EG area per router and gold size, EG
+  curves with Monte Carlo bands, fit times, configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..data import RoutingData
+from ..experiment import StudyResult
+from ..simulation import SimulatedStudy
+from ._html import Report, figure_png
+from .analysis import analysis_report, holdout_gold
+from .study import _load, study_report
+
+__all__ = ["Report", "analysis_report", "figure_png", "holdout_gold", "load_study", "report", "study_report"]
+
+
+def load_study(path: str | os.PathLike[str]) -> StudyResult:
+    """Read a finished study's output folder (``results.csv``, ``config.json``) as a StudyResult."""
+    return _load(path)
+
+
+def report(
+    obj: RoutingData | SimulatedStudy | StudyResult | str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    *,
+    test: Any = None,
+    routers: Mapping[str, Any] | None = None,
+    scale: Any = "variance",
+    costs: Mapping[str, Any] | None = None,
+    n_in: Any = None,
+    n_out: Any = None,
+    rates: Any = None,
+    confidence_level: float = 0.95,
+    n_boot: int = 500,
+    random_state: int = 0,
+    title: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    holdout: float | None = None,
+) -> Report:
+    """Build an HTML report of an analysis or a study, and write it to ``out`` if given.
+
+    Parameters
+    ----------
+    obj : RoutingData, SimulatedStudy, StudyResult or path
+        Training data (gold and preference rows) for an analysis; a simulated study
+        (its training data, test set and true functions); a study result, or the
+        ``--out`` folder of ``metarouter study``.
+    out : path, optional
+        Where to write the HTML file.
+    test : RoutingData or (X_test, gold_test), optional
+        Held-out queries with gold labels, for the efficiency-gain section (a
+        SimulatedStudy brings its own).
+    routers : dict name -> router, optional
+        Routers to compare; default :func:`~metarouter_stats.experiment.default_routers`
+        (the oracle only for simulations, which know every training query's gold label).
+    scale : str, float or None, default "variance"
+        Scale normalisation of the Meta-router and the routers that use preference labels.
+    costs : mapping model name -> TokenCost, optional
+        Prices of the two models (``data.model_names``) for the cost-quality frontier.
+    n_in, n_out : optional
+        Token counts of the test queries, as for :func:`~metarouter_stats.cost_matrix`.
+    rates : array-like, optional
+        Usage rates (default 0.2, ..., 0.8).
+    confidence_level : float, default 0.95
+    n_boot : int, default 500
+        Bootstrap replicates of every band.
+    random_state : int, default 0
+        Seed of everything random in the analysis (cross-fitting folds, bootstraps).
+    title : str, optional
+    config : mapping, optional
+        Extra settings to record in the reproduction section (e.g. the call that made
+        the data).
+    holdout : float in (0, 1), optional
+        Real data without a test set: hold out this share of the gold-labelled queries
+        (all their rows, when query ids pair labels) as the test set of the
+        efficiency-gain section (:func:`~metarouter_stats.report.analysis.holdout_gold`).
+
+    Returns
+    -------
+    Report
+        ``report.results`` holds the numbers and objects shown; ``report.figures`` the
+        figure captions; ``report.save(path)`` writes the file.
+
+    Examples
+    --------
+    >>> import metarouter_stats as mrs
+    >>> study = mrs.simulate(n_gold=60, n_preference=600, n_test=200, rng=0)
+    >>> rep = mrs.report(study, routers={"meta-dr": mrs.MetaRouter(random_state=0),
+    ...                                  "gold-only": mrs.GoldOnlyRouter(random_state=0)}, n_boot=50)
+    >>> len(rep.figures), sorted(rep.results["eg_bands"])
+    (3, ['gold-only', 'meta-dr'])
+    """
+    if isinstance(obj, (str, os.PathLike)):
+        obj = _load(obj)
+    if isinstance(obj, StudyResult):
+        extra = [k for k, v in dict(test=test, routers=routers, costs=costs, n_in=n_in, n_out=n_out, rates=rates,
+                                    config=config, holdout=holdout).items() if v is not None]
+        if extra:
+            raise ValueError(f"{extra} apply to analysis reports, not to a study report; drop them.")
+        rep = study_report(obj, title=title)
+    elif isinstance(obj, (RoutingData, SimulatedStudy)):
+        rep = analysis_report(
+            obj, test=test, routers=routers, scale=scale, costs=costs, n_in=n_in, n_out=n_out, rates=rates,
+            confidence_level=confidence_level, n_boot=n_boot, random_state=random_state, title=title, config=config,
+            holdout=holdout,
+        )
+    else:
+        raise TypeError(
+            "`obj` must be a RoutingData, a SimulatedStudy, a StudyResult or a study's output folder; "
+            f"got {type(obj).__name__}."
+        )
+    if out is not None:
+        rep.save(Path(out))
+    return rep

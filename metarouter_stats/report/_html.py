@@ -1,0 +1,137 @@
+"""A self-contained HTML document: inline CSS, figures embedded as base64 PNG, no scripts.
+
+Written with the standard library (``html``, ``base64``) and pandas' ``to_html``:
+a template engine would be one more dependency for a single static page.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Report", "figure_png"]
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto;
+       max-width: 68rem; padding: 0 1rem; color: #222; line-height: 1.45; }
+h1 { border-bottom: 2px solid #345; padding-bottom: .3rem; }
+h2 { margin-top: 2.2rem; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
+th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }
+th { background: #f0f3f6; }
+td:first-child, th:first-child { text-align: left; }
+figure { margin: 1rem 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: .85rem; color: #555; }
+pre { background: #f6f8fa; padding: .6rem; overflow-x: auto; font-size: .8rem; }
+.note { color: #555; font-size: .9rem; }
+.verdict-ok { color: #1a7f37; font-weight: bold; }
+.verdict-warn { color: #b35900; font-weight: bold; }
+"""
+
+
+def figure_png(fig: Any, *, dpi: int = 110) -> bytes:
+    """PNG bytes of a matplotlib figure (closed afterwards so reports do not leak figures)."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+@dataclass
+class Report:
+    """An HTML report: sections of text, tables and embedded figures, plus the numbers behind them.
+
+    Attributes
+    ----------
+    title : str
+    results : dict
+        The computed objects shown in the report (test results, bands, curves, ...),
+        so every number can be reused without parsing HTML.
+    figures : list of str
+        Captions of the embedded figures, in order.
+
+    Examples
+    --------
+    >>> from metarouter_stats.report import Report
+    >>> rep = Report("Example")
+    >>> rep.section("Numbers")
+    >>> rep.paragraph("Two & two.")
+    >>> rep.table(__import__("pandas").DataFrame({"a": [1, 2]}))
+    >>> "<h2>Numbers</h2>" in rep.to_html() and "Two &amp; two." in rep.to_html()
+    True
+    """
+
+    title: str
+    results: dict[str, Any] = field(default_factory=dict)
+    figures: list[str] = field(default_factory=list)
+    _body: list[str] = field(default_factory=list, repr=False)
+
+    # ------------------------------------------------------------------ building blocks
+    def section(self, heading: str) -> None:
+        """Start a section."""
+        self._body.append(f"<h2>{html.escape(heading)}</h2>")
+
+    def paragraph(self, text: str, *, css_class: str | None = None) -> None:
+        """A paragraph of plain text (escaped)."""
+        cls = f' class="{css_class}"' if css_class else ""
+        self._body.append(f"<p{cls}>{html.escape(text)}</p>")
+
+    def table(self, frame: pd.DataFrame, *, index: bool = False, digits: int = 3) -> None:
+        """A table from a DataFrame, floats with ``digits`` decimals."""
+        self._body.append(
+            frame.to_html(index=index, float_format=lambda v: f"{v:.{digits}f}", border=0, na_rep="")
+        )
+
+    def preformatted(self, text: str) -> None:
+        """Monospaced text (escaped)."""
+        self._body.append(f"<pre>{html.escape(text)}</pre>")
+
+    def figure(self, fig: Any, caption: str) -> None:
+        """Embed a matplotlib figure as a base64 PNG with a caption."""
+        png = figure_png(fig)
+        data = base64.b64encode(png).decode("ascii")
+        k = len(self.figures) + 1
+        self.figures.append(caption)
+        self._body.append(
+            f'<figure id="figure-{k}"><img alt="Figure {k}: {html.escape(caption, quote=True)}" '
+            f'src="data:image/png;base64,{data}"><figcaption>Figure {k}. {html.escape(caption)}</figcaption></figure>'
+        )
+
+    # ------------------------------------------------------------------ output
+    def to_html(self) -> str:
+        """The whole document as a string."""
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return (
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>"
+            f"<h1>{html.escape(self.title)}</h1><p class=\"note\">Generated {stamp} by metarouter_stats.</p>"
+            + "\n".join(self._body)
+            + "</body></html>\n"
+        )
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the HTML file (parent folders are created); returns its path."""
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(self.to_html(), encoding="utf-8")
+        return out
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+def json_block(values: Any) -> str:
+    """Pretty JSON of plain values (for configs)."""
+    return json.dumps(values, indent=2, sort_keys=True, default=str)

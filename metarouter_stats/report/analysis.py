@@ -1,0 +1,398 @@
+"""The analysis report: one fitted Meta-router analysis, from data to routing decisions."""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from .._checks import as_1d_float, as_2d_float, check_fraction, check_positive_int
+from ..data import RoutingData
+from ..decision import TokenCost, cost_matrix
+from ..evaluation import DEFAULT_RATES, _rates_iv, cost_quality_frontier, efficiency_gain
+from ..experiment import default_routers
+from ..inference import bias_heterogeneity_test, bias_ttest, efficiency_gain_interval
+from ..positivity import positivity_report
+from ..routers import MetaRouter, OracleRouter
+from ..scaling import estimate_scale
+from ..simulation import SimulatedStudy
+from ._html import Report, json_block
+
+__all__ = ["analysis_report", "holdout_gold"]
+
+_MAX_BAND_POINTS = 400
+
+
+def _versions() -> pd.DataFrame:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    rows = [("python", platform.python_version())]
+    for pkg in ("metarouter_stats", "numpy", "scipy", "pandas", "scikit-learn", "statsmodels", "econml", "matplotlib"):
+        try:
+            rows.append((pkg, version(pkg)))
+        except PackageNotFoundError:  # pragma: no cover
+            rows.append((pkg, "not installed"))
+    return pd.DataFrame(rows, columns=["package", "version"])
+
+
+def _paired_labels(data: RoutingData) -> tuple[np.ndarray, np.ndarray] | None:
+    """Gold and preference labels of queries labelled by both mechanisms (mean per query)."""
+    if data.query_ids is None:
+        return None
+    df = pd.DataFrame({"q": data.query_ids, "t": data.source, "o": data.outcome})
+    wide = df.groupby(["q", "t"])["o"].mean().unstack("t")
+    if 0 not in wide or 1 not in wide:
+        return None
+    wide = wide.dropna()
+    if len(wide) < 2:
+        return None
+    return wide[1].to_numpy(), wide[0].to_numpy()
+
+
+def _resolve_test(obj: Any, test: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
+    if test is None:
+        if isinstance(obj, SimulatedStudy):
+            return np.asarray(obj.X_test, dtype=float), np.asarray(obj.gold_test, dtype=float)
+        return None, None
+    if isinstance(test, RoutingData):
+        gold = test.is_gold
+        if gold.sum() < 2:
+            raise ValueError(f"`test` must hold at least 2 gold rows; got {int(gold.sum())}.")
+        return test.X[gold], test.outcome[gold]
+    if isinstance(test, tuple) and len(test) == 2:
+        X = as_2d_float(test[0], "test[0] (X_test)")
+        g = as_1d_float(test[1], "test[1] (gold_test)")
+        if X.shape[0] != g.size:
+            raise ValueError(f"`test` must be (X_test, gold_test) of equal length; got {X.shape[0]} and {g.size} rows.")
+        return X, g
+    raise TypeError(
+        "`test` must be a RoutingData (its gold rows are used), a tuple (X_test, gold_test) or None; "
+        f"got {type(test).__name__}."
+    )
+
+
+def holdout_gold(data: RoutingData, holdout: float, rng: Any = None) -> tuple[RoutingData, np.ndarray, np.ndarray]:
+    """Hold out a share of the gold-labelled queries as a test set.
+
+    With query ids, every row of a held-out query (its preference label too) leaves the
+    training data, so no test query is seen in training under either mechanism.
+
+    Returns
+    -------
+    train : RoutingData
+    X_test : ndarray of shape (m, d)
+    gold_test : ndarray of shape (m,)
+        Gold labels of the held-out queries (averaged per query id).
+    """
+    share = check_fraction(holdout, "holdout", closed=False)
+    gen = np.random.default_rng(rng)
+    gold_rows = np.flatnonzero(data.is_gold)
+    ids = data.query_ids if data.query_ids is not None else np.arange(data.n).astype(str)
+    gold_ids = np.unique(ids[gold_rows])
+    k = int(round(share * gold_ids.size))
+    if k < 2 or gold_ids.size - k < 2:
+        raise ValueError(
+            f"`holdout`={share} of {gold_ids.size} gold queries leaves {k} test and {gold_ids.size - k} training "
+            "gold queries; both need at least 2."
+        )
+    test_ids = gen.choice(gold_ids, size=k, replace=False)
+    in_test = np.isin(ids, test_ids)
+    rows = np.flatnonzero(in_test & data.is_gold)
+    frame = pd.DataFrame({"q": ids[rows], "o": data.outcome[rows], "r": rows})
+    per_query = frame.groupby("q", sort=False).agg(o=("o", "mean"), r=("r", "first"))
+    return data.subset(~in_test), data.X[per_query["r"].to_numpy()], per_query["o"].to_numpy()
+
+
+def _bias_figure(delta: np.ndarray, point: Any, uniform: Any, truth: np.ndarray | None, mean_test: float) -> Any:
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ax1.hist(delta, bins=30, color="#4c72b0", alpha=0.8)
+    ax1.axvline(float(np.mean(delta)), color="k", linestyle="--", label=f"mean Delta_hat {np.mean(delta):.3f}")
+    ax1.axvline(mean_test, color="#c44e52", linestyle=":", label=f"t-test estimate {mean_test:.3f}")
+    ax1.axvline(0, color="grey", linewidth=0.8)
+    ax1.set_xlabel("Delta_hat(x), gold scale")
+    ax1.set_ylabel("queries")
+    ax1.legend(fontsize=8)
+    order = np.argsort(point.estimate)
+    k = np.arange(order.size)
+    ax2.fill_between(k, point.low[order], point.high[order], alpha=0.3, color="#4c72b0", label="pointwise band")
+    ax2.plot(k, uniform.low[order], color="#4c72b0", linewidth=0.7, linestyle="--", label="uniform band")
+    ax2.plot(k, uniform.high[order], color="#4c72b0", linewidth=0.7, linestyle="--")
+    ax2.plot(k, point.estimate[order], color="k", linewidth=1.2, label="band centre")
+    if truth is not None:
+        ax2.scatter(k, truth[order], s=4, color="#c44e52", label="true Delta (simulation)", zorder=3)
+    ax2.axhline(0, color="grey", linewidth=0.8)
+    ax2.set_xlabel("evaluation queries, sorted by the band centre")
+    ax2.set_ylabel("bias, gold scale")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def _eg_figure(bands: Mapping[str, Any]) -> Any:
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for name, band in bands.items():
+        style = {"oracle": dict(color="k", linestyle="--"), "random": dict(color="grey", linestyle=":")}.get(name, {})
+        (line,) = ax.plot(band.rates, band.estimate, marker="o", markersize=3, label=name, **style)
+        ax.fill_between(band.rates, band.low, band.high, alpha=0.12, color=line.get_color())
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xlabel("primary-model usage rate rho")
+    ax.set_ylabel("efficiency gain per test query (gold scale)")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def analysis_report(
+    data: RoutingData | SimulatedStudy,
+    *,
+    test: Any = None,
+    routers: Mapping[str, Any] | None = None,
+    scale: Any = "variance",
+    costs: Mapping[str, TokenCost] | None = None,
+    n_in: Any = None,
+    n_out: Any = None,
+    rates: Any = None,
+    confidence_level: float = 0.95,
+    n_boot: int = 500,
+    random_state: int = 0,
+    title: str | None = None,
+    config: Mapping[str, Any] | None = None,
+    holdout: float | None = None,
+) -> Report:
+    """Fit the routers, run the diagnostics and tests, and lay them out as a report.
+
+    See :func:`metarouter_stats.report.report` (the public entry point).
+    """
+    t0 = time.perf_counter()
+    study = data if isinstance(data, SimulatedStudy) else None
+    train = data.train if isinstance(data, SimulatedStudy) else data
+    if not isinstance(train, RoutingData):
+        raise TypeError(f"`data` must be a RoutingData, a SimulatedStudy or a StudyResult; got {type(data).__name__}.")
+    level = check_fraction(confidence_level, "confidence_level", closed=False)
+    n_boot = check_positive_int(n_boot, "n_boot", minimum=20)
+    full = train  # data summary, scale, t-test and positivity use every row
+    if holdout is not None:
+        if test is not None or study is not None:
+            raise ValueError("`holdout` splits real data without a test set; do not combine it with `test` or a SimulatedStudy.")
+        train, X_hold, g_hold = holdout_gold(train, holdout, rng=np.random.SeedSequence(random_state).spawn(5)[4])
+        test = (X_hold, g_hold)
+    r = _rates_iv(rates) if rates is not None else np.asarray(DEFAULT_RATES, dtype=float)
+    X_test, gold_test = _resolve_test(data, test)
+    if X_test is not None and X_test.shape[1] != train.n_features:
+        raise ValueError(f"`test` must have {train.n_features} features like the training data; got {X_test.shape[1]}.")
+    if costs is not None and X_test is None:
+        raise ValueError("`costs` need a test set (`test=`) to draw the cost-quality frontier.")
+    seeds = np.random.SeedSequence(random_state)
+    s_pos, s_band, s_het, s_eg = (int(s.generate_state(1)[0]) for s in seeds.spawn(4))
+    strong, weak = train.model_names
+
+    rep = Report(title or f"Meta-router analysis: {strong} vs {weak}")
+    rep.results["seconds"] = None
+
+    # ------------------------------------------------------------------ data
+    rep.section("Data")
+    out, is_gold = full.outcome, full.is_gold
+    summary = pd.DataFrame(
+        {
+            "mechanism": ["gold", "preference"],
+            "rows": [full.n_gold, full.n_preference],
+            "mean gain": [out[is_gold].mean(), out[~is_gold].mean()],
+            "sd gain": [out[is_gold].std(ddof=1), out[~is_gold].std(ddof=1)],
+            "min": [out[is_gold].min(), out[~is_gold].min()],
+            "max": [out[is_gold].max(), out[~is_gold].max()],
+        }
+    )
+    paired = _paired_labels(full)
+    rep.paragraph(
+        f"Primary model {strong!r}, alternative {weak!r}; gain = quality of the primary minus the alternative. "
+        f"{full.n} labelled rows with {full.n_features} features; gold share {full.gold_share:.3f}"
+        + (f"; {len(paired[0])} queries carry both labels." if paired is not None else ".")
+        + (f" Test set: {gold_test.size} queries with gold labels" if gold_test is not None else " No test set given.")
+        + (f", held out at random ({holdout:.0%} of the gold queries; the routers are fitted on the other "
+           f"{train.n} rows; the tables below up to the bias function use every row)." if holdout is not None
+           else "." if gold_test is not None else "")
+    )
+    rep.table(summary)
+    rep.results["data_summary"] = summary
+
+    # ------------------------------------------------------------------ scale
+    rep.section("Scale constant c")
+    g_lab, p_lab = (paired if paired is not None else (out[is_gold], out[~is_gold]))
+    scales = pd.DataFrame(
+        {"method": ["amplitude", "variance", "wasserstein"],
+         "c": [estimate_scale(g_lab, p_lab, method=m) for m in ("amplitude", "variance", "wasserstein")]}
+    )
+    rep.paragraph(
+        "c puts gold labels on the preference scale (c * gold); estimated from the "
+        + ("paired labels." if paired is not None else "gold and preference labels.")
+        + f" The Meta-router uses scale={scale!r}."
+    )
+    rep.table(scales)
+    rep.results["scales"] = scales
+
+    # ------------------------------------------------------------------ fit the Meta-router
+    meta = MetaRouter(cate="dr", scale=scale, random_state=random_state).fit(train)
+    c = float(meta.scale_)
+
+    # ------------------------------------------------------------------ t-test
+    rep.section("Is the preference mechanism biased? t-test of the mean bias")
+    tests = {"labels as given (c = 1)": bias_ttest(g_lab, p_lab, paired=paired is not None)}
+    if not np.isclose(c, 1.0):
+        tests[f"after scale normalisation (c = {c:.3f})"] = bias_ttest(g_lab, p_lab, paired=paired is not None, scale=c)
+    rows = []
+    for name, res in tests.items():
+        lo, hi = res.confidence_interval(level)
+        rows.append({"labels": name, "test": "paired t" if paired is not None else "Welch",
+                     "bias (gold - preference)": res.estimate, "std. error": res.std_error,
+                     f"{level:.0%} CI low": lo, f"{level:.0%} CI high": hi, "t": res.statistic, "df": res.df,
+                     "p-value": res.pvalue})
+    ttab = pd.DataFrame(rows)
+    rep.paragraph(
+        "Bias = gold minus preference / c on the gold scale; negative means the preference mechanism "
+        "overstates the primary model's gain."
+        + ("" if paired is not None else
+           " Welch's test compares different queries: it tests the average bias only if gold and preference "
+           "queries come from the same population (see the positivity section).")
+    )
+    rep.table(ttab, digits=4)
+    rep.results["bias_ttest"] = tests
+
+    # ------------------------------------------------------------------ positivity
+    rep.section("Positivity: do gold and preference queries overlap?")
+    pos = positivity_report(full.X, full.source, random_state=s_pos)
+    verdict_ok = bool(pos.good_overlap)
+    rep.paragraph(
+        "Good overlap: the Meta-router's correction is supported everywhere."
+        if verdict_ok else
+        "Weak overlap: some preference queries lie where gold queries are rare; consider MetaRouter(trim=...).",
+        css_class="verdict-ok" if verdict_ok else "verdict-warn",
+    )
+    rep.table(pos.summary_frame(), digits=3)
+    ax = pos.plot()
+    rep.figure(ax.figure, "Cross-fitted density ratio f_G(x)/f_P(x) of gold and preference queries (log10), "
+                          "with the band used to flag poor overlap.")
+    rep.results["positivity"] = pos
+
+    # ------------------------------------------------------------------ bias function
+    rep.section("The bias function Delta_hat(x)")
+    X_eval = X_test if X_test is not None else train.X
+    where = "test" if X_test is not None else "training"
+    rng = np.random.default_rng(s_band)
+    if X_eval.shape[0] > _MAX_BAND_POINTS:
+        pick = np.sort(rng.choice(X_eval.shape[0], _MAX_BAND_POINTS, replace=False))
+        X_eval = X_eval[pick]
+    delta = meta.predict_bias(X_eval)
+    point = meta.bias_interval(X_eval, level, n_boot=n_boot, kind="pointwise", rng=s_band)
+    uniform = meta.bias_interval(X_eval, level, n_boot=n_boot, kind="uniform", rng=s_band)
+    truth = study.delta(X_eval) if study is not None else None
+    het = bias_heterogeneity_test(meta, rng=s_het)
+    mean_test = next(iter(tests.values())).estimate if np.isclose(c, 1.0) else list(tests.values())[-1].estimate
+    rep.paragraph(
+        f"DR-learner (EconML DRLearner, 5-fold cross-fitting) at {X_eval.shape[0]} {where} queries. Bands: "
+        f"{level:.0%} fast bootstrap ({n_boot} replicates; pointwise and uniform sup-t), undersmoothed ridge final stage."
+    )
+    het_tab = pd.DataFrame(
+        {"quantity": ["mean Delta_hat (gold scale)", "share of queries with band above 0",
+                      "share of queries with band below 0", "heterogeneity slope (BLP)", "slope std. error",
+                      "one-sided p-value (constant bias)"],
+         "value": [float(delta.mean()), float(np.mean(point.low > 0)), float(np.mean(point.high < 0)),
+                   het.slope, het.slope_std_error, het.pvalue]}
+    )
+    if truth is not None:
+        het_tab.loc[len(het_tab)] = ["pointwise band covers true Delta (share)", float(np.mean(point.covers(truth)))]
+        het_tab.loc[len(het_tab)] = ["uniform band covers true Delta everywhere", float(np.all(uniform.covers(truth)))]
+    rep.table(het_tab, digits=3)
+    rep.figure(_bias_figure(delta, point, uniform, truth, mean_test),
+               "Left: distribution of Delta_hat. Right: queries sorted by Delta_hat with pointwise (shaded) "
+               "and uniform (dashed) bands" + ("; dots: the simulation's true Delta." if truth is not None else "."))
+    rep.results.update(bias=delta, bias_band=point, bias_band_uniform=uniform, heterogeneity=het, meta_router=meta)
+
+    # ------------------------------------------------------------------ efficiency gain
+    rep.section("Efficiency gain of every router")
+    if X_test is None:
+        rep.paragraph("No test set: pass `test=` (held-out queries with gold labels) to compare routers.", css_class="note")
+    else:
+        protos = dict(routers) if routers is not None else default_routers(random_state, scale=scale)
+        if study is None:
+            protos = {k: v for k, v in protos.items() if not isinstance(v, OracleRouter)}
+        bands, curves, scores = {}, {}, {}
+        eg_seeds = np.random.SeedSequence(s_eg).spawn(len(protos))
+        for (name, proto), ss in zip(protos.items(), eg_seeds, strict=True):
+            router = clone(proto)
+            if isinstance(router, OracleRouter):
+                router.fit(train.X, np.asarray(study.gold_train))  # type: ignore[union-attr]
+            else:
+                router.fit(train)
+            scores[name] = router.predict_gain(X_test)
+            curves[name] = efficiency_gain(gold_test, scores[name], rates=r)
+            bands[name] = efficiency_gain_interval(gold_test, scores[name], r, confidence_level=level,
+                                                   n_boot=n_boot, rng=np.random.default_rng(ss))
+        rows = []
+        for name, band in bands.items():
+            row = {"router": name}
+            for rate, est, lo, hi in zip(band.rates, band.estimate, band.low, band.high, strict=True):
+                row[f"EG@{rate:.1f}"] = f"{est:.3f} [{lo:.3f}, {hi:.3f}]"
+            row["share of oracle area"] = curves[name].auc_relative
+            rows.append(row)
+        rep.paragraph(
+            f"EG(rho): gold gain per test query of sending the share rho of the {gold_test.size} test queries with "
+            f"the highest predicted gain to {strong!r}, minus a random router's; [{level:.0%} test-set bootstrap "
+            "band, router held fixed]. Share of oracle area: area under EG relative to ranking by the test gold "
+            "labels themselves."
+        )
+        rep.table(pd.DataFrame(rows))
+        rep.figure(_eg_figure(bands), f"Efficiency gain per test query with pointwise {level:.0%} bands.")
+        rep.results.update(eg_bands=bands, eg_curves=curves, scores=scores)
+
+        # -------------------------------------------------------------- costs
+        if costs is not None:
+            rep.section("Decisions under token costs")
+            n_q = gold_test.size
+            tok_in = np.full(n_q, float(n_in)) if np.ndim(n_in) == 0 and n_in is not None else n_in
+            tok_out = (np.full((n_q, 2), float(n_out)) if np.ndim(n_out) == 0 and n_out is not None
+                       and not isinstance(n_out, Mapping) else n_out)
+            C = cost_matrix(costs, [weak, strong], n_in=tok_in, n_out=tok_out, n=n_q)
+            if C.shape[0] != n_q:
+                raise ValueError(f"token counts must have one entry per test query ({n_q}); got {C.shape[0]}.")
+            gold2 = np.column_stack([np.zeros(n_q), gold_test])
+            front = cost_quality_frontier(
+                gold2, C, {k: np.column_stack([np.zeros(n_q), v]) for k, v in scores.items() if k not in ("oracle", "random")}
+            )
+            price = pd.DataFrame(
+                {"model": [weak, strong],
+                 "input $/M tokens": [costs[weak].input_price, costs[strong].input_price],
+                 "output $/M tokens": [costs[weak].output_price, costs[strong].output_price],
+                 "mean cost per query": C.mean(axis=0)}
+            )
+            rep.paragraph(f"Route to {strong!r} iff psi_hat(x) - w * (cost difference) > 0, over a grid of weights w; "
+                          "AIQ = average quality over the budget range (higher is better).")
+            rep.table(price, digits=6)
+            rep.table(front.areas.rename("AIQ").reset_index().rename(columns={"index": "router"}), digits=4)
+            ax = front.plot()
+            rep.figure(ax.figure, "Cost-quality frontier on the test queries: mean gold gain over the alternative "
+                                  "against mean cost, per router, with the oracle and random references.")
+            rep.results["frontier"] = front
+
+    # ------------------------------------------------------------------ reproduction
+    rep.section("Reproduction")
+    settings = {"random_state": random_state, "scale": scale, "holdout": holdout, "confidence_level": level, "n_boot": n_boot,
+                "rates": [float(v) for v in r], "routers": list(rep.results.get("eg_bands", {})) or None}
+    if study is not None:
+        settings["simulation"] = {"scenario": study.scenario, "true_c": study.scale}
+    if config:
+        settings["config"] = dict(config)
+    rep.preformatted(json_block(settings))
+    rep.table(_versions())
+    rep.results["seconds"] = time.perf_counter() - t0
+    rep.paragraph(f"Computed in {rep.results['seconds']:.1f} s.", css_class="note")
+    rep.results["config"] = settings
+    return rep

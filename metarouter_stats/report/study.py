@@ -1,0 +1,75 @@
+"""The study report: a Monte Carlo study's configuration, EG curves and areas."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from ..experiment import StudyResult
+from ._html import Report, json_block
+from .analysis import _versions
+
+__all__ = ["study_report"]
+
+
+def study_report(result: StudyResult, *, title: str | None = None) -> Report:
+    """Lay out a :class:`~metarouter_stats.experiment.StudyResult` as a report."""
+    if not isinstance(result, StudyResult):
+        raise TypeError(f"`result` must be a StudyResult; got {type(result).__name__}.")
+    cfg = result.config
+    frame = result.frame
+    rep = Report(title or f"Monte Carlo study {cfg.name!r}")
+    rep.section("Design")
+    rounds = frame.groupby("n_gold")["round"].nunique()
+    rep.paragraph(
+        f"Scenario {cfg.scenario!r}; gold sizes {list(cfg.gold_sizes)}; {cfg.n_preference} preference and "
+        f"{cfg.n_test} test queries per round; d = {cfg.d}; learners {cfg.learners!r}; scale {cfg.scale!r}; "
+        f"evaluated against {'noisy test gold labels' if cfg.truth == 'gold' else 'the true psi'}. "
+        f"Rounds completed per gold size: {dict(rounds.astype(int))}."
+    )
+    areas = result.area_summary()
+    rep.section("Share of the oracle ranking's EG area")
+    rep.paragraph("Mean over rounds with its Monte Carlo standard error (sd / sqrt(rounds)).")
+    wide = areas.pivot(index="router", columns="n_gold", values="mean").loc[list(dict.fromkeys(areas["router"]))]
+    se = areas.pivot(index="router", columns="n_gold", values="mc_se").loc[wide.index]
+    shown = pd.DataFrame(
+        {f"n_gold = {g}": [f"{m:.3f} ({s:.3f})" for m, s in zip(wide[g], se[g], strict=True)] for g in wide.columns},
+        index=wide.index,
+    ).reset_index()
+    rep.table(shown)
+    rep.results["area_summary"] = areas
+    rep.section("Efficiency-gain curves")
+    rep.figure(result.plot("per_query"), "EG per test query against the usage rate, one panel per gold size; "
+                                          "bands: mean +- 1.96 Monte Carlo standard errors.")
+    rep.figure(result.plot("relative"), "EG relative to the oracle ranking's EG.")
+    if (frame["evaluation"] == "paper").any():
+        rep.figure(result.plot("per_query", evaluation="paper"),
+                   "The reference code's evaluation (truncation to psi_hat > 0), for comparison with the paper.")
+    summary = result.summary()
+    rep.results["summary"] = summary
+    timing = frame.drop_duplicates(["round", "n_gold", "router"]).groupby("router", sort=False)["fit_seconds"].mean()
+    rep.section("Fit time")
+    rep.table(timing.rename("mean fit seconds").reset_index())
+    rep.section("Reproduction")
+    rep.preformatted(json_block(cfg.to_dict()))
+    rep.table(_versions())
+    rep.results["config"] = cfg.to_dict()
+    return rep
+
+
+def _load(path: Any) -> StudyResult:
+    """Read a study's output folder (results.csv and config.json) back into a StudyResult."""
+    import json  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    from ..experiment import StudyConfig  # noqa: PLC0415
+
+    root = Path(path)
+    cfg_file, res_file = root / "config.json", root / "results.csv"
+    for f in (cfg_file, res_file):
+        if not f.is_file():
+            raise FileNotFoundError(f"{str(f)!r} not found: `path` must be the --out folder of a finished study.")
+    meta = json.loads(cfg_file.read_text(encoding="utf-8"))
+    cfg = StudyConfig.from_dict(meta["config"] if "config" in meta else meta)
+    return StudyResult(frame=pd.read_csv(res_file), config=cfg)

@@ -1,0 +1,222 @@
+"""The HTML report: embedded figures, the numbers it shows, study reports, the CLI."""
+
+import base64
+import html
+import io
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.image as mpimg  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+import metarouter_stats as mrs  # noqa: E402
+from metarouter_stats.cli import main  # noqa: E402
+from metarouter_stats.experiment import StudyConfig, run_study  # noqa: E402
+from metarouter_stats.report import holdout_gold, load_study  # noqa: E402
+
+COSTS = {"primary": mrs.TokenCost(30.0, 60.0), "alternative": mrs.TokenCost(0.5, 1.5)}
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.srcs, self.tags = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "img":
+            self.srcs.append(dict(attrs).get("src", ""))
+
+
+def embedded_images(text):
+    """Decode every <img> of an HTML page; fail unless each is an inline, non-blank PNG."""
+    parser = _Images()
+    parser.feed(text)
+    images = []
+    for src in parser.srcs:
+        assert src.startswith("data:image/png;base64,"), src[:60]
+        png = base64.b64decode(src.split(",", 1)[1], validate=True)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        img = mpimg.imread(io.BytesIO(png), format="png")
+        assert img.shape[0] > 100 and img.shape[1] > 100
+        assert float(img[..., :3].std()) > 0.01  # not a blank canvas
+        images.append(img)
+    return images, parser.tags
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory):
+    study = mrs.simulate(n_gold=60, n_preference=600, n_test=200, rng=3)
+    out = tmp_path_factory.mktemp("rep") / "report.html"
+    rep = mrs.report(study, out, costs=COSTS, n_in=300, n_out=400, n_boot=100, random_state=5)
+    return study, rep, out
+
+
+def test_every_figure_is_embedded_and_non_empty(small_report):
+    _, rep, out = small_report
+    text = out.read_text(encoding="utf-8")
+    images, tags = embedded_images(text)
+    assert len(images) == len(rep.figures) == 4  # positivity, bias, EG, frontier
+    # self-contained: no scripts, no external stylesheets or sources
+    assert "script" not in tags and "link" not in tags
+    assert not re.search(r'(src|href)="(https?:|file:|/)', text)
+    for heading in ("Data", "Scale constant c", "t-test of the mean bias", "Positivity", "Delta_hat",
+                    "Efficiency gain of every router", "Decisions under token costs", "Reproduction"):
+        assert heading in text
+    plain = html.unescape(text)
+    assert f"<td>metarouter_stats</td>\n      <td>{mrs.__version__}</td>" in plain and '"random_state": 5' in plain
+
+
+def test_report_numbers_match_direct_calls(small_report):
+    study, rep, _ = small_report
+    train = study.train
+    g, p = train.outcome[train.is_gold], train.outcome[~train.is_gold]
+    direct = mrs.bias_ttest(g, p, paired=False)
+    shown = rep.results["bias_ttest"]["labels as given (c = 1)"]
+    assert shown.statistic == pytest.approx(direct.statistic) and shown.pvalue == pytest.approx(direct.pvalue)
+    # the meta-dr curve is that of an independently fitted router with the same seed
+    router = mrs.MetaRouter(cate="dr", random_state=5).fit(train)
+    curve = mrs.efficiency_gain(study.gold_test, router.predict_gain(study.X_test))
+    np.testing.assert_allclose(rep.results["eg_curves"]["meta-dr"].gain, curve.gain)
+    assert set(rep.results["eg_bands"]) == {"oracle", "meta-dr", "meta-r", "gold-only", "preference-only",
+                                            "pooled", "mean-shift", "random"}
+    band = rep.results["bias_band"]
+    assert np.all(band.low <= band.high) and band.estimate.size == 200
+    # the simulation's truth is inside the pointwise band for most test queries
+    assert np.mean(band.covers(study.delta(study.X_test))) > 0.8
+    assert rep.results["frontier"].areas["oracle"] >= rep.results["frontier"].areas.drop("oracle").max()
+
+
+def test_same_seed_same_report_numbers():
+    study = mrs.simulate(n_gold=40, n_preference=300, n_test=100, rng=1)
+    routers = {"meta-r": mrs.MetaRouter(cate="r", random_state=0)}
+    a = mrs.report(study, routers=routers, n_boot=40, random_state=2)
+    b = mrs.report(study, routers=routers, n_boot=40, random_state=2)
+    np.testing.assert_array_equal(a.results["bias_band"].high, b.results["bias_band"].high)
+    np.testing.assert_array_equal(a.results["eg_bands"]["meta-r"].high, b.results["eg_bands"]["meta-r"].high)
+
+
+def test_real_data_style_report_with_holdout():
+    rng = np.random.default_rng(0)
+    n = 120
+    X = rng.normal(size=(n, 3))
+    gold = X[:, 0] + rng.normal(size=n)
+    pref = gold + 0.5 + rng.normal(scale=0.5, size=n)
+    ids = np.arange(n).astype(str)
+    data = mrs.RoutingData(np.vstack([X, X]), np.concatenate([gold, pref]), np.r_[np.ones(n), np.zeros(n)],
+                           query_ids=np.concatenate([ids, ids]))
+    train, X_test, gold_test = holdout_gold(data, 0.25, rng=0)
+    assert X_test.shape == (30, 3) and gold_test.shape == (30,) and train.n == 2 * (n - 30)
+    held = [i for i in range(n) if not (train.query_ids == ids[i]).any()]  # both rows of a held-out query leave
+    assert len(held) == 30
+    np.testing.assert_allclose(np.sort(gold_test), np.sort(gold[held]))
+    rep = mrs.report(data, holdout=0.25, n_boot=40, routers={"gold-only": mrs.GoldOnlyRouter(random_state=0)})
+    assert "paired t" in rep.to_html()
+    est = rep.results["bias_ttest"]["labels as given (c = 1)"].estimate
+    assert est == pytest.approx(np.mean(gold - pref))  # the t-test uses every pair, held-out ones too
+    assert len(rep.figures) == 3  # no costs: no frontier
+
+
+def test_report_without_test_set_skips_eg():
+    study = mrs.simulate(n_gold=40, n_preference=300, n_test=100, rng=1)
+    rep = mrs.report(study.train, n_boot=30)
+    assert "eg_bands" not in rep.results and "No test set" in rep.to_html()
+    assert len(rep.figures) == 2
+
+
+def test_report_errors(tmp_path):
+    study = mrs.simulate(n_gold=40, n_preference=300, n_test=100, rng=1)
+    with pytest.raises(TypeError, match=r"`obj` must be a RoutingData, a SimulatedStudy"):
+        mrs.report([1, 2])
+    with pytest.raises(ValueError, match=r"`costs` need a test set"):
+        mrs.report(study.train, costs=COSTS)
+    with pytest.raises(ValueError, match=r"`holdout` splits real data"):
+        mrs.report(study, holdout=0.2)
+    with pytest.raises(TypeError, match=r"`test` must be a RoutingData"):
+        mrs.report(study.train, test=np.zeros(3))
+    with pytest.raises(ValueError, match=r"`test` must have 50 features"):
+        mrs.report(study.train, test=(np.zeros((5, 2)), np.zeros(5)))
+    with pytest.raises(FileNotFoundError, match=r"must be the --out folder of a finished study"):
+        mrs.report(tmp_path)
+
+
+def test_study_report(tmp_path):
+    cfg = StudyConfig(rounds=2, gold_sizes=(20, 40), n_preference=200, n_test=60, d=6,
+                      routers=("meta-dr", "pooled", "random"), name="tiny")
+    result = run_study(cfg, out=tmp_path / "s", progress=False)
+    rep = mrs.report(tmp_path / "s", tmp_path / "s.html")
+    images, _ = embedded_images((tmp_path / "s.html").read_text())
+    assert len(images) == len(rep.figures) == 2
+    pd.testing.assert_frame_equal(rep.results["area_summary"], result.area_summary())
+    assert load_study(tmp_path / "s").config == cfg
+    with pytest.raises(ValueError, match=r"apply to analysis reports"):
+        mrs.report(result, costs=COSTS)
+
+
+def test_report_command(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", "--simulate", "--n-gold", "30", "--n-preference", "300", "--n-test", "80",
+                 "--n-boot", "30", "--out", str(out)]) == 0
+    assert "figures embedded" in capsys.readouterr().out and len(embedded_images(out.read_text())[0]) == 3
+    votes = pd.DataFrame({
+        "query_id": [f"q{i}" for i in range(40) for _ in range(2)],
+        "mechanism": ["gold", "preference"] * 40,
+        "model_a": "big", "model_b": "small",
+        "winner": np.random.default_rng(0).choice(["model_a", "model_b", "tie"], size=80),
+    })
+    votes.to_csv(tmp_path / "v.csv", index=False)
+    pd.DataFrame({"query_id": [f"q{i}" for i in range(40)],
+                  "text": [f"question {i} about {'math' if i % 2 else 'poetry'} {i % 7}" for i in range(40)]}
+                 ).to_csv(tmp_path / "t.csv", index=False)
+    assert main(["report", "--judgments", str(tmp_path / "v.csv"), "--strong", "big", "--weak", "small",
+                 "--texts", str(tmp_path / "t.csv"), "--n-boot", "30", "--out", str(tmp_path / "j.html")]) == 0
+    assert (tmp_path / "j.html").stat().st_size > 10_000
+    assert main(["report", "--out", str(out)]) == 2
+    assert "Give exactly one of" in capsys.readouterr().err
+
+
+def test_demo_writes_report(tmp_path, capsys):
+    out = tmp_path / "demo.html"
+    assert main(["demo", "--rounds", "1", "--n-gold", "30", "--n-preference", "300", "--n-test", "100",
+                 "--report", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "meta-dr" in printed and "share_of_oracle" in printed  # the table
+    assert str(out.resolve()) in printed
+    images, _ = embedded_images(out.read_text())
+    assert len(images) == 4 - 1  # no costs in the demo: positivity, bias, EG
+
+
+def _chromium():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def test_report_renders_in_headless_chromium(small_report, tmp_path):
+    browser = os.environ.get("METAROUTER_CHROMIUM") or _chromium()
+    if not browser:
+        pytest.skip("no Chromium found (Debian package `chromium`; .ci/run installs it when it can)")
+    _, rep, out = small_report
+    probe = tmp_path / "probe.html"
+    check = ('<script>window.addEventListener("load",()=>{const s=[...document.images].map(i=>'
+             '(i.complete&&i.naturalWidth>0&&i.getBoundingClientRect().height>50)?"ok":"bad");'
+             'document.body.setAttribute("data-figures",s.join(","));});</script></body>')
+    probe.write_text(out.read_text(encoding="utf-8").replace("</body>", check))
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()]
+    dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    found = re.search(r'data-figures="([^"]*)"', dom)
+    assert found, "Chromium did not finish loading the report"
+    assert found.group(1).split(",") == ["ok"] * len(rep.figures)
