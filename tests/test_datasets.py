@@ -1,5 +1,4 @@
 import json
-import runpy
 import shutil
 from pathlib import Path
 
@@ -42,17 +41,6 @@ def test_gpt4_judge_bias_matches_independent_computation(mtbench_dir):
     assert res.statistic == pytest.approx(ref.statistic, abs=1e-10)
     low, high = res.confidence_interval()
     assert res.estimate < 0 and high < 0  # the GPT-4 judge favours gpt-4 more than experts do
-
-
-@pytest.mark.realdata
-def test_mtbench_vignette_runs(mtbench_dir):
-    mod = runpy.run_path(str(Path(__file__).resolve().parents[1] / "vignettes" / "mtbench_multimodel.py"))
-    res = mod["routing"](mtbench_dir)
-    areas = res["frontier"].areas
-    assert res["n_items"] > 30
-    assert areas["oracle"] >= areas.drop("oracle").max()
-    tests = mod["bias_tests"](mtbench_dir)
-    assert len(tests) == 5 and (tests["bias"] < 0).all()
 
 
 def test_loader_errors(tmp_path, data_dir_optional=None):

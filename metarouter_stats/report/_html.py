@@ -49,6 +49,12 @@ def figure_png(fig: Any, *, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
+@dataclass(frozen=True)
+class _Figure:
+    data: str
+    caption: str
+
+
 @dataclass
 class Report:
     """An HTML report: sections of text, tables and embedded figures, plus the numbers behind them.
@@ -76,12 +82,20 @@ class Report:
     title: str
     results: dict[str, Any] = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
-    _body: list[str] = field(default_factory=list, repr=False)
+    _body: list[Any] = field(default_factory=list, repr=False)
 
     # ------------------------------------------------------------------ building blocks
     def section(self, heading: str) -> None:
         """Start a section."""
         self._body.append(f"<h2>{html.escape(heading)}</h2>")
+
+    def markdown(self, text: str) -> None:
+        """Paragraphs of plain text separated by blank lines; ``code`` spans in backticks."""
+        for para in text.strip().split("\n\n"):
+            esc = html.escape(" ".join(para.split()))
+            parts = esc.split("`")
+            body = "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+            self._body.append(f"<p>{body}</p>")
 
     def paragraph(self, text: str, *, css_class: str | None = None) -> None:
         """A paragraph of plain text (escaped)."""
@@ -99,15 +113,31 @@ class Report:
         self._body.append(f"<pre>{html.escape(text)}</pre>")
 
     def figure(self, fig: Any, caption: str) -> None:
-        """Embed a matplotlib figure as a base64 PNG with a caption."""
+        """Embed a matplotlib figure as a base64 PNG with a caption (numbered when rendered)."""
         png = figure_png(fig)
-        data = base64.b64encode(png).decode("ascii")
-        k = len(self.figures) + 1
         self.figures.append(caption)
-        self._body.append(
-            f'<figure id="figure-{k}"><img alt="Figure {k}: {html.escape(caption, quote=True)}" '
-            f'src="data:image/png;base64,{data}"><figcaption>Figure {k}. {html.escape(caption)}</figcaption></figure>'
-        )
+        self._body.append(_Figure(base64.b64encode(png).decode("ascii"), caption))
+
+    def extend(self, other: Report, *, key: str | None = None) -> None:
+        """Append another report's sections (figures renumbered); its results go under ``key``."""
+        self._body.extend(other._body)
+        self.figures.extend(other.figures)
+        if key is not None:
+            self.results[key] = other.results
+
+    def _render_body(self) -> str:
+        parts, k = [], 0
+        for block in self._body:
+            if isinstance(block, _Figure):
+                k += 1
+                cap = html.escape(block.caption)
+                parts.append(
+                    f'<figure id="figure-{k}"><img alt="Figure {k}: {html.escape(block.caption, quote=True)}" '
+                    f'src="data:image/png;base64,{block.data}"><figcaption>Figure {k}. {cap}</figcaption></figure>'
+                )
+            else:
+                parts.append(block)
+        return "\n".join(parts)
 
     # ------------------------------------------------------------------ output
     def to_html(self) -> str:
@@ -117,7 +147,7 @@ class Report:
             "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(self.title)}</title><style>{_CSS}</style></head><body>"
             f"<h1>{html.escape(self.title)}</h1><p class=\"note\">Generated {stamp} by metarouter_stats.</p>"
-            + "\n".join(self._body)
+            + self._render_body()
             + "</body></html>\n"
         )
 
