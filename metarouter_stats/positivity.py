@@ -189,7 +189,7 @@ class PositivityReport:
     smd : pandas.Series
         Standardised mean differences (gold - preference) of the leading covariates.
     max_abs_smd : float
-        Largest |SMD| over all covariates.
+        Largest absolute SMD over all covariates.
     """
 
     propensity: np.ndarray
