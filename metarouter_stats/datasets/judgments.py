@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import RoutingData
+from ._io import read_jsonl
 from .embed import check_method, embed_texts
 
 __all__ = ["Judgments", "from_judgments"]
@@ -88,19 +89,9 @@ def _read_votes(judgments: Any) -> tuple[pd.DataFrame, str, list[str]]:
             raise ValueError(f"{path}: malformed CSV ({exc}).") from None
         return frame, str(path), [f"{path}:{i + 2}" for i in range(len(frame))]  # line 1 is the header
     if suffix == ".jsonl":
-        rows, where = [], []
-        with path.open(encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{lineno}: malformed JSON line ({exc.msg}).") from None
-                if not isinstance(rec, dict):
-                    raise ValueError(f"{path}:{lineno}: expected a JSON object; got {type(rec).__name__}.")
-                rows.append(rec)
-                where.append(f"{path}:{lineno}")
+        lines = read_jsonl(path)
+        rows = [rec for _, rec in lines]
+        where = [f"{path}:{lineno}" for lineno, _ in lines]
         return pd.DataFrame(rows), str(path), where
     if suffix == ".json":
         try:

@@ -20,7 +20,6 @@ preference row with the same query id.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import RoutingData
+from ._io import read_jsonl
 from .embed import check_method, embed_texts
 
 __all__ = ["MTBench", "load_mtbench", "mtbench_votes"]
@@ -46,20 +46,11 @@ def _read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
             f"MT-Bench file {str(path)!r} not found; the public data set can be obtained from {_SOURCE_URL}."
         )
     rows = []
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{lineno}: malformed JSON line ({exc.msg}).") from None
-            if not isinstance(rec, dict):
-                raise ValueError(f"{path}:{lineno}: expected a JSON object; got {type(rec).__name__}.")
-            missing = [f for f in required if f not in rec]
-            if missing:
-                raise ValueError(f"{path}:{lineno}: missing field(s) {missing}.")
-            rows.append({**rec, "_line": lineno})
+    for lineno, rec in read_jsonl(path):
+        missing = [f for f in required if f not in rec]
+        if missing:
+            raise ValueError(f"{path}:{lineno}: missing field(s) {missing}.")
+        rows.append({**rec, "_line": lineno})
     return rows
 
 
