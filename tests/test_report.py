@@ -145,6 +145,8 @@ def test_report_errors(tmp_path):
         mrs.report(study.train, test=np.zeros(3))
     with pytest.raises(ValueError, match=r"`test` must have 50 features"):
         mrs.report(study.train, test=(np.zeros((5, 2)), np.zeros(5)))
+    with pytest.raises(ValueError, match=r"`routers` \['oracle'\] need gold labels for every training query"):
+        mrs.report(study.train, test=(study.X_test, study.gold_test), routers={"oracle": mrs.OracleRouter()})
     with pytest.raises(FileNotFoundError, match=r"must be the --out folder of a finished study"):
         mrs.report(tmp_path)
 

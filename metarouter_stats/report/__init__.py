@@ -31,7 +31,23 @@ __all__ = ["Report", "analysis_report", "figure_png", "holdout_gold", "load_stud
 
 
 def load_study(path: str | os.PathLike[str]) -> StudyResult:
-    """Read a finished study's output folder (``results.csv``, ``config.json``) as a StudyResult."""
+    """Read a finished study's output folder (``results.csv``, ``config.json``) as a StudyResult.
+
+    Parameters
+    ----------
+    path : path
+        The ``--out`` folder of ``metarouter study`` (or ``out`` of
+        :func:`~metarouter_stats.experiment.run_study`).
+
+    Returns
+    -------
+    StudyResult
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``results.csv`` or ``config.json`` is missing (the study has not finished).
+    """
     return _load(path)
 
 

@@ -88,6 +88,15 @@ def holdout_gold(data: RoutingData, holdout: float, rng: Any = None) -> tuple[Ro
     X_test : ndarray of shape (m, d)
     gold_test : ndarray of shape (m,)
         Gold labels of the held-out queries (averaged per query id).
+
+    Examples
+    --------
+    >>> import metarouter_stats as mrs
+    >>> from metarouter_stats.report import holdout_gold
+    >>> data = mrs.simulate(n_gold=50, n_preference=200, n_test=10, d=6, rng=0).train
+    >>> train, X_test, gold_test = holdout_gold(data, 0.2, rng=0)
+    >>> train.n_gold, train.n_preference, X_test.shape
+    (40, 200, (10, 6))
     """
     share = check_fraction(holdout, "holdout", closed=False)
     gen = np.random.default_rng(rng)
@@ -322,8 +331,17 @@ def analysis_report(
         rep.paragraph("No test set: pass `test=` (held-out queries with gold labels) to compare routers.", css_class="note")
     else:
         protos = dict(routers) if routers is not None else default_routers(random_state, scale=scale)
-        if study is None:
-            protos = {k: v for k, v in protos.items() if not isinstance(v, OracleRouter)}
+        oracles = [k for k, v in protos.items() if isinstance(v, OracleRouter)]
+        if study is None and oracles:
+            if routers is not None:
+                raise ValueError(
+                    f"`routers` {oracles} need gold labels for every training query, which only a SimulatedStudy "
+                    "has; drop them for real data."
+                )
+            protos = {k: v for k, v in protos.items() if k not in oracles}
+            rep.paragraph("The oracle router needs gold labels for every training query and is left out on real "
+                          "data; the oracle ranking (by the test gold labels) still normalises the areas.",
+                          css_class="note")
         bands, curves, scores = {}, {}, {}
         eg_seeds = np.random.SeedSequence(s_eg).spawn(len(protos))
         for (name, proto), ss in zip(protos.items(), eg_seeds, strict=True):
