@@ -29,6 +29,7 @@ def test_paper_study(tmp_path):
     assert len(rep.figures) == 2 + 3  # study curves (absolute, relative) + one round's analysis
 
 
+@pytest.mark.filterwarnings("ignore:Poor overlap:UserWarning")  # the vignette shows this warning on purpose
 def test_positivity_trimming(tmp_path):
     rep = _load("positivity_trimming")["run"](tmp_path, small=True)
     _check_html(tmp_path / "positivity_trimming.html", 3)
