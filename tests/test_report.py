@@ -182,6 +182,11 @@ def test_report_command(tmp_path, capsys):
     assert main(["report", "--judgments", str(tmp_path / "v.csv"), "--strong", "big", "--weak", "small",
                  "--texts", str(tmp_path / "t.csv"), "--n-boot", "30", "--out", str(tmp_path / "j.html")]) == 0
     assert (tmp_path / "j.html").stat().st_size > 10_000
+    data = mrs.simulate(n_gold=60, n_preference=300, n_test=10, d=6, rng=2).train
+    data.to_frame().to_csv(tmp_path / "d.csv", index=False)
+    assert main(["report", "--data", str(tmp_path / "d.csv"), "--query-id", "query_id", "--n-boot", "30",
+                 "--out", str(tmp_path / "d.html")]) == 0
+    assert "18 queries with gold labels" in (tmp_path / "d.html").read_text()  # 30 % of 60 gold held out
     assert main(["report", "--out", str(out)]) == 2
     assert "Give exactly one of" in capsys.readouterr().err
 
