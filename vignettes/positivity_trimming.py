@@ -12,8 +12,9 @@ exp(1.5 z1): preference queries with a low z1 have almost no gold neighbours, an
 bias Delta(x) must be extrapolated there. The vignette (1) shows how the positivity report
 flags this and what the overlap figure looks like, against a random-selection control;
 (2) compares the Meta-router without trimming, with the density-ratio band (0.1, 10) and
-with Crump et al.'s rule, on the error of Delta_hat against the truth (all test queries, and
-the low-z1 test queries where gold is rare) and on the efficiency gain.
+with Crump et al.'s rule, and what the regression of psi does with the trimmed rows
+(``trim_fallback``), on the error of Delta_hat against the truth (all test queries, and the
+low-z1 test queries where gold is rare) and on the efficiency gain.
 """
 
 from __future__ import annotations
@@ -34,7 +35,15 @@ import metarouter_stats as mrs  # noqa: E402
 from metarouter_stats.report import Report  # noqa: E402
 
 NAME = "positivity_trimming"
-RULES = {"no trimming": None, "band (0.1, 10)": (0.1, 10.0), "Crump et al.": "crump"}
+# name -> (trim rule, what happens to trimmed rows in the regression of psi)
+RULES = {
+    "no trimming": (None, "drop"),
+    "band, drop": ((0.1, 10.0), "drop"),
+    "band, extrapolate": ((0.1, 10.0), "extrapolate"),
+    "band, mean": ((0.1, 10.0), "mean"),
+    "Crump, drop": ("crump", "drop"),
+    "Crump, extrapolate": ("crump", "extrapolate"),
+}
 
 
 def _sizes(small: bool) -> dict:
@@ -51,10 +60,10 @@ def compare(*, seeds: int, small: bool) -> pd.DataFrame:
             truth = study.delta(study.X_test)
             z1 = study.X_test[:, 0] / study.X_test[:, 0].std()
             low = z1 < np.quantile(z1, 0.16)
-            for rule_name, rule in RULES.items():
+            for rule_name, (rule, fallback) in RULES.items():
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", UserWarning)  # the trimming count is recorded below
-                    router = mrs.MetaRouter(trim=rule, random_state=seed).fit(study.train)
+                    router = mrs.MetaRouter(trim=rule, trim_fallback=fallback, random_state=seed).fit(study.train)
                 err = router.predict_bias(study.X_test) - truth
                 curve = mrs.efficiency_gain(study.gold_test, router.predict_gain(study.X_test))
                 rows.append({"seed": seed, "scenario": scenario, "rule": rule_name,
@@ -108,35 +117,32 @@ def run(out: str | Path, *, seeds: int = 20, small: bool = False) -> Report:
     summ = summ.reset_index()
     sel = summ[summ["scenario"] == "selection"].set_index("rule")
     col, eg = "rmse_delta_low_z1 (mean)", "eg_share_of_oracle (mean)"
-    best = sel[col].idxmin()
-    eg_best = sel[eg].idxmax()
-    control = summ[(summ.scenario == "paper") & (summ.rule == "band (0.1, 10)")]["trimmed_share (mean)"].iloc[0]
-    trade = (
-        f"Routing quality moves the other way here: the EG area share is {sel.loc['no trimming', eg]:.3f} "
-        f"without trimming, {sel.loc['band (0.1, 10)', eg]:.3f} with the band and {sel.loc['Crump et al.', eg]:.3f} "
-        "with Crump's rule. Trimmed rows are corrected only by the mean bias, and the bias here is a smooth "
-        "linear function that the untrimmed final stage extrapolates reasonably; the mean correction "
-        "misranks exactly the rows that were trimmed."
-        if eg_best == "no trimming" else
-        f"Routing quality agrees: the best EG area share, {sel.loc[eg_best, eg]:.3f}, comes with {eg_best}."
-    )
+    best, eg_best = sel[col].idxmin(), sel[eg].idxmax()
+    control = summ[(summ.scenario == "paper") & (summ.rule == "band, drop")]["trimmed_share (mean)"].iloc[0]
     rep.markdown(
         f"""
-        {seeds} simulated data sets per scenario ({_sizes(small)['n_gold']} gold,
-        {_sizes(small)['n_preference']} preference queries). Trimmed preference rows leave the CATE fit and
-        are corrected by the mean estimated bias of the kept rows, so every query is still routed. Under
-        selection, the error of Delta_hat where gold is rare (lowest 16 % of z1) is smallest with
-        {best} ({sel.loc[best, col]:.3f} against {sel.loc['no trimming', col]:.3f} without trimming,
-        trimming {sel.loc[best, 'trimmed_share (mean)']:.0%} of the preference rows). {trade}
+        {seeds} simulated data set(s) per scenario ({_sizes(small)['n_gold']} gold,
+        {_sizes(small)['n_preference']} preference queries). Trimmed preference rows leave the CATE fit; in the
+        regression of psi they are then left out (`trim_fallback="drop"`, the default), corrected with
+        Delta_hat fitted on the overlap (`"extrapolate"`) or by the mean estimated bias (`"mean"`). Every
+        query is still routed.
+
+        Under selection, the error of Delta_hat where gold is rare (lowest 16 % of z1) is
+        {sel.loc['no trimming', col]:.3f} without trimming and smallest with {best}
+        ({sel.loc[best, col]:.3f}; {sel.loc[best, 'trimmed_share (mean)']:.0%} of the preference rows trimmed).
+        The EG area share is {sel.loc['no trimming', eg]:.3f} without trimming, {sel.loc['band, drop', eg]:.3f}
+        with the band and the default fallback, and highest with {eg_best} ({sel.loc[eg_best, eg]:.3f}); the
+        mean fallback gives {sel.loc['band, mean', eg]:.3f}: a mean shift misranks exactly the rows that
+        were trimmed.
 
         In the random-selection control the band trims {control:.1%} of the preference rows: trimming is
-        harmless when overlap is good. Trimming cannot create information. Use it when the estimated bias
-        itself matters (where is the judge biased, and by how much) or when a CATE fit driven by rows the
-        gold data cannot check is unstable; for routing alone, compare both fits on held-out gold labels.
+        harmless when overlap is good. Trimming cannot create information; "extrapolate" relies on the bias
+        fitted inside the overlap holding outside it (true here: the bias is linear and the final stage is
+        a ridge regression), "drop" does not.
         """
     )
     rep.table(summ, digits=3)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     for ax, metric, lab in ((axes[0], "rmse_delta_low_z1", "RMSE of Delta_hat, low-z1 test queries"),
                             (axes[1], "eg_share_of_oracle", "EG area / oracle EG area")):
         for k, scenario in enumerate(("selection", "paper")):
@@ -145,7 +151,7 @@ def run(out: str | Path, *, seeds: int = 20, small: bool = False) -> Report:
             pos = np.arange(len(RULES)) + (k - 0.5) * 0.35
             ax.boxplot(vals, positions=pos, widths=0.3, patch_artist=True,
                        boxprops=dict(facecolor="#4c72b0" if k == 0 else "#dd8452", alpha=0.6))
-        ax.set_xticks(np.arange(len(RULES)), list(RULES), fontsize=8)
+        ax.set_xticks(np.arange(len(RULES)), [r.replace(", ", "\n") for r in RULES], fontsize=7)
         ax.set_ylabel(lab)
     axes[0].plot([], [], color="#4c72b0", linewidth=6, alpha=0.6, label="selection")
     axes[0].plot([], [], color="#dd8452", linewidth=6, alpha=0.6, label="random (control)")
@@ -158,7 +164,8 @@ def run(out: str | Path, *, seeds: int = 20, small: bool = False) -> Report:
         """
         `mrs.positivity_report(X, source)` before fitting; if it reports weak overlap, fit
         `mrs.MetaRouter(trim=(0.1, 10))` or `trim="crump"` and read the warning (how many preference rows
-        were trimmed). `router.trimmed_` marks them; `router.density_ratio_` holds w(x).
+        were trimmed). `router.trimmed_` marks them; `router.density_ratio_` holds w(x); `trim_fallback`
+        chooses what the regression of psi does with them.
         """
     )
     rep.save(out / f"{NAME}.html")
