@@ -160,6 +160,8 @@ def test_study_report(tmp_path):
     assert len(images) == len(rep.figures) == 2
     pd.testing.assert_frame_equal(rep.results["area_summary"], result.area_summary())
     assert load_study(tmp_path / "s").config == cfg
+    assert main(["report", str(tmp_path / "s"), "--out", str(tmp_path / "cli.html")]) == 0
+    assert len(embedded_images((tmp_path / "cli.html").read_text())[0]) == 2
     with pytest.raises(ValueError, match=r"apply to analysis reports"):
         mrs.report(result, costs=COSTS)
 
