@@ -25,6 +25,7 @@ body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; mar
        max-width: 68rem; padding: 0 1rem; color: #222; line-height: 1.45; }
 h1 { border-bottom: 2px solid #345; padding-bottom: .3rem; }
 h2 { margin-top: 2.2rem; border-bottom: 1px solid #ccc; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
 th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }
 th { background: #f0f3f6; }
@@ -105,7 +106,9 @@ class Report:
     def table(self, frame: pd.DataFrame, *, index: bool = False, digits: int = 3) -> None:
         """A table from a DataFrame, floats with ``digits`` decimals."""
         self._body.append(
-            frame.to_html(index=index, float_format=lambda v: f"{v:.{digits}f}", border=0, na_rep="")
+            '<div class="table-wrap">'
+            + frame.to_html(index=index, float_format=lambda v: f"{v:.{digits}f}", border=0, na_rep="")
+            + "</div>"
         )
 
     def preformatted(self, text: str) -> None:
