@@ -193,11 +193,22 @@ def test_report_command(tmp_path, capsys):
     assert "Give exactly one of" in capsys.readouterr().err
 
 
-def test_demo_writes_report(tmp_path, capsys):
-    out = tmp_path / "demo.html"
-    assert main(["demo", "--rounds", "1", "--n-gold", "30", "--n-preference", "300", "--n-test", "100",
-                 "--report", str(out)]) == 0
-    printed = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory):
+    """`metarouter demo` on small settings: (path of its HTML report, what it printed)."""
+    import contextlib
+
+    out = tmp_path_factory.mktemp("demo") / "demo.html"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = main(["demo", "--rounds", "1", "--n-gold", "30", "--n-preference", "300", "--n-test", "100",
+                     "--report", str(out)])
+    assert code == 0
+    return out, buf.getvalue()
+
+
+def test_demo_writes_report(demo_report):
+    out, printed = demo_report
     assert "meta-dr" in printed and "share_of_oracle" in printed  # the table
     assert str(out.resolve()) in printed
     images, _ = embedded_images(out.read_text())
@@ -212,11 +223,14 @@ def _chromium():
     return None
 
 
-def test_report_renders_in_headless_chromium(small_report, tmp_path):
+@pytest.mark.parametrize("which", ["demo", "with-costs"])
+def test_report_renders_in_headless_chromium(which, demo_report, small_report, tmp_path):
+    """Chromium loads the page and every <img> decodes to a visible figure (no script in the report itself)."""
     browser = os.environ.get("METAROUTER_CHROMIUM") or _chromium()
     if not browser:
         pytest.skip("no Chromium found (Debian package `chromium`; .ci/run installs it when it can)")
-    _, rep, out = small_report
+    out = demo_report[0] if which == "demo" else small_report[2]
+    n_figures = len(embedded_images(out.read_text(encoding="utf-8"))[0])
     probe = tmp_path / "probe.html"
     check = ('<script>window.addEventListener("load",()=>{const s=[...document.images].map(i=>'
              '(i.complete&&i.naturalWidth>0&&i.getBoundingClientRect().height>50)?"ok":"bad");'
@@ -228,4 +242,4 @@ def test_report_renders_in_headless_chromium(small_report, tmp_path):
     dom = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
     found = re.search(r'data-figures="([^"]*)"', dom)
     assert found, "Chromium did not finish loading the report"
-    assert found.group(1).split(",") == ["ok"] * len(rep.figures)
+    assert found.group(1).split(",") == ["ok"] * n_figures
