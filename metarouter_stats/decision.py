@@ -48,9 +48,10 @@ _PER_MILLION = 1e-6
 def _price(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"`{name}` must be a number (price per million tokens); got {value!r}.")
-    if not np.isfinite(value) or value < 0:
+    price = float(value)
+    if not np.isfinite(price) or price < 0:
         raise ValueError(f"`{name}` must be a finite price >= 0; got {value!r}.")
-    return float(value)
+    return price
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,7 @@ def cost_matrix(
             raise ValueError(f"`n_out` must have one row per query ({n}); got {out.shape[0]}.")
         n = out.shape[0]
     else:
+        assert n is not None  # set above: by n_in, or given (checked at the top)
         out = np.zeros((n, len(models)))
     if n_in is None:
         n_in = np.zeros(n)
@@ -379,7 +381,7 @@ class MultiModelRouter(BaseEstimator):
             raise ValueError(f"Token counts must have one row per query ({gains.shape[0]}); got {costs.shape[0]}.")
         if (weight is None) == (budget is None):
             raise ValueError("Pass exactly one of `weight` and `budget`.")
-        w = weight_for_budget(gains, costs, budget) if budget is not None else weight
+        w = weight_for_budget(gains, costs, budget) if budget is not None else float(weight)  # type: ignore[arg-type]
         return np.asarray(self.models_)[choose_models(gains, costs, w)]
 
 
@@ -459,23 +461,24 @@ def calibrate_weight(
         return float(np.mean(choose_models(gg, cc, w) != reference))
 
     def solve(gg: np.ndarray, cc: np.ndarray) -> float:
-        if budget is not None:
-            return weight_for_budget(gg, cc, budget)
+        if rate is None:
+            return weight_for_budget(gg, cc, target)
         # smallest w with usage <= rate (usage is non-increasing in w)
         lo, hi = 0.0, 1.0
-        if usage(gg, cc, 0.0) <= rate:
+        if usage(gg, cc, 0.0) <= target:
             return 0.0
-        while usage(gg, cc, hi) > rate and hi < 1e12:
+        while usage(gg, cc, hi) > target and hi < 1e12:
             hi *= 2
         for _ in range(100):
             mid = (lo + hi) / 2
-            lo, hi = (lo, mid) if usage(gg, cc, mid) <= rate else (mid, hi)
+            lo, hi = (lo, mid) if usage(gg, cc, mid) <= target else (mid, hi)
         return hi
 
     if rate is not None:
         from ._checks import check_fraction  # noqa: PLC0415
 
         rate = check_fraction(rate, "rate")
+    target = float(rate if rate is not None else budget)  # type: ignore[arg-type]  # exactly one is set
     w = solve(g, c)
 
     def achieved_at(gg: np.ndarray, cc: np.ndarray, ww: float) -> float:
@@ -491,7 +494,7 @@ def calibrate_weight(
     alpha = 1 - confidence_level
     return CalibrationResult(
         weight=w,
-        target=float(rate if rate is not None else budget),
+        target=target,
         kind="rate" if rate is not None else "cost",
         achieved=ach,
         achieved_std_error=float(boots_a.std(ddof=1)),

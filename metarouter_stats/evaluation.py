@@ -230,7 +230,9 @@ class CostQualityFrontier:
             _, ax = plt.subplots(figsize=(6, 4))
         for name, part in self.frame.groupby("router", sort=False):
             part = part.sort_values("mean_cost")
-            style = {"oracle": dict(color="k", linestyle="--"), "random": dict(color="grey", linestyle=":")}.get(name, {})
+            styles: dict[str, dict[str, Any]] = {"oracle": {"color": "k", "linestyle": "--"},
+                                                 "random": {"color": "grey", "linestyle": ":"}}
+            style = styles.get(str(name), {})
             ax.plot(part["mean_cost"], part["mean_quality"], label=f"{name} (AIQ {self.areas[name]:.3f})", **style)
         ax.set_xlabel("mean cost per query")
         ax.set_ylabel("mean gold gain over the reference")
@@ -314,8 +316,9 @@ def cost_quality_frontier(
                      float((1 - p) * g[:, cheap].mean() + p * g[:, dear].mean())))
     frame = pd.DataFrame(rows, columns=["router", "weight", "mean_cost", "mean_quality"])
     lo, hi = float(mean_cost[cheap]), float(mean_cost[dear])
-    areas = frame.groupby("router", sort=False).apply(
-        lambda d: _hull_area(d["mean_cost"].to_numpy(), d["mean_quality"].to_numpy(), lo, hi), include_groups=False
+    areas = pd.Series(
+        {str(name): _hull_area(d["mean_cost"].to_numpy(), d["mean_quality"].to_numpy(), lo, hi)
+         for name, d in frame.groupby("router", sort=False)},
+        name="aiq",
     )
-    areas.name = "aiq"
     return CostQualityFrontier(frame=frame, areas=areas)

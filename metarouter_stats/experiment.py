@@ -277,7 +277,7 @@ class StudyConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"Unknown study setting(s) {unknown}; known settings are {sorted(known)}.")
-        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
         return cls(**kw)
 
     @classmethod

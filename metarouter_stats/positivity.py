@@ -159,7 +159,7 @@ def _band_iv(band: Any, name: str) -> tuple[float, float]:
     except (TypeError, ValueError):
         raise ValueError(f"`{name}` must be None, a (low, high) band or 'crump'; got {band!r}.") from None
     for v in (low, high):
-        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(v):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not np.isfinite(float(v)):
             raise ValueError(f"`{name}` must be a band of two finite numbers; got {band!r}.")
     if not 0 < low < 1 < high:
         raise ValueError(f"`{name}` must be a (low, high) band with 0 < low < 1 < high; got {band!r}.")

@@ -143,9 +143,10 @@ def resolve_scale(scale: Any, gold: np.ndarray, preference: np.ndarray) -> float
     if isinstance(scale, str):
         return estimate_scale(gold, preference, method=scale)
     if isinstance(scale, numbers.Real) and not isinstance(scale, bool):
-        if not (np.isfinite(scale) and scale > 0):
+        value = float(scale)
+        if not (np.isfinite(value) and value > 0):
             raise ValueError(f"`scale` must be a positive finite number; got {scale!r}.")
-        return float(scale)
+        return value
     raise TypeError(
         f"`scale` must be None, a positive number or one of {SCALE_METHODS}; got {scale!r}."
     )

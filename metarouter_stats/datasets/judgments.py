@@ -113,7 +113,7 @@ def _mechanism(value: Any, where: str, name: str) -> int:
     raise ValueError(f"{where}: field {name!r} must be 'gold' or 'preference' (or 1 / 0); got {value!r}.")
 
 
-def _score_a(row: Mapping[str, Any], cols: Mapping[str, str], where: str) -> float:
+def _score_a(row: Mapping[Any, Any], cols: Mapping[str, str], where: str) -> float:
     """+1 / 0 / -1 for model_a winning / tie / losing."""
     verdict = row[cols["winner"]]
     key = str(verdict).strip()

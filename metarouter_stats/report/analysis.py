@@ -149,7 +149,8 @@ def _eg_figure(bands: Mapping[str, Any]) -> Any:
 
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, band in bands.items():
-        style = {"oracle": dict(color="k", linestyle="--"), "random": dict(color="grey", linestyle=":")}.get(name, {})
+        style: dict[str, Any] = {"oracle": {"color": "k", "linestyle": "--"},
+                                 "random": {"color": "grey", "linestyle": ":"}}.get(name, {})
         (line,) = ax.plot(band.rates, band.estimate, marker="o", markersize=3, label=name, **style)
         ax.fill_between(band.rates, band.low, band.high, alpha=0.12, color=line.get_color())
     ax.axhline(0, color="grey", linewidth=0.8)
@@ -317,8 +318,10 @@ def analysis_report(
                    het.slope, het.slope_std_error, het.pvalue]}
     )
     if truth is not None:
-        het_tab.loc[len(het_tab)] = ["pointwise band covers true Delta (share)", float(np.mean(point.covers(truth)))]
-        het_tab.loc[len(het_tab)] = ["uniform band covers true Delta everywhere", float(np.all(uniform.covers(truth)))]
+        het_tab = pd.concat([het_tab, pd.DataFrame(
+            {"quantity": ["pointwise band covers true Delta (share)", "uniform band covers true Delta everywhere"],
+             "value": [float(np.mean(point.covers(truth))), float(np.all(uniform.covers(truth)))]})],
+            ignore_index=True)
     rep.table(het_tab, digits=3)
     rep.figure(_bias_figure(delta, point, uniform, truth, mean_test),
                "Left: distribution of Delta_hat. Right: queries sorted by Delta_hat with pointwise (shaded) "
@@ -327,7 +330,7 @@ def analysis_report(
 
     # ------------------------------------------------------------------ efficiency gain
     rep.section("Efficiency gain of every router")
-    if X_test is None:
+    if X_test is None or gold_test is None:
         rep.paragraph("No test set: pass `test=` (held-out queries with gold labels) to compare routers.", css_class="note")
     else:
         protos = dict(routers) if routers is not None else default_routers(random_state, scale=scale)
@@ -356,7 +359,7 @@ def analysis_report(
                                                    n_boot=n_boot, rng=np.random.default_rng(ss))
         rows = []
         for name, band in bands.items():
-            row = {"router": name}
+            row: dict[str, Any] = {"router": name}
             for rate, est, lo, hi in zip(band.rates, band.estimate, band.low, band.high, strict=True):
                 row[f"EG@{rate:.1f}"] = f"{est:.3f} [{lo:.3f}, {hi:.3f}]"
             row["share of oracle area"] = curves[name].auc_relative
