@@ -250,3 +250,83 @@ def test_trim_and_interval_errors(small_study):
         mrs.efficiency_gain_interval([1.0, 2.0], [1.0, 2.0], normalise="x")
     with pytest.raises(ValueError, match=r"`kind` must be one of \('pointwise', 'uniform'\); got 'x'"):
         mrs.efficiency_gain_interval([1.0, 2.0], [1.0, 2.0], kind="x", n_boot=3)
+
+
+# ------------------------------------------------------------------ datasets: from_judgments, embed_texts
+def _votes():
+    return pd.DataFrame({"query_id": ["a", "a", "b", "b"], "mechanism": ["gold", "preference"] * 2,
+                         "model_a": "x", "model_b": "y", "winner": ["model_a", "tie", "model_b", "model_a"]})
+
+
+def test_from_judgments_errors(tmp_path):
+    v, texts = _votes(), {"a": "one text", "b": "another text"}
+    with pytest.raises(TypeError, match=r"`judgments` must be a pandas DataFrame or the path of a .csv"):
+        mrs.from_judgments([1, 2], strong="x", weak="y", texts=texts)
+    with pytest.raises(ValueError, match=r"`strong` and `weak` must be different models"):
+        mrs.from_judgments(v, strong="x", weak="x", texts=texts)
+    with pytest.raises(ValueError, match=r"`columns` keys must be among .*; got \['judge'\]"):
+        mrs.from_judgments(v, strong="x", weak="y", texts=texts, columns={"judge": "j"})
+    with pytest.raises(ValueError, match=r"judgments: no votes"):
+        mrs.from_judgments(v.iloc[:0], strong="x", weak="y", texts=texts)
+    with pytest.raises(ValueError, match=r"`strong` must be one of the models in judgments \['x', 'y'\]; got 'z'"):
+        mrs.from_judgments(v, strong="z", weak="y", texts=texts)
+    other = v.assign(model_b=["y", "y", "w", "w"])  # x-y and x-w votes, none of y against w
+    with pytest.raises(ValueError, match=r"judgments: no vote compares 'y' with 'w'"):
+        mrs.from_judgments(other, strong="y", weak="w", texts=texts)
+    with pytest.raises(TypeError, match=r"`features` must be a pandas DataFrame indexed by query id; got ndarray"):
+        mrs.from_judgments(v, strong="x", weak="y", features=np.zeros((2, 2)))
+    dup = pd.DataFrame({"f": [1.0, 2.0]}, index=["a", "a"])
+    with pytest.raises(ValueError, match=r"`features` index must be unique query ids; 'a' repeats"):
+        mrs.from_judgments(v, strong="x", weak="y", features=dup)
+    with pytest.raises(ValueError, match=r"row 2: field 'query_id' = 'b' has no row in `features`"):
+        mrs.from_judgments(v, strong="x", weak="y", features=pd.DataFrame({"f": [1.0]}, index=["a"]))
+    with pytest.raises(TypeError, match=r"`texts\['b'\]` must be a string; got int"):
+        mrs.from_judgments(v, strong="x", weak="y", texts={"a": "t", "b": 3})
+    (tmp_path / "l.json").write_text('{"not": "a list"}')
+    with pytest.raises(ValueError, match=r"l.json: expected a JSON list of objects, one per vote"):
+        mrs.from_judgments(tmp_path / "l.json", strong="x", weak="y", texts=texts)
+    (tmp_path / "m.json").write_text('[{"a": 1},\n oops]')
+    with pytest.raises(ValueError, match=r"m.json:2: malformed JSON"):
+        mrs.from_judgments(tmp_path / "m.json", strong="x", weak="y", texts=texts)
+    (tmp_path / "n.jsonl").write_text('[1, 2]\n')
+    with pytest.raises(ValueError, match=r"n.jsonl:1: expected a JSON object; got list"):
+        mrs.from_judgments(tmp_path / "n.jsonl", strong="x", weak="y", texts=texts)
+
+
+def test_embed_texts_encoder_errors():
+    class Bad:
+        def encode(self, texts):
+            return np.zeros(len(texts))
+
+    with pytest.raises(ValueError, match=r"`encoder`.encode must return a finite \(n_texts, width\) array; got shape \(3,\)"):
+        mrs.embed_texts(["a", "b", "c"], method="sentence", encoder=Bad())
+    with pytest.raises(ValueError, match=r"`texts` must hold at least 2 texts; got 1"):
+        mrs.embed_texts(["a"])
+
+
+# ------------------------------------------------------------------ report
+def test_report_input_errors():
+    s = mrs.simulate(n_gold=40, n_preference=200, n_test=50, d=6, rng=0)
+    with pytest.raises(ValueError, match=r"`test` must be \(X_test, gold_test\) of equal length; got 5 and 4 rows"):
+        mrs.report(s.train, test=(np.zeros((5, 6)), np.zeros(4)))
+    with pytest.raises(ValueError, match=r"`holdout`=0.01 of 40 gold queries leaves 0 test and 40 training gold"):
+        mrs.report(s.train, holdout=0.01)
+    with pytest.raises(ValueError, match=r"`n_boot` must be an integer >= 20; got 5"):
+        mrs.report(s, n_boot=5)
+    with pytest.raises(ValueError, match=r"`confidence_level` must be in \(0, 1\)"):
+        mrs.report(s, confidence_level=1.5)
+    costs = {"primary": mrs.TokenCost(1, 1)}
+    with pytest.raises(ValueError, match=r"`costs` has no price for model\(s\) \['alternative'\]"):
+        mrs.report(s, costs=costs, n_boot=20, routers={"gold-only": mrs.GoldOnlyRouter()})
+
+
+def test_report_command_errors(tmp_path, capsys):
+    from metarouter_stats.cli import main
+
+    _votes().to_csv(tmp_path / "v.csv", index=False)
+    assert main(["report", "--judgments", str(tmp_path / "v.csv"), "--out", str(tmp_path / "r.html")]) == 2
+    assert "--judgments needs --strong, --weak and --texts" in capsys.readouterr().err
+    pd.DataFrame({"id": ["a"], "text": ["t"]}).to_csv(tmp_path / "t.csv", index=False)
+    assert main(["report", "--judgments", str(tmp_path / "v.csv"), "--strong", "x", "--weak", "y",
+                 "--texts", str(tmp_path / "t.csv"), "--out", str(tmp_path / "r.html")]) == 2
+    assert "t.csv: missing column(s) ['query_id']; --texts needs query_id and text columns" in capsys.readouterr().err
