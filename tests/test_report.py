@@ -159,6 +159,7 @@ def test_study_report(tmp_path):
     images, _ = embedded_images((tmp_path / "s.html").read_text())
     assert len(images) == len(rep.figures) == 2
     pd.testing.assert_frame_equal(rep.results["area_summary"], result.area_summary())
+    assert "Rounds completed per gold size: 20 gold: 2, 40 gold: 2." in rep.to_html()
     assert load_study(tmp_path / "s").config == cfg
     assert main(["report", str(tmp_path / "s"), "--out", str(tmp_path / "cli.html")]) == 0
     assert len(embedded_images((tmp_path / "cli.html").read_text())[0]) == 2

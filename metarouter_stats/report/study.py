@@ -26,7 +26,8 @@ def study_report(result: StudyResult, *, title: str | None = None) -> Report:
         f"Scenario {cfg.scenario!r}; gold sizes {list(cfg.gold_sizes)}; {cfg.n_preference} preference and "
         f"{cfg.n_test} test queries per round; d = {cfg.d}; learners {cfg.learners!r}; scale {cfg.scale!r}; "
         f"evaluated against {'noisy test gold labels' if cfg.truth == 'gold' else 'the true psi'}. "
-        f"Rounds completed per gold size: {dict(rounds.astype(int))}."
+        "Rounds completed per gold size: "
+        + ", ".join(f"{int(g)} gold: {int(k)}" for g, k in rounds.items()) + "."
     )
     areas = result.area_summary()
     rep.section("Share of the oracle ranking's EG area")
