@@ -27,7 +27,7 @@ def study_report(result: StudyResult, *, title: str | None = None) -> Report:
         f"{cfg.n_test} test queries per round; d = {cfg.d}; learners {cfg.learners!r}; scale {cfg.scale!r}; "
         f"evaluated against {'noisy test gold labels' if cfg.truth == 'gold' else 'the true psi'}. "
         "Rounds completed per gold size: "
-        + ", ".join(f"{int(g)} gold: {int(k)}" for g, k in rounds.items()) + "."
+        + ", ".join(f"{g} gold: {int(k)}" for g, k in rounds.items()) + "."
     )
     areas = result.area_summary()
     rep.section("Share of the oracle ranking's EG area")
