@@ -189,11 +189,13 @@ def analysis_report(
         raise TypeError(f"`data` must be a RoutingData, a SimulatedStudy or a StudyResult; got {type(data).__name__}.")
     level = check_fraction(confidence_level, "confidence_level", closed=False)
     n_boot = check_positive_int(n_boot, "n_boot", minimum=20)
+    # children: positivity folds, bias bands, heterogeneity folds, EG bands, holdout split
+    seeds = np.random.SeedSequence(random_state).spawn(5)
     full = train  # data summary, scale, t-test and positivity use every row
     if holdout is not None:
         if test is not None or study is not None:
             raise ValueError("`holdout` splits real data without a test set; do not combine it with `test` or a SimulatedStudy.")
-        train, X_hold, g_hold = holdout_gold(train, holdout, rng=np.random.SeedSequence(random_state).spawn(5)[4])
+        train, X_hold, g_hold = holdout_gold(train, holdout, rng=seeds[4])
         test = (X_hold, g_hold)
     r = _rates_iv(rates) if rates is not None else np.asarray(DEFAULT_RATES, dtype=float)
     X_test, gold_test = _resolve_test(data, test)
@@ -201,12 +203,10 @@ def analysis_report(
         raise ValueError(f"`test` must have {train.n_features} features like the training data; got {X_test.shape[1]}.")
     if costs is not None and X_test is None:
         raise ValueError("`costs` need a test set (`test=`) to draw the cost-quality frontier.")
-    seeds = np.random.SeedSequence(random_state)
-    s_pos, s_band, s_het, s_eg = (int(s.generate_state(1)[0]) for s in seeds.spawn(4))
+    s_pos, s_band, s_het, s_eg = (int(s.generate_state(1)[0]) for s in seeds[:4])
     strong, weak = train.model_names
 
     rep = Report(title or f"Meta-router analysis: {strong} vs {weak}")
-    rep.results["seconds"] = None
 
     # ------------------------------------------------------------------ data
     rep.section("Data")
@@ -347,12 +347,15 @@ def analysis_report(
                           css_class="note")
         bands, curves, scores = {}, {}, {}
         eg_seeds = np.random.SeedSequence(s_eg).spawn(len(protos))
+        meta_params = meta.get_params(deep=False)
         for (name, proto), ss in zip(protos.items(), eg_seeds, strict=True):
-            router = clone(proto)
-            if isinstance(router, OracleRouter):
+            if type(proto) is MetaRouter and proto.get_params(deep=False) == meta_params:
+                router = meta  # the Meta-router fitted above, same settings and seed: no second fit
+            elif isinstance(proto, OracleRouter):
+                router = clone(proto)
                 router.fit(train.X, np.asarray(study.gold_train))  # type: ignore[union-attr]
             else:
-                router.fit(train)
+                router = clone(proto).fit(train)
             scores[name] = router.predict_gain(X_test)
             curves[name] = efficiency_gain(gold_test, scores[name], rates=r)
             bands[name] = efficiency_gain_interval(gold_test, scores[name], r, confidence_level=level,
