@@ -21,14 +21,15 @@ from importlib.metadata import PackageNotFoundError, version
 from . import datasets
 from .data import RoutingData
 from .datasets import embed_texts, from_judgments
-from ._bands import Band
 from .decision import CalibrationResult, MultiModelRouter, TokenCost, calibrate_weight, cost_matrix
 from .evaluation import CostQualityFrontier, EfficiencyGainCurve, cost_quality_frontier, efficiency_gain
 from .inference import (
+    Band,
     BiasTestResult,
     EfficiencyGainBand,
     HeterogeneityTestResult,
     bias_heterogeneity_test,
+    bias_interval,
     bias_ttest,
     efficiency_gain_interval,
 )
@@ -44,7 +45,7 @@ from .routers import (
 )
 from .scaling import estimate_scale
 from .simulation import SimulatedStudy, simulate
-from .report import Report, report
+from .report import Report, build_report
 
 try:
     __version__ = version("metarouter_stats")
@@ -65,7 +66,9 @@ __all__ = [
     "HeterogeneityTestResult",
     "PositivityReport",
     "bias_heterogeneity_test",
+    "bias_interval",
     "bias_ttest",
+    "build_report",
     "efficiency_gain_interval",
     "positivity_report",
     "EfficiencyGainCurve",
@@ -85,6 +88,5 @@ __all__ = [
     "embed_texts",
     "from_judgments",
     "estimate_scale",
-    "report",
     "simulate",
 ]

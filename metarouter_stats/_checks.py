@@ -17,6 +17,7 @@ __all__ = [
     "as_1d_float",
     "as_2d_float",
     "as_rng",
+    "as_seed",
     "as_source",
     "check_fraction",
     "check_positive_int",
@@ -178,3 +179,19 @@ def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:
     raise TypeError(
         f"`{name}` must be None, an integer seed or a numpy.random.Generator; got {_describe(rng)}."
     )
+
+
+def as_seed(rng: Any, name: str = "rng") -> int | None:
+    """An integer seed for a scikit-learn ``random_state`` from ``rng`` (SPEC 7 style).
+
+    None stays None, an integer is used as it is, a Generator or SeedSequence yields a
+    drawn integer; a function that hands its randomness to scikit-learn takes ``rng``
+    like every other function and passes this on.
+    """
+    if rng is None:
+        return None
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        if int(rng) < 0:
+            raise ValueError(f"`{name}` must be a non-negative integer seed; got {rng!r}.")
+        return int(rng)
+    return int(as_rng(rng, name).integers(2**31 - 1))

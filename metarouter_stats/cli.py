@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from . import __version__
-from .experiment import load_config, run_round, run_study, study_configs
+from .experiment import StudyConfig, load_config, run_study, study_configs
 from .simulation import SCENARIOS, simulate
 
 DEMO_REPORT = "metarouter_demo_report.html"
@@ -32,20 +32,19 @@ logger = logging.getLogger("metarouter_stats")
 
 def demo_table(
     *, rounds: int = 5, seed: int = 0, n_gold: int = 100, n_preference: int = 4400, n_test: int = 500,
-    scenario: str = "paper",
+    scenario: str = "paper", n_jobs: int | None = 1, progress: bool = False,
 ) -> pd.DataFrame:
     """The demo's table: mean EG per query at each rate, its area and the share of the oracle's area.
 
-    Round ``i`` uses the simulation seed ``seed + i`` and routers seeded with it.
+    The demo is a study (:func:`~metarouter_stats.experiment.run_study`) with
+    ``seeding="offset"``: round ``i`` simulates with ``rng=seed + i`` and seeds the routers
+    with ``seed + i``.
     """
-    frames = []
-    for i in range(rounds):
-        study = simulate(n_gold=n_gold, n_preference=n_preference, n_test=n_test, scenario=scenario, rng=seed + i)
-        frame = run_round(study, random_state=seed + i)
-        frame["round"] = i
-        frames.append(frame)
-        logger.info("round %d of %d done", i + 1, rounds)
-    df = pd.concat(frames, ignore_index=True)
+    config = StudyConfig(
+        scenario=scenario, gold_sizes=(n_gold,), n_preference=n_preference, n_test=n_test, rounds=rounds,
+        seed=seed, seeding="offset", name="demo",
+    )
+    df = run_study(config, n_jobs=n_jobs, progress=progress).frame
     order = list(dict.fromkeys(df["router"]))
     wide = df.pivot_table(index="router", columns="rate", values="per_query", aggfunc="mean").loc[order]
     wide.columns = [f"EG@{c:.1f}" for c in wide.columns]
@@ -71,12 +70,12 @@ def _demo(args: argparse.Namespace) -> int:
     shown["area"] = shown["area"] / args.n_test
     print(shown.to_string(float_format=lambda v: f"{v:8.3f}"))
     if args.report != "none":
-        from .report import report  # noqa: PLC0415
+        from .report import build_report  # noqa: PLC0415
 
         _agg()
         study = simulate(n_gold=args.n_gold, n_preference=args.n_preference, n_test=args.n_test,
                          scenario=args.scenario, rng=args.seed)
-        rep = report(study, random_state=args.seed, title="metarouter demo: one simulated round",
+        rep = build_report(study, rng=args.seed, title="metarouter demo: one simulated round",
                      config={"command": "metarouter demo", "round": 0, "seed": args.seed, "rounds": args.rounds})
         rep.section(f"The demo table: mean over {args.rounds} round(s)")
         rep.paragraph("The table printed by the command (area per test query); the sections above show round 0.")
@@ -94,25 +93,25 @@ def _agg() -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from .data import RoutingData  # noqa: PLC0415
-    from .report import report  # noqa: PLC0415
+    from .report import build_report  # noqa: PLC0415
 
     _agg()
     sources = [x for x in (args.study_dir, args.data, args.judgments) if x] + (["simulate"] if args.simulate else [])
     if len(sources) != 1:
         raise ValueError("Give exactly one of: a study folder, --simulate, --data CSV, or --judgments FILE.")
-    common = dict(random_state=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level)
+    common = dict(rng=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level)
     if args.study_dir:
-        rep = report(args.study_dir)
+        rep = build_report(args.study_dir)
     elif args.simulate:
         study = simulate(n_gold=args.n_gold, n_preference=args.n_preference, n_test=args.n_test,
                          scenario=args.scenario, rng=args.seed)
-        rep = report(study, config={"scenario": args.scenario, "n_gold": args.n_gold,
+        rep = build_report(study, config={"scenario": args.scenario, "n_gold": args.n_gold,
                                     "n_preference": args.n_preference, "n_test": args.n_test}, **common)
     elif args.data:
         frame = pd.read_csv(args.data)
         data = RoutingData.from_frame(frame, features=args.features, outcome=args.outcome, source=args.source,
                                       query_id=args.query_id)
-        rep = report(data, holdout=args.holdout, config={"data": args.data}, **common)
+        rep = build_report(data, holdout=args.holdout, config={"data": args.data}, **common)
     else:
         from .datasets import from_judgments  # noqa: PLC0415
 
@@ -124,7 +123,7 @@ def _report(args: argparse.Namespace) -> int:
             raise ValueError(f"{args.texts}: missing column(s) {missing}; --texts needs query_id and text columns.")
         judg = from_judgments(args.judgments, strong=args.strong, weak=args.weak,
                               texts=dict(zip(texts["query_id"], texts["text"], strict=True)))
-        rep = report(judg.data, holdout=args.holdout, config={"judgments": args.judgments, **judg.counts}, **common)
+        rep = build_report(judg.data, holdout=args.holdout, config={"judgments": args.judgments, **judg.counts}, **common)
     path = rep.save(args.out)
     print(f"HTML report ({len(rep.figures)} figures embedded): {path.resolve()}")
     return 0

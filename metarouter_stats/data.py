@@ -8,6 +8,7 @@ triple ``(x, t, o)`` of the Meta-Router paper (Zhang et al., 2025, Sec. 3).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -260,17 +261,111 @@ class RoutingData:
             feature_names=self.feature_names,
         )
 
-    def train_test_split(
-        self, test_size: float = 0.2, *, stratify: bool = True, rng: Any = None
-    ) -> tuple[RoutingData, RoutingData]:
-        """Random split into train and test, by default stratified by ``source``.
+    def paired(self) -> pd.DataFrame:
+        """Gold and preference labels of the queries labelled by both mechanisms: the one pairing.
+
+        Labels are averaged per query id and mechanism; queries appear in the order of
+        their first row.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``query_id``, ``gold``, ``preference``, ``n_gold_rows``,
+            ``n_preference_rows`` (empty without query ids).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from metarouter_stats import RoutingData
+        >>> d = RoutingData(np.zeros((5, 1)), [1.0, 0.0, 3.0, 2.0, 1.0], [1, 0, 1, 0, 0], query_ids=["a", "a", "b", "b", "c"])
+        >>> d.paired()[["query_id", "gold", "preference"]].to_dict("list")
+        {'query_id': ['a', 'b'], 'gold': [1.0, 3.0], 'preference': [0.0, 2.0]}
+        """
+        cols = ["query_id", "gold", "preference", "n_gold_rows", "n_preference_rows"]
+        if self.query_ids is None:
+            return pd.DataFrame(columns=cols)
+        df = pd.DataFrame({"q": self.query_ids, "t": self.source, "o": self.outcome})
+        agg = df.groupby(["q", "t"], sort=False)["o"].agg(["mean", "size"]).unstack("t")
+        order = pd.unique(df["q"])
+        if 0 not in agg["mean"] or 1 not in agg["mean"]:
+            return pd.DataFrame(columns=cols)
+        both = agg.dropna(subset=[("mean", 0), ("mean", 1)]).reindex([q for q in order if q in agg.index])
+        both = both.dropna(subset=[("mean", 0), ("mean", 1)])
+        return pd.DataFrame(
+            {
+                "query_id": both.index.to_numpy(),
+                "gold": both[("mean", 1)].to_numpy(dtype=float),
+                "preference": both[("mean", 0)].to_numpy(dtype=float),
+                "n_gold_rows": both[("size", 1)].to_numpy(dtype=int),
+                "n_preference_rows": both[("size", 0)].to_numpy(dtype=int),
+            }
+        )
+
+    def test_mask(
+        self, test_size: float | int, *, stratify: bool = True, candidates: str = "all", rng: Any = None
+    ) -> np.ndarray:
+        """Rows of a random test part: the one train/test splitter of the package.
+
+        Units are queries when ``query_ids`` are set (every row of a query falls on the same
+        side, so a query is never seen in training under either mechanism) and rows
+        otherwise. The draw is :func:`sklearn.model_selection.train_test_split` over the
+        units, stratified by whether a unit carries a gold label.
 
         Parameters
         ----------
-        test_size : float in (0, 1)
-            Share of rows in the test part.
+        test_size : float in (0, 1) or int
+            Share or number of units in the test part.
         stratify : bool, default True
-            Keep the gold share equal in both parts.
+            Keep the share of gold-labelled units equal in both parts.
+        candidates : {"all", "gold"}, default "all"
+            ``"gold"``: only units with a gold label can be drawn for the test part (an
+            evaluation set needs gold labels); the others always stay in training.
+        rng : None, int or numpy.random.Generator
+
+        Returns
+        -------
+        ndarray of bool, shape (n,)
+            True for the rows of the test part.
+        """
+        from sklearn.model_selection import train_test_split  # noqa: PLC0415
+
+        if candidates not in ("all", "gold"):
+            raise ValueError(f"`candidates` must be 'all' or 'gold'; got {candidates!r}.")
+        keys = self.query_ids if self.query_ids is not None else np.arange(self.n)
+        units, inverse = np.unique(np.asarray(keys).astype(str), return_inverse=True)
+        has_gold = np.zeros(units.size, dtype=bool)
+        has_gold[inverse[self.source == 1]] = True
+        pool = np.flatnonzero(has_gold) if candidates == "gold" else np.arange(units.size)
+        if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+            k = int(test_size)
+        else:
+            k = int(round(check_fraction(test_size, "test_size", closed=False) * pool.size))
+        what = "gold-labelled units" if candidates == "gold" else "units"
+        if k < 1 or pool.size - k < 1:
+            raise ValueError(
+                f"`test_size`={test_size!r} of {pool.size} {what} leaves {k} for test and {pool.size - k} for "
+                "training; both parts need at least one."
+            )
+        strata = has_gold[pool] if stratify and candidates == "all" else None
+        if strata is not None and (strata.all() or (~strata).all() or min(strata.sum(), (~strata).sum()) < 2):
+            strata = None  # one stratum (or too small to split): a plain random draw
+        seed = int(as_rng(rng).integers(2**31 - 1))
+        _, test_units = train_test_split(pool, test_size=k, stratify=strata, random_state=seed)
+        in_test = np.zeros(units.size, dtype=bool)
+        in_test[test_units] = True
+        return in_test[inverse]
+
+    def train_test_split(
+        self, test_size: float | int = 0.2, *, stratify: bool = True, rng: Any = None
+    ) -> tuple[RoutingData, RoutingData]:
+        """Random split into train and test by :meth:`test_mask`.
+
+        Parameters
+        ----------
+        test_size : float in (0, 1) or int
+            Share or number of units (queries with ``query_ids``, else rows) in the test part.
+        stratify : bool, default True
+            Keep the share of gold-labelled units equal in both parts.
         rng : None, int or numpy.random.Generator
             Seed of the split.
 
@@ -278,11 +373,41 @@ class RoutingData:
         -------
         train, test : RoutingData
         """
-        test_size = check_fraction(test_size, "test_size", closed=False)
-        gen = as_rng(rng)
-        test = np.zeros(self.n, dtype=bool)
-        groups = (np.flatnonzero(self.source == s) for s in (0, 1)) if stratify else [np.arange(self.n)]
-        for members in groups:
-            k = int(round(test_size * members.size))
-            test[gen.choice(members, size=k, replace=False)] = True
+        test = self.test_mask(test_size, stratify=stratify, rng=rng)
         return self.subset(~test), self.subset(test)
+
+    def holdout_gold(self, holdout: float, rng: Any = None) -> tuple[RoutingData, np.ndarray, np.ndarray]:
+        """Hold out a share of the gold-labelled queries as an evaluation set.
+
+        Drawn by :meth:`test_mask` with ``candidates="gold"``: with query ids, every row of
+        a held-out query (its preference label too) leaves the training data.
+
+        Returns
+        -------
+        train : RoutingData
+        X_test : ndarray of shape (m, d)
+        gold_test : ndarray of shape (m,)
+            Gold labels of the held-out queries (averaged per query id).
+
+        Examples
+        --------
+        >>> import metarouter_stats as mrs
+        >>> data = mrs.simulate(n_gold=50, n_preference=200, n_test=10, d=6, rng=0).train
+        >>> train, X_test, gold_test = data.holdout_gold(0.2, rng=0)
+        >>> train.n_gold, train.n_preference, X_test.shape
+        (40, 200, (10, 6))
+        """
+        share = check_fraction(holdout, "holdout", closed=False)
+        n_units = np.unique(self.query_ids[self.is_gold].astype(str)).size if self.query_ids is not None else self.n_gold
+        k = int(round(share * n_units))
+        if k < 2 or n_units - k < 2:
+            raise ValueError(
+                f"`holdout`={share} of {n_units} gold queries leaves {k} test and {n_units - k} training "
+                "gold queries; both need at least 2."
+            )
+        in_test = self.test_mask(k, candidates="gold", rng=rng)
+        rows = np.flatnonzero(in_test & self.is_gold)
+        ids = self.query_ids[rows] if self.query_ids is not None else rows
+        frame = pd.DataFrame({"q": ids, "o": self.outcome[rows], "r": rows})
+        per_query = frame.groupby("q", sort=False).agg(o=("o", "mean"), r=("r", "first"))
+        return self.subset(~in_test), self.X[per_query["r"].to_numpy()], per_query["o"].to_numpy()

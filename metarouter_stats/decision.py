@@ -29,7 +29,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_positive_int
+from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_positive_int
+from ._results import ResultMixin, frozen_array
 from .routers import MetaRouter
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "calibrate_weight",
     "choose_models",
     "cost_matrix",
+    "smallest_weight",
     "weight_for_budget",
 ]
 
@@ -142,7 +144,8 @@ def cost_matrix(
             raise ValueError(f"`n_out` must have one row per query ({n}); got {out.shape[0]}.")
         n = out.shape[0]
     else:
-        assert n is not None  # set above: by n_in, or given (checked at the top)
+        if n is None:  # pragma: no cover - excluded by the check at the top
+            raise ValueError("Pass token counts (`n_in`, `n_out`) or the number of queries `n`.")
         out = np.zeros((n, len(models)))
     if n_in is None:
         n_in = np.zeros(n)
@@ -179,20 +182,50 @@ def _mean_cost(gains: np.ndarray, costs: np.ndarray, weight: float) -> float:
     return float(costs[np.arange(costs.shape[0]), k].mean())
 
 
+def smallest_weight(ok: Any, *, hi: float = 1.0, tol: float = 1e-10, max_iter: int = 200) -> float:
+    """Smallest w >= 0 with ``ok(w)`` True, for a predicate that is monotone in w: the one bisection.
+
+    ``ok(0)`` True gives 0. Otherwise ``hi`` is doubled until ``ok(hi)`` (a ValueError if no
+    finite weight qualifies), then [lo, hi] is halved until ``hi - lo <= tol * max(1, hi)``
+    or ``max_iter`` halvings; the returned ``hi`` always satisfies ``ok``.
+    """
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not np.isfinite(tol) or tol <= 0:
+        raise ValueError(f"`tol` must be a finite number > 0; got {tol!r}.")
+    if ok(0.0):
+        return 0.0
+    hi = float(hi)
+    for _ in range(2100):  # 2**2100 > float max: the loop ends on overflow at the latest
+        if ok(hi):
+            break
+        hi *= 2
+        if not np.isfinite(hi):
+            raise ValueError("No finite weight meets the target: costs differ by less than float precision.")
+    lo = 0.0
+    for _ in range(max_iter):
+        if hi - lo <= tol * max(1.0, hi):
+            break
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi
+
+
 def weight_for_budget(gains: Any, costs: Any, budget: float, *, tol: float = 1e-10) -> float:
     """Smallest weight w whose mean chosen cost is at most ``budget``.
 
     The mean cost is non-increasing in w (see the module docstring), so w is found by
-    bisection on [0, w_max], w_max being a weight at which every query takes its
-    cheapest utility-maximising model.
+    :func:`smallest_weight`, started at a weight at which every query takes its cheapest
+    utility-maximising model.
 
     Raises
     ------
     ValueError
-        If the budget is below the mean cost of always choosing each query's cheapest model.
+        If the budget is below the mean cost of always choosing each query's cheapest model,
+        or ``tol`` is not a positive number.
     """
     g = as_2d_float(gains, "gains")
     c = as_2d_float(costs, "costs")
+    if g.shape != c.shape:
+        raise ValueError(f"`gains` and `costs` must have the same shape; got {g.shape} and {c.shape}.")
     if isinstance(budget, bool) or not isinstance(budget, numbers.Real) or not np.isfinite(budget):
         raise ValueError(f"`budget` must be a finite number; got {budget!r}.")
     floor = float(c.min(axis=1).mean())
@@ -201,24 +234,11 @@ def weight_for_budget(gains: Any, costs: Any, budget: float, *, tol: float = 1e-
             f"`budget` {budget:g} is below the cheapest possible mean cost per query {floor:g} "
             "(every query on its cheapest model); raise the budget."
         )
-    if _mean_cost(g, c, 0.0) <= budget:
-        return 0.0
     spread_g = float(np.ptp(g)) + 1.0
     dc = np.abs(np.diff(np.sort(np.unique(c.ravel()))))
     min_dc = float(dc[dc > 0].min()) if np.any(dc > 0) else 1.0
     hi = min(2 * spread_g / min_dc, 1e300)
-    while _mean_cost(g, c, hi) > budget:  # pragma: no cover - hi is already large enough
-        hi *= 2
-        if not np.isfinite(hi):
-            raise ValueError("No finite weight meets `budget`: costs differ by less than float precision.")
-    lo = 0.0
-    while hi - lo > tol * max(1.0, hi):
-        mid = (lo + hi) / 2
-        if _mean_cost(g, c, mid) <= budget:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return smallest_weight(lambda w: _mean_cost(g, c, w) <= budget, hi=hi, tol=tol)
 
 
 class MultiModelRouter(BaseEstimator):
@@ -256,7 +276,7 @@ class MultiModelRouter(BaseEstimator):
     >>> mm = mrs.MultiModelRouter(["small", "large"], reference="small",
     ...                           router=mrs.PooledRouter(), random_state=0)
     >>> mm = mm.fit(X, y, source=t, model=np.full(len(y), "large"))
-    >>> mm.predict_gains(s.X_test).columns.tolist()
+    >>> mm.predict_gain(s.X_test).columns.tolist()
     ['small', 'large']
     """
 
@@ -347,7 +367,7 @@ class MultiModelRouter(BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def predict_gains(self, X: Any) -> pd.DataFrame:
+    def predict_gain(self, X: Any) -> pd.DataFrame:
         """n x K frame of predicted gold gains over the reference (reference column = 0)."""
         check_is_fitted(self, "routers_")
         X = as_2d_float(X, "X")
@@ -375,7 +395,7 @@ class MultiModelRouter(BaseEstimator):
         -------
         ndarray of str, shape (n,)
         """
-        gains = self.predict_gains(X).to_numpy()
+        gains = self.predict_gain(X).to_numpy()
         costs = cost_matrix(self._costs(), self.models_, n_in=n_in, n_out=n_out, n=gains.shape[0])
         if costs.shape[0] != gains.shape[0]:
             raise ValueError(f"Token counts must have one row per query ({gains.shape[0]}); got {costs.shape[0]}.")
@@ -385,8 +405,8 @@ class MultiModelRouter(BaseEstimator):
         return np.asarray(self.models_)[choose_models(gains, costs, w)]
 
 
-@dataclass(frozen=True, kw_only=True)
-class CalibrationResult:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CalibrationResult(ResultMixin):
     """A calibrated cost weight and what it achieves (see :func:`calibrate_weight`).
 
     Attributes
@@ -404,6 +424,9 @@ class CalibrationResult:
         Bootstrap standard deviation of the calibrated weight.
     achieved_interval : tuple of float
         Percentile interval (``confidence_level``) of ``achieved``.
+    confidence_level : float
+    achieved_draws, weight_draws : ndarray
+        The bootstrap draws (read-only).
     """
 
     weight: float
@@ -413,6 +436,39 @@ class CalibrationResult:
     achieved_std_error: float
     weight_std_error: float
     achieved_interval: tuple[float, float]
+    confidence_level: float
+    achieved_draws: np.ndarray
+    weight_draws: np.ndarray
+    _title = "Calibrated cost weight"
+
+    def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
+        """Percentile interval of what the weight achieves on a new batch of queries like these.
+
+        It covers the usage rate (or mean cost) that the fixed ``weight`` gives on a fresh
+        calibration-sized batch from the same query population (bootstrap over queries).
+        """
+        level = check_fraction(confidence_level, "confidence_level", closed=False)
+        alpha = 1 - level
+        return (float(np.quantile(self.achieved_draws, alpha / 2)), float(np.quantile(self.achieved_draws, 1 - alpha / 2)))
+
+    def _rows(self) -> list[tuple[str, str]]:
+        what = "usage rate" if self.kind == "rate" else "mean cost"
+        low, high = self.achieved_interval
+        return [
+            ("weight", f"{self.weight:.6g} (bootstrap se {self.weight_std_error:.3g})"),
+            (f"target {what}", f"{self.target:.6g}"),
+            (f"achieved {what}", f"{self.achieved:.6g} (se {self.achieved_std_error:.3g})"),
+            (f"{self.confidence_level:.0%} interval on a new batch", f"[{low:.6g}, {high:.6g}]"),
+        ]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row frame: weight, target, kind, achieved, their standard errors and interval."""
+        low, high = self.achieved_interval
+        return pd.DataFrame([{
+            "weight": self.weight, "weight_std_error": self.weight_std_error, "target": self.target,
+            "kind": self.kind, "achieved": self.achieved, "achieved_std_error": self.achieved_std_error,
+            "ci_low": low, "ci_high": high, "confidence_level": self.confidence_level,
+        }])
 
 
 def calibrate_weight(
@@ -452,10 +508,21 @@ def calibrate_weight(
     """
     g = as_2d_float(gains, "gains")
     c = as_2d_float(costs, "costs")
+    if g.shape != c.shape:
+        raise ValueError(f"`gains` and `costs` must have the same shape; got {g.shape} and {c.shape}.")
     if (rate is None) == (budget is None):
         raise ValueError("Pass exactly one of `rate` and `budget`.")
+    if isinstance(reference, bool) or not isinstance(reference, numbers.Integral) or not 0 <= reference < g.shape[1]:
+        raise ValueError(
+            f"`reference` must be a column index in [0, {g.shape[1] - 1}] (the reference model's column); "
+            f"got {reference!r}."
+        )
+    level = check_fraction(confidence_level, "confidence_level", closed=False)
     n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
     gen = as_rng(rng)
+    if rate is not None:
+        rate = check_fraction(rate, "rate")
+    target = float(rate if rate is not None else budget)  # type: ignore[arg-type]  # exactly one is set
 
     def usage(gg: np.ndarray, cc: np.ndarray, w: float) -> float:
         return float(np.mean(choose_models(gg, cc, w) != reference))
@@ -463,22 +530,8 @@ def calibrate_weight(
     def solve(gg: np.ndarray, cc: np.ndarray) -> float:
         if rate is None:
             return weight_for_budget(gg, cc, target)
-        # smallest w with usage <= rate (usage is non-increasing in w)
-        lo, hi = 0.0, 1.0
-        if usage(gg, cc, 0.0) <= target:
-            return 0.0
-        while usage(gg, cc, hi) > target and hi < 1e12:
-            hi *= 2
-        for _ in range(100):
-            mid = (lo + hi) / 2
-            lo, hi = (lo, mid) if usage(gg, cc, mid) <= target else (mid, hi)
-        return hi
+        return smallest_weight(lambda w: usage(gg, cc, w) <= target)  # usage is non-increasing in w
 
-    if rate is not None:
-        from ._checks import check_fraction  # noqa: PLC0415
-
-        rate = check_fraction(rate, "rate")
-    target = float(rate if rate is not None else budget)  # type: ignore[arg-type]  # exactly one is set
     w = solve(g, c)
 
     def achieved_at(gg: np.ndarray, cc: np.ndarray, ww: float) -> float:
@@ -491,7 +544,7 @@ def calibrate_weight(
         idx = gen.integers(0, n, n)
         boots_a[b] = achieved_at(g[idx], c[idx], w)
         boots_w[b] = solve(g[idx], c[idx])
-    alpha = 1 - confidence_level
+    alpha = 1 - level
     return CalibrationResult(
         weight=w,
         target=target,
@@ -500,4 +553,7 @@ def calibrate_weight(
         achieved_std_error=float(boots_a.std(ddof=1)),
         weight_std_error=float(boots_w.std(ddof=1)),
         achieved_interval=(float(np.quantile(boots_a, alpha / 2)), float(np.quantile(boots_a, 1 - alpha / 2))),
+        confidence_level=level,
+        achieved_draws=frozen_array(boots_a),
+        weight_draws=frozen_array(boots_w),
     )

@@ -36,9 +36,14 @@ import pandas as pd
 
 from ._checks import as_1d_float, check_fraction
 from ._ranking import k_for_rate
+from ._results import ResultMixin, frozen_copy, new_axes
 
 __all__ = [
     "DEFAULT_RATES",
+    "NORMALISATIONS",
+    "check_rates",
+    "eg_core",
+    "normalise_eg",
     "CostQualityFrontier",
     "EfficiencyGainCurve",
     "cost_quality_frontier",
@@ -70,7 +75,35 @@ def topk_gain(gold: np.ndarray, scores: np.ndarray, ks: np.ndarray) -> np.ndarra
     return out
 
 
-def _rates_iv(rates: Any) -> np.ndarray:
+NORMALISATIONS = ("gain", "per_query", "relative", "reference")
+
+
+def eg_core(gold: np.ndarray, scores: np.ndarray, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(EG of the scores, EG of the oracle ranking) at top-k counts ``ks``: the one EG computation.
+
+    Both are the expected top-k gold gain (ties in expectation) minus k times the mean gold gain.
+    """
+    mean = float(np.mean(gold))
+    return topk_gain(gold, scores, ks) - ks * mean, topk_gain(gold, gold, ks) - ks * mean
+
+
+def normalise_eg(gain: np.ndarray, oracle: np.ndarray, n: int, mean_gold: float, how: str) -> np.ndarray:
+    """EG in the units ``how``: "gain", "per_query" (/ n), "relative" (/ oracle EG; NaN where
+    the oracle EG is 0, e.g. at rates 0 and 1) or "reference" (/ (n * mean gold); NaN if 0)."""
+    if how == "gain":
+        return np.asarray(gain, dtype=float)
+    if how == "per_query":
+        return gain / n
+    if how == "relative":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(oracle > 0, gain / oracle, np.nan)
+    if how == "reference":
+        return np.full_like(gain, np.nan, dtype=float) if mean_gold == 0 else gain / (n * mean_gold)
+    raise ValueError(f"`normalise` must be one of {NORMALISATIONS}; got {how!r}.")
+
+
+def check_rates(rates: Any) -> np.ndarray:
+    """Usage rates: strictly increasing numbers in [0, 1]; None gives 0.2, ..., 0.8."""
     if rates is None:
         return DEFAULT_RATES.copy()
     r = as_1d_float(np.atleast_1d(np.asarray(rates, dtype=float)), "rates")
@@ -81,8 +114,8 @@ def _rates_iv(rates: Any) -> np.ndarray:
     return r
 
 
-@dataclass(frozen=True, kw_only=True)
-class EfficiencyGainCurve:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EfficiencyGainCurve(ResultMixin):
     """Efficiency gain of a router on a test set (see :func:`efficiency_gain`).
 
     Attributes
@@ -104,24 +137,47 @@ class EfficiencyGainCurve:
     oracle_gain: np.ndarray
     n: int
     mean_gold: float
+    _title = "Efficiency gain (gold scale)"
+
+    def _rows(self) -> list[tuple[str, str]]:
+        rows = [("test queries", f"{self.n}"), ("mean test gold gain", f"{self.mean_gold:.4g}")]
+        rows += [(f"EG({r:.2f}) per query", f"{v:.4g}  (oracle {o:.4g})")
+                 for r, v, o in zip(self.rates, self.per_query, self.oracle_gain / self.n, strict=True)]
+        rows += [("area (gain units)", f"{self.auc:.4g}"), ("share of the oracle's area", f"{self.auc_relative:.3f}")]
+        return rows
+
+    def _notes(self) -> list[str]:
+        return ["EG(rho): gold gain of the top-rho queries by score minus a random router's, on these test queries."]
+
+    def plot(self, ax: Any = None, *, normalise: str = "per_query", label: str | None = None, oracle: bool = True) -> Any:
+        """EG against the usage rate (and the oracle ranking's, dashed); returns the Axes."""
+        ax = new_axes(ax)
+        y = normalise_eg(self.gain, self.oracle_gain, self.n, self.mean_gold, normalise)
+        (line,) = ax.plot(self.rates, y, marker="o", label=label)
+        if oracle and normalise != "relative":
+            yo = normalise_eg(self.oracle_gain, self.oracle_gain, self.n, self.mean_gold, normalise)
+            ax.plot(self.rates, yo, color="k", linestyle="--", label="oracle ranking")
+        ax.axhline(0.0, color="grey", linewidth=0.8)
+        ax.set_xlabel("primary-model usage rate")
+        ax.set_ylabel(f"efficiency gain ({normalise})")
+        if label is not None or oracle:
+            ax.legend(fontsize=8)
+        return ax
 
     @property
     def per_query(self) -> np.ndarray:
         """EG / n."""
-        return self.gain / self.n
+        return normalise_eg(self.gain, self.oracle_gain, self.n, self.mean_gold, "per_query")
 
     @property
     def relative(self) -> np.ndarray:
         """EG / EG_oracle (NaN where the oracle gain is 0)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(self.oracle_gain > 0, self.gain / self.oracle_gain, np.nan)
+        return normalise_eg(self.gain, self.oracle_gain, self.n, self.mean_gold, "relative")
 
     @property
     def reference(self) -> np.ndarray:
         """EG / (n * mean gold gain), the reference figure's normalisation."""
-        if self.mean_gold == 0:
-            return np.full_like(self.gain, np.nan)
-        return self.gain / (self.n * self.mean_gold)
+        return normalise_eg(self.gain, self.oracle_gain, self.n, self.mean_gold, "reference")
 
     @property
     def auc(self) -> float:
@@ -187,24 +243,22 @@ def efficiency_gain(gold_test: Any, scores: Any, rates: Any = None, *, truncate:
             f"`scores` must have one entry per test query; got {s.shape[0]} scores for "
             f"{g.shape[0]} gold gains."
         )
-    r = _rates_iv(rates)
+    r = check_rates(rates)
     n = g.size
     ks = np.array([k_for_rate(float(v), n) for v in r])
     mean = float(np.mean(g))
+    gain, oracle = eg_core(g, s, ks)
     if truncate:
         ks_router = np.minimum(ks, int(np.sum(s > 0)))
         gain = topk_gain(g, s, ks_router) - ks_router * mean
-    else:
-        gain = topk_gain(g, s, ks) - ks * mean
-    oracle = topk_gain(g, g, ks) - ks * mean
     for arr in (r, gain, oracle):
         arr.setflags(write=False)
     return EfficiencyGainCurve(rates=r, gain=gain, oracle_gain=oracle, n=n, mean_gold=mean)
 
 
 # --------------------------------------------------------------------------- cost-quality frontier
-@dataclass(frozen=True, kw_only=True)
-class CostQualityFrontier:
+@dataclass(frozen=True, init=False, eq=False)
+class CostQualityFrontier(ResultMixin):
     """Mean cost and mean gold quality of routed outcomes over a grid of cost weights.
 
     Attributes
@@ -219,21 +273,43 @@ class CostQualityFrontier:
         AIQ normalisation): the average quality over budgets.
     """
 
-    frame: pd.DataFrame
-    areas: pd.Series
+    _frame: pd.DataFrame
+    _areas: pd.Series
+    _title = "Cost-quality frontier"
+
+    def __init__(self, frame: pd.DataFrame, areas: pd.Series) -> None:
+        object.__setattr__(self, "_frame", frozen_copy(frame))
+        object.__setattr__(self, "_areas", areas.copy(deep=True))
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """A copy of the frontier's points: router, weight, mean_cost, mean_quality."""
+        return self._frame.copy()
+
+    @property
+    def areas(self) -> pd.Series:
+        """A copy of the AIQ of every router (oracle and random included)."""
+        return self._areas.copy()
+
+    def to_frame(self) -> pd.DataFrame:
+        """The frontier's points (router, weight, mean_cost, mean_quality)."""
+        return self.frame
+
+    def _rows(self) -> list[tuple[str, str]]:
+        return [(f"AIQ {name}", f"{value:.4g}") for name, value in self._areas.items()]
+
+    def _notes(self) -> list[str]:
+        return ["AIQ: average gold quality over the budget range [all-cheapest, all-most-expensive]."]
 
     def plot(self, ax: Any = None) -> Any:
         """Quality against cost, one line per router; returns the matplotlib Axes."""
-        import matplotlib.pyplot as plt  # noqa: PLC0415
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4))
-        for name, part in self.frame.groupby("router", sort=False):
+        ax = new_axes(ax)
+        for name, part in self._frame.groupby("router", sort=False):
             part = part.sort_values("mean_cost")
             styles: dict[str, dict[str, Any]] = {"oracle": {"color": "k", "linestyle": "--"},
                                                  "random": {"color": "grey", "linestyle": ":"}}
             style = styles.get(str(name), {})
-            ax.plot(part["mean_cost"], part["mean_quality"], label=f"{name} (AIQ {self.areas[name]:.3f})", **style)
+            ax.plot(part["mean_cost"], part["mean_quality"], label=f"{name} (AIQ {self._areas[name]:.3f})", **style)
         ax.set_xlabel("mean cost per query")
         ax.set_ylabel("mean gold gain over the reference")
         ax.legend(fontsize=8)
@@ -275,7 +351,7 @@ def cost_quality_frontier(
     costs : array-like of shape (n, K)
         Cost of each model on each query (e.g. from :func:`~metarouter_stats.decision.cost_matrix`).
     scores : dict name -> array-like of shape (n, K)
-        Each router's predicted gains (e.g. ``MultiModelRouter.predict_gains(X)``).
+        Each router's predicted gains (e.g. ``MultiModelRouter.predict_gain(X)``).
     weights : array-like, optional
         Cost weights; default 0 and 60 log-spaced values spanning the gain / cost ratios.
 
@@ -303,6 +379,12 @@ def cost_quality_frontier(
             k = choose_models(s, c, float(ww))
             rows.append((name, float(ww), float(c[idx, k].mean()), float(g[idx, k].mean())))
 
+    reserved = [name for name in scores if name in ("oracle", "random")]
+    if reserved:
+        raise ValueError(
+            f"`scores` must not use the reserved names {reserved}: the frontier adds its own 'oracle' and 'random' "
+            "references. Rename those routers (e.g. 'my-oracle')."
+        )
     for name, s in scores.items():
         s = np.asarray(s, dtype=float)
         if s.shape != g.shape:
@@ -321,4 +403,4 @@ def cost_quality_frontier(
          for name, d in frame.groupby("router", sort=False)},
         name="aiq",
     )
-    return CostQualityFrontier(frame=frame, areas=areas)
+    return CostQualityFrontier(frame, areas)

@@ -49,7 +49,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._checks import as_2d_float, as_source, check_positive_int
+from ._checks import as_2d_float, as_seed, as_source, check_positive_int
+from ._results import ResultMixin, new_axes
 
 __all__ = [
     "PositivityReport",
@@ -89,11 +90,11 @@ def default_propensity_model() -> BaseEstimator:
 
 
 def cross_fit_propensity(
-    X: np.ndarray, source: np.ndarray, *, model: Any = None, cv: int = 5, random_state: int | None = None
+    X: np.ndarray, source: np.ndarray, *, model: Any = None, cv: int = 5, rng: Any = None
 ) -> np.ndarray:
     """Out-of-fold P(gold | x) from ``cv`` stratified folds."""
     model = default_propensity_model() if model is None else clone(model)
-    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=random_state)
+    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=as_seed(rng))
     proba = cross_val_predict(model, X, source, cv=folds, method="predict_proba")
     return np.clip(proba[:, 1], _EPS, 1 - _EPS)
 
@@ -166,8 +167,8 @@ def _band_iv(band: Any, name: str) -> tuple[float, float]:
     return float(low), float(high)
 
 
-@dataclass(frozen=True, kw_only=True)
-class PositivityReport:
+@dataclass(frozen=True, kw_only=True, eq=False)
+class PositivityReport(ResultMixin):
     """Overlap diagnostics of gold and preference queries (see :func:`positivity_report`).
 
     Attributes
@@ -201,9 +202,18 @@ class PositivityReport:
     gold_ess: float
     smd: pd.Series
     max_abs_smd: float
+    _title = "Positivity (overlap of gold and preference queries)"
+
+    def __post_init__(self) -> None:
+        for name in ("propensity", "ratio", "source"):
+            arr = np.array(getattr(self, name), copy=True)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        object.__setattr__(self, "smd", self.smd.copy(deep=True))
 
     @property
     def n_gold(self) -> int:
+        """Number of gold rows."""
         return int(self.source.sum())
 
     @property
@@ -265,27 +275,20 @@ class PositivityReport:
             {"source": self.source, "propensity": self.propensity, "ratio": self.ratio, "outside": self.outside}
         )
 
-    def summary(self) -> str:
-        """Plain-text summary with a verdict."""
+    def _rows(self) -> list[tuple[str, str]]:
         verdict = (
             "good overlap" if self.good_overlap else "POOR OVERLAP: bias corrections extrapolate; consider trimming"
         )
-        lines = [
-            "Positivity (overlap of gold and preference queries)",
-            "=" * 52,
-            f"gold rows / share              {self.n_gold} / {self.gold_share:.4f}",
-            f"two-sample AUC (0.5 = ideal)   {self.auc:.3f} (sd under overlap {self.auc_null_std_error:.3f})",
-            f"gold effective sample size     {self.gold_ess:.1f} of {self.n_gold}",
-            f"density ratio band             [{self.band[0]:g}, {self.band[1]:g}]",
-            f"preference rows outside band   {100 * self.share_outside_preference:.2f} %",
-            f"gold rows outside band         {100 * self.share_outside_gold:.2f} %",
-            f"max |SMD| over covariates      {self.max_abs_smd:.3f}",
-            f"verdict                        {verdict}",
+        return [
+            ("gold rows / share", f"{self.n_gold} / {self.gold_share:.4f}"),
+            ("two-sample AUC (0.5 = ideal)", f"{self.auc:.3f} (sd under overlap {self.auc_null_std_error:.3f})"),
+            ("gold effective sample size", f"{self.gold_ess:.1f} of {self.n_gold}"),
+            ("density ratio band", f"[{self.band[0]:g}, {self.band[1]:g}]"),
+            ("preference rows outside band", f"{100 * self.share_outside_preference:.2f} %"),
+            ("gold rows outside band", f"{100 * self.share_outside_gold:.2f} %"),
+            ("max |SMD| over covariates", f"{self.max_abs_smd:.3f}"),
+            ("verdict", verdict),
         ]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
 
     def plot(self, ax: Any = None) -> Any:
         """Histograms of log10 w(x) for gold and preference rows, with the band.
@@ -294,10 +297,7 @@ class PositivityReport:
         -------
         matplotlib.axes.Axes
         """
-        import matplotlib.pyplot as plt  # noqa: PLC0415 - optional heavy import
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 3.5))
+        ax = new_axes(ax, figsize=(6, 3.5))
         logw = np.log10(self.ratio)
         bins = np.linspace(logw.min(), logw.max(), 40) if np.ptp(logw) > 0 else 10
         ax.hist(logw[self.source == 0], bins=bins, density=True, alpha=0.55, label="preference")
@@ -319,7 +319,7 @@ def positivity_report(
     cv: int = 5,
     band: tuple[float, float] = (0.1, 10.0),
     n_covariates: int = 10,
-    random_state: int | None = None,
+    rng: Any = None,
 ) -> PositivityReport:
     """Diagnose overlap of gold and preference queries from cross-fitted propensities.
 
@@ -337,7 +337,7 @@ def positivity_report(
         Band on the density ratio w(x) outside which a query counts as lacking overlap.
     n_covariates : int, default 10
         Leading covariates whose standardised mean differences are listed.
-    random_state : int or None
+    rng : None, int or numpy.random.Generator
         Seed of the folds.
 
     Returns
@@ -348,7 +348,7 @@ def positivity_report(
     --------
     >>> import metarouter_stats as mrs
     >>> s = mrs.simulate(n_gold=200, n_preference=2000, n_test=1, rng=0)
-    >>> rep = mrs.positivity_report(s.train.X, s.train.source, random_state=0)
+    >>> rep = mrs.positivity_report(s.train.X, s.train.source, rng=0)
     >>> rep.good_overlap
     True
     """
@@ -364,7 +364,7 @@ def positivity_report(
         )
     low, high = _band_iv(band, "band")
     k = check_positive_int(n_covariates, "n_covariates")
-    e = cross_fit_propensity(X, t, model=model, cv=cv, random_state=random_state)
+    e = cross_fit_propensity(X, t, model=model, cv=cv, rng=rng)
     p = n_gold / t.size
     w = density_ratio(e, p)
     auc = float(roc_auc_score(t, e))

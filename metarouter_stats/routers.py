@@ -25,27 +25,23 @@ The Meta-router (paper, Algorithm 1):
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.linear_model import RidgeCV
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-import numbers
-import warnings
-
-from ._bands import Band, make_band
-from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_positive_int
+from ._checks import as_1d_float, as_2d_float, as_rng, as_source
 from ._ranking import decide
-from .cate import CATE_METHODS, BiasModel, default_outcome_model
+from .cate import default_outcome_model, default_propensity_model, make_learner
 from .data import RoutingData
 from .positivity import check_trim_rule, cross_fit_propensity, density_ratio, trim_mask
 from .scaling import resolve_scale
 
-_UNDERSMOOTH = 0.1  # default ridge penalty factor of the fast bias band (see bias_interval)
-
 __all__ = [
+    "TRIM_FALLBACKS",
     "GoldOnlyRouter",
     "MeanShiftRouter",
     "MetaRouter",
@@ -53,7 +49,24 @@ __all__ = [
     "PooledRouter",
     "PreferenceOnlyRouter",
     "RandomRouter",
+    "check_units",
 ]
+
+UNITS = ("gold", "preference")
+
+
+def check_units(units: Any) -> str:
+    """Validate an output-units argument: ``"gold"`` or ``"preference"``."""
+    if units not in UNITS:
+        raise ValueError(f"`units` must be 'gold' or 'preference'; got {units!r}.")
+    return str(units)
+
+
+def _as_input(X: Any) -> Any:
+    """A RoutingData becomes a frame with its feature names (so names are checked), or its array."""
+    if isinstance(X, RoutingData):
+        return pd.DataFrame(X.X, columns=list(X.feature_names)) if X.feature_names is not None else X.X
+    return X
 
 
 def _unpack(X: Any, y: Any, source: Any, *, need_source: bool = True) -> tuple[np.ndarray, ...]:
@@ -90,15 +103,26 @@ def _require(t: np.ndarray, *, gold: int = 0, preference: int = 0) -> None:
 
 
 class _Router(BaseEstimator):
-    """Shared predict / route logic. Subclasses set ``regressor_`` and ``scale_``."""
+    """Shared predict / route logic. Subclasses set ``regressor_`` and ``scale_``.
+
+    Fit records ``n_features_in_`` (and ``feature_names_in_`` when X is a DataFrame or a
+    RoutingData with feature names) with scikit-learn's ``validate_data``; prediction refuses
+    another number of columns and renamed, reordered or missing named columns.
+    """
 
     def _regressor(self) -> Any:
         reg = getattr(self, "regressor", None)
         return clone(reg) if reg is not None else default_outcome_model(getattr(self, "random_state", None))
 
+    def _record_features(self, X: Any) -> None:
+        validate_data(self, _as_input(X), reset=True, skip_check_array=True)
+
     def _check_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "n_features_in_")
-        X = as_2d_float(X.X if isinstance(X, RoutingData) else X, "X")
+        raw = _as_input(X)
+        if isinstance(raw, pd.DataFrame) or hasattr(self, "feature_names_in_"):
+            validate_data(self, raw, reset=False, skip_check_array=True)
+        X = as_2d_float(raw, "X")
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"`X` must have {self.n_features_in_} columns, as in fit; got {X.shape[1]}.")
         return X
@@ -148,25 +172,25 @@ class MetaRouter(_Router):
 
     Parameters
     ----------
-    cate : {"dr", "r"}, default "dr"
-        DR-learner (EconML ``DRLearner``) or R-learner (EconML ``NonParamDML``).
+    cate : str or bias learner, default "dr"
+        ``"dr"`` (DR-learner, EconML ``DRLearner``), ``"r"`` (R-learner, EconML
+        ``NonParamDML``), another registered name
+        (:func:`~metarouter_stats.cate.available_learners`), or a learner object
+        following :mod:`~metarouter_stats.cate.protocol` (e.g.
+        ``DRBiasLearner(propensity="share")`` or ``EconMLLearner(CausalForestDML(...))``).
+        An object is cloned; its ``random_state``, when None, is set to this router's.
     scale : {"variance", "amplitude", "wasserstein"}, float or None, default "variance"
         How to put gold labels on the preference scale (:func:`~metarouter_stats.estimate_scale`),
         a known constant c, or None when both are already on one scale.
     regressor : regressor, optional
         Model of psi on gold and corrected preference rows. Default: the gradient-boosted
         trees of :func:`~metarouter_stats.cate.default_outcome_model`.
-    model_outcome, model_propensity, model_final : estimators, optional
-        Nuisance and final models of the CATE learner (see :class:`~metarouter_stats.cate.BiasModel`).
-    propensity : "estimate", "share" or float, default "estimate"
-        Propensity of being gold-labelled: estimated, the gold share (known by design
-        for randomly drawn gold queries), or a known constant.
-    cv : int, default 5
-        Cross-fitting folds.
     trim : None, (low, high) or "crump", default None
         Positivity trimming of preference rows by the cross-fitted density ratio
         w(x) = f_G(x) / f_P(x) (:mod:`metarouter_stats.positivity`). Trimmed rows are
-        excluded from the CATE fit. A warning states how many rows were trimmed.
+        excluded from the CATE fit. A warning states how many rows were trimmed. The
+        propensity model and folds are the learner's ``model_propensity`` and ``cv`` where
+        it has them, else the default logistic model and 5 folds.
     trim_fallback : {"drop", "extrapolate", "mean"}, default "drop"
         What happens to the trimmed preference rows in the regression of psi:
         ``"drop"`` leaves them out (psi is learned from gold rows and the corrected
@@ -177,7 +201,8 @@ class MetaRouter(_Router):
         ``python vignettes/positivity_trimming.py``) the share of the oracle's EG area was
         0.58 / 0.58 / 0.47 for drop / extrapolate / mean with the band (0.1, 10), and
         0.65 / 0.72 with Crump's rule (drop / extrapolate), against 0.53 without trimming:
-        "mean" misranks exactly the trimmed rows; "drop" is the default because it never extrapolates the bias outside the overlap.
+        "mean" misranks exactly the trimmed rows; "drop" is the default because it never
+        extrapolates the bias outside the overlap.
     random_state : int or None
         Seed of folds and default models.
 
@@ -185,8 +210,8 @@ class MetaRouter(_Router):
     ----------
     scale_ : float
         The constant c (``c * gold`` is on the preference scale).
-    bias_model_ : BiasModel
-        Fitted CATE learner.
+    bias_learner_ : bias learner
+        The fitted CATE learner (its ``capabilities`` say which inference applies).
     regressor_ : regressor
         Fitted model of ``c * psi``.
     n_gold_, n_preference_ : int
@@ -195,6 +220,14 @@ class MetaRouter(_Router):
     n_trimmed_ : int
     density_ratio_ : ndarray or None
         Cross-fitted w(x) of the training rows (None without trimming).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        Only when fitted on a DataFrame or a RoutingData with feature names.
+
+    See Also
+    --------
+    metarouter_stats.bias_interval : confidence bands for Delta_hat(x).
+    metarouter_stats.bias_heterogeneity_test : is the bias constant?
 
     Examples
     --------
@@ -207,15 +240,10 @@ class MetaRouter(_Router):
 
     def __init__(
         self,
-        cate: str = "dr",
+        cate: Any = "dr",
         scale: Any = "variance",
         *,
         regressor: Any = None,
-        model_outcome: Any = None,
-        model_propensity: Any = None,
-        model_final: Any = None,
-        propensity: Any = "estimate",
-        cv: int = 5,
         trim: Any = None,
         trim_fallback: str = "drop",
         random_state: int | None = None,
@@ -223,32 +251,20 @@ class MetaRouter(_Router):
         self.cate = cate
         self.scale = scale
         self.regressor = regressor
-        self.model_outcome = model_outcome
-        self.model_propensity = model_propensity
-        self.model_final = model_final
-        self.propensity = propensity
-        self.cv = cv
         self.trim = trim
         self.trim_fallback = trim_fallback
         self.random_state = random_state
 
-    def _bias_model(self, random_state: int | None) -> BiasModel:
-        return BiasModel(
-            self.cate,
-            model_outcome=self.model_outcome,
-            model_propensity=self.model_propensity,
-            model_final=self.model_final,
-            propensity=self.propensity,
-            cv=self.cv,
-            random_state=random_state,
-        )
+    def make_learner(self, random_state: int | None = None) -> Any:
+        """An unfitted bias learner as this router builds it (``random_state`` default: the router's)."""
+        return make_learner(self.cate, self.random_state if random_state is None else random_state)
 
     def fit(self, X: Any, y: Any = None, source: Any = None) -> MetaRouter:
         """Fit the Meta-router.
 
         Parameters
         ----------
-        X : array-like of shape (n, d) or RoutingData
+        X : array-like of shape (n, d), DataFrame, or RoutingData
         y : array-like of shape (n,)
             Observed gains, each on its mechanism's scale.
         source : array-like of shape (n,)
@@ -258,8 +274,12 @@ class MetaRouter(_Router):
         -------
         self
         """
-        if self.cate not in CATE_METHODS:
-            raise ValueError(f"`cate` must be one of {CATE_METHODS}; got {self.cate!r}.")
+        learner = self.make_learner()  # checks `cate` before any work
+        if self.trim_fallback not in TRIM_FALLBACKS:
+            raise ValueError(f"`trim_fallback` must be one of {TRIM_FALLBACKS}; got {self.trim_fallback!r}.")
+        if self.trim is not None:
+            check_trim_rule(self.trim)
+        raw = X
         X, y, t = _unpack(X, y, source)
         _require(t, gold=2, preference=2)
         gold = t == 1
@@ -267,13 +287,11 @@ class MetaRouter(_Router):
         o = np.where(gold, c * y, y)
         trimmed = np.zeros(t.size, dtype=bool)
         self.density_ratio_ = None
-        if self.trim_fallback not in TRIM_FALLBACKS:
-            raise ValueError(f"`trim_fallback` must be one of {TRIM_FALLBACKS}; got {self.trim_fallback!r}.")
         if self.trim is not None:
-            check_trim_rule(self.trim)  # before any fitting
+            params = learner.get_params(deep=False) if hasattr(learner, "get_params") else {}
             e = cross_fit_propensity(
-                X, t, model=self.model_propensity, cv=check_positive_int(self.cv, "cv", minimum=2),
-                random_state=self.random_state,
+                X, t, model=params.get("model_propensity") or default_propensity_model(),
+                cv=int(params.get("cv", 5)), rng=self.random_state,
             )
             self.density_ratio_ = density_ratio(e, gold.mean())
             trimmed = trim_mask(self.density_ratio_, t, self.trim)
@@ -288,8 +306,8 @@ class MetaRouter(_Router):
                 )
         keep = ~trimmed
         _require(t[keep], gold=2, preference=2)
-        self.bias_model_ = self._bias_model(self.random_state).fit(X[keep], o[keep], t[keep])
-        delta = self.bias_model_.effect(X)
+        self.bias_learner_ = learner.fit(X[keep], o[keep], t[keep])
+        delta = np.asarray(self.bias_learner_.effect(X), dtype=float).reshape(-1)
         if trimmed.any() and self.trim_fallback == "mean":
             delta[trimmed] = delta[keep & ~gold].mean()
         corrected = np.where(gold, o, o + delta)
@@ -299,17 +317,16 @@ class MetaRouter(_Router):
         self.trimmed_ = trimmed
         self.n_trimmed_ = int(trimmed.sum())
         self.n_gold_, self.n_preference_ = int(gold.sum()), int((~gold).sum())
-        self.n_features_in_ = X.shape[1]
-        self._train = (X, y, t)
+        self._record_features(raw)
         return self
 
-    def predict_bias(self, X: Any, *, scale: str = "gold") -> np.ndarray:
+    def predict_bias(self, X: Any, *, units: str = "gold") -> np.ndarray:
         """Estimated bias Delta_hat(x), gold minus preference.
 
         Parameters
         ----------
         X : array-like of shape (n, d)
-        scale : {"gold", "preference"}, default "gold"
+        units : {"gold", "preference"}, default "gold"
             ``"gold"``: psi(x) - eta(x) / c, the bias in gold units; ``"preference"``:
             c psi(x) - eta(x), the correction added to preference labels.
 
@@ -317,122 +334,10 @@ class MetaRouter(_Router):
         -------
         ndarray of shape (n,)
         """
+        units = check_units(units)
         X = self._check_X(X)
-        if scale not in ("gold", "preference"):
-            raise ValueError(f"`scale` must be 'gold' or 'preference'; got {scale!r}.")
-        delta = self.bias_model_.effect(X)
-        return delta / self.scale_ if scale == "gold" else delta
-
-    def bias_interval(
-        self,
-        X: Any,
-        confidence_level: float = 0.95,
-        *,
-        n_boot: int = 200,
-        kind: str = "pointwise",
-        method: str = "fast",
-        scale: str = "gold",
-        undersmooth: float | None = None,
-        rng: Any = None,
-        n_jobs: int | None = None,
-    ) -> Band:
-        """Bootstrap confidence band for Delta_hat(x) at the rows of ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (m, d)
-            Evaluation points.
-        confidence_level : float in (0, 1), default 0.95
-        n_boot : int, default 200
-            Bootstrap replicates.
-        kind : {"pointwise", "uniform"}, default "pointwise"
-            Pointwise normal band with bootstrap standard errors, or a uniform band
-            over the m points by the sup-t construction.
-        method : {"fast", "refit"}, default "fast"
-            ``"fast"`` resamples the final stage only, reusing the cross-fitted
-            nuisances (DR pseudo-outcomes; R residual pairs with their weights);
-            ``"refit"`` resamples rows (within source) and refits every stage,
-            scale constant included, in parallel over ``n_jobs``.
-        scale : {"gold", "preference"}, default "gold"
-        undersmooth : float in (0, 1] or None, default None
-            ``method="fast"`` with a ridge final stage: multiply the chosen ridge penalty
-            by this factor for the band, which is then centred at that less-shrunk fit
-            (so ``estimate`` differs slightly from ``predict_bias``). The leave-one-out
-            penalty is tuned for prediction; its shrinkage bias made 95 % bands cover
-            Delta only 82 % (pointwise) and 55 % (uniform) of the time with 100 gold rows,
-            and 0.1 restored 94 % / 93 % (``benchmarks/bench_coverage.py``, docs/benchmarks.md).
-            None (default) means 0.1 for ``method="fast"`` with the default ridge final
-            stage and 1 (no change) otherwise; pass 1 for the band of the fitted estimator.
-        rng : None, int or numpy.random.Generator
-            Seed of the resampling; the same seed gives the same band for any ``n_jobs``.
-        n_jobs : int or None
-            joblib workers.
-
-        Returns
-        -------
-        Band
-            ``estimate``, ``low``, ``high``, ``std_error`` and the bootstrap ``draws``.
-
-        Notes
-        -----
-        The band is for the estimand the learner targets, the projection of Delta on
-        the final model's class (linear in x for the default ridge final stage).
-        Where Delta is not in that class the band can under-cover the true Delta;
-        see ``benchmarks/bench_coverage.py``.
-        """
-        X = self._check_X(X)
-        level = check_fraction(confidence_level, "confidence_level", closed=False)
-        n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
-        if scale not in ("gold", "preference"):
-            raise ValueError(f"`scale` must be 'gold' or 'preference'; got {scale!r}.")
-        if method not in ("fast", "refit"):
-            raise ValueError(f"`method` must be 'fast' or 'refit'; got {method!r}.")
-        if kind not in ("pointwise", "uniform"):
-            raise ValueError(f"`kind` must be 'pointwise' or 'uniform'; got {kind!r}.")
-        if undersmooth is None:
-            ridge = method == "fast" and isinstance(self.bias_model_.final_model_, RidgeCV)
-            undersmooth = _UNDERSMOOTH if ridge else 1.0
-        if isinstance(undersmooth, bool) or not isinstance(undersmooth, numbers.Real) or not 0 < undersmooth <= 1:
-            raise ValueError(f"`undersmooth` must be in (0, 1]; got {undersmooth!r}.")
-        if method == "refit" and undersmooth != 1:
-            raise ValueError("`undersmooth` applies to method='fast' only; got method='refit'.")
-        gen = as_rng(rng)
-        estimate = self.predict_bias(X, scale="preference")
-        if method == "fast":
-            estimate, draws = self.bias_model_.bootstrap_effects(
-                X, n_boot, gen, n_jobs=n_jobs, penalty_factor=float(undersmooth)
-            )
-            factor = np.full(n_boot, self.scale_)
-        else:
-            draws, factor = self._refit_draws(X, n_boot, gen, n_jobs)
-        if scale == "gold":
-            estimate = estimate / self.scale_
-            draws = draws / factor[:, None]
-        return make_band(estimate, draws, kind=kind, confidence_level=level, method=method)
-
-    def _refit_draws(
-        self, X_eval: np.ndarray, n_boot: int, gen: np.random.Generator, n_jobs: int | None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Full refit bootstrap: (draws on the preference scale, c of each replicate)."""
-        from joblib import Parallel, delayed  # noqa: PLC0415
-
-        X, y, t = self._train
-        keep = ~self.trimmed_
-        X, y, t = X[keep], y[keep], t[keep]
-        gold, pref = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
-        seeds = np.random.SeedSequence(int(gen.integers(2**63))).spawn(n_boot)
-
-        def one(seed: np.random.SeedSequence) -> tuple[np.ndarray, float]:
-            g = np.random.default_rng(seed)
-            rows = np.concatenate((g.choice(gold, gold.size), g.choice(pref, pref.size)))
-            Xb, yb, tb = X[rows], y[rows], t[rows]
-            c = resolve_scale(self.scale, yb[tb == 1], yb[tb == 0])
-            ob = np.where(tb == 1, c * yb, yb)
-            model = self._bias_model(int(g.integers(2**31 - 1))).fit(Xb, ob, tb)
-            return model.effect(X_eval), c
-
-        out = Parallel(n_jobs=n_jobs)(delayed(one)(seed) for seed in seeds)
-        return np.vstack([d for d, _ in out]), np.array([c for _, c in out])
+        delta = np.asarray(self.bias_learner_.effect(X), dtype=float).reshape(-1)
+        return delta / self.scale_ if units == "gold" else delta
 
 
 class GoldOnlyRouter(_Router):
@@ -458,12 +363,13 @@ class GoldOnlyRouter(_Router):
 
     def fit(self, X: Any, y: Any = None, source: Any = None) -> GoldOnlyRouter:
         """Fit on the rows with ``source == 1``; returns self."""
+        raw = X
         X, y, t = _unpack(X, y, source)
         _require(t, gold=2)
         gold = t == 1
         self.regressor_ = self._regressor().fit(X[gold], y[gold])
         self.scale_ = 1.0
-        self.n_features_in_ = X.shape[1]
+        self._record_features(raw)
         return self
 
 
@@ -481,6 +387,7 @@ class _ScaledRouter(_Router):
 
     def fit(self, X: Any, y: Any = None, source: Any = None) -> _ScaledRouter:
         """Fit the router; returns self. See the class docstring for the targets."""
+        raw = X
         X, y, t = _unpack(X, y, source)
         _require(t, gold=2, preference=2)
         gold = t == 1
@@ -488,7 +395,7 @@ class _ScaledRouter(_Router):
         rows, target = self._targets(y, gold, c)
         self.regressor_ = self._regressor().fit(X[rows], target[rows])
         self.scale_ = c
-        self.n_features_in_ = X.shape[1]
+        self._record_features(raw)
         return self
 
 
@@ -564,6 +471,7 @@ class OracleRouter(_Router):
                 "`OracleRouter.fit` needs gold labels for every query: call fit(X, gold_labels), "
                 "e.g. fit(study.train.X, study.gold_train)."
             )
+        raw = X
         X, y, t = _unpack(X, y, source, need_source=False)
         if not np.all(t == 1):
             raise ValueError(
@@ -572,7 +480,7 @@ class OracleRouter(_Router):
             )
         self.regressor_ = self._regressor().fit(X, y)
         self.scale_ = 1.0
-        self.n_features_in_ = X.shape[1]
+        self._record_features(raw)
         return self
 
 
@@ -592,8 +500,8 @@ class RandomRouter(_Router):
 
     def fit(self, X: Any, y: Any = None, source: Any = None) -> RandomRouter:
         """Record the number of features; returns self."""
-        X = as_2d_float(X.X if isinstance(X, RoutingData) else X, "X")
-        self.n_features_in_ = X.shape[1]
+        as_2d_float(X.X if isinstance(X, RoutingData) else X, "X")
+        self._record_features(X)
         self.scale_ = 1.0
         return self
 

@@ -25,7 +25,7 @@ import numpy as np
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .._checks import check_positive_int
+from .._checks import as_seed, check_positive_int
 
 __all__ = ["embed_texts"]
 
@@ -64,7 +64,7 @@ def embed_texts(
     *,
     method: str = "tfidf-svd",
     dim: int = 50,
-    random_state: int | None = 0,
+    rng: Any = 0,
     encoder: Any = None,
 ) -> np.ndarray:
     """Embed query texts as an (n, dim) float array of principal components.
@@ -78,7 +78,7 @@ def embed_texts(
         ``encoder``), then PCA.
     dim : int, default 50
         Number of principal components; capped by the embedding width and n - 1.
-    random_state : int or None, default 0
+    rng : None, int or numpy.random.Generator, default 0
         Seed of the randomized SVD and PCA solvers.
     encoder : object with ``encode``, optional
         Sentence encoder used by ``method="sentence"`` instead of the packaged
@@ -106,6 +106,7 @@ def embed_texts(
         raise ValueError(f"`texts` must hold at least 2 texts; got {len(texts)}.")
     dim = check_positive_int(dim, "dim")
     check_method(method)
+    seed = as_seed(rng)
     if encoder is not None and method != "sentence":
         raise ValueError('`encoder` is used only with method="sentence".')
     if method == "sentence":
@@ -117,8 +118,8 @@ def embed_texts(
             raise ValueError(
                 f"`encoder`.encode must return a finite (n_texts, width) array; got shape {Z.shape}."
             )
-        return _pca(Z, dim, random_state)
+        return _pca(Z, dim, seed)
     tfidf = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1).fit_transform(texts)
     k_svd = max(1, min(256, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
-    lsa: Any = TruncatedSVD(n_components=k_svd, random_state=random_state).fit_transform(tfidf)
-    return _pca(lsa, dim, random_state)
+    lsa: Any = TruncatedSVD(n_components=k_svd, random_state=seed).fit_transform(tfidf)
+    return _pca(lsa, dim, seed)

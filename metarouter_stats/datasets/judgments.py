@@ -145,7 +145,7 @@ def from_judgments(
     columns: Mapping[str, str] | None = None,
     dim: int = 20,
     embedding: str = "tfidf-svd",
-    random_state: int | None = 0,
+    rng: Any = 0,
 ) -> Judgments:
     """Turn long-format pairwise votes into routing data for ``strong`` vs ``weak``.
 
@@ -172,7 +172,7 @@ def from_judgments(
     embedding : {"tfidf-svd", "sentence"}, default "tfidf-svd"
         Text embedding method of :func:`~metarouter_stats.embed_texts` (``"sentence"``
         needs the ``sentence`` extra).
-    random_state : int or None, default 0
+    rng : None, int or numpy.random.Generator, default 0
         Seed of the embedding's randomized SVD.
 
     Returns
@@ -258,11 +258,10 @@ def from_judgments(
                 raise ValueError(f"{where[r]}: field {cols['query_id']!r} = {q!r} has no entry in `texts`.")
             if not isinstance(text_map[q], str):
                 raise TypeError(f"`texts[{q!r}]` must be a string; got {type(text_map[q]).__name__}.")
-        emb = embed_texts([text_map[q] for q in ids], dim=dim, method=embedding, random_state=random_state)
+        emb = embed_texts([text_map[q] for q in ids], dim=dim, method=embedding, rng=rng)
         feature_names = tuple(f"emb{j}" for j in range(emb.shape[1]))
         text_map = {q: text_map[q] for q in ids}
     else:
-        assert features is not None
         if not isinstance(features, pd.DataFrame):
             raise TypeError(f"`features` must be a pandas DataFrame indexed by query id; got {type(features).__name__}.")
         feats = features.set_axis(features.index.astype(str))

@@ -1,6 +1,6 @@
 """Reports: one self-contained HTML file per analysis or study (figures embedded, no scripts).
 
-:func:`report` dispatches on what it is given:
+:func:`build_report` (``mrs.build_report``) dispatches on what it is given:
 
 * a :class:`~metarouter_stats.RoutingData` (real data) or a
   :class:`~metarouter_stats.SimulatedStudy` -> the **analysis report**: data summary,
@@ -24,34 +24,13 @@ from ..data import RoutingData
 from ..experiment import StudyResult
 from ..simulation import SimulatedStudy
 from ._html import Report, figure_png
-from .analysis import analysis_report, holdout_gold
-from .study import _load, study_report
+from .analysis import analysis_report
+from .study import study_report
 
-__all__ = ["Report", "analysis_report", "figure_png", "holdout_gold", "load_study", "report", "study_report"]
-
-
-def load_study(path: str | os.PathLike[str]) -> StudyResult:
-    """Read a finished study's output folder (``results.csv``, ``config.json``) as a StudyResult.
-
-    Parameters
-    ----------
-    path : path
-        The ``--out`` folder of ``metarouter study`` (or ``out`` of
-        :func:`~metarouter_stats.experiment.run_study`).
-
-    Returns
-    -------
-    StudyResult
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``results.csv`` or ``config.json`` is missing (the study has not finished).
-    """
-    return _load(path)
+__all__ = ["Report", "analysis_report", "build_report", "figure_png", "study_report"]
 
 
-def report(
+def build_report(
     obj: RoutingData | SimulatedStudy | StudyResult | str | os.PathLike[str],
     out: str | os.PathLike[str] | None = None,
     *,
@@ -64,7 +43,8 @@ def report(
     rates: Any = None,
     confidence_level: float = 0.95,
     n_boot: int = 500,
-    random_state: int = 0,
+    rng: int = 0,
+    cate: Any = "dr",
     title: str | None = None,
     config: Mapping[str, Any] | None = None,
     holdout: float | None = None,
@@ -96,8 +76,12 @@ def report(
     confidence_level : float, default 0.95
     n_boot : int, default 500
         Bootstrap replicates of every band.
-    random_state : int, default 0
+    rng : int, default 0
         Seed of everything random in the analysis (cross-fitting folds, bootstraps).
+    cate : str or bias learner, default "dr"
+        The Meta-router's bias learner for the bias section (``MetaRouter(cate=...)``).
+        Learners without a refittable final stage (e.g. ``"forest"``) get their own
+        pointwise intervals instead of the fast bootstrap bands.
     title : str, optional
     config : mapping, optional
         Extra settings to record in the reproduction section (e.g. the call that made
@@ -105,7 +89,7 @@ def report(
     holdout : float in (0, 1), optional
         Real data without a test set: hold out this share of the gold-labelled queries
         (all their rows, when query ids pair labels) as the test set of the
-        efficiency-gain section (:func:`~metarouter_stats.report.analysis.holdout_gold`).
+        efficiency-gain section (:meth:`RoutingData.holdout_gold <metarouter_stats.RoutingData.holdout_gold>`).
 
     Returns
     -------
@@ -117,13 +101,13 @@ def report(
     --------
     >>> import metarouter_stats as mrs
     >>> study = mrs.simulate(n_gold=60, n_preference=600, n_test=200, rng=0)
-    >>> rep = mrs.report(study, routers={"meta-dr": mrs.MetaRouter(random_state=0),
+    >>> rep = mrs.build_report(study, routers={"meta-dr": mrs.MetaRouter(random_state=0),
     ...                                  "gold-only": mrs.GoldOnlyRouter(random_state=0)}, n_boot=50)
     >>> len(rep.figures), sorted(rep.results["eg_bands"])
     (3, ['gold-only', 'meta-dr'])
     """
     if isinstance(obj, (str, os.PathLike)):
-        obj = _load(obj)
+        obj = StudyResult.load(obj)
     if isinstance(obj, StudyResult):
         extra = [k for k, v in dict(test=test, routers=routers, costs=costs, n_in=n_in, n_out=n_out, rates=rates,
                                     config=config, holdout=holdout).items() if v is not None]
@@ -133,7 +117,7 @@ def report(
     elif isinstance(obj, (RoutingData, SimulatedStudy)):
         rep = analysis_report(
             obj, test=test, routers=routers, scale=scale, costs=costs, n_in=n_in, n_out=n_out, rates=rates,
-            confidence_level=confidence_level, n_boot=n_boot, random_state=random_state, title=title, config=config,
+            confidence_level=confidence_level, n_boot=n_boot, rng=rng, cate=cate, title=title, config=config,
             holdout=holdout,
         )
     else:

@@ -14,16 +14,17 @@ from sklearn.base import clone
 from .._checks import as_1d_float, as_2d_float, check_fraction, check_positive_int
 from ..data import RoutingData
 from ..decision import TokenCost, cost_matrix
-from ..evaluation import DEFAULT_RATES, _rates_iv, cost_quality_frontier, efficiency_gain
+from ..evaluation import DEFAULT_RATES, check_rates, cost_quality_frontier, efficiency_gain
 from ..experiment import default_routers
-from ..inference import bias_heterogeneity_test, bias_ttest, efficiency_gain_interval
+from ..cate import has_capability
+from ..inference import bias_heterogeneity_test, bias_interval, bias_ttest, efficiency_gain_interval
 from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
 from ..scaling import estimate_scale
 from ..simulation import SimulatedStudy
 from ._html import Report, json_block
 
-__all__ = ["analysis_report", "holdout_gold"]
+__all__ = ["analysis_report"]
 
 _MAX_BAND_POINTS = 400
 
@@ -41,17 +42,11 @@ def _versions() -> pd.DataFrame:
 
 
 def _paired_labels(data: RoutingData) -> tuple[np.ndarray, np.ndarray] | None:
-    """Gold and preference labels of queries labelled by both mechanisms (mean per query)."""
-    if data.query_ids is None:
+    """Gold and preference labels of queries labelled by both mechanisms (None if fewer than 2)."""
+    paired = data.paired()
+    if len(paired) < 2:
         return None
-    df = pd.DataFrame({"q": data.query_ids, "t": data.source, "o": data.outcome})
-    wide = df.groupby(["q", "t"])["o"].mean().unstack("t")
-    if 0 not in wide or 1 not in wide:
-        return None
-    wide = wide.dropna()
-    if len(wide) < 2:
-        return None
-    return wide[1].to_numpy(), wide[0].to_numpy()
+    return paired["gold"].to_numpy(dtype=float), paired["preference"].to_numpy(dtype=float)
 
 
 def _resolve_test(obj: Any, test: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -76,47 +71,6 @@ def _resolve_test(obj: Any, test: Any) -> tuple[np.ndarray | None, np.ndarray | 
     )
 
 
-def holdout_gold(data: RoutingData, holdout: float, rng: Any = None) -> tuple[RoutingData, np.ndarray, np.ndarray]:
-    """Hold out a share of the gold-labelled queries as a test set.
-
-    With query ids, every row of a held-out query (its preference label too) leaves the
-    training data, so no test query is seen in training under either mechanism.
-
-    Returns
-    -------
-    train : RoutingData
-    X_test : ndarray of shape (m, d)
-    gold_test : ndarray of shape (m,)
-        Gold labels of the held-out queries (averaged per query id).
-
-    Examples
-    --------
-    >>> import metarouter_stats as mrs
-    >>> from metarouter_stats.report import holdout_gold
-    >>> data = mrs.simulate(n_gold=50, n_preference=200, n_test=10, d=6, rng=0).train
-    >>> train, X_test, gold_test = holdout_gold(data, 0.2, rng=0)
-    >>> train.n_gold, train.n_preference, X_test.shape
-    (40, 200, (10, 6))
-    """
-    share = check_fraction(holdout, "holdout", closed=False)
-    gen = np.random.default_rng(rng)
-    gold_rows = np.flatnonzero(data.is_gold)
-    ids = data.query_ids if data.query_ids is not None else np.arange(data.n).astype(str)
-    gold_ids = np.unique(ids[gold_rows])
-    k = int(round(share * gold_ids.size))
-    if k < 2 or gold_ids.size - k < 2:
-        raise ValueError(
-            f"`holdout`={share} of {gold_ids.size} gold queries leaves {k} test and {gold_ids.size - k} training "
-            "gold queries; both need at least 2."
-        )
-    test_ids = gen.choice(gold_ids, size=k, replace=False)
-    in_test = np.isin(ids, test_ids)
-    rows = np.flatnonzero(in_test & data.is_gold)
-    frame = pd.DataFrame({"q": ids[rows], "o": data.outcome[rows], "r": rows})
-    per_query = frame.groupby("q", sort=False).agg(o=("o", "mean"), r=("r", "first"))
-    return data.subset(~in_test), data.X[per_query["r"].to_numpy()], per_query["o"].to_numpy()
-
-
 def _bias_figure(delta: np.ndarray, point: Any, uniform: Any, truth: np.ndarray | None, mean_test: float) -> Any:
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
@@ -131,8 +85,9 @@ def _bias_figure(delta: np.ndarray, point: Any, uniform: Any, truth: np.ndarray 
     order = np.argsort(point.estimate)
     k = np.arange(order.size)
     ax2.fill_between(k, point.low[order], point.high[order], alpha=0.3, color="#4c72b0", label="pointwise band")
-    ax2.plot(k, uniform.low[order], color="#4c72b0", linewidth=0.7, linestyle="--", label="uniform band")
-    ax2.plot(k, uniform.high[order], color="#4c72b0", linewidth=0.7, linestyle="--")
+    if uniform is not None:
+        ax2.plot(k, uniform.low[order], color="#4c72b0", linewidth=0.7, linestyle="--", label="uniform band")
+        ax2.plot(k, uniform.high[order], color="#4c72b0", linewidth=0.7, linestyle="--")
     ax2.plot(k, point.estimate[order], color="k", linewidth=1.2, label="band centre")
     if truth is not None:
         ax2.scatter(k, truth[order], s=4, color="#c44e52", label="true Delta (simulation)", zorder=3)
@@ -173,7 +128,8 @@ def analysis_report(
     rates: Any = None,
     confidence_level: float = 0.95,
     n_boot: int = 500,
-    random_state: int = 0,
+    rng: int = 0,
+    cate: Any = "dr",
     title: str | None = None,
     config: Mapping[str, Any] | None = None,
     holdout: float | None = None,
@@ -190,14 +146,14 @@ def analysis_report(
     level = check_fraction(confidence_level, "confidence_level", closed=False)
     n_boot = check_positive_int(n_boot, "n_boot", minimum=20)
     # children: positivity folds, bias bands, heterogeneity folds, EG bands, holdout split
-    seeds = np.random.SeedSequence(random_state).spawn(5)
+    seeds = np.random.SeedSequence(rng).spawn(5)
     full = train  # data summary, scale, t-test and positivity use every row
     if holdout is not None:
         if test is not None or study is not None:
             raise ValueError("`holdout` splits real data without a test set; do not combine it with `test` or a SimulatedStudy.")
-        train, X_hold, g_hold = holdout_gold(train, holdout, rng=seeds[4])
+        train, X_hold, g_hold = train.holdout_gold(holdout, rng=seeds[4])
         test = (X_hold, g_hold)
-    r = _rates_iv(rates) if rates is not None else np.asarray(DEFAULT_RATES, dtype=float)
+    r = check_rates(rates) if rates is not None else np.asarray(DEFAULT_RATES, dtype=float)
     X_test, gold_test = _resolve_test(data, test)
     if X_test is not None and X_test.shape[1] != train.n_features:
         raise ValueError(f"`test` must have {train.n_features} features like the training data; got {X_test.shape[1]}.")
@@ -250,7 +206,7 @@ def analysis_report(
     rep.results["scales"] = scales
 
     # ------------------------------------------------------------------ fit the Meta-router
-    meta = MetaRouter(cate="dr", scale=scale, random_state=random_state).fit(train)
+    meta = MetaRouter(cate=cate, scale=scale, random_state=rng).fit(train)
     c = float(meta.scale_)
 
     # ------------------------------------------------------------------ t-test
@@ -278,7 +234,7 @@ def analysis_report(
 
     # ------------------------------------------------------------------ positivity
     rep.section("Positivity: do gold and preference queries overlap?")
-    pos = positivity_report(full.X, full.source, random_state=s_pos)
+    pos = positivity_report(full.X, full.source, rng=s_pos)
     verdict_ok = bool(pos.good_overlap)
     rep.paragraph(
         "Good overlap: the Meta-router's correction is supported everywhere."
@@ -296,36 +252,45 @@ def analysis_report(
     rep.section("The bias function Delta_hat(x)")
     X_eval = X_test if X_test is not None else train.X
     where = "test" if X_test is not None else "training"
-    rng = np.random.default_rng(s_band)
+    pick_rng = np.random.default_rng(s_band)
     if X_eval.shape[0] > _MAX_BAND_POINTS:
-        pick = np.sort(rng.choice(X_eval.shape[0], _MAX_BAND_POINTS, replace=False))
+        pick = np.sort(pick_rng.choice(X_eval.shape[0], _MAX_BAND_POINTS, replace=False))
         X_eval = X_eval[pick]
     delta = meta.predict_bias(X_eval)
-    point = meta.bias_interval(X_eval, level, n_boot=n_boot, kind="pointwise", rng=s_band)
-    uniform = meta.bias_interval(X_eval, level, n_boot=n_boot, kind="uniform", rng=s_band)
+    learner = meta.bias_learner_
+    point = bias_interval(meta, X_eval, level, n_boot=n_boot, kind="pointwise", rng=s_band)
+    uniform = (bias_interval(meta, X_eval, level, n_boot=n_boot, kind="uniform", rng=s_band)
+               if point.draws.shape[0] else None)
     truth = study.delta(X_eval) if study is not None else None
-    het = bias_heterogeneity_test(meta, rng=s_het)
+    het = (bias_heterogeneity_test(meta, rng=s_het)
+           if has_capability(learner, "scores") and has_capability(learner, "refit_final") else None)
     mean_test = next(iter(tests.values())).estimate if np.isclose(c, 1.0) else list(tests.values())[-1].estimate
+    how = (f"{level:.0%} fast bootstrap ({n_boot} replicates; pointwise and uniform sup-t)"
+           + (", undersmoothed ridge final stage" if has_capability(learner, "undersmooth") else "")
+           if point.draws.shape[0] else f"{level:.0%} pointwise intervals of the learner itself")
     rep.paragraph(
-        f"DR-learner (EconML DRLearner, 5-fold cross-fitting) at {X_eval.shape[0]} {where} queries. Bands: "
-        f"{level:.0%} fast bootstrap ({n_boot} replicates; pointwise and uniform sup-t), undersmoothed ridge final stage."
+        f"Bias learner {type(learner).__name__} (cate={cate if isinstance(cate, str) else type(cate).__name__!r}) at "
+        f"{X_eval.shape[0]} {where} queries. Bands: {how}. Target: {point.target}."
+        + ("" if het is not None else " The heterogeneity test needs a learner with cross-fitted scores and a "
+           "refittable final stage; this one has neither, so it is left out.")
     )
-    het_tab = pd.DataFrame(
-        {"quantity": ["mean Delta_hat (gold scale)", "share of queries with band above 0",
-                      "share of queries with band below 0", "heterogeneity slope (BLP)", "slope std. error",
-                      "one-sided p-value (constant bias)"],
-         "value": [float(delta.mean()), float(np.mean(point.low > 0)), float(np.mean(point.high < 0)),
-                   het.slope, het.slope_std_error, het.pvalue]}
-    )
+    quantities = ["mean Delta_hat (gold scale)", "share of queries with band above 0", "share of queries with band below 0"]
+    values = [float(delta.mean()), float(np.mean(point.low > 0)), float(np.mean(point.high < 0))]
+    if het is not None:
+        quantities += ["heterogeneity slope (BLP)", "slope std. error", "one-sided p-value (constant bias)"]
+        values += [het.slope, het.slope_std_error, het.pvalue]
     if truth is not None:
-        het_tab = pd.concat([het_tab, pd.DataFrame(
-            {"quantity": ["pointwise band covers true Delta (share)", "uniform band covers true Delta everywhere"],
-             "value": [float(np.mean(point.covers(truth))), float(np.all(uniform.covers(truth)))]})],
-            ignore_index=True)
+        quantities.append("pointwise band covers true Delta (share)")
+        values.append(float(np.mean(point.covers(truth))))
+        if uniform is not None:
+            quantities.append("uniform band covers true Delta everywhere")
+            values.append(float(np.all(uniform.covers(truth))))
+    het_tab = pd.DataFrame({"quantity": quantities, "value": values})
     rep.table(het_tab, digits=3)
     rep.figure(_bias_figure(delta, point, uniform, truth, mean_test),
-               "Left: distribution of Delta_hat. Right: queries sorted by Delta_hat with pointwise (shaded) "
-               "and uniform (dashed) bands" + ("; dots: the simulation's true Delta." if truth is not None else "."))
+               "Left: distribution of Delta_hat. Right: queries sorted by Delta_hat with pointwise (shaded)"
+               + (" and uniform (dashed) bands" if uniform is not None else " intervals")
+               + ("; dots: the simulation's true Delta." if truth is not None else "."))
     rep.results.update(bias=delta, bias_band=point, bias_band_uniform=uniform, heterogeneity=het, meta_router=meta)
 
     # ------------------------------------------------------------------ efficiency gain
@@ -333,7 +298,7 @@ def analysis_report(
     if X_test is None or gold_test is None:
         rep.paragraph("No test set: pass `test=` (held-out queries with gold labels) to compare routers.", css_class="note")
     else:
-        protos = dict(routers) if routers is not None else default_routers(random_state, scale=scale)
+        protos = dict(routers) if routers is not None else default_routers(rng, scale=scale)
         oracles = [k for k, v in protos.items() if isinstance(v, OracleRouter)]
         if study is None and oracles:
             if routers is not None:
@@ -408,7 +373,7 @@ def analysis_report(
 
     # ------------------------------------------------------------------ reproduction
     rep.section("Reproduction")
-    settings = {"random_state": random_state, "scale": scale, "holdout": holdout, "confidence_level": level, "n_boot": n_boot,
+    settings = {"rng": rng, "cate": cate if isinstance(cate, str) else repr(cate), "scale": scale, "holdout": holdout, "confidence_level": level, "n_boot": n_boot,
                 "rates": [float(v) for v in r], "routers": list(rep.results.get("eg_bands", {})) or None}
     if study is not None:
         settings["simulation"] = {"scenario": study.scenario, "true_c": study.scale}

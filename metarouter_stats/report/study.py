@@ -57,20 +57,3 @@ def study_report(result: StudyResult, *, title: str | None = None) -> Report:
     rep.table(_versions())
     rep.results["config"] = cfg.to_dict()
     return rep
-
-
-def _load(path: Any) -> StudyResult:
-    """Read a study's output folder (results.csv and config.json) back into a StudyResult."""
-    import json  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
-    from ..experiment import StudyConfig  # noqa: PLC0415
-
-    root = Path(path)
-    cfg_file, res_file = root / "config.json", root / "results.csv"
-    for f in (cfg_file, res_file):
-        if not f.is_file():
-            raise FileNotFoundError(f"{str(f)!r} not found: `path` must be the --out folder of a finished study.")
-    meta = json.loads(cfg_file.read_text(encoding="utf-8"))
-    cfg = StudyConfig.from_dict(meta["config"] if "config" in meta else meta)
-    return StudyResult(frame=pd.read_csv(res_file), config=cfg)

@@ -1,0 +1,92 @@
+"""The one contract of every public result object.
+
+Every result the package returns (tests, bands, curves, reports of overlap, calibrations,
+frontiers, studies) is
+
+* **frozen**: a frozen dataclass (with slots where no cached property is needed); its
+  arrays are read-only and its frames are handed out as copies, so that a result cannot
+  be changed after the fact;
+* ``summary()`` -> str: a titled, aligned plain-text table; ``__str__`` is the summary and
+  ``_repr_html_`` renders **the same rows** as an HTML table (Jupyter);
+* ``to_frame()`` -> pandas.DataFrame: the tidy numbers;
+* ``plot(ax=None)`` -> the matplotlib Axes drawn on (an ndarray of Axes for multi-panel
+  results), where the result has a natural picture;
+* ``confidence_interval(confidence_level=0.95)`` wherever an estimate has one.
+
+It sits outside the stage order, like ``_checks``: every stage may use it.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["ResultMixin", "frozen_array", "frozen_copy", "new_axes"]
+
+
+def frozen_array(values: Any, dtype: Any = float) -> np.ndarray:
+    """A read-only copy of ``values`` as an ndarray."""
+    arr = np.array(values, dtype=dtype, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
+def frozen_copy(frame: pd.DataFrame) -> pd.DataFrame:
+    """A private copy of a frame to store in a frozen result (hand it out with ``.copy()``)."""
+    return frame.copy(deep=True)
+
+
+def new_axes(ax: Any = None, figsize: tuple[float, float] = (6, 4)) -> Any:
+    """``ax`` itself, or a new figure's Axes."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+class ResultMixin:
+    """``summary`` / ``__str__`` / ``_repr_html_`` from one list of rows.
+
+    Subclasses define ``_title`` (str) and ``_rows()`` -> list of (label, text), and
+    ``to_frame()``.
+    """
+
+    __slots__ = ()
+    _title: str = "Result"
+
+    def _rows(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def _notes(self) -> list[str]:
+        """Free-text lines under the table (what the result covers, caveats)."""
+        return []
+
+    def summary(self) -> str:
+        """Plain-text summary: a title, one aligned line per quantity, then notes."""
+        rows = self._rows()
+        width = max((len(k) for k, _ in rows), default=0)
+        lines = [self._title, "=" * max(len(self._title), 20)]
+        lines += [f"{k:<{width}}  {v}" for k, v in rows]
+        notes = self._notes()
+        if notes:
+            lines += [""] + notes
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in self._rows()
+        )
+        notes = "".join(f"<p>{html.escape(n)}</p>" for n in self._notes())
+        return f"<table><caption>{html.escape(self._title)}</caption>{body}</table>{notes}"
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy frame of the result's numbers."""
+        raise NotImplementedError

@@ -1,0 +1,399 @@
+r"""Bias learners over EconML: the DR-learner, the R-learner, and any EconML CATE estimator.
+
+With treatment t = 1 (gold) and t = 0 (preference), covariates x and outcome o (gold
+rescaled to the preference scale), the bias is the CATE
+:math:`\Delta(x) = E[o \mid t = 1, x] - E[o \mid t = 0, x]` (Meta-Router paper, Sec. 3).
+
+:class:`DRBiasLearner` (``cate="dr"``)
+    :class:`econml.dr.DRLearner` (Kennedy, 2023): cross-fitted outcome model
+    mu(x, t) and propensity e(x), doubly-robust pseudo-outcomes
+    :math:`\mu(x,1) - \mu(x,0) + t (o - \mu(x,1))/e(x) - (1-t)(o - \mu(x,0))/(1-e(x))`,
+    regressed on x by the final model.
+:class:`RBiasLearner` (``cate="r"``)
+    :class:`econml.dml.NonParamDML` (Nie and Wager, 2021): cross-fitted
+    m(x) = E[o | x] and e(x); the final model minimises
+    :math:`\sum_i (t_i - e(x_i))^2 \{(o_i - m(x_i))/(t_i - e(x_i)) - \tau(x_i)\}^2`.
+    With scarce gold, ``t - e(x)`` is nearly the same value (about ``-p``) for every
+    preference row: identification rests on the gold rows, and a warning is issued when
+    the residual treatment variance falls below ``1e-3`` (fewer than about 0.1 % gold).
+:class:`EconMLLearner`
+    wraps any EconML estimator fitted as ``fit(Y, T, X=X)`` with ``effect(X)`` (e.g.
+    ``econml.dr.ForestDRLearner``, ``econml.dml.CausalForestDML``,
+    ``econml.metalearners.XLearner``); it declares ``"intervals"`` when the estimator
+    offers ``effect_interval``, and ``"scores"`` (R-learner scores from the public
+    ``residuals_``) for DML estimators.
+
+This package is the only place that imports EconML, and this module the only one that
+reads an EconML private attribute (the DR-learner's cached nuisance predictions, which
+EconML exposes no public accessor for).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.linear_model import Ridge, RidgeCV
+from sklearn.utils.validation import check_is_fitted
+
+from .._checks import as_1d_float, as_2d_float, as_source, check_fraction, check_positive_int
+from .nuisance import check_propensity, default_final_model, default_outcome_model, propensity_model
+from .protocol import CrossFitScores, register_learner
+
+__all__ = ["DRBiasLearner", "EconMLLearner", "RBiasLearner", "fit_weighted"]
+
+MIN_T_RESIDUAL_VAR = 1e-3
+
+
+def fit_weighted(model: Any, X: Any, y: Any, w: Any) -> Any:
+    """Fit with sample weights, routing them through a Pipeline's last step; returns the model."""
+    if hasattr(model, "steps"):
+        return model.fit(X, y, **{f"{model.steps[-1][0]}__sample_weight": w})
+    return model.fit(X, y, sample_weight=w)
+
+
+def check_fit_args(X: Any, y: Any, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate ``(X, y, t)`` of a learner's fit: finite, aligned, t in {0, 1}."""
+    X = as_2d_float(X, "X")
+    y = as_1d_float(y, "y")
+    t = as_source(t, "t")
+    if not (X.shape[0] == y.shape[0] == t.shape[0]):
+        raise ValueError(
+            f"`X`, `y` and `t` must have the same length; got {X.shape[0]}, {y.shape[0]} and {t.shape[0]}."
+        )
+    return X, y, t
+
+
+class _EffectMixin:
+    """``effect`` with the column check shared by every learner here."""
+
+    n_features_in_: int
+
+    def _check_X(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "estimator_")
+        X = as_2d_float(X, "X")
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"`X` must have {self.n_features_in_} columns, as in fit; got {X.shape[1]}.")
+        return X
+
+    def effect(self, X: Any) -> np.ndarray:
+        """Delta_hat(x) on the scale of the fitted outcomes (gold minus preference)."""
+        X = self._check_X(X)
+        return np.asarray(self.estimator_.effect(X), dtype=float).reshape(-1)  # type: ignore[attr-defined]
+
+
+class _CrossFitLearner(_EffectMixin, BaseEstimator):
+    """DR / R learners: shared parameters, checks, scores and final-stage refits."""
+
+    static_capabilities = frozenset({"scores", "refit_final"})
+
+    def __init__(
+        self,
+        *,
+        model_outcome: Any = None,
+        model_propensity: Any = None,
+        model_final: Any = None,
+        propensity: Any = "estimate",
+        cv: int = 5,
+        random_state: int | None = None,
+    ) -> None:
+        self.model_outcome = model_outcome
+        self.model_propensity = model_propensity
+        self.model_final = model_final
+        self.propensity = propensity
+        self.cv = cv
+        self.random_state = random_state
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """Declared capabilities; ``"undersmooth"`` when the final stage is a ``RidgeCV``."""
+        final = self.model_final if self.model_final is not None else default_final_model()
+        extra = {"undersmooth"} if isinstance(final, RidgeCV) else set()
+        return self.static_capabilities | extra
+
+    def _setup(self, X: Any, y: Any, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        X, y, t = check_fit_args(X, y, t)
+        check_propensity(self.propensity)
+        cv = check_positive_int(self.cv, "cv", minimum=2)
+        n_gold = int(t.sum())
+        if n_gold < cv or t.size - n_gold < cv:
+            raise ValueError(
+                f"`cv` must not exceed the number of gold ({n_gold}) or preference "
+                f"({t.size - n_gold}) rows; got cv={cv}. Lower `cv` or add gold labels."
+            )
+        return X, y, t, cv
+
+    def _models(self) -> tuple[Any, Any, Any]:
+        outcome = clone(self.model_outcome) if self.model_outcome is not None else default_outcome_model(self.random_state)
+        final = clone(self.model_final) if self.model_final is not None else default_final_model()
+        return outcome, propensity_model(self.propensity, self.model_propensity), final
+
+    @property
+    def final_model_(self) -> BaseEstimator:
+        """The fitted final-stage model."""
+        raise NotImplementedError
+
+    def refit_final(self, X: Any, pseudo_outcomes: Any, weights: Any, penalty_factor: float = 1.0) -> BaseEstimator:
+        """A fresh final stage fitted on given scores, tuning fixed at the fitted values.
+
+        A ``RidgeCV`` final stage is refitted as ``Ridge`` with the penalty it chose on
+        the full data times ``penalty_factor`` (``< 1`` undersmooths): resampling then
+        measures the sampling variability at the tuned penalty, 20 times faster than
+        re-tuning each time. Other final stages are cloned and refitted as given.
+        """
+        check_is_fitted(self, "estimator_")
+        fitted = self.final_model_
+        if isinstance(fitted, RidgeCV):
+            model: Any = Ridge(alpha=float(fitted.alpha_) * penalty_factor, fit_intercept=fitted.fit_intercept)
+        elif penalty_factor != 1.0:
+            raise ValueError(
+                "`undersmooth` needs the default ridge final stage (RidgeCV); this learner's final model is "
+                f"{type(fitted).__name__}. Use undersmooth=1."
+            )
+        else:
+            model = clone(self.model_final) if self.model_final is not None else default_final_model()
+        return self._fit_final(model, X, pseudo_outcomes, weights)
+
+    def _fit_final(self, model: Any, X: Any, phi: Any, w: Any) -> Any:
+        return fit_weighted(model, X, phi, w)
+
+    def _finish(self, est: Any, X: np.ndarray, t: np.ndarray, phi: np.ndarray, w: np.ndarray) -> None:
+        self.estimator_ = est
+        self.n_features_in_ = X.shape[1]
+        self.scores_ = CrossFitScores(X=X, pseudo_outcomes=phi, weights=w, source=t)
+
+
+@register_learner("dr")
+class DRBiasLearner(_CrossFitLearner):
+    """DR-learner of the bias (EconML ``DRLearner``), with cross-fitting.
+
+    Parameters
+    ----------
+    model_outcome : regressor, optional
+        mu(x, t), fitted on ``[x, t]``. Default
+        :func:`~metarouter_stats.cate.default_outcome_model`.
+    model_propensity : classifier, optional
+        Model of P(gold | x) when ``propensity="estimate"``. Default
+        :func:`~metarouter_stats.positivity.default_propensity_model`.
+    model_final : regressor, optional
+        Final CATE model. Default :func:`~metarouter_stats.cate.default_final_model`.
+    propensity : "estimate", "share" or float, default "estimate"
+        Estimated (clipped relative to the gold share), the gold share of each fold
+        (known by design when gold queries were drawn at random), or a known constant.
+    cv : int, default 5
+        Cross-fitting folds (stratified by source).
+    random_state : int or None
+        Seed of the folds and the default models.
+
+    Attributes
+    ----------
+    estimator_ : econml.dr.DRLearner
+    scores_ : CrossFitScores
+        Doubly robust pseudo-outcomes of the training rows, weights 1.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import metarouter_stats as mrs
+    >>> from metarouter_stats.cate import DRBiasLearner
+    >>> s = mrs.simulate(n_gold=60, n_preference=600, n_test=10, rng=0)
+    >>> m = DRBiasLearner(random_state=0).fit(s.train.X, s.train.outcome, s.train.source)
+    >>> m.effect(s.X_test).shape, sorted(m.capabilities)
+    ((10,), ['refit_final', 'scores', 'undersmooth'])
+    """
+
+    def fit(self, X: Any, y: Any, t: Any) -> DRBiasLearner:
+        """Fit on outcomes already on one scale (t = 1 gold); returns self."""
+        from econml.dr import DRLearner  # noqa: PLC0415 - heavy import, deferred
+
+        X, y, t, cv = self._setup(X, y, t)
+        outcome, prop, final = self._models()
+        est = DRLearner(
+            model_propensity=prop, model_regression=outcome, model_final=final, cv=cv,
+            min_propensity=1e-6, random_state=self.random_state,
+        )
+        with warnings.catch_warnings():
+            # no analytic inference is asked of EconML: the bands live in `inference`
+            warnings.filterwarnings("ignore", message=".*[Cc]o-variance matrix is underdetermined.*")
+            est.fit(y, t, X=X, cache_values=True, inference=None)
+        # EconML's DRLearner caches the cross-fitted pseudo-outcome pieces privately
+        y_pred = np.asarray(est._cached_values.nuisances[0]).reshape(t.size, -1)
+        self._finish(est, X, t, y_pred[:, 1] - y_pred[:, 0], np.ones(t.size))
+        return self
+
+    @property
+    def final_model_(self) -> BaseEstimator:
+        """The fitted final-stage model."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.fitted_models_final[0]
+
+    def _fit_final(self, model: Any, X: Any, phi: Any, w: Any) -> Any:
+        return model.fit(X, phi)  # unweighted, as EconML's DR final stage
+
+
+@register_learner("r")
+class RBiasLearner(_CrossFitLearner):
+    """R-learner of the bias (EconML ``NonParamDML``), with cross-fitting.
+
+    Parameters are those of :class:`DRBiasLearner`; ``model_outcome`` models
+    m(x) = E[o | x] here, and ``model_final`` must accept ``sample_weight``.
+
+    Attributes
+    ----------
+    estimator_ : econml.dml.NonParamDML
+    scores_ : CrossFitScores
+        ``(o - m) / (t - e)`` with weights ``(t - e)^2``.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import metarouter_stats as mrs
+    >>> from metarouter_stats.cate import RBiasLearner
+    >>> s = mrs.simulate(n_gold=60, n_preference=600, n_test=10, rng=0)
+    >>> RBiasLearner(random_state=0).fit(s.train.X, s.train.outcome, s.train.source).effect(s.X_test).shape
+    (10,)
+    """
+
+    def fit(self, X: Any, y: Any, t: Any) -> RBiasLearner:
+        """Fit on outcomes already on one scale (t = 1 gold); returns self."""
+        from econml.dml import NonParamDML  # noqa: PLC0415 - heavy import, deferred
+
+        X, y, t, cv = self._setup(X, y, t)
+        outcome, prop, final = self._models()
+        est = NonParamDML(
+            model_y=outcome, model_t=prop, model_final=final, discrete_treatment=True, cv=cv,
+            random_state=self.random_state,
+        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*[Cc]o-variance matrix is underdetermined.*")
+            est.fit(y, t, X=X, cache_values=True, inference=None)
+        y_res, t_res = (np.asarray(a, dtype=float).reshape(-1) for a in est.residuals_[:2])
+        if np.var(t_res) < MIN_T_RESIDUAL_VAR:
+            warnings.warn(
+                f"The residualised treatment t - e(x) has variance {np.var(t_res):.2e}: "
+                "with so few gold rows the R-learner's final stage is unstable. "
+                "Prefer cate='dr' or add gold labels.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        self._finish(est, X, t, y_res / t_res, t_res**2)
+        return self
+
+    @property
+    def final_model_(self) -> BaseEstimator:
+        """The fitted final-stage model."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.model_final_
+
+
+class EconMLLearner(_EffectMixin, BaseEstimator):
+    """Adapter for any EconML CATE estimator fitted as ``fit(Y, T, X=X)``.
+
+    Parameters
+    ----------
+    estimator : EconML estimator
+        Unfitted; cloned at fit. Examples: ``econml.dml.CausalForestDML(discrete_treatment=True)``,
+        ``econml.dr.ForestDRLearner()``, ``econml.metalearners.XLearner(models=...)``.
+    inference : str, bool or None, default "auto"
+        Passed to the estimator's ``fit`` as ``inference=``: "auto" passes nothing (the
+        estimator's default), None asks for none.
+    random_state : int or None
+        Set on the cloned estimator when it has a ``random_state`` parameter that is None.
+
+    Attributes
+    ----------
+    estimator_ : fitted EconML estimator
+    scores_ : CrossFitScores
+        Only for estimators with EconML's public ``residuals_`` (the DML family):
+        ``(o - m) / (t - e)`` with weights ``(t - e)^2``.
+    capabilities : frozenset of str
+        ``"intervals"`` when the estimator has ``effect_interval``; ``"scores"`` for the
+        DML family (known after fit).
+
+    Examples
+    --------
+    >>> from econml.metalearners import TLearner
+    >>> from sklearn.linear_model import LinearRegression
+    >>> import metarouter_stats as mrs
+    >>> from metarouter_stats.cate import EconMLLearner
+    >>> s = mrs.simulate(n_gold=60, n_preference=600, n_test=5, rng=0)
+    >>> learner = EconMLLearner(TLearner(models=LinearRegression()))
+    >>> router = mrs.MetaRouter(cate=learner, random_state=0).fit(s.train)
+    >>> router.predict_bias(s.X_test).shape
+    (5,)
+    """
+
+    def __init__(self, estimator: Any = None, *, inference: Any = "auto", random_state: int | None = None) -> None:
+        self.estimator = estimator
+        self.inference = inference
+        self.random_state = random_state
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """Declared capabilities of the wrapped estimator (see the class docstring)."""
+        caps = set()
+        if hasattr(self.estimator, "effect_interval") and self.inference is not None:
+            caps.add("intervals")
+        if hasattr(self, "scores_"):
+            caps.add("scores")
+        return frozenset(caps)
+
+    def fit(self, X: Any, y: Any, t: Any) -> EconMLLearner:
+        """Fit the wrapped estimator on ``(Y=y, T=t, X=X)``; returns self."""
+        if self.estimator is None or not hasattr(self.estimator, "fit") or not hasattr(self.estimator, "effect"):
+            raise TypeError(
+                "`estimator` must be an EconML CATE estimator with fit(Y, T, X=...) and effect(X); "
+                f"got {type(self.estimator).__name__}."
+            )
+        X, y, t = check_fit_args(X, y, t)
+        est = clone(self.estimator)
+        params = est.get_params(deep=False)
+        if "random_state" in params and params["random_state"] is None and self.random_state is not None:
+            est.set_params(random_state=self.random_state)
+        kwargs: dict[str, Any] = {"X": X}
+        if "cache_values" in _fit_parameters(est):
+            kwargs["cache_values"] = True
+        if self.inference != "auto":
+            kwargs["inference"] = self.inference
+        est.fit(y, t, **kwargs)
+        self.estimator_ = est
+        self.n_features_in_ = X.shape[1]
+        if hasattr(self, "scores_"):
+            del self.scores_
+        residuals = _public_residuals(est)
+        if residuals is not None:
+            y_res, t_res = residuals
+            self.scores_ = CrossFitScores(X=X, pseudo_outcomes=y_res / t_res, weights=t_res**2, source=t)
+        return self
+
+    def effect_interval(self, X: Any, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+        """The estimator's own pointwise ``1 - alpha`` interval for Delta(x) (capability "intervals")."""
+        X = self._check_X(X)
+        alpha = check_fraction(alpha, "alpha", closed=False)
+        if "intervals" not in self.capabilities:
+            raise TypeError(f"{type(self.estimator_).__name__} offers no effect intervals.")
+        low, high = self.estimator_.effect_interval(X, alpha=alpha)
+        return np.asarray(low, dtype=float).reshape(-1), np.asarray(high, dtype=float).reshape(-1)
+
+
+def _fit_parameters(est: Any) -> set[str]:
+    import inspect  # noqa: PLC0415
+
+    return set(inspect.signature(est.fit).parameters)
+
+
+def _public_residuals(est: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(y_res, t_res)`` from EconML's public ``residuals_`` (DML family), else None."""
+    try:
+        res = est.residuals_
+    except (AttributeError, ValueError, AssertionError):
+        return None
+    y_res = np.asarray(res[0], dtype=float).reshape(-1)
+    t_res = np.asarray(res[1], dtype=float)
+    if t_res.ndim == 2 and t_res.shape[1] == 1:
+        t_res = t_res.reshape(-1)
+    if t_res.ndim != 1 or t_res.shape != y_res.shape or np.any(t_res == 0):
+        return None
+    return y_res, t_res

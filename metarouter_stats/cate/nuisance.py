@@ -1,0 +1,203 @@
+"""Nuisance and final-stage models of the bias learners, and propensities for scarce gold.
+
+With a gold share p of a few percent the propensity is tiny everywhere. Estimated
+propensities are therefore clipped *relative to the gold share*, to ``[p / 20, 20 p]``
+(intersected with ``[1e-4, 1 - 1e-4]``), never to fixed cut-offs like 0.05, which would
+exceed p itself and erase the information in the weights.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.linear_model import RidgeCV
+from sklearn.utils.validation import check_is_fitted
+
+from ..positivity import default_propensity_model
+
+__all__ = [
+    "CLIP_RATIO",
+    "ClippedPropensity",
+    "ConstantPropensity",
+    "check_propensity",
+    "default_final_model",
+    "default_outcome_model",
+    "default_propensity_model",
+    "propensity_model",
+]
+
+CLIP_RATIO = 20.0
+
+
+def default_outcome_model(random_state: int | None = None) -> BaseEstimator:
+    """Default nuisance outcome model: gradient-boosted trees.
+
+    ``HistGradientBoostingRegressor(learning_rate=0.05, max_iter=200, max_leaf_nodes=15,
+    min_samples_leaf=20, l2_regularization=1.0)``: chosen from the benchmark in
+    ``benchmarks/bench_defaults.py`` (see ``docs/defaults.md``).
+
+    Examples
+    --------
+    >>> from metarouter_stats.cate import default_outcome_model
+    >>> default_outcome_model(0).max_leaf_nodes
+    15
+    """
+    return HistGradientBoostingRegressor(
+        learning_rate=0.05,
+        max_iter=200,
+        max_leaf_nodes=15,
+        min_samples_leaf=20,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=random_state,
+    )
+
+
+def default_final_model() -> BaseEstimator:
+    """Default final (CATE) model: ridge regression with leave-one-out choice of penalty.
+
+    The DR pseudo-outcomes of gold rows have variance of order 1 / p; a regularised
+    linear final stage is what keeps Delta_hat stable with 100 gold rows. Features
+    are not standardised: on PCA-like embeddings the ridge penalty then shrinks
+    low-variance (noise) directions most, a sensible prior for embeddings.
+
+    Examples
+    --------
+    >>> from metarouter_stats.cate import default_final_model
+    >>> len(default_final_model().alphas)
+    31
+    """
+    return RidgeCV(alphas=np.logspace(-1, 5, 31))
+
+
+class ConstantPropensity(ClassifierMixin, BaseEstimator):
+    """Propensity known by design and constant: P(gold | x) = ``propensity`` for every x.
+
+    (For "the gold share of each fold" use ``DummyClassifier(strategy="prior")``, which
+    is what ``propensity="share"`` builds.)
+
+    Parameters
+    ----------
+    propensity : float in (0, 1)
+        Known probability of being gold-labelled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from metarouter_stats.cate import ConstantPropensity
+    >>> m = ConstantPropensity(0.1).fit(np.zeros((4, 1)), [0, 0, 0, 1])
+    >>> m.predict_proba(np.zeros((2, 1)))
+    array([[0.9, 0.1],
+           [0.9, 0.1]])
+    """
+
+    def __init__(self, propensity: float = 0.5) -> None:
+        self.propensity = propensity
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> ConstantPropensity:
+        """Record the classes; the propensity is known, nothing is estimated."""
+        self.classes_ = np.array([0, 1])
+        self.p_ = float(self.propensity)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``[1 - p, p]`` for every row."""
+        check_is_fitted(self, "p_")
+        n = np.asarray(X).shape[0]
+        return np.column_stack([np.full(n, 1.0 - self.p_), np.full(n, self.p_)])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The more likely class (0 unless p > 0.5)."""
+        return (self.predict_proba(X)[:, 1] > 0.5).astype(int)
+
+
+class ClippedPropensity(ClassifierMixin, BaseEstimator):
+    """Wrap a classifier and clip P(gold | x) relative to the gold share.
+
+    Probabilities are clipped to ``[p / ratio, p * ratio]`` intersected with
+    ``[1e-4, 1 - 1e-4]``, where p is the gold share of the training fold.
+
+    Parameters
+    ----------
+    estimator : classifier with ``predict_proba``, optional
+        Default :func:`~metarouter_stats.positivity.default_propensity_model`.
+    ratio : float > 1, default 20
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from metarouter_stats.cate import ClippedPropensity
+    >>> X = np.r_[np.zeros((95, 1)), np.ones((5, 1))]
+    >>> y = np.r_[np.zeros(95), np.ones(5)]
+    >>> m = ClippedPropensity(LogisticRegression(C=1e6), ratio=2).fit(X, y)
+    >>> m.predict_proba([[1.0]])[:, 1]
+    array([0.1])
+    """
+
+    def __init__(self, estimator: Any = None, ratio: float = CLIP_RATIO) -> None:
+        self.estimator = estimator
+        self.ratio = ratio
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> ClippedPropensity:
+        """Fit the wrapped classifier and record the clipping bounds."""
+        y = np.asarray(y).ravel().astype(int)
+        base = default_propensity_model() if self.estimator is None else self.estimator
+        self.estimator_ = clone(base)
+        if sample_weight is None:
+            self.estimator_.fit(X, y)
+        else:
+            self.estimator_.fit(X, y, sample_weight=sample_weight)
+        self.classes_ = np.array([0, 1])
+        p = float(np.mean(y == 1))
+        self.low_ = max(1e-4, p / self.ratio)
+        self.high_ = min(1 - 1e-4, p * self.ratio)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Clipped ``[1 - e(x), e(x)]``."""
+        check_is_fitted(self, "estimator_")
+        proba = self.estimator_.predict_proba(X)
+        classes = list(self.estimator_.classes_)
+        p1 = proba[:, classes.index(1)] if 1 in classes else np.zeros(proba.shape[0])
+        p1 = np.clip(p1, self.low_, self.high_)
+        return np.column_stack([1.0 - p1, p1])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The more likely class."""
+        return (self.predict_proba(X)[:, 1] > 0.5).astype(int)
+
+
+def check_propensity(propensity: Any) -> None:
+    """Validate a ``propensity`` setting ("estimate", "share" or a number in (0, 1))."""
+    if isinstance(propensity, str):
+        if propensity not in ("estimate", "share"):
+            raise ValueError(
+                f"`propensity` must be 'estimate', 'share' or a number in (0, 1); got {propensity!r}."
+            )
+        return
+    if isinstance(propensity, numbers.Real) and not isinstance(propensity, bool):
+        if not 0.0 < float(propensity) < 1.0:
+            raise ValueError(f"`propensity` must be in (0, 1) when a number; got {propensity!r}.")
+        return
+    raise TypeError(f"`propensity` must be 'estimate', 'share' or a number in (0, 1); got {propensity!r}.")
+
+
+def propensity_model(propensity: Any, model: Any = None) -> BaseEstimator:
+    """The propensity classifier for a ``propensity`` setting.
+
+    ``"estimate"``: ``model`` (default logistic) clipped relative to the gold share;
+    ``"share"``: the gold share of each fold (``DummyClassifier(strategy="prior")``), known
+    by design when gold queries were drawn at random; a number: that known constant.
+    """
+    check_propensity(propensity)
+    if propensity == "estimate":
+        return ClippedPropensity(model)
+    if propensity == "share":
+        return DummyClassifier(strategy="prior")
+    return ConstantPropensity(float(propensity))

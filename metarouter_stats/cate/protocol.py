@@ -1,0 +1,189 @@
+r"""The bias-learner protocol, its declared capabilities, and the learner registry.
+
+A *bias learner* estimates the CATE :math:`\Delta(x) = E[o \mid t=1, x] - E[o \mid t=0, x]`
+from embeddings x, outcomes o already on one scale and the treatment t (1 gold, 0
+preference). The protocol is two methods:
+
+``fit(X, y, t) -> self``
+    fit on outcomes already on one scale;
+``effect(X) -> ndarray``
+    :math:`\hat\Delta(x)` on that scale.
+
+Everything else is an optional **capability**, declared by the learner in its
+``capabilities`` (a frozenset of the names below) and never guessed from attributes.
+Inference that needs a capability checks it with :func:`require_capability`, whose
+error names the capability and the learners that have it.
+
+``"scores"``
+    after fit, ``scores_`` is a :class:`CrossFitScores`: the cross-fitted pseudo-outcomes
+    and final-stage weights of the training rows (DR scores; R-learner ratios with
+    weights :math:`(t - e)^2`). Used by the heterogeneity test and the fast band.
+``"refit_final"``
+    ``refit_final(X, pseudo_outcomes, weights, penalty_factor=1.0)`` returns a fresh final
+    stage fitted on given scores (its tuning parameters fixed at the fitted values).
+``"undersmooth"``
+    ``refit_final`` accepts ``penalty_factor < 1`` (a penalised final stage).
+``"intervals"``
+    ``effect_interval(X, alpha=0.05)`` returns the learner's own pointwise
+    ``(low, high)`` for :math:`\Delta(x)` (e.g. EconML's bootstrap-of-little-bags
+    intervals of a causal forest).
+
+Learners are looked up by name in a registry (:func:`make_learner`,
+:func:`available_learners`). A module of the :mod:`metarouter_stats.cate` package that
+decorates a class with :func:`register_learner` is found automatically: adding a learner
+is adding one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = [
+    "CAPABILITIES",
+    "BiasLearner",
+    "CrossFitScores",
+    "available_learners",
+    "has_capability",
+    "make_learner",
+    "register_learner",
+    "require_capability",
+]
+
+CAPABILITIES = ("scores", "refit_final", "undersmooth", "intervals")
+
+
+@runtime_checkable
+class BiasLearner(Protocol):
+    """What :class:`~metarouter_stats.MetaRouter` needs of a CATE learner of the bias."""
+
+    def fit(self, X: Any, y: Any, t: Any) -> Any:
+        """Fit on outcomes already on one scale; t = 1 gold, 0 preference. Returns self."""
+        ...
+
+    def effect(self, X: Any) -> np.ndarray:
+        """Delta_hat(x) on the scale of the fitted outcomes."""
+        ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrossFitScores:
+    """Cross-fitted scores of a fitted learner's training rows (capability ``"scores"``).
+
+    The final stage of the learner regresses ``pseudo_outcomes`` on ``X`` with
+    ``weights``; the scores themselves came from nuisances fitted out of fold. All arrays
+    are read-only.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n, d)
+        Training embeddings (the rows the learner was fitted on, after any trimming).
+    pseudo_outcomes : ndarray of shape (n,)
+        DR: doubly robust scores. R: ``(o - m(x)) / (t - e(x))``.
+    weights : ndarray of shape (n,)
+        Final-stage weights: ones (DR) or ``(t - e(x))^2`` (R).
+    source : ndarray of int, shape (n,)
+        1 gold, 0 preference.
+    """
+
+    X: np.ndarray
+    pseudo_outcomes: np.ndarray
+    weights: np.ndarray
+    source: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in ("X", "pseudo_outcomes", "weights", "source"):
+            arr = np.array(getattr(self, name), copy=True)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        n = self.X.shape[0]
+        if not (self.pseudo_outcomes.shape == self.weights.shape == self.source.shape == (n,)):
+            raise ValueError("`CrossFitScores` arrays must have one entry per row of `X`.")
+
+    @property
+    def n(self) -> int:
+        """Number of training rows."""
+        return int(self.X.shape[0])
+
+
+def has_capability(learner: Any, capability: str) -> bool:
+    """True when ``learner`` declares ``capability`` (see the module docstring)."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"`capability` must be one of {CAPABILITIES}; got {capability!r}.")
+    return capability in frozenset(getattr(learner, "capabilities", ()))
+
+
+def require_capability(learner: Any, capability: str, what: str) -> None:
+    """Raise a TypeError naming ``capability`` when ``learner`` does not declare it."""
+    if not has_capability(learner, capability):
+        having = [name for name, cls in _REGISTRY.items() if capability in getattr(cls, "static_capabilities", ())]
+        raise TypeError(
+            f"{what} needs a bias learner with the capability {capability!r}; "
+            f"{type(learner).__name__} declares {sorted(getattr(learner, 'capabilities', ()))}. "
+            f"Learners with it: {having or 'none registered'}."
+        )
+
+
+_REGISTRY: dict[str, Callable[..., Any]] = {}
+
+
+def register_learner(name: str) -> Callable[[type], type]:
+    """Class decorator: make a learner available as ``MetaRouter(cate=name)``.
+
+    The class is called with ``random_state=`` (and no other argument) to build the
+    shorthand's learner.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"`name` must be a non-empty string; got {name!r}.")
+
+    def deco(cls: type) -> type:
+        if name in _REGISTRY and _REGISTRY[name] is not cls:
+            raise ValueError(f"A bias learner is already registered as {name!r}: {_REGISTRY[name].__name__}.")
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def available_learners() -> tuple[str, ...]:
+    """Names accepted by ``MetaRouter(cate=...)``, in registration order."""
+    return tuple(_REGISTRY)
+
+
+def make_learner(spec: Any, random_state: int | None = None) -> Any:
+    """A bias learner from a registered name, or a clone of a learner object.
+
+    Parameters
+    ----------
+    spec : str or learner
+        A name among :func:`available_learners`, or an object with ``fit(X, y, t)`` and
+        ``effect(X)`` (it is cloned; the caller's object is never fitted).
+    random_state : int or None
+        Seed given to the learner; an object's own ``random_state`` wins when it is set.
+
+    Returns
+    -------
+    learner (unfitted)
+    """
+    from sklearn.base import clone  # noqa: PLC0415
+
+    if isinstance(spec, str):
+        if spec not in _REGISTRY:
+            raise ValueError(
+                f"`cate` must be one of {available_learners()} or a learner object with fit(X, y, t) and "
+                f"effect(X); got {spec!r}."
+            )
+        return _REGISTRY[spec](random_state=random_state)
+    if not isinstance(spec, BiasLearner) or isinstance(spec, type):
+        raise TypeError(
+            f"`cate` must be one of {available_learners()} or a learner object with fit(X, y, t) and "
+            f"effect(X) (e.g. metarouter_stats.cate.EconMLLearner(...)); got {type(spec).__name__}."
+        )
+    learner = clone(spec)
+    params = learner.get_params(deep=False) if hasattr(learner, "get_params") else {}
+    if "random_state" in params and params["random_state"] is None and random_state is not None:
+        learner.set_params(random_state=random_state)
+    return learner

@@ -1,0 +1,34 @@
+"""Monte Carlo studies: configs, the router registry, the runner, the study folder, results.
+
+* :mod:`~metarouter_stats.experiment.config` -- :class:`StudyConfig`, shipped configs;
+* :mod:`~metarouter_stats.experiment.registry` -- router names and the routers they build;
+* :mod:`~metarouter_stats.experiment.runner` -- :func:`run_round`, :func:`run_task`,
+  :func:`run_study` (joblib or Dask; checkpoint and resume), :func:`split_data`;
+* :mod:`~metarouter_stats.experiment.store` -- the study folder format, written and read
+  in one place;
+* :mod:`~metarouter_stats.experiment.result` -- :class:`StudyResult` (``StudyResult.load(dir)``).
+"""
+
+from .config import SEEDINGS, StudyConfig, load_config, study_configs
+from .registry import LEARNER_PRESETS, ROUTER_NAMES, default_routers, known_router_names, make_router
+from .result import StudyResult
+from .runner import run_round, run_study, run_task, split_data
+from .store import StudyStore
+
+__all__ = [
+    "LEARNER_PRESETS",
+    "ROUTER_NAMES",
+    "SEEDINGS",
+    "StudyConfig",
+    "StudyResult",
+    "StudyStore",
+    "default_routers",
+    "known_router_names",
+    "load_config",
+    "make_router",
+    "run_round",
+    "run_study",
+    "run_task",
+    "split_data",
+    "study_configs",
+]

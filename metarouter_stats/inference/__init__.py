@@ -1,0 +1,38 @@
+r"""Inference: is the preference label biased, is the bias heterogeneous, how sure are we?
+
+Functions of data or of a fitted router / bias learner, each result stating its target:
+
+* :func:`bias_ttest` -- a t-test of the average bias of preference labels against
+  gold labels (paired when both label the same queries, Welch otherwise);
+* :func:`bias_heterogeneity_test` -- a best-linear-predictor calibration test that
+  the bias Delta(x) is not constant, on a learner's cross-fitted scores;
+* :func:`bias_interval` -- confidence bands (pointwise and uniform) for Delta_hat(x):
+  fast final-stage bootstrap, full refit bootstrap, or the learner's own intervals;
+* :func:`efficiency_gain_interval` -- bootstrap bands for an efficiency-gain curve.
+
+Sign convention everywhere: the bias is **gold minus preference**,
+:math:`\Delta = \psi - \eta` (DESIGN.md), stated on the gold scale unless ``units`` says
+otherwise. A negative bias means the preference mechanism (e.g. an LLM judge) overstates
+the primary model's gain. Every function asks for the capability it needs of the learner
+(:mod:`metarouter_stats.cate.protocol`) and names it when it is missing.
+"""
+
+from .bands import Band, make_band
+from .bias_bands import bias_interval, fast_bootstrap, refit_bootstrap
+from .eg_bands import EfficiencyGainBand, efficiency_gain_interval
+from .heterogeneity import HeterogeneityTestResult, bias_heterogeneity_test
+from .ttest import BiasTestResult, bias_ttest
+
+__all__ = [
+    "Band",
+    "BiasTestResult",
+    "EfficiencyGainBand",
+    "HeterogeneityTestResult",
+    "bias_heterogeneity_test",
+    "bias_interval",
+    "bias_ttest",
+    "efficiency_gain_interval",
+    "fast_bootstrap",
+    "make_band",
+    "refit_bootstrap",
+]

@@ -1,0 +1,234 @@
+r"""The t-test of the mean bias of preference labels against gold labels.
+
+Sign convention: the bias is **gold minus preference**, :math:`\Delta = \psi - \eta`
+(DESIGN.md), stated on the gold scale. A negative bias means the preference mechanism
+(e.g. an LLM judge) overstates the primary model's gain.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._checks import as_1d_float, check_fraction
+from .._results import ResultMixin
+from ..scaling import resolve_scale
+
+__all__ = ["ALTERNATIVES", "BiasTestResult", "bias_ttest"]
+
+ALTERNATIVES = ("two-sided", "less", "greater")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BiasTestResult(ResultMixin):
+    """Result of :func:`bias_ttest`.
+
+    Attributes
+    ----------
+    statistic : float
+        t statistic of ``estimate - null``.
+    pvalue : float
+    df : float
+        Degrees of freedom (n - 1 paired; Welch-Satterthwaite unpaired).
+    estimate : float
+        Mean bias, gold minus preference, on the gold scale.
+    std_error : float
+        Standard error of ``estimate``.
+    null : float
+        Hypothesised mean bias.
+    scale : float
+        Constant c used (``c * gold`` on the preference scale); treated as known.
+    paired : bool
+    n_gold, n_preference : int
+    alternative : str
+    """
+
+    statistic: float
+    pvalue: float
+    df: float
+    estimate: float
+    std_error: float
+    null: float
+    scale: float
+    paired: bool
+    n_gold: int
+    n_preference: int
+    alternative: str
+    _title = "Bias of preference labels against gold labels"
+
+    def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
+        """Confidence interval for the mean bias (gold scale), matching ``alternative``.
+
+        It inverts the test: the p-value of ``null = low`` (or ``high``) is
+        ``1 - confidence_level``. It covers the mean bias over the queries' population
+        (paired: the labelled queries' population; Welch: valid when gold and preference
+        queries come from the same population), with c treated as known.
+        """
+        level = check_fraction(confidence_level, "confidence_level", closed=False)
+        if not np.isfinite(self.std_error) or self.std_error == 0:
+            return (float("nan"), float("nan"))
+        dist = stats.t(self.df)
+        if self.alternative == "two-sided":
+            q = float(dist.ppf(0.5 + level / 2))
+            return (self.estimate - q * self.std_error, self.estimate + q * self.std_error)
+        q = float(dist.ppf(level))
+        if self.alternative == "less":
+            return (float("-inf"), self.estimate + q * self.std_error)
+        return (self.estimate - q * self.std_error, float("inf"))
+
+    def to_frame(self, confidence_level: float = 0.95) -> pd.DataFrame:
+        """One-row frame: estimate, std_error, statistic, df, pvalue, ci_low, ci_high, ..."""
+        low, high = self.confidence_interval(confidence_level)
+        return pd.DataFrame(
+            [
+                {
+                    "estimate": self.estimate,
+                    "std_error": self.std_error,
+                    "statistic": self.statistic,
+                    "df": self.df,
+                    "pvalue": self.pvalue,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "null": self.null,
+                    "scale": self.scale,
+                    "paired": self.paired,
+                    "n_gold": self.n_gold,
+                    "n_preference": self.n_preference,
+                }
+            ],
+            index=["bias (gold - preference)"],
+        )
+
+    def _rows(self) -> list[tuple[str, str]]:
+        low, high = self.confidence_interval()
+        kind = "paired t-test" if self.paired else "Welch two-sample t-test"
+        return [
+            ("test", kind),
+            ("H0: mean bias (gold - preference) =", f"{self.null:.4g}  ({self.alternative})"),
+            ("estimate (gold scale)", f"{self.estimate:.4f}"),
+            ("std. error", f"{self.std_error:.4f}"),
+            ("t statistic", f"{self.statistic:.3f}"),
+            ("df", f"{self.df:.1f}"),
+            ("p-value", f"{self.pvalue:.4g}"),
+            ("95% CI", f"[{low:.4f}, {high:.4f}]"),
+            ("scale c (treated as known)", f"{self.scale:.4g}"),
+            ("n gold / n preference", f"{self.n_gold} / {self.n_preference}"),
+        ]
+
+
+def _bias_ttest_iv(gold: Any, preference: Any, paired: Any, null: Any, alternative: Any) -> tuple[np.ndarray, np.ndarray]:
+    g = as_1d_float(gold, "gold")
+    p = as_1d_float(preference, "preference")
+    if alternative not in ALTERNATIVES:
+        raise ValueError(f"`alternative` must be one of {ALTERNATIVES}; got {alternative!r}.")
+    if isinstance(null, bool) or not isinstance(null, numbers.Real) or not np.isfinite(null):
+        raise ValueError(f"`null` must be a finite number; got {null!r}.")
+    if not isinstance(paired, bool):
+        raise TypeError(f"`paired` must be True or False; got {paired!r}.")
+    if paired and g.shape != p.shape:
+        raise ValueError(
+            f"`gold` and `preference` must have the same length when `paired=True`; got {g.size} "
+            f"and {p.size}. Pass paired=False for labels of different queries."
+        )
+    for name, arr in (("gold", g), ("preference", p)):
+        if arr.size < 2:
+            raise ValueError(f"`{name}` must hold at least 2 labels; got {arr.size}.")
+    return g, p
+
+
+def bias_ttest(
+    gold: Any,
+    preference: Any,
+    *,
+    paired: bool = True,
+    scale: Any = None,
+    null: float = 0.0,
+    alternative: str = "two-sided",
+) -> BiasTestResult:
+    r"""t-test of the mean bias of preference labels against gold labels.
+
+    The bias is gold minus preference on the gold scale, ``d = gold - preference / c``,
+    where c puts gold on the preference scale (``scale``). The test itself is scipy's:
+
+    * ``paired=True``: both labels of the same queries (arrays aligned by query);
+      :func:`scipy.stats.ttest_1samp` of the differences (= :func:`scipy.stats.ttest_rel`).
+    * ``paired=False``: labels of different queries; Welch's two-sample test
+      (:func:`scipy.stats.ttest_ind` with ``equal_var=False``). It compares
+      the average gold gain of the gold queries with the average preference gain of
+      the preference queries, so it tests the average bias only when both sets of
+      queries come from the same population (random assignment of mechanisms).
+
+    Parameters
+    ----------
+    gold, preference : array-like
+        Gold-standard and preference labels (equal length when paired).
+    paired : bool, default True
+    scale : None, float or {"amplitude", "variance", "wasserstein"}, default None
+        None: labels already on one scale (c = 1). A number: the known c. A method
+        name: c estimated by :func:`~metarouter_stats.estimate_scale`. An estimated c
+        is treated as known: its sampling error is **not** propagated into the
+        standard error (with a variance-matched c, prefer the paired design or a
+        bootstrap of the whole procedure).
+    null : float, default 0
+        Hypothesised mean bias (gold scale).
+    alternative : {"two-sided", "less", "greater"}
+        Alternative to ``mean bias != / < / > null``.
+
+    Returns
+    -------
+    BiasTestResult
+
+    Examples
+    --------
+    >>> import metarouter_stats as mrs
+    >>> res = mrs.bias_ttest([1.0, 0.0, 1.0, 0.5], [1.0, 1.0, 1.0, 1.0])
+    >>> round(res.estimate, 3), round(res.pvalue, 3)
+    (-0.375, 0.215)
+    >>> [round(v, 3) for v in res.confidence_interval(0.95)]
+    [-1.137, 0.387]
+    """
+    g, p = _bias_ttest_iv(gold, preference, paired, null, alternative)
+    c = resolve_scale(scale, g, p)
+    p_gold = p / c  # preference labels on the gold scale
+    if paired:
+        d = g - p_gold
+        est = float(d.mean())
+        se = float(d.std(ddof=1) / np.sqrt(d.size))
+    else:
+        v1, v2 = g.var(ddof=1) / g.size, p_gold.var(ddof=1) / p.size
+        est = float(g.mean() - p_gold.mean())
+        se = float(np.sqrt(v1 + v2))
+    if se == 0 or not np.isfinite(se):
+        warnings.warn(
+            "The bias has zero standard error (all differences equal): the t statistic is undefined "
+            "and NaN is returned.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        stat = pval = float("nan")
+        df = float(g.size - 1) if paired else float("nan")
+    else:
+        if paired:
+            res = stats.ttest_1samp(g - p_gold, float(null), alternative=alternative)
+        else:
+            res = stats.ttest_ind(g - float(null), p_gold, equal_var=False, alternative=alternative)
+        stat, pval, df = float(res.statistic), float(res.pvalue), float(res.df)
+    return BiasTestResult(
+        statistic=stat,
+        pvalue=pval,
+        df=df,
+        estimate=est,
+        std_error=se,
+        null=float(null),
+        scale=c,
+        paired=paired,
+        n_gold=int(g.size),
+        n_preference=int(p.size),
+        alternative=alternative,
+    )
