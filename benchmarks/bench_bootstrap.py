@@ -42,10 +42,10 @@ def main() -> None:
         router = mrs.MetaRouter(cate=cate, random_state=0).fit(s.train)
         fit_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        fast = router.bias_interval(s.X_test, n_boot=200, rng=1, undersmooth=1)
+        fast = mrs.bias_interval(router, s.X_test, n_boot=200, rng=1, undersmooth=1)
         fast_s = time.perf_counter() - t0
         t0 = time.perf_counter()
-        refit = router.bias_interval(s.X_test, n_boot=args.refits, rng=1, method="refit", n_jobs=args.n_jobs)
+        refit = mrs.bias_interval(router, s.X_test, n_boot=args.refits, rng=1, method="refit", data=s.train, n_jobs=args.n_jobs)
         refit_s = time.perf_counter() - t0
         se_ratio = fast.std_error / refit.std_error
         width_ratio = (fast.high - fast.low) / (refit.high - refit.low)

@@ -48,7 +48,7 @@ def one(n_gold: int, rep: int, scenario: str, undersmooth: float = 1.0) -> dict:
     router = mrs.MetaRouter(cate="dr", random_state=rep).fit(s.train)
     Xe = eval_points()
     truth = s.delta(Xe)
-    pw = router.bias_interval(Xe, n_boot=200, rng=seed, kind="pointwise", undersmooth=undersmooth)
+    pw = mrs.bias_interval(router, Xe, n_boot=200, rng=seed, kind="pointwise", undersmooth=undersmooth)
     un = make_band(pw.estimate, pw.draws, kind="uniform", confidence_level=0.95, method="fast")
     big = mrs.simulate(n_gold=2, n_preference=2, n_test=20_000, scenario=scenario, rng=seed + 7)
     eg_truth = mrs.efficiency_gain(big.psi_test, router.predict_gain(big.X_test)).per_query

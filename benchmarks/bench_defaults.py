@@ -28,12 +28,13 @@ from sklearn.ensemble import (
 )
 
 import metarouter_stats as mrs
+from metarouter_stats.cate import DRBiasLearner, RBiasLearner
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def configs(seed: int) -> dict[str, dict]:
-    """Learner configurations compared (name -> MetaRouter keyword arguments)."""
+    """Learner configurations compared (name -> keyword arguments of the DR / R bias learner)."""
     rf = {"n_estimators": 100, "min_samples_leaf": 5, "random_state": seed, "n_jobs": 1}
     return {
         # the reference code's choice: random forests everywhere
@@ -41,7 +42,6 @@ def configs(seed: int) -> dict[str, dict]:
             model_outcome=RandomForestRegressor(**rf),
             model_propensity=RandomForestClassifier(**rf),
             model_final=RandomForestRegressor(**rf),
-            regressor=RandomForestRegressor(**rf),
         ),
         # package default: boosted nuisances, ridge final, estimated (clipped) propensity
         "default": {},
@@ -60,7 +60,9 @@ def one(scenario: str, n_gold: int, seed: int, name: str, cate: str) -> dict:
     study = mrs.simulate(n_gold=n_gold, n_preference=4500 - n_gold, n_test=500, scenario=scenario, rng=seed)
     kwargs = configs(seed)[name]
     t0 = time.perf_counter()
-    router = mrs.MetaRouter(cate=cate, random_state=seed, **kwargs).fit(study.train)
+    learner = (DRBiasLearner if cate == "dr" else RBiasLearner)(**kwargs)
+    regressor = RandomForestRegressor(n_estimators=100, min_samples_leaf=5, random_state=seed, n_jobs=1) if name == "rf-everywhere" else None
+    router = mrs.MetaRouter(cate=learner, regressor=regressor, random_state=seed).fit(study.train)
     seconds = time.perf_counter() - t0
     eg = mrs.efficiency_gain(study.psi_test, router.predict_gain(study.X_test))
     truth = study.delta(study.X_test)

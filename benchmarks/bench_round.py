@@ -36,7 +36,7 @@ def main() -> None:
     for rep in range(args.repeats):
         study = mrs.simulate(n_gold=100, n_preference=4400, n_test=500, d=50, rng=rep)
         t0 = time.perf_counter()
-        frame = run_round(study, random_state=rep)
+        frame = run_round(study, rng=rep)
         total = time.perf_counter() - t0
         per = frame.groupby("router", sort=False)["fit_seconds"].first()
         rows.append({"repeat": rep, "total_seconds": total, **per.to_dict()})

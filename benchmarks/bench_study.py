@@ -43,7 +43,7 @@ def main() -> None:
 
     study = mrs.simulate(n_gold=100, n_preference=4400, n_test=500, d=50, rng=0)
     t0 = time.perf_counter()
-    run_round(study, random_state=0)
+    run_round(study, rng=0)
     one = time.perf_counter() - t0
     lines.append(f"- one full round (8 routers incl. oracle, n_jobs = 1): {one:.2f} s")
 

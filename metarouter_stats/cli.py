@@ -194,8 +194,8 @@ def _study(args: argparse.Namespace) -> int:
     import matplotlib  # noqa: PLC0415
 
     matplotlib.use("Agg")
-    fig = result.plot()
-    fig.savefig(f"{args.out}/eg_curves.png", dpi=120)
+    axes = result.plot()
+    axes[0].figure.savefig(f"{args.out}/eg_curves.png", dpi=120)
     print(f"figure: {args.out}/eg_curves.png")
     return 0
 

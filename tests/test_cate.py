@@ -3,7 +3,9 @@ import pytest
 from sklearn.linear_model import LinearRegression
 
 import metarouter_stats as mrs
-from metarouter_stats.cate import BiasModel, ClippedPropensity, ConstantPropensity
+from sklearn.dummy import DummyClassifier
+
+from metarouter_stats.cate import ClippedPropensity, ConstantPropensity, DRBiasLearner, RBiasLearner
 
 
 def _dr_pseudo(y, t, mu0, mu1, e):
@@ -14,7 +16,7 @@ def test_dr_recovers_linear_bias():
     s = mrs.simulate(n_gold=500, n_preference=4000, n_test=500, rng=0)
     t = s.train
     o = np.where(t.is_gold, s.scale * t.outcome, t.outcome)
-    m = BiasModel("dr", propensity="share", random_state=0).fit(t.X, o, t.source)
+    m = DRBiasLearner(propensity="share", random_state=0).fit(t.X, o, t.source)
     truth = s.delta(s.X_test, scale="preference")
     est = m.effect(s.X_test)
     assert np.corrcoef(est, truth)[0, 1] > 0.9
@@ -28,7 +30,7 @@ def test_dr_pseudo_outcomes_match_independent_formula():
     X = rng.normal(size=(n, 3))
     t = (rng.random(n) < 0.2).astype(int)
     y = X[:, 0] + t * (1 + X[:, 1]) + rng.normal(size=n)
-    m = BiasModel("dr", model_outcome=LinearRegression(), propensity=0.2, cv=2, random_state=0).fit(X, y, t)
+    m = DRBiasLearner(model_outcome=LinearRegression(), propensity=0.2, cv=2, random_state=0).fit(X, y, t)
     est = m.estimator_
     # rebuild with the fitted fold models: each row's pseudo-outcome must use a model not fitted on it
     mu = np.column_stack([
@@ -37,17 +39,17 @@ def test_dr_pseudo_outcomes_match_independent_formula():
     ])
     direct = _dr_pseudo(y, t, mu[:, 0], mu[:, 1], 0.2)
     # cross-fitted values differ from fold-averaged ones only through fold noise
-    assert np.corrcoef(direct, m.pseudo_outcomes_)[0, 1] > 0.99
+    assert np.corrcoef(direct, m.scores_.pseudo_outcomes)[0, 1] > 0.99
 
 
 def test_r_learner_weights_are_squared_residuals():
     s = mrs.simulate(n_gold=100, n_preference=900, n_test=10, rng=1)
     t = s.train
-    m = BiasModel("r", propensity="share", random_state=0).fit(t.X, t.outcome, t.source)
+    m = RBiasLearner(propensity="share", random_state=0).fit(t.X, t.outcome, t.source)
     p = t.gold_share
     # with the known share, t - e is 1 - p (gold) or -p (preference), up to fold shares
-    np.testing.assert_allclose(np.sqrt(m.final_weights_[t.is_gold]), 1 - p, atol=0.01)
-    np.testing.assert_allclose(np.sqrt(m.final_weights_[~t.is_gold]), p, atol=0.01)
+    np.testing.assert_allclose(np.sqrt(m.scores_.weights[t.is_gold]), 1 - p, atol=0.01)
+    np.testing.assert_allclose(np.sqrt(m.scores_.weights[~t.is_gold]), p, atol=0.01)
 
 
 def test_propensity_clipped_relative_to_share():
@@ -60,9 +62,11 @@ def test_propensity_clipped_relative_to_share():
     np.testing.assert_allclose(proba + clf.predict_proba(X)[:, 0], 1.0)
 
 
-def test_constant_propensity_share():
-    m = ConstantPropensity().fit(np.zeros((10, 1)), [1, 0, 0, 0, 0, 0, 0, 0, 0, 1])
-    assert m.p_ == pytest.approx(0.2)
+def test_constant_and_share_propensities():
+    assert ConstantPropensity(0.3).fit(np.zeros((10, 1)), [0] * 10).predict_proba(np.zeros((2, 1)))[0, 1] == 0.3
+    # propensity="share" is scikit-learn's prior classifier: the gold share of the fold
+    m = DummyClassifier(strategy="prior").fit(np.zeros((10, 1)), [1, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+    assert m.predict_proba(np.zeros((1, 1)))[0, 1] == pytest.approx(0.2)
 
 
 def test_r_learner_warns_when_gold_is_vanishing():
@@ -73,4 +77,4 @@ def test_r_learner_warns_when_gold_is_vanishing():
     t[:3] = 1
     y = rng.normal(size=n)
     with pytest.warns(RuntimeWarning, match="residualised treatment"):
-        BiasModel("r", propensity="share", cv=2, random_state=0).fit(X, y, t)
+        RBiasLearner(propensity="share", cv=2, random_state=0).fit(X, y, t)

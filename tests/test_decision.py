@@ -67,7 +67,7 @@ def test_multimodel_router_matches_binary_meta_router():
     meta = mrs.MetaRouter(random_state=4).fit(t)
     mm = mrs.MultiModelRouter(["alt", "prim"], reference="alt", random_state=4)
     mm.fit(t.X, t.outcome, source=t.source, model=np.full(t.n, "prim"))
-    np.testing.assert_allclose(mm.predict_gains(s.X_test)["prim"], meta.predict_gain(s.X_test))
+    np.testing.assert_allclose(mm.predict_gain(s.X_test)["prim"], meta.predict_gain(s.X_test))
     for w in (-0.5, 0.0, 0.7, 2.0):
         w = max(w, 0.0)
         np.testing.assert_array_equal(mm.route(s.X_test, weight=w) == "prim", meta.route(s.X_test, threshold=w))
@@ -91,9 +91,9 @@ def test_multimodel_token_costs_and_budget():
     choice = mm.route(s.X_test, budget=budget, n_in=n_in, n_out=n_out)
     idx = pd.Index(["small", "mid", "big"]).get_indexer(choice)
     assert cm[np.arange(150), idx].mean() <= budget + 1e-12
-    cal = mrs.calibrate_weight(mm.predict_gains(s.X_test).to_numpy(), cm, budget=budget, n_boot=100, rng=0)
+    cal = mrs.calibrate_weight(mm.predict_gain(s.X_test).to_numpy(), cm, budget=budget, n_boot=100, rng=0)
     assert cal.achieved <= budget + 1e-12 and cal.achieved_std_error > 0
-    rate = mrs.calibrate_weight(mm.predict_gains(s.X_test).to_numpy(), cm, rate=0.3, n_boot=50, rng=0)
+    rate = mrs.calibrate_weight(mm.predict_gain(s.X_test).to_numpy(), cm, rate=0.3, n_boot=50, rng=0)
     assert rate.achieved <= 0.3 + 1e-12 and rate.kind == "rate"
 
 

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import metarouter_stats as mrs
+from metarouter_stats.cate import DRBiasLearner, RBiasLearner
 from metarouter_stats import RoutingData
-from metarouter_stats.cate import BiasModel
 
 rng = np.random.default_rng(0)
 X = rng.normal(size=(8, 2))
@@ -131,13 +131,13 @@ def test_router_errors(small_study):
     with pytest.raises(ValueError, match=r"`scale` must be a positive finite number; got -2"):
         mrs.PooledRouter(scale=-2).fit(s.train)
     with pytest.raises(ValueError, match=r"`propensity` must be 'estimate', 'share' or a number in \(0, 1\); got 'known'"):
-        mrs.MetaRouter(propensity="known").fit(s.train)
+        mrs.MetaRouter(cate=DRBiasLearner(propensity="known")).fit(s.train)
     with pytest.raises(ValueError, match=r"`propensity` must be in \(0, 1\) when a number; got 1.5"):
-        mrs.MetaRouter(propensity=1.5).fit(s.train)
+        mrs.MetaRouter(cate=DRBiasLearner(propensity=1.5)).fit(s.train)
     with pytest.raises(TypeError, match=r"`propensity` must be 'estimate', 'share' or a number"):
-        mrs.MetaRouter(propensity=[0.1]).fit(s.train)
+        mrs.MetaRouter(cate=RBiasLearner(propensity=[0.1])).fit(s.train)
     with pytest.raises(ValueError, match=r"`cv` must be an integer >= 2; got 1"):
-        mrs.MetaRouter(cv=1).fit(s.train)
+        mrs.MetaRouter(cate=DRBiasLearner(cv=1)).fit(s.train)
     with pytest.raises(ValueError, match=r"`cv` must not exceed the number of gold \(3\)"):
         mrs.MetaRouter(cv=5).fit(X, y, source=t)
     with pytest.raises(TypeError, match=r"`OracleRouter.fit` needs gold labels for every query"):
@@ -162,8 +162,8 @@ def test_predict_and_route_errors(small_study):
     with pytest.raises(ValueError, match=r"`threshold` must be finite; got nan"):
         router.route(s.X_test, float("nan"))
     meta = mrs.MetaRouter(random_state=0).fit(s.train)
-    with pytest.raises(ValueError, match=r"`scale` must be 'gold' or 'preference'; got 'pb'"):
-        meta.predict_bias(s.X_test, scale="pb")
+    with pytest.raises(ValueError, match=r"`units` must be 'gold' or 'preference'; got 'pb'"):
+        meta.predict_bias(s.X_test, units="pb")
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
@@ -171,9 +171,9 @@ def test_predict_and_route_errors(small_study):
 
 
 def test_bias_model_errors():
-    with pytest.raises(ValueError, match=r"`X`, `y` and `source` must have the same length; got 8, 7 and 8"):
-        BiasModel().fit(X, y[:7], t)
-    m = BiasModel(cv=2, random_state=0).fit(np.tile(X, (5, 1)), np.tile(y, 5), np.tile(t, 5))
+    with pytest.raises(ValueError, match=r"`X`, `y` and `t` must have the same length; got 8, 7 and 8"):
+        DRBiasLearner().fit(X, y[:7], t)
+    m = DRBiasLearner(cv=2, random_state=0).fit(np.tile(X, (5, 1)), np.tile(y, 5), np.tile(t, 5))
     with pytest.raises(ValueError, match=r"`X` must have 2 columns, as in fit; got 1"):
         m.effect(np.zeros((2, 1)))
 
@@ -230,21 +230,21 @@ def test_trim_and_interval_errors(small_study):
         mrs.MetaRouter(trim=(0.1, 10), trim_fallback="zero").fit(s.train)
     router = mrs.MetaRouter(random_state=0).fit(s.train)
     with pytest.raises(ValueError, match=r"`kind` must be 'pointwise' or 'uniform'; got 'sup'"):
-        router.bias_interval(s.X_test, kind="sup")
-    with pytest.raises(ValueError, match=r"`method` must be 'fast' or 'refit'; got 'slow'"):
-        router.bias_interval(s.X_test, method="slow")
+        mrs.bias_interval(router, s.X_test, kind="sup")
+    with pytest.raises(ValueError, match=r"`method` must be one of \('fast', 'refit', 'learner'\); got 'slow'"):
+        mrs.bias_interval(router, s.X_test, method="slow")
     with pytest.raises(ValueError, match=r"`n_boot` must be an integer >= 2; got 1"):
-        router.bias_interval(s.X_test, n_boot=1)
+        mrs.bias_interval(router, s.X_test, n_boot=1)
     with pytest.raises(ValueError, match=r"`undersmooth` must be in \(0, 1\]; got 2"):
-        router.bias_interval(s.X_test, undersmooth=2)
+        mrs.bias_interval(router, s.X_test, undersmooth=2)
     with pytest.raises(ValueError, match=r"`undersmooth` applies to method='fast' only"):
-        router.bias_interval(s.X_test, undersmooth=0.5, method="refit")
+        mrs.bias_interval(router, s.X_test, undersmooth=0.5, method="refit")
     from sklearn.linear_model import Ridge
 
-    fixed = mrs.MetaRouter(model_final=Ridge(), random_state=0).fit(s.train)
-    with pytest.raises(ValueError, match=r"`undersmooth` needs the default ridge final stage \(RidgeCV\)"):
-        fixed.bias_interval(s.X_test, undersmooth=0.5, n_boot=3)
-    with pytest.raises(TypeError, match=r"`router` must be a fitted MetaRouter"):
+    fixed = mrs.MetaRouter(cate=DRBiasLearner(model_final=Ridge()), random_state=0).fit(s.train)
+    with pytest.raises(TypeError, match=r"undersmooth < 1\) needs a bias learner with the capability 'undersmooth'"):
+        mrs.bias_interval(fixed, s.X_test, undersmooth=0.5, n_boot=3)
+    with pytest.raises(TypeError, match=r"bias_heterogeneity_test needs a fitted MetaRouter or a fitted bias learner; got PooledRouter"):
         mrs.bias_heterogeneity_test(mrs.PooledRouter())
     with pytest.raises(ValueError, match=r"`normalise` must be 'per_query', 'gain' or 'relative'; got 'x'"):
         mrs.efficiency_gain_interval([1.0, 2.0], [1.0, 2.0], normalise="x")
@@ -308,16 +308,16 @@ def test_embed_texts_encoder_errors():
 def test_report_input_errors():
     s = mrs.simulate(n_gold=40, n_preference=200, n_test=50, d=6, rng=0)
     with pytest.raises(ValueError, match=r"`test` must be \(X_test, gold_test\) of equal length; got 5 and 4 rows"):
-        mrs.report(s.train, test=(np.zeros((5, 6)), np.zeros(4)))
+        mrs.build_report(s.train, test=(np.zeros((5, 6)), np.zeros(4)))
     with pytest.raises(ValueError, match=r"`holdout`=0.01 of 40 gold queries leaves 0 test and 40 training gold"):
-        mrs.report(s.train, holdout=0.01)
+        mrs.build_report(s.train, holdout=0.01)
     with pytest.raises(ValueError, match=r"`n_boot` must be an integer >= 20; got 5"):
-        mrs.report(s, n_boot=5)
+        mrs.build_report(s, n_boot=5)
     with pytest.raises(ValueError, match=r"`confidence_level` must be in \(0, 1\)"):
-        mrs.report(s, confidence_level=1.5)
+        mrs.build_report(s, confidence_level=1.5)
     costs = {"primary": mrs.TokenCost(1, 1)}
     with pytest.raises(ValueError, match=r"`costs` has no price for model\(s\) \['alternative'\]"):
-        mrs.report(s, costs=costs, n_boot=20, routers={"gold-only": mrs.GoldOnlyRouter()})
+        mrs.build_report(s, costs=costs, n_boot=20, routers={"gold-only": mrs.GoldOnlyRouter()})
 
 
 def test_report_command_errors(tmp_path, capsys):

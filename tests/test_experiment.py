@@ -32,7 +32,7 @@ def test_frame_shape_and_summaries(serial):
     df = serial.frame
     assert len(df) == 3 * 2 * 4 * 7
     assert set(df["evaluation"]) == {"exact"}
-    summ = serial.summary()
+    summ = serial.summary_frame()
     assert list(summ.columns) == ["n_gold", "router", "rate", "mean", "mc_se", "rounds"]
     assert (summ["rounds"] == 3).all()
     areas = serial.area_summary()

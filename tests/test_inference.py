@@ -76,7 +76,7 @@ def test_result_is_frozen_and_reports():
     assert "paired t-test" in res.summary() and "p-value" in str(res)
     assert "<table>" in res._repr_html_()
     df = res.to_frame()
-    assert list(df.columns[:7]) == ["estimate", "std_error", "statistic", "df", "p_value", "ci_low", "ci_high"]
+    assert list(df.columns[:7]) == ["estimate", "std_error", "statistic", "df", "pvalue", "ci_low", "ci_high"]
     assert res.estimate == pytest.approx(np.mean(g - p))
 
 
@@ -118,11 +118,11 @@ def test_heterogeneity_test_quiet_on_constant_bias(fitted):
 
 def test_bias_band_same_rng_same_numbers_any_n_jobs(fitted):
     s, router = fitted["paper"]
-    a = router.bias_interval(s.X_test, n_boot=50, rng=7, n_jobs=1, undersmooth=1)
-    b = router.bias_interval(s.X_test, n_boot=50, rng=7, n_jobs=2, undersmooth=1)
+    a = mrs.bias_interval(router, s.X_test, n_boot=50, rng=7, n_jobs=1, undersmooth=1)
+    b = mrs.bias_interval(router, s.X_test, n_boot=50, rng=7, n_jobs=2, undersmooth=1)
     np.testing.assert_array_equal(a.draws, b.draws)
     np.testing.assert_array_equal(a.low, b.low)
-    u = router.bias_interval(s.X_test, n_boot=50, rng=7, kind="uniform", undersmooth=1)
+    u = mrs.bias_interval(router, s.X_test, n_boot=50, rng=7, kind="uniform", undersmooth=1)
     assert u.critical_value > a.critical_value  # sup-t over 60 points exceeds z
     assert np.all(u.high - u.low >= a.high - a.low)
     np.testing.assert_allclose(a.estimate, router.predict_bias(s.X_test))
@@ -130,9 +130,9 @@ def test_bias_band_same_rng_same_numbers_any_n_jobs(fitted):
 
 def test_undersmoothed_band_is_wider_and_recentred(fitted):
     s, router = fitted["paper"]
-    base = router.bias_interval(s.X_test, n_boot=50, rng=3, undersmooth=1)
-    under = router.bias_interval(s.X_test, n_boot=50, rng=3)  # default: penalty x 0.1
-    np.testing.assert_array_equal(under.draws, router.bias_interval(s.X_test, n_boot=50, rng=3, undersmooth=0.1).draws)
+    base = mrs.bias_interval(router, s.X_test, n_boot=50, rng=3, undersmooth=1)
+    under = mrs.bias_interval(router, s.X_test, n_boot=50, rng=3)  # default: penalty x 0.1
+    np.testing.assert_array_equal(under.draws, mrs.bias_interval(router, s.X_test, n_boot=50, rng=3, undersmooth=0.1).draws)
     assert np.mean(under.std_error) > np.mean(base.std_error)
     assert not np.allclose(under.estimate, base.estimate)
     # the smaller ridge penalty moves the fit towards least squares: larger spread of estimates
@@ -150,12 +150,12 @@ def test_fast_bootstrap_agrees_with_full_refit():
     """
     s = mrs.simulate(n_gold=150, n_preference=1200, n_test=40, rng=5)
     router = mrs.MetaRouter(random_state=0).fit(s.train)
-    fast = router.bias_interval(s.X_test, n_boot=200, rng=1, undersmooth=1)
-    refit = router.bias_interval(s.X_test, n_boot=30, rng=1, method="refit", n_jobs=2)
+    fast = mrs.bias_interval(router, s.X_test, n_boot=200, rng=1, undersmooth=1)
+    refit = mrs.bias_interval(router, s.X_test, n_boot=30, rng=1, method="refit", data=s.train, n_jobs=2)
     ratio = np.median(fast.std_error / refit.std_error)
     assert 1 / 1.5 < ratio < 1.5, ratio
-    a = router.bias_interval(s.X_test[:5], n_boot=4, rng=2, method="refit", n_jobs=1)
-    b = router.bias_interval(s.X_test[:5], n_boot=4, rng=2, method="refit", n_jobs=2)
+    a = mrs.bias_interval(router, s.X_test[:5], n_boot=4, rng=2, method="refit", data=s.train, n_jobs=1)
+    b = mrs.bias_interval(router, s.X_test[:5], n_boot=4, rng=2, method="refit", data=s.train, n_jobs=2)
     np.testing.assert_array_equal(a.draws, b.draws)
 
 

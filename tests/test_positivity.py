@@ -20,7 +20,7 @@ def random_pick():
 def test_flags_covariate_selection(selected):
     t = selected.train
     with pytest.warns(UserWarning, match="Poor overlap"):
-        rep = mrs.positivity_report(t.X, t.source, random_state=0)
+        rep = mrs.positivity_report(t.X, t.source, rng=0)
     assert not rep.good_overlap
     assert rep.auc > 0.7
     assert rep.share_outside_preference > 0.05
@@ -33,7 +33,7 @@ def test_random_selection_has_good_overlap_and_trims_nothing(random_pick):
     t = random_pick.train
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        rep = mrs.positivity_report(t.X, t.source, random_state=0)
+        rep = mrs.positivity_report(t.X, t.source, rng=0)
     assert rep.good_overlap
     assert abs(rep.auc - 0.5) < 4 * rep.auc_null_std_error
     assert trim_mask(rep.ratio, rep.source, (0.1, 10)).sum() == 0
@@ -43,7 +43,7 @@ def test_random_selection_has_good_overlap_and_trims_nothing(random_pick):
 def test_trimming_removes_preference_rows_outside_gold_support(selected):
     t = selected.train
     with pytest.warns(UserWarning, match=r"Trimmed \d+ of 3000 preference rows"):
-        router = mrs.MetaRouter(trim=(0.1, 10), random_state=0).fit(t)
+        router = mrs.MetaRouter(trim=(0.1, 10), rng=0).fit(t)
     trimmed = router.trimmed_
     assert router.n_trimmed_ == trimmed.sum() > 0
     assert not np.any(trimmed & t.is_gold)  # gold rows are never trimmed
@@ -64,8 +64,8 @@ def test_no_trim_when_overlap_is_good(random_pick):
     t = random_pick.train
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        a = mrs.MetaRouter(trim=(0.1, 10), random_state=0).fit(t)
-    b = mrs.MetaRouter(random_state=0).fit(t)
+        a = mrs.MetaRouter(trim=(0.1, 10), rng=0).fit(t)
+    b = mrs.MetaRouter(rng=0).fit(t)
     assert a.n_trimmed_ == 0
     np.testing.assert_array_equal(a.predict_gain(random_pick.X_test), b.predict_gain(random_pick.X_test))
 
@@ -78,13 +78,13 @@ def test_trim_fallbacks_by_hand(selected):
     fits = {}
     for fb in ("drop", "extrapolate", "mean"):
         with pytest.warns(UserWarning, match=f"trim_fallback='{fb}'"):
-            fits[fb] = mrs.MetaRouter(trim=(0.1, 10), trim_fallback=fb, random_state=0).fit(t)
+            fits[fb] = mrs.MetaRouter(trim=(0.1, 10), trim_fallback=fb, rng=0).fit(t)
     r = fits["drop"]
     # the CATE fit (on the kept rows) is the same whatever the fallback
     np.testing.assert_array_equal(r.predict_bias(t.X), fits["mean"].predict_bias(t.X))
     c, keep, gold = r.scale_, ~r.trimmed_, t.is_gold
     o = np.where(gold, c * t.outcome, t.outcome)
-    delta = r.bias_model_.effect(t.X)
+    delta = r.bias_learner_.effect(t.X)
     corrected = np.where(gold, o, o + delta)
     mean_corr = np.where(gold, o, o + np.where(r.trimmed_, delta[keep & ~gold].mean(), delta))
     expected = {
@@ -116,7 +116,7 @@ def test_frames_and_plot(random_pick):
 
     matplotlib.use("Agg")
     t = random_pick.train
-    rep = mrs.positivity_report(t.X, t.source, random_state=0, n_covariates=3)
+    rep = mrs.positivity_report(t.X, t.source, rng=0, n_covariates=3)
     assert list(rep.to_frame().columns) == ["source", "propensity", "ratio", "outside"]
     assert "two_sample_auc" in set(rep.summary_frame()["metric"])
     assert len(rep.smd) == 3

@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 import metarouter_stats as mrs  # noqa: E402
 from metarouter_stats.cli import main  # noqa: E402
 from metarouter_stats.experiment import StudyConfig, run_study  # noqa: E402
-from metarouter_stats.report import holdout_gold, load_study  # noqa: E402
+from metarouter_stats.experiment import StudyResult  # noqa: E402
 
 COSTS = {"primary": mrs.TokenCost(30.0, 60.0), "alternative": mrs.TokenCost(0.5, 1.5)}
 
@@ -57,7 +57,7 @@ def embedded_images(text):
 def small_report(tmp_path_factory):
     study = mrs.simulate(n_gold=60, n_preference=600, n_test=200, rng=3)
     out = tmp_path_factory.mktemp("rep") / "report.html"
-    rep = mrs.report(study, out, costs=COSTS, n_in=300, n_out=400, n_boot=100, random_state=5)
+    rep = mrs.build_report(study, out, costs=COSTS, n_in=300, n_out=400, n_boot=100, rng=5)
     return study, rep, out
 
 
@@ -84,7 +84,7 @@ def test_report_numbers_match_direct_calls(small_report):
     shown = rep.results["bias_ttest"]["labels as given (c = 1)"]
     assert shown.statistic == pytest.approx(direct.statistic) and shown.pvalue == pytest.approx(direct.pvalue)
     # the meta-dr curve is that of an independently fitted router with the same seed
-    router = mrs.MetaRouter(cate="dr", random_state=5).fit(train)
+    router = mrs.MetaRouter(cate="dr", rng=5).fit(train)
     curve = mrs.efficiency_gain(study.gold_test, router.predict_gain(study.X_test))
     np.testing.assert_allclose(rep.results["eg_curves"]["meta-dr"].gain, curve.gain)
     assert set(rep.results["eg_bands"]) == {"oracle", "meta-dr", "meta-r", "gold-only", "preference-only",
@@ -99,8 +99,8 @@ def test_report_numbers_match_direct_calls(small_report):
 def test_same_seed_same_report_numbers():
     study = mrs.simulate(n_gold=40, n_preference=300, n_test=100, rng=1)
     routers = {"meta-r": mrs.MetaRouter(cate="r", random_state=0)}
-    a = mrs.report(study, routers=routers, n_boot=40, random_state=2)
-    b = mrs.report(study, routers=routers, n_boot=40, random_state=2)
+    a = mrs.build_report(study, routers=routers, n_boot=40, rng=2)
+    b = mrs.build_report(study, routers=routers, n_boot=40, rng=2)
     np.testing.assert_array_equal(a.results["bias_band"].high, b.results["bias_band"].high)
     np.testing.assert_array_equal(a.results["eg_bands"]["meta-r"].high, b.results["eg_bands"]["meta-r"].high)
 
@@ -114,12 +114,12 @@ def test_real_data_style_report_with_holdout():
     ids = np.arange(n).astype(str)
     data = mrs.RoutingData(np.vstack([X, X]), np.concatenate([gold, pref]), np.r_[np.ones(n), np.zeros(n)],
                            query_ids=np.concatenate([ids, ids]))
-    train, X_test, gold_test = holdout_gold(data, 0.25, rng=0)
+    train, X_test, gold_test = data.holdout_gold(0.25, rng=0)
     assert X_test.shape == (30, 3) and gold_test.shape == (30,) and train.n == 2 * (n - 30)
     held = [i for i in range(n) if not (train.query_ids == ids[i]).any()]  # both rows of a held-out query leave
     assert len(held) == 30
     np.testing.assert_allclose(np.sort(gold_test), np.sort(gold[held]))
-    rep = mrs.report(data, holdout=0.25, n_boot=40, routers={"gold-only": mrs.GoldOnlyRouter(random_state=0)})
+    rep = mrs.build_report(data, holdout=0.25, n_boot=40, routers={"gold-only": mrs.GoldOnlyRouter(random_state=0)})
     assert "paired t" in rep.to_html()
     est = rep.results["bias_ttest"]["labels as given (c = 1)"].estimate
     assert est == pytest.approx(np.mean(gold - pref))  # the t-test uses every pair, held-out ones too
@@ -128,7 +128,7 @@ def test_real_data_style_report_with_holdout():
 
 def test_report_without_test_set_skips_eg():
     study = mrs.simulate(n_gold=40, n_preference=300, n_test=100, rng=1)
-    rep = mrs.report(study.train, n_boot=30)
+    rep = mrs.build_report(study.train, n_boot=30)
     assert "eg_bands" not in rep.results and "No test set" in rep.to_html()
     assert len(rep.figures) == 2
 
@@ -136,35 +136,35 @@ def test_report_without_test_set_skips_eg():
 def test_report_errors(tmp_path):
     study = mrs.simulate(n_gold=40, n_preference=300, n_test=100, rng=1)
     with pytest.raises(TypeError, match=r"`obj` must be a RoutingData, a SimulatedStudy"):
-        mrs.report([1, 2])
+        mrs.build_report([1, 2])
     with pytest.raises(ValueError, match=r"`costs` need a test set"):
-        mrs.report(study.train, costs=COSTS)
+        mrs.build_report(study.train, costs=COSTS)
     with pytest.raises(ValueError, match=r"`holdout` splits real data"):
-        mrs.report(study, holdout=0.2)
+        mrs.build_report(study, holdout=0.2)
     with pytest.raises(TypeError, match=r"`test` must be a RoutingData"):
-        mrs.report(study.train, test=np.zeros(3))
+        mrs.build_report(study.train, test=np.zeros(3))
     with pytest.raises(ValueError, match=r"`test` must have 50 features"):
-        mrs.report(study.train, test=(np.zeros((5, 2)), np.zeros(5)))
+        mrs.build_report(study.train, test=(np.zeros((5, 2)), np.zeros(5)))
     with pytest.raises(ValueError, match=r"`routers` \['oracle'\] need gold labels for every training query"):
-        mrs.report(study.train, test=(study.X_test, study.gold_test), routers={"oracle": mrs.OracleRouter()})
+        mrs.build_report(study.train, test=(study.X_test, study.gold_test), routers={"oracle": mrs.OracleRouter()})
     with pytest.raises(FileNotFoundError, match=r"must be the --out folder of a finished study"):
-        mrs.report(tmp_path)
+        mrs.build_report(tmp_path)
 
 
 def test_study_report(tmp_path):
     cfg = StudyConfig(rounds=2, gold_sizes=(20, 40), n_preference=200, n_test=60, d=6,
                       routers=("meta-dr", "pooled", "random"), name="tiny")
     result = run_study(cfg, out=tmp_path / "s", progress=False)
-    rep = mrs.report(tmp_path / "s", tmp_path / "s.html")
+    rep = mrs.build_report(tmp_path / "s", tmp_path / "s.html")
     images, _ = embedded_images((tmp_path / "s.html").read_text())
     assert len(images) == len(rep.figures) == 2
     pd.testing.assert_frame_equal(rep.results["area_summary"], result.area_summary())
     assert "Rounds completed per gold size: 20 gold: 2, 40 gold: 2." in rep.to_html()
-    assert load_study(tmp_path / "s").config == cfg
+    assert StudyResult.load(tmp_path / "s").config == cfg
     assert main(["report", str(tmp_path / "s"), "--out", str(tmp_path / "cli.html")]) == 0
     assert len(embedded_images((tmp_path / "cli.html").read_text())[0]) == 2
     with pytest.raises(ValueError, match=r"apply to analysis reports"):
-        mrs.report(result, costs=COSTS)
+        mrs.build_report(result, costs=COSTS)
 
 
 def test_report_command(tmp_path, capsys):

@@ -9,6 +9,7 @@ from sklearn.exceptions import NotFittedError
 
 import metarouter_stats as mrs
 from metarouter_stats._ranking import decide
+from metarouter_stats.cate import DRBiasLearner
 from metarouter_stats.experiment import default_routers, run_round
 
 ALL = [
@@ -66,7 +67,7 @@ def test_string_source_equals_numeric(small_study):
 
 def test_callers_models_are_not_mutated(small_study):
     reg, final = Ridge(), Ridge(alpha=10.0)
-    mrs.MetaRouter(regressor=reg, model_final=final, model_outcome=Ridge(), random_state=0).fit(small_study.train)
+    mrs.MetaRouter(cate=DRBiasLearner(model_final=final, model_outcome=Ridge()), regressor=reg, random_state=0).fit(small_study.train)
     for model in (reg, final):
         with pytest.raises(NotFittedError):
             check_is_fitted(model)
@@ -75,7 +76,7 @@ def test_callers_models_are_not_mutated(small_study):
 def test_bias_scales(small_study):
     r = mrs.MetaRouter(random_state=0).fit(small_study.train)
     np.testing.assert_allclose(
-        r.predict_bias(small_study.X_test), r.predict_bias(small_study.X_test, scale="preference") / r.scale_
+        r.predict_bias(small_study.X_test), r.predict_bias(small_study.X_test, units="preference") / r.scale_
     )
     # the Meta-router's prediction is on the gold scale: the known c gives the same ranking
     known = mrs.MetaRouter(scale=0.25, random_state=0).fit(small_study.train)
@@ -119,7 +120,7 @@ def paper_rounds():
     frames = []
     for seed in range(5):
         study = mrs.simulate(n_gold=100, n_preference=4400, n_test=500, rng=seed)
-        frame = run_round(study, truth="psi", random_state=seed)
+        frame = run_round(study, truth="psi", rng=seed)
         frame["seed"] = seed
         frames.append(frame)
     import pandas as pd

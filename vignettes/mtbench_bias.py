@@ -35,6 +35,7 @@ import pandas as pd  # noqa: E402
 from sklearn.base import clone  # noqa: E402
 
 import metarouter_stats as mrs  # noqa: E402
+from metarouter_stats.cate import DRBiasLearner, RBiasLearner  # noqa: E402
 from metarouter_stats.datasets import load_mtbench  # noqa: E402
 from metarouter_stats.datasets.mtbench import MTBENCH_MODELS  # noqa: E402
 from metarouter_stats.report import Report  # noqa: E402
@@ -50,7 +51,7 @@ def bias_tests(path: str | Path) -> pd.DataFrame:
         res = mrs.bias_ttest(mt.paired["gold"], mt.paired["preference"])
         low, high = res.confidence_interval()
         rows.append({"strong": "gpt-4", "weak": weak, "items": res.n_gold, "bias": res.estimate,
-                     "ci_low": low, "ci_high": high, "p_value": res.pvalue})
+                     "ci_low": low, "ci_high": high, "pvalue": res.pvalue})
     return pd.DataFrame(rows)
 
 
@@ -108,8 +109,8 @@ def run(path: str | Path, out: str | Path, *, small: bool = False, seed: int = 0
 
     rep.section("What does correcting the bias buy?")
     routers = {
-        "meta-dr": mrs.MetaRouter(cate="dr", cv=3, random_state=seed),
-        "meta-r": mrs.MetaRouter(cate="r", cv=3, random_state=seed),
+        "meta-dr": mrs.MetaRouter(cate=DRBiasLearner(cv=3), random_state=seed),
+        "meta-r": mrs.MetaRouter(cate=RBiasLearner(cv=3), random_state=seed),
         "gold-only": mrs.GoldOnlyRouter(random_state=seed),
         "preference-only": mrs.PreferenceOnlyRouter(random_state=seed),
         "pooled": mrs.PooledRouter(random_state=seed),
@@ -162,7 +163,7 @@ def run(path: str | Path, out: str | Path, *, small: bool = False, seed: int = 0
         GPT-4, so overlap is good by design) and the estimated bias function with its bands.
         """
     )
-    rep.extend(mrs.report(mt.data, n_boot=n_boot, random_state=seed,
+    rep.extend(mrs.build_report(mt.data, n_boot=n_boot, rng=seed,
                           title="MT-Bench gpt-4 vs gpt-3.5-turbo"), key="analysis")
     rep.save(out / f"{NAME}.html")
     return rep

@@ -37,6 +37,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import metarouter_stats as mrs  # noqa: E402
+from metarouter_stats.cate import DRBiasLearner  # noqa: E402
 from metarouter_stats.datasets import embed_texts, load_mtbench  # noqa: E402
 from metarouter_stats.datasets.mtbench import MTBENCH_MODELS  # noqa: E402
 from metarouter_stats.report import Report  # noqa: E402
@@ -76,10 +77,10 @@ def routing(path: Path, *, dim: int = 10, folds: int = 5, seed: int = 0) -> dict
         test = [q for q in ids if fold_of[int(q.split("-")[0])] == f]
         train = long[~long["query_id"].isin(test)]
         router = mrs.MultiModelRouter(models, REFERENCE, costs=costs,
-                                      router=mrs.MetaRouter(cv=3, propensity="estimate"), random_state=seed)
+                                      router=mrs.MetaRouter(cate=DRBiasLearner(cv=3, propensity="estimate")), random_state=seed)
         router.fit(emb.loc[train["query_id"]].to_numpy(), train["gain"].to_numpy(),
                    source=train["source"].to_numpy(), model=train["model"].to_numpy())
-        pred.loc[test] = router.predict_gains(emb.loc[test].to_numpy()).to_numpy()
+        pred.loc[test] = router.predict_gain(emb.loc[test].to_numpy()).to_numpy()
     gold = long[long.source == 1].pivot_table(index="query_id", columns="model", values="gain")
     full = gold.dropna().index
     G = np.column_stack([np.zeros(len(full)) if m == REFERENCE else gold.loc[full, m].to_numpy() for m in models])

@@ -84,7 +84,7 @@ def run(out: str | Path, *, rounds: int = 20, n_jobs: int = 1, small: bool = Fal
     )
     study = mrs.simulate(n_gold=cfg.gold_sizes[0], n_preference=cfg.n_preference, n_test=cfg.n_test, d=cfg.d,
                          scenario=cfg.scenario, rng=0)
-    rep.extend(mrs.report(study, n_boot=100 if small else 500, random_state=0), key="round0")
+    rep.extend(mrs.build_report(study, n_boot=100 if small else 500, rng=0), key="round0")
     rep.save(out / f"{NAME}.html")
     return rep
 

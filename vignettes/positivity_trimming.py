@@ -93,7 +93,7 @@ def run(out: str | Path, *, seeds: int = 20, small: bool = False) -> Report:
     rep.section("Diagnosis: selected versus random gold queries")
     for scenario in ("selection", "paper"):
         study = mrs.simulate(scenario=scenario, rng=0, **_sizes(small))
-        pos = mrs.positivity_report(study.train.X, study.train.source, random_state=0)
+        pos = mrs.positivity_report(study.train.X, study.train.source, rng=0)
         reports[scenario] = pos
         label = "gold drawn with weights exp(1.5 z1)" if scenario == "selection" else "gold drawn at random"
         rep.markdown(

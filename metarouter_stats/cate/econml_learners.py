@@ -30,6 +30,7 @@ EconML exposes no public accessor for).
 
 from __future__ import annotations
 
+import copy
 import warnings
 from typing import Any
 
@@ -348,10 +349,11 @@ class EconMLLearner(_EffectMixin, BaseEstimator):
                 f"got {type(self.estimator).__name__}."
             )
         X, y, t = check_fit_args(X, y, t)
-        est = clone(self.estimator)
-        params = est.get_params(deep=False)
-        if "random_state" in params and params["random_state"] is None and self.random_state is not None:
-            est.set_params(random_state=self.random_state)
+        # EconML estimators have no get_params (scikit-learn's clone refuses them): a deep copy
+        # of the unfitted template keeps the caller's object unfitted
+        est = clone(self.estimator) if hasattr(self.estimator, "get_params") else copy.deepcopy(self.estimator)
+        if getattr(est, "random_state", 0) is None and self.random_state is not None:
+            est.random_state = self.random_state
         kwargs: dict[str, Any] = {"X": X}
         if "cache_values" in _fit_parameters(est):
             kwargs["cache_values"] = True

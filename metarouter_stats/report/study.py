@@ -41,13 +41,13 @@ def study_report(result: StudyResult, *, title: str | None = None) -> Report:
     rep.table(shown)
     rep.results["area_summary"] = areas
     rep.section("Efficiency-gain curves")
-    rep.figure(result.plot("per_query"), "EG per test query against the usage rate, one panel per gold size; "
+    rep.figure(result.plot(value="per_query")[0].figure, "EG per test query against the usage rate, one panel per gold size; "
                                           "bands: mean +- 1.96 Monte Carlo standard errors.")
-    rep.figure(result.plot("relative"), "EG relative to the oracle ranking's EG.")
+    rep.figure(result.plot(value="relative")[0].figure, "EG relative to the oracle ranking's EG.")
     if (frame["evaluation"] == "paper").any():
-        rep.figure(result.plot("per_query", evaluation="paper"),
+        rep.figure(result.plot(value="per_query", evaluation="paper")[0].figure,
                    "The reference code's evaluation (truncation to psi_hat > 0), for comparison with the paper.")
-    summary = result.summary()
+    summary = result.summary_frame()
     rep.results["summary"] = summary
     timing = frame.drop_duplicates(["round", "n_gold", "router"]).groupby("router", sort=False)["fit_seconds"].mean()
     rep.section("Fit time")
