@@ -41,8 +41,11 @@ html_theme_options = {"description": "LLM routing from scarce gold and abundant,
 
 
 def _skip_sklearn_request_methods(app, what, name, obj, skip, options):
-    """scikit-learn generates set_*_request methods per estimator; their docstrings link into sklearn's docs."""
+    """Skip scikit-learn's generated set_*_request methods and members inherited from its mixins
+    (e.g. ``ClassifierMixin.score``): their docstrings link into scikit-learn's own docs."""
     if name.startswith("set_") and name.endswith("_request"):
+        return True
+    if str(getattr(obj, "__module__", "") or "").startswith("sklearn."):
         return True
     return None
 

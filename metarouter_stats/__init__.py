@@ -16,9 +16,8 @@ Examples
 [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from . import datasets
+from ._version import __version__
 from .data import RoutingData
 from .datasets import embed_texts, from_judgments
 from .decision import CalibrationResult, MultiModelRouter, TokenCost, calibrate_weight, cost_matrix
@@ -47,10 +46,6 @@ from .scaling import estimate_scale
 from .simulation import SimulatedStudy, simulate
 from .report import Report, build_report
 
-try:
-    __version__ = version("metarouter_stats")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "CalibrationResult",

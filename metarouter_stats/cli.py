@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .experiment import StudyConfig, load_config, run_study, study_configs
 from .simulation import SCENARIOS, simulate
 
@@ -115,13 +115,13 @@ def _report(args: argparse.Namespace) -> int:
     else:
         from .datasets import from_judgments  # noqa: PLC0415
 
-        if not (args.strong and args.weak and args.texts):
-            raise ValueError("--judgments needs --strong, --weak and --texts (a CSV with query_id and text columns).")
+        if not (args.primary and args.alternative and args.texts):
+            raise ValueError("--judgments needs --primary, --alternative and --texts (a CSV with query_id and text columns).")
         texts = pd.read_csv(args.texts, dtype=str, keep_default_na=False)
         missing = [c for c in ("query_id", "text") if c not in texts.columns]
         if missing:
             raise ValueError(f"{args.texts}: missing column(s) {missing}; --texts needs query_id and text columns.")
-        judg = from_judgments(args.judgments, strong=args.strong, weak=args.weak,
+        judg = from_judgments(args.judgments, primary=args.primary, alternative=args.alternative,
                               texts=dict(zip(texts["query_id"], texts["text"], strict=True)))
         rep = build_report(judg.data, holdout=args.holdout, config={"judgments": args.judgments, **judg.counts}, **common)
     path = rep.save(args.out)
@@ -171,8 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--source", default="source")
     rep.add_argument("--query-id", default=None, help="query id column in --data (pairs gold and preference labels)")
     rep.add_argument("--judgments", help="long-format votes (.csv, .jsonl, .json): query_id, mechanism, model_a, model_b, winner")
-    rep.add_argument("--strong", help="primary model for --judgments")
-    rep.add_argument("--weak", help="alternative model for --judgments")
+    rep.add_argument("--primary", help="primary model for --judgments")
+    rep.add_argument("--alternative", help="alternative model for --judgments")
     rep.add_argument("--texts", help="CSV with query_id and text columns for --judgments")
     rep.add_argument("--holdout", type=float, default=0.3,
                      help="share of gold queries held out as the test set for real data (default 0.3)")

@@ -285,20 +285,18 @@ class RoutingData:
         if self.query_ids is None:
             return pd.DataFrame(columns=cols)
         df = pd.DataFrame({"q": self.query_ids, "t": self.source, "o": self.outcome})
-        agg = df.groupby(["q", "t"], sort=False)["o"].agg(["mean", "size"]).unstack("t")
-        order = pd.unique(df["q"])
-        if 0 not in agg["mean"] or 1 not in agg["mean"]:
-            return pd.DataFrame(columns=cols)
-        both = agg.dropna(subset=[("mean", 0), ("mean", 1)]).reindex([q for q in order if q in agg.index])
-        both = both.dropna(subset=[("mean", 0), ("mean", 1)])
+        gold = df[df["t"] == 1].groupby("q", sort=False)["o"].agg(["mean", "size"])
+        pref = df[df["t"] == 0].groupby("q", sort=False)["o"].agg(["mean", "size"])
+        both = [q for q in pd.unique(df["q"]) if q in gold.index and q in pref.index]
         return pd.DataFrame(
             {
-                "query_id": both.index.to_numpy(),
-                "gold": both[("mean", 1)].to_numpy(dtype=float),
-                "preference": both[("mean", 0)].to_numpy(dtype=float),
-                "n_gold_rows": both[("size", 1)].to_numpy(dtype=int),
-                "n_preference_rows": both[("size", 0)].to_numpy(dtype=int),
-            }
+                "query_id": np.asarray(both, dtype=object),
+                "gold": gold.loc[both, "mean"].to_numpy(dtype=float),
+                "preference": pref.loc[both, "mean"].to_numpy(dtype=float),
+                "n_gold_rows": gold.loc[both, "size"].to_numpy(dtype=int),
+                "n_preference_rows": pref.loc[both, "size"].to_numpy(dtype=int),
+            },
+            columns=cols,
         )
 
     def test_mask(

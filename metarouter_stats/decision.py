@@ -522,7 +522,7 @@ def calibrate_weight(
     gen = as_rng(rng)
     if rate is not None:
         rate = check_fraction(rate, "rate")
-    target = float(rate if rate is not None else budget)  # type: ignore[arg-type]  # exactly one is set
+    target = float(rate if rate is not None else budget)  # exactly one is set
 
     def usage(gg: np.ndarray, cc: np.ndarray, w: float) -> float:
         return float(np.mean(choose_models(gg, cc, w) != reference))

@@ -25,7 +25,7 @@ def mtbench_dir(data_dir):
 
 @pytest.mark.realdata
 def test_gpt4_judge_bias_matches_independent_computation(mtbench_dir):
-    mt = load_mtbench(mtbench_dir, strong="gpt-4", weak="gpt-3.5-turbo")
+    mt = load_mtbench(mtbench_dir, primary="gpt-4", alternative="gpt-3.5-turbo")
     # independent: straight from the JSON lines with pandas
     def votes(name):
         df = pd.read_json(mtbench_dir / name, lines=True)
@@ -57,8 +57,8 @@ def test_loader_errors(tmp_path, data_dir_optional=None):
     (tmp_path / "human.jsonl").write_text(json.dumps(dict(good, winner="draw")) + "\n")
     with pytest.raises(ValueError, match=r"human.jsonl:1: field 'winner' must be one of"):
         load_mtbench(tmp_path)
-    with pytest.raises(ValueError, match=r"`weak` must be one of .* got 'gpt-5'"):
-        load_mtbench(tmp_path, weak="gpt-5")
+    with pytest.raises(ValueError, match=r"`alternative` must be one of .* got 'gpt-5'"):
+        load_mtbench(tmp_path, alternative="gpt-5")
 
 
 def test_embed_texts():
@@ -117,7 +117,7 @@ def test_pandalm_majority_and_judges(pandalm_dir):
     from metarouter_stats.datasets import load_pandalm
 
     with pytest.warns(UserWarning, match=r"4 gpt-3.5-turbo verdicts for llama-7b vs bloom-7b"):
-        p = load_pandalm(pandalm_dir, strong="llama-7b", weak="bloom-7b")
+        p = load_pandalm(pandalm_dir, primary="llama-7b", alternative="bloom-7b")
     assert p.data.n_gold == 111 and p.n_unparsed == 4 and len(p.paired) == 107
     # independent: majority vote straight from the JSON with pandas
     items = pd.read_json(pandalm_dir / "testset-v1.json", dtype=False)
@@ -128,7 +128,7 @@ def test_pandalm_majority_and_judges(pandalm_dir):
     gain = pd.Series(majority, index=items.idx.astype(str)).map({1: -1.0, 2: 1.0, 0: 0.0})  # llama is response2
     gold = pd.Series(p.data.outcome[p.data.source == 1], index=p.data.query_ids[p.data.source == 1])
     pd.testing.assert_series_equal(gold.sort_index(), gain.sort_index(), check_names=False)
-    q = load_pandalm(pandalm_dir, strong="llama-7b", weak="bloom-7b", judge="pandalm-7b")
+    q = load_pandalm(pandalm_dir, primary="llama-7b", alternative="bloom-7b", judge="pandalm-7b")
     assert q.n_unparsed == 0 and len(q.paired) == 111
 
 
@@ -141,14 +141,14 @@ def test_pandalm_errors(tmp_path):
     (tmp_path / "testset-v1.json").write_text(json.dumps([item]))
     (tmp_path / "gpt-3.5-turbo-testset-v1.json").write_text(json.dumps([{"idx": "0", "gpt_result": "1"}]))
     with pytest.raises(ValueError, match=r"item 0 \(idx '0'\) is missing field\(s\) \['annotator3'\]"):
-        load_pandalm(tmp_path, strong="a", weak="b")
+        load_pandalm(tmp_path, primary="a", alternative="b")
     (tmp_path / "testset-v1.json").write_text("[{")
     with pytest.raises(ValueError, match=r"testset-v1.json:1: malformed JSON"):
-        load_pandalm(tmp_path, strong="a", weak="b")
+        load_pandalm(tmp_path, primary="a", alternative="b")
     (tmp_path / "testset-v1.json").write_text(json.dumps([dict(item, annotator3="7")]))
     with pytest.raises(ValueError, match=r"item 0 \(idx '0'\): annotator label must be 0, 1 or 2; got '7'"):
-        load_pandalm(tmp_path, strong="a", weak="b")
-    with pytest.raises(ValueError, match=r"`strong` must be one of \['a', 'b'\]; got 'c'"):
-        load_pandalm(tmp_path, strong="c", weak="b")
+        load_pandalm(tmp_path, primary="a", alternative="b")
+    with pytest.raises(ValueError, match=r"`primary` must be one of \['a', 'b'\]; got 'c'"):
+        load_pandalm(tmp_path, primary="c", alternative="b")
     with pytest.raises(ValueError, match=r"`judge` must be one of"):
         load_pandalm(tmp_path, judge="gpt-4")

@@ -19,6 +19,7 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-5000:]
     for page in ("index.html", "method.html", "getting_started.html", "api.html", "howto/real_data.html",
+                 "glossary.html", "howto/learners.html", "generated/metarouter_stats.cate.forest.CausalForestLearner.html",
                  "vignettes/mtbench_bias.html"):
         assert (out / page).is_file(), page
     meta = (out / "generated" / "metarouter_stats.MetaRouter.html").read_text(encoding="utf-8")

@@ -114,7 +114,7 @@ def test_scale_errors():
 # ------------------------------------------------------------------ routers
 def test_router_errors(small_study):
     s = small_study
-    with pytest.raises(ValueError, match=r"`cate` must be one of \('dr', 'r'\); got 'x'"):
+    with pytest.raises(ValueError, match=r"`cate` must be one of \('dr', 'r', 'forest'\) or a learner object .*; got 'x'"):
         mrs.MetaRouter(cate="x").fit(s.train)
     with pytest.raises(ValueError, match=r"`source` is required: 1 for gold rows, 0 for preference rows"):
         mrs.MetaRouter().fit(s.train.X, s.train.outcome)
@@ -139,7 +139,7 @@ def test_router_errors(small_study):
     with pytest.raises(ValueError, match=r"`cv` must be an integer >= 2; got 1"):
         mrs.MetaRouter(cate=DRBiasLearner(cv=1)).fit(s.train)
     with pytest.raises(ValueError, match=r"`cv` must not exceed the number of gold \(3\)"):
-        mrs.MetaRouter(cv=5).fit(X, y, source=t)
+        mrs.MetaRouter(cate=DRBiasLearner(cv=5)).fit(X, y, source=t)
     with pytest.raises(TypeError, match=r"`OracleRouter.fit` needs gold labels for every query"):
         mrs.OracleRouter().fit(s.train)
     with pytest.raises(ValueError, match=r"`source` must be all gold \(1\) for OracleRouter"):
@@ -261,36 +261,36 @@ def _votes():
 def test_from_judgments_errors(tmp_path):
     v, texts = _votes(), {"a": "one text", "b": "another text"}
     with pytest.raises(TypeError, match=r"`judgments` must be a pandas DataFrame or the path of a .csv"):
-        mrs.from_judgments([1, 2], strong="x", weak="y", texts=texts)
-    with pytest.raises(ValueError, match=r"`strong` and `weak` must be different models"):
-        mrs.from_judgments(v, strong="x", weak="x", texts=texts)
+        mrs.from_judgments([1, 2], primary="x", alternative="y", texts=texts)
+    with pytest.raises(ValueError, match=r"`primary` and `alternative` must be different models"):
+        mrs.from_judgments(v, primary="x", alternative="x", texts=texts)
     with pytest.raises(ValueError, match=r"`columns` keys must be among .*; got \['judge'\]"):
-        mrs.from_judgments(v, strong="x", weak="y", texts=texts, columns={"judge": "j"})
+        mrs.from_judgments(v, primary="x", alternative="y", texts=texts, columns={"judge": "j"})
     with pytest.raises(ValueError, match=r"judgments: no votes"):
-        mrs.from_judgments(v.iloc[:0], strong="x", weak="y", texts=texts)
-    with pytest.raises(ValueError, match=r"`strong` must be one of the models in judgments \['x', 'y'\]; got 'z'"):
-        mrs.from_judgments(v, strong="z", weak="y", texts=texts)
+        mrs.from_judgments(v.iloc[:0], primary="x", alternative="y", texts=texts)
+    with pytest.raises(ValueError, match=r"`primary` must be one of the models in judgments \['x', 'y'\]; got 'z'"):
+        mrs.from_judgments(v, primary="z", alternative="y", texts=texts)
     other = v.assign(model_b=["y", "y", "w", "w"])  # x-y and x-w votes, none of y against w
     with pytest.raises(ValueError, match=r"judgments: no vote compares 'y' with 'w'"):
-        mrs.from_judgments(other, strong="y", weak="w", texts=texts)
+        mrs.from_judgments(other, primary="y", alternative="w", texts=texts)
     with pytest.raises(TypeError, match=r"`features` must be a pandas DataFrame indexed by query id; got ndarray"):
-        mrs.from_judgments(v, strong="x", weak="y", features=np.zeros((2, 2)))
+        mrs.from_judgments(v, primary="x", alternative="y", features=np.zeros((2, 2)))
     dup = pd.DataFrame({"f": [1.0, 2.0]}, index=["a", "a"])
     with pytest.raises(ValueError, match=r"`features` index must be unique query ids; 'a' repeats"):
-        mrs.from_judgments(v, strong="x", weak="y", features=dup)
+        mrs.from_judgments(v, primary="x", alternative="y", features=dup)
     with pytest.raises(ValueError, match=r"row 2: field 'query_id' = 'b' has no row in `features`"):
-        mrs.from_judgments(v, strong="x", weak="y", features=pd.DataFrame({"f": [1.0]}, index=["a"]))
+        mrs.from_judgments(v, primary="x", alternative="y", features=pd.DataFrame({"f": [1.0]}, index=["a"]))
     with pytest.raises(TypeError, match=r"`texts\['b'\]` must be a string; got int"):
-        mrs.from_judgments(v, strong="x", weak="y", texts={"a": "t", "b": 3})
+        mrs.from_judgments(v, primary="x", alternative="y", texts={"a": "t", "b": 3})
     (tmp_path / "l.json").write_text('{"not": "a list"}')
     with pytest.raises(ValueError, match=r"l.json: expected a JSON list of objects, one per vote"):
-        mrs.from_judgments(tmp_path / "l.json", strong="x", weak="y", texts=texts)
+        mrs.from_judgments(tmp_path / "l.json", primary="x", alternative="y", texts=texts)
     (tmp_path / "m.json").write_text('[{"a": 1},\n oops]')
     with pytest.raises(ValueError, match=r"m.json:2: malformed JSON"):
-        mrs.from_judgments(tmp_path / "m.json", strong="x", weak="y", texts=texts)
+        mrs.from_judgments(tmp_path / "m.json", primary="x", alternative="y", texts=texts)
     (tmp_path / "n.jsonl").write_text('[1, 2]\n')
     with pytest.raises(ValueError, match=r"n.jsonl:1: expected a JSON object; got list"):
-        mrs.from_judgments(tmp_path / "n.jsonl", strong="x", weak="y", texts=texts)
+        mrs.from_judgments(tmp_path / "n.jsonl", primary="x", alternative="y", texts=texts)
 
 
 def test_embed_texts_encoder_errors():
@@ -325,8 +325,54 @@ def test_report_command_errors(tmp_path, capsys):
 
     _votes().to_csv(tmp_path / "v.csv", index=False)
     assert main(["report", "--judgments", str(tmp_path / "v.csv"), "--out", str(tmp_path / "r.html")]) == 2
-    assert "--judgments needs --strong, --weak and --texts" in capsys.readouterr().err
+    assert "--judgments needs --primary, --alternative and --texts" in capsys.readouterr().err
     pd.DataFrame({"id": ["a"], "text": ["t"]}).to_csv(tmp_path / "t.csv", index=False)
-    assert main(["report", "--judgments", str(tmp_path / "v.csv"), "--strong", "x", "--weak", "y",
+    assert main(["report", "--judgments", str(tmp_path / "v.csv"), "--primary", "x", "--alternative", "y",
                  "--texts", str(tmp_path / "t.csv"), "--out", str(tmp_path / "r.html")]) == 2
     assert "t.csv: missing column(s) ['query_id']; --texts needs query_id and text columns" in capsys.readouterr().err
+
+
+def test_refactor_messages(small_study):
+    """Messages of the bias-learner protocol, the inference engines, and the validations added with them."""
+    from metarouter_stats.cate import register_learner
+    from metarouter_stats.decision import weight_for_budget
+    from metarouter_stats.experiment import StudyConfig
+
+    s = small_study
+    with pytest.raises(TypeError, match=r"`cate` must be one of .* or a learner object .*; got object"):
+        mrs.MetaRouter(cate=object()).fit(s.train)
+    router = mrs.MetaRouter(random_state=0).fit(s.train)
+    with pytest.raises(ValueError, match=r"`data` is required for method='refit': pass the router's training data"):
+        mrs.bias_interval(router, s.X_test, method="refit", n_boot=2)
+    with pytest.raises(ValueError, match=r"`data` must be the router's training data \(660 rows, 50 columns\)"):
+        mrs.bias_interval(router, s.X_test, method="refit", n_boot=2, data=s.train.subset(np.arange(100)))
+    with pytest.raises(TypeError, match=r"method='learner' needs a bias learner with the capability 'intervals'"):
+        mrs.bias_interval(router, s.X_test, method="learner")
+    with pytest.raises(ValueError, match=r"`units` must be 'gold' or 'preference'; got 'pb'"):
+        mrs.bias_interval(router, s.X_test, units="pb")
+    # columns: another order than at fit is refused (scikit-learn's feature-name contract)
+    frame = pd.DataFrame(s.train.X, columns=[f"e{j}" for j in range(50)])
+    named = mrs.GoldOnlyRouter(random_state=0).fit(frame, s.train.outcome, source=s.train.source)
+    test = pd.DataFrame(s.X_test, columns=[f"e{j}" for j in range(50)])
+    np.testing.assert_allclose(named.predict_gain(test), named.predict_gain(s.X_test))
+    with pytest.raises(ValueError, match=r"feature names should match those that were passed during fit"):
+        named.predict_gain(test[test.columns[::-1]])
+    with pytest.raises(ValueError, match=r"`tol` must be a finite number > 0; got 0"):
+        weight_for_budget(np.zeros((3, 2)), np.array([[0.0, 1.0]] * 3), 0.5, tol=0)
+    gains, costs = np.column_stack([np.zeros(5), np.arange(5.0)]), np.column_stack([np.zeros(5), np.ones(5)])
+    with pytest.raises(ValueError, match=r"`reference` must be a column index in \[0, 1\]"):
+        mrs.calibrate_weight(gains, costs, rate=0.5, reference=7)
+    with pytest.raises(ValueError, match=r"`confidence_level` must be in \(0, 1\); got 0"):
+        mrs.calibrate_weight(gains, costs, rate=0.5, confidence_level=0)
+    with pytest.raises(ValueError, match=r"must not use the reserved names \['oracle'\]"):
+        mrs.cost_quality_frontier(gains, costs, {"oracle": gains})
+    with pytest.raises(TypeError, match=r"`paper_evaluation` must be true or false; got 'false'"):
+        StudyConfig(paper_evaluation="false")
+    with pytest.raises(ValueError, match=r"`seeding` must be one of \('spawn', 'offset'\); got 'x'"):
+        StudyConfig(seeding="x")
+    with pytest.raises(ValueError, match=r"`candidates` must be 'all' or 'gold'; got 'x'"):
+        s.train.test_mask(0.2, candidates="x")
+    with pytest.raises(ValueError, match=r"`test_size`=660 of 660 units leaves 660 for test and 0 for training"):
+        s.train.test_mask(660)
+    with pytest.raises(ValueError, match=r"A bias learner is already registered as 'dr'"):
+        register_learner("dr")(type("Other", (), {}))

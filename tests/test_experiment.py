@@ -54,7 +54,9 @@ def test_same_results_on_dask_local_cluster(serial):
 
 
 def test_interrupted_study_resumes_identically(serial, tmp_path, monkeypatch):
-    real = experiment.run_task
+    from metarouter_stats.experiment import runner
+
+    real = runner.run_task
     calls = []
 
     def flaky(config, round_, n_gold, data=None):
@@ -63,15 +65,15 @@ def test_interrupted_study_resumes_identically(serial, tmp_path, monkeypatch):
             raise RuntimeError("simulated crash in round 1")
         return real(config, round_, n_gold, data)
 
-    monkeypatch.setattr(experiment, "run_task", flaky)
+    monkeypatch.setattr(runner, "run_task", flaky)
     with pytest.raises(RuntimeError, match="simulated crash"):
         run_study(StudyConfig(**TINY), out=tmp_path, progress=False)
     saved = sorted(p.name for p in (tmp_path / "rounds").glob("*.csv"))
     assert saved == ["round_00000_gold_20.csv", "round_00000_gold_40.csv", "round_00001_gold_20.csv"]
     assert not list(tmp_path.rglob("*.tmp"))
-    monkeypatch.setattr(experiment, "run_task", real)
+    monkeypatch.setattr(runner, "run_task", real)
     calls.clear()
-    monkeypatch.setattr(experiment, "run_task", lambda c, r, g, d=None: (calls.append((r, g)), real(c, r, g, d))[1])
+    monkeypatch.setattr(runner, "run_task", lambda c, r, g, d=None: (calls.append((r, g)), real(c, r, g, d))[1])
     res = run_study(StudyConfig(**TINY), out=tmp_path, progress=False)
     assert sorted(calls) == [(1, 40), (2, 20), (2, 40)]  # finished rounds are skipped
     pd.testing.assert_frame_equal(_strip(serial.frame), _strip(res.frame))
@@ -114,7 +116,7 @@ def test_other_config_in_same_directory_is_refused(tmp_path):
 def test_paper_evaluation_rows():
     res = run_study(StudyConfig(**dict(TINY, rounds=1, gold_sizes=(20,), paper_evaluation=True)), progress=False)
     assert set(res.frame["evaluation"]) == {"exact", "paper"}
-    assert len(res.summary(evaluation="paper")) == 4 * 7
+    assert len(res.summary_frame(evaluation="paper")) == 4 * 7
 
 
 def test_shipped_configs_load():
@@ -130,8 +132,8 @@ def test_plot(serial):
     import matplotlib
 
     matplotlib.use("Agg")
-    fig = serial.plot()
-    assert len(fig.axes) == 2
+    axes = serial.plot()
+    assert len(axes) == 2 and axes[0].figure is axes[1].figure
 
 
 def test_study_errors(tmp_path):

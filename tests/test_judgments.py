@@ -27,7 +27,7 @@ def _votes():
 
 
 def test_gains_by_hand():
-    out = from_judgments(_votes(), strong="big", weak="small", texts=TEXTS, dim=2)
+    out = from_judgments(_votes(), primary="big", alternative="small", texts=TEXTS, dim=2)
     p = out.paired.set_index("query_id")
     # q1 gold: +1 and a tie (small listed first) -> 0.5; preference: tie -> 0
     assert p.loc["q1", "gold"] == 0.5 and p.loc["q1", "n_gold_votes"] == 2
@@ -45,14 +45,14 @@ def test_gains_by_hand():
     ids = out.data.query_ids
     q1 = np.flatnonzero(ids == "q1")
     assert np.array_equal(out.data.X[q1[0]], out.data.X[q1[1]])
-    # swapping strong and weak negates every gain
-    rev = from_judgments(_votes(), strong="small", weak="big", texts=TEXTS, dim=2)
+    # swapping primary and alternative negates every gain
+    rev = from_judgments(_votes(), primary="small", alternative="big", texts=TEXTS, dim=2)
     assert np.allclose(rev.paired["gold"], -out.paired["gold"]) and np.allclose(rev.paired["preference"], -out.paired["preference"])
 
 
 def test_features_and_files_agree(tmp_path):
     feats = pd.DataFrame({"f1": [0.0, 1.0, 2.0, 3.0], "f2": [1.0, 0.0, 1.0, 0.0]}, index=["q1", "q2", "q3", "q4"])
-    ref = from_judgments(_votes(), strong="big", weak="small", features=feats)
+    ref = from_judgments(_votes(), primary="big", alternative="small", features=feats)
     assert ref.data.feature_names == ("f1", "f2")
     assert np.array_equal(ref.data.X[ref.data.query_ids == "q3"][0], [2.0, 1.0])
     votes = _votes().astype({"winner": str, "mechanism": str})
@@ -62,7 +62,7 @@ def test_features_and_files_agree(tmp_path):
             fh.write(json.dumps(rec) + "\n")
     (tmp_path / "v.json").write_text(json.dumps(votes.to_dict("records")))
     for name in ("v.csv", "v.jsonl", "v.json"):
-        got = from_judgments(tmp_path / name, strong="big", weak="small", features=feats)
+        got = from_judgments(tmp_path / name, primary="big", alternative="small", features=feats)
         pd.testing.assert_frame_equal(got.paired, ref.paired)
         assert np.array_equal(got.data.outcome, ref.data.outcome)
 
@@ -70,44 +70,44 @@ def test_features_and_files_agree(tmp_path):
 def test_errors_name_file_line_and_field(tmp_path):
     v = _votes().astype({"winner": str, "mechanism": str})
     with pytest.raises(ValueError, match=r"judgments: missing column\(s\) \['winner'\].*columns=\{"):
-        from_judgments(v.drop(columns="winner"), strong="big", weak="small", texts=TEXTS)
+        from_judgments(v.drop(columns="winner"), primary="big", alternative="small", texts=TEXTS)
     renamed = v.rename(columns={"winner": "verdict"})
-    assert from_judgments(renamed, strong="big", weak="small", texts=TEXTS, columns={"winner": "verdict"}, dim=2).counts["rows_used"] == 8
-    with pytest.raises(ValueError, match=r"`weak` must be one of the models in judgments \['big', 'other', 'small'\]; got 'tiny'"):
-        from_judgments(v, strong="big", weak="tiny", texts=TEXTS)
+    assert from_judgments(renamed, primary="big", alternative="small", texts=TEXTS, columns={"winner": "verdict"}, dim=2).counts["rows_used"] == 8
+    with pytest.raises(ValueError, match=r"`alternative` must be one of the models in judgments \['big', 'other', 'small'\]; got 'tiny'"):
+        from_judgments(v, primary="big", alternative="tiny", texts=TEXTS)
     bad = v.copy()
     bad.loc[4, "winner"] = "maybe"
     with pytest.raises(ValueError, match=r"row 4: field 'winner' must be"):
-        from_judgments(bad, strong="big", weak="small", texts=TEXTS)
+        from_judgments(bad, primary="big", alternative="small", texts=TEXTS)
     bad.to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(ValueError, match=r"bad.csv:6: field 'winner'"):  # header is line 1
-        from_judgments(tmp_path / "bad.csv", strong="big", weak="small", texts=TEXTS)
+        from_judgments(tmp_path / "bad.csv", primary="big", alternative="small", texts=TEXTS)
     bad = v.copy()
     bad.loc[2, "mechanism"] = "crowd"
     with pytest.raises(ValueError, match=r"row 2: field 'mechanism' must be 'gold' or 'preference'"):
-        from_judgments(bad, strong="big", weak="small", texts=TEXTS)
+        from_judgments(bad, primary="big", alternative="small", texts=TEXTS)
     lines = [json.dumps(r) for r in v.to_dict("records")]
     (tmp_path / "bad.jsonl").write_text("\n".join(lines[:3] + ["{oops"] + lines[3:]) + "\n")
     with pytest.raises(ValueError, match=r"bad.jsonl:4: malformed JSON line"):
-        from_judgments(tmp_path / "bad.jsonl", strong="big", weak="small", texts=TEXTS)
+        from_judgments(tmp_path / "bad.jsonl", primary="big", alternative="small", texts=TEXTS)
     (tmp_path / "bad.jsonl").write_text("\n".join(lines[:2] + ["", json.dumps({**v.iloc[2].to_dict(), "query_id": ""})]) + "\n")
     with pytest.raises(ValueError, match=r"bad.jsonl:4: field 'query_id' is empty"):
-        from_judgments(tmp_path / "bad.jsonl", strong="big", weak="small", texts=TEXTS)
+        from_judgments(tmp_path / "bad.jsonl", primary="big", alternative="small", texts=TEXTS)
     with pytest.raises(ValueError, match=r"row 7: field 'query_id' = 'q4' has no entry in `texts`"):
-        from_judgments(v, strong="big", weak="small", texts={k: TEXTS[k] for k in ("q1", "q2", "q3")})
+        from_judgments(v, primary="big", alternative="small", texts={k: TEXTS[k] for k in ("q1", "q2", "q3")})
     with pytest.raises(ValueError, match="Exactly one of `texts` and `features`"):
-        from_judgments(v, strong="big", weak="small")
+        from_judgments(v, primary="big", alternative="small")
     with pytest.raises(FileNotFoundError, match=r"`judgments` file .*nope.csv' not found"):
-        from_judgments(tmp_path / "nope.csv", strong="big", weak="small", texts=TEXTS)
+        from_judgments(tmp_path / "nope.csv", primary="big", alternative="small", texts=TEXTS)
     with pytest.raises(ValueError, match=r"must end in .csv, .jsonl or .json"):
         (tmp_path / "v.txt").write_text("x")
-        from_judgments(tmp_path / "v.txt", strong="big", weak="small", texts=TEXTS)
+        from_judgments(tmp_path / "v.txt", primary="big", alternative="small", texts=TEXTS)
 
 
 @pytest.mark.realdata
 def test_mtbench_through_from_judgments_matches_loader(data_dir):
     root = _subdir(data_dir, "mtbench")
-    mt = load_mtbench(root, strong="gpt-4", weak="gpt-3.5-turbo")
+    mt = load_mtbench(root, primary="gpt-4", alternative="gpt-3.5-turbo")
     votes = mtbench_votes(root)
     long = pd.DataFrame(
         {
@@ -118,7 +118,7 @@ def test_mtbench_through_from_judgments_matches_loader(data_dir):
             "winner": votes["score_a"],
         }
     )
-    out = from_judgments(long, strong="gpt-4", weak="gpt-3.5-turbo", texts=mt.texts)
+    out = from_judgments(long, primary="gpt-4", alternative="gpt-3.5-turbo", texts=mt.texts)
     a = out.paired.set_index("query_id").sort_index()
     b = mt.paired.set_index("query_id").sort_index()
     assert list(a.index) == list(b.index) and len(a) == 130
@@ -130,6 +130,6 @@ def test_mtbench_through_from_judgments_matches_loader(data_dir):
 
 def test_embedding_method_is_checked_first():
     with pytest.raises(ValueError, match=r"`embedding` must be one of \('tfidf-svd', 'sentence'\); got 'bert'"):
-        from_judgments(_votes(), strong="big", weak="small", texts=TEXTS, embedding="bert")
+        from_judgments(_votes(), primary="big", alternative="small", texts=TEXTS, embedding="bert")
     with pytest.raises(ValueError, match=r"`embedding` must be one of"):
         load_mtbench("/nonexistent", embedding="bert")

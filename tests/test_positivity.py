@@ -43,7 +43,7 @@ def test_random_selection_has_good_overlap_and_trims_nothing(random_pick):
 def test_trimming_removes_preference_rows_outside_gold_support(selected):
     t = selected.train
     with pytest.warns(UserWarning, match=r"Trimmed \d+ of 3000 preference rows"):
-        router = mrs.MetaRouter(trim=(0.1, 10), rng=0).fit(t)
+        router = mrs.MetaRouter(trim=(0.1, 10), random_state=0).fit(t)
     trimmed = router.trimmed_
     assert router.n_trimmed_ == trimmed.sum() > 0
     assert not np.any(trimmed & t.is_gold)  # gold rows are never trimmed
@@ -64,8 +64,8 @@ def test_no_trim_when_overlap_is_good(random_pick):
     t = random_pick.train
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        a = mrs.MetaRouter(trim=(0.1, 10), rng=0).fit(t)
-    b = mrs.MetaRouter(rng=0).fit(t)
+        a = mrs.MetaRouter(trim=(0.1, 10), random_state=0).fit(t)
+    b = mrs.MetaRouter(random_state=0).fit(t)
     assert a.n_trimmed_ == 0
     np.testing.assert_array_equal(a.predict_gain(random_pick.X_test), b.predict_gain(random_pick.X_test))
 
@@ -78,7 +78,7 @@ def test_trim_fallbacks_by_hand(selected):
     fits = {}
     for fb in ("drop", "extrapolate", "mean"):
         with pytest.warns(UserWarning, match=f"trim_fallback='{fb}'"):
-            fits[fb] = mrs.MetaRouter(trim=(0.1, 10), trim_fallback=fb, rng=0).fit(t)
+            fits[fb] = mrs.MetaRouter(trim=(0.1, 10), trim_fallback=fb, random_state=0).fit(t)
     r = fits["drop"]
     # the CATE fit (on the kept rows) is the same whatever the fallback
     np.testing.assert_array_equal(r.predict_bias(t.X), fits["mean"].predict_bias(t.X))

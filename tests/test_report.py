@@ -73,7 +73,7 @@ def test_every_figure_is_embedded_and_non_empty(small_report):
                     "Efficiency gain of every router", "Decisions under token costs", "Reproduction"):
         assert heading in text
     plain = html.unescape(text)
-    assert f"<td>metarouter_stats</td>\n      <td>{mrs.__version__}</td>" in plain and '"random_state": 5' in plain
+    assert f"<td>metarouter_stats</td>\n      <td>{mrs.__version__}</td>" in plain and '"rng": 5' in plain
 
 
 def test_report_numbers_match_direct_calls(small_report):
@@ -182,7 +182,7 @@ def test_report_command(tmp_path, capsys):
     pd.DataFrame({"query_id": [f"q{i}" for i in range(40)],
                   "text": [f"question {i} about {'math' if i % 2 else 'poetry'} {i % 7}" for i in range(40)]}
                  ).to_csv(tmp_path / "t.csv", index=False)
-    assert main(["report", "--judgments", str(tmp_path / "v.csv"), "--strong", "big", "--weak", "small",
+    assert main(["report", "--judgments", str(tmp_path / "v.csv"), "--primary", "big", "--alternative", "small",
                  "--texts", str(tmp_path / "t.csv"), "--n-boot", "30", "--out", str(tmp_path / "j.html")]) == 0
     assert (tmp_path / "j.html").stat().st_size > 10_000
     data = mrs.simulate(n_gold=60, n_preference=300, n_test=10, d=6, rng=2).train

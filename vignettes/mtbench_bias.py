@@ -47,10 +47,10 @@ def bias_tests(path: str | Path) -> pd.DataFrame:
     """Paired t-test of human minus GPT-4 votes for gpt-4 against each other model."""
     rows = []
     for weak in MTBENCH_MODELS[1:]:
-        mt = load_mtbench(path, strong="gpt-4", weak=weak)
+        mt = load_mtbench(path, primary="gpt-4", alternative=weak)
         res = mrs.bias_ttest(mt.paired["gold"], mt.paired["preference"])
         low, high = res.confidence_interval()
-        rows.append({"strong": "gpt-4", "weak": weak, "items": res.n_gold, "bias": res.estimate,
+        rows.append({"primary": "gpt-4", "alternative": weak, "items": res.n_gold, "bias": res.estimate,
                      "ci_low": low, "ci_high": high, "pvalue": res.pvalue})
     return pd.DataFrame(rows)
 
@@ -78,7 +78,7 @@ def run(path: str | Path, out: str | Path, *, small: bool = False, seed: int = 0
     out = Path(out)
     n_boot = 100 if small else 1000
     tests = bias_tests(path)
-    mt = load_mtbench(path, strong="gpt-4", weak="gpt-3.5-turbo", dim=10)
+    mt = load_mtbench(path, primary="gpt-4", alternative="gpt-3.5-turbo", dim=10)
     main_test = mrs.bias_ttest(mt.paired["gold"], mt.paired["preference"])
     lo, hi = main_test.confidence_interval()
 

@@ -57,7 +57,7 @@ REFERENCE = "gpt-3.5-turbo"
 def routing(path: Path, *, dim: int = 10, folds: int = 5, seed: int = 0) -> dict:
     models = list(MTBENCH_MODELS)
     others = [m for m in models if m != REFERENCE]
-    per_model = {m: load_mtbench(path, strong=m, weak=REFERENCE, dim=dim) for m in others}
+    per_model = {m: load_mtbench(path, primary=m, alternative=REFERENCE, dim=dim) for m in others}
     texts = per_model[others[0]].texts
     ids = sorted(texts, key=lambda s: tuple(map(int, s.split("-"))))
     emb = pd.DataFrame(embed_texts([texts[q] for q in ids], dim=dim), index=ids)

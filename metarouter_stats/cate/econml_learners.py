@@ -71,6 +71,7 @@ class _EffectMixin:
     """``effect`` with the column check shared by every learner here."""
 
     n_features_in_: int
+    estimator_: Any
 
     def _check_X(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
@@ -82,7 +83,7 @@ class _EffectMixin:
     def effect(self, X: Any) -> np.ndarray:
         """Delta_hat(x) on the scale of the fitted outcomes (gold minus preference)."""
         X = self._check_X(X)
-        return np.asarray(self.estimator_.effect(X), dtype=float).reshape(-1)  # type: ignore[attr-defined]
+        return np.asarray(self.estimator_.effect(X)).astype(float).reshape(-1)
 
 
 class _CrossFitLearner(_EffectMixin, BaseEstimator):
@@ -309,9 +310,11 @@ class EconMLLearner(_EffectMixin, BaseEstimator):
     scores_ : CrossFitScores
         Only for estimators with EconML's public ``residuals_`` (the DML family):
         ``(o - m) / (t - e)`` with weights ``(t - e)^2``.
+    intervals_ : bool
+        Whether the fitted estimator gives effect intervals (it was fitted with inference).
     capabilities : frozenset of str
-        ``"intervals"`` when the estimator has ``effect_interval``; ``"scores"`` for the
-        DML family (known after fit).
+        ``"intervals"`` when the fitted estimator gives ``effect_interval``; ``"scores"`` for
+        the DML family when every residual treatment is non-zero (known after fit).
 
     Examples
     --------
@@ -326,6 +329,8 @@ class EconMLLearner(_EffectMixin, BaseEstimator):
     (5,)
     """
 
+    scores_: CrossFitScores
+
     def __init__(self, estimator: Any = None, *, inference: Any = "auto", random_state: int | None = None) -> None:
         self.estimator = estimator
         self.inference = inference
@@ -333,9 +338,12 @@ class EconMLLearner(_EffectMixin, BaseEstimator):
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """Declared capabilities of the wrapped estimator (see the class docstring)."""
+        """Declared capabilities (see the class docstring); after fit, what the fitted estimator offers."""
         caps = set()
-        if hasattr(self.estimator, "effect_interval") and self.inference is not None:
+        if hasattr(self, "intervals_"):
+            if self.intervals_:
+                caps.add("intervals")
+        elif hasattr(self.estimator, "effect_interval") and self.inference is not None:
             caps.add("intervals")
         if hasattr(self, "scores_"):
             caps.add("scores")
@@ -362,6 +370,7 @@ class EconMLLearner(_EffectMixin, BaseEstimator):
         est.fit(y, t, **kwargs)
         self.estimator_ = est
         self.n_features_in_ = X.shape[1]
+        self.intervals_ = _has_intervals(est, X[:2])
         if hasattr(self, "scores_"):
             del self.scores_
         residuals = _public_residuals(est)
@@ -378,6 +387,17 @@ class EconMLLearner(_EffectMixin, BaseEstimator):
             raise TypeError(f"{type(self.estimator_).__name__} offers no effect intervals.")
         low, high = self.estimator_.effect_interval(X, alpha=alpha)
         return np.asarray(low, dtype=float).reshape(-1), np.asarray(high, dtype=float).reshape(-1)
+
+
+def _has_intervals(est: Any, X: np.ndarray) -> bool:
+    """Whether the fitted estimator gives effect intervals (EconML raises when fitted without inference)."""
+    if not hasattr(est, "effect_interval"):
+        return False
+    try:
+        est.effect_interval(X)
+    except (AttributeError, ValueError, NotImplementedError, TypeError):
+        return False
+    return True
 
 
 def _fit_parameters(est: Any) -> set[str]:

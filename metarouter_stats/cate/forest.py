@@ -80,7 +80,7 @@ class CausalForestLearner(EconMLLearner):
         self.inference = "auto"  # the estimator is built with inference=True: EconML's BLB intervals
 
     @property
-    def estimator(self) -> Any:  # type: ignore[override]
+    def estimator(self) -> Any:
         """The unfitted ``CausalForestDML`` these parameters describe."""
         from econml.dml import CausalForestDML  # noqa: PLC0415 - heavy import, deferred
 

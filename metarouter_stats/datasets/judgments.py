@@ -1,9 +1,9 @@
 """A user's own pairwise votes, in long format, as routing data.
 
 One row per vote: which query, which mechanism produced it (gold standard or
-preference based), the two models compared and the verdict. The gain of ``strong``
-over ``weak`` on a query is the average over that mechanism's votes of +1 (strong
-wins), 0 (tie) and -1 (strong loses), as for MT-Bench (:func:`load_mtbench`).
+preference based), the two models compared and the verdict. The gain of ``primary``
+over ``alternative`` on a query is the average over that mechanism's votes of +1 (the primary
+model wins), 0 (tie) and -1 (it loses), as for MT-Bench (:func:`load_mtbench`).
 Votes between other pairs of models are not used; :attr:`Judgments.counts` says how
 many rows each step kept.
 
@@ -17,13 +17,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .._results import ResultMixin
 from ..data import RoutingData
 from ._io import read_jsonl
 from .embed import check_method, embed_texts
@@ -42,9 +44,12 @@ _PREFERENCE = {"preference", "judge", "0", "false"}
 _TIES = {"tie", "tie (inconsistent)", "draw", "0"}
 
 
-@dataclass(frozen=True, eq=False)
-class Judgments:
-    """Per-query gains of ``strong`` over ``weak`` built from long-format votes.
+@dataclass(frozen=True, init=False, eq=False)
+class Judgments(ResultMixin):
+    """Per-query gains of ``primary`` over ``alternative`` built from long-format votes.
+
+    What :func:`from_judgments`, :func:`~metarouter_stats.datasets.load_mtbench` and
+    :func:`~metarouter_stats.datasets.load_pandalm` return.
 
     Attributes
     ----------
@@ -52,21 +57,65 @@ class Judgments:
         One gold row and/or one preference row per query (query ids as given).
     paired : pandas.DataFrame
         query_id, gold, preference, n_gold_votes, n_preference_votes for queries
-        labelled by both mechanisms.
-    texts : dict or None
-        Query id -> text when texts were given.
-    strong, weak : str
-    counts : dict
-        Rows read, rows comparing ``strong`` with ``weak``, gold and preference
-        queries.
+        labelled by both mechanisms (from :meth:`RoutingData.paired
+        <metarouter_stats.RoutingData.paired>`; a copy on every access).
+    texts : mapping or None
+        Query id -> text when texts were given (read-only).
+    primary, alternative : str
+    counts : mapping
+        Rows read, rows comparing ``primary`` with ``alternative``, gold, preference and
+        paired queries (read-only).
+    source : str
+        Where the votes came from (a file, "judgments", or the loader's data set).
+    n_unparsed : int
+        Verdicts the loader could not read and left out (PandaLM's judge; 0 otherwise).
     """
 
     data: RoutingData
-    paired: pd.DataFrame
-    texts: dict[str, str] | None
-    strong: str
-    weak: str
-    counts: dict[str, int] = field(default_factory=dict)
+    _paired: pd.DataFrame
+    texts: Mapping[str, str] | None
+    primary: str
+    alternative: str
+    counts: Mapping[str, int]
+    source: str
+    n_unparsed: int
+    _title = "Long-format votes as routing data"
+
+    def __init__(
+        self, data: RoutingData, paired: pd.DataFrame, texts: Mapping[str, str] | None, primary: str,
+        alternative: str, counts: Mapping[str, int], source: str = "judgments", n_unparsed: int = 0,
+    ) -> None:
+        object.__setattr__(self, "data", data)
+        object.__setattr__(self, "_paired", paired.copy(deep=True))
+        object.__setattr__(self, "texts", None if texts is None else MappingProxyType(dict(texts)))
+        object.__setattr__(self, "primary", primary)
+        object.__setattr__(self, "alternative", alternative)
+        object.__setattr__(self, "counts", MappingProxyType(dict(counts)))
+        object.__setattr__(self, "source", source)
+        object.__setattr__(self, "n_unparsed", int(n_unparsed))
+
+    @property
+    def paired(self) -> pd.DataFrame:
+        """A copy of the paired labels (see the class docstring)."""
+        return self._paired.copy()
+
+    def _rows(self) -> list[tuple[str, str]]:
+        rows = [("source", self.source), ("primary / alternative", f"{self.primary} / {self.alternative}")]
+        rows += [(k.replace("_", " "), f"{v}") for k, v in self.counts.items()]
+        if self.n_unparsed:
+            rows.append(("unreadable verdicts left out", f"{self.n_unparsed}"))
+        return rows
+
+    def _notes(self) -> list[str]:
+        return [f"Gain = mean vote for {self.primary} over {self.alternative} per query and mechanism (+1 / 0 / -1)."]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (query, mechanism): query_id, mechanism, gain."""
+        return pd.DataFrame({
+            "query_id": np.array(self.data.query_ids, copy=True),
+            "mechanism": np.where(self.data.source == 1, "gold", "preference"),
+            "gain": np.array(self.data.outcome, copy=True),
+        })
 
 
 def _read_votes(judgments: Any) -> tuple[pd.DataFrame, str, list[str]]:
@@ -138,8 +187,8 @@ def _score_a(row: Mapping[Any, Any], cols: Mapping[str, str], where: str) -> flo
 def from_judgments(
     judgments: pd.DataFrame | str | os.PathLike[str],
     *,
-    strong: str,
-    weak: str,
+    primary: str,
+    alternative: str,
     texts: Mapping[Any, str] | None = None,
     features: pd.DataFrame | None = None,
     columns: Mapping[str, str] | None = None,
@@ -147,7 +196,7 @@ def from_judgments(
     embedding: str = "tfidf-svd",
     rng: Any = 0,
 ) -> Judgments:
-    """Turn long-format pairwise votes into routing data for ``strong`` vs ``weak``.
+    """Turn long-format pairwise votes into routing data for ``primary`` vs ``alternative``.
 
     Parameters
     ----------
@@ -157,7 +206,7 @@ def from_judgments(
         ``winner`` ("model_a", "model_b", "tie", "tie (inconsistent)", the name of the
         winning model, or model_a's score in [-1, 1]). A path may name a ``.csv``,
         ``.jsonl`` or ``.json`` file.
-    strong, weak : str
+    primary, alternative : str
         The primary model (positive gain = it is better) and the alternative.
     texts : mapping query id -> str, optional
         Query texts, embedded with :func:`embed_texts` (TF-IDF, SVD, PCA to ``dim``).
@@ -184,7 +233,7 @@ def from_judgments(
     ValueError
         Naming the file and line (or the frame's row) and the field, for a missing
         column, an unknown mechanism or verdict, or a missing text or feature row;
-        naming the models seen when ``strong`` or ``weak`` never occurs.
+        naming the models seen when ``primary`` or ``alternative`` never occurs.
 
     Examples
     --------
@@ -198,15 +247,15 @@ def from_judgments(
     ...     "winner": ["model_a", "tie", "model_a", "big", "model_b", "model_a"],
     ... })
     >>> texts = {"q1": "sum two numbers", "q2": "write a poem", "q3": "prove a lemma"}
-    >>> out = from_judgments(votes, strong="big", weak="small", texts=texts, dim=2)
+    >>> out = from_judgments(votes, primary="big", alternative="small", texts=texts, dim=2)
     >>> out.paired[["query_id", "gold", "preference"]].to_dict("list")
     {'query_id': ['q1', 'q2', 'q3'], 'gold': [1.0, -1.0, -1.0], 'preference': [0.0, 1.0, 1.0]}
     """
     check_method(embedding, "embedding")
     if (texts is None) == (features is None):
         raise ValueError("Exactly one of `texts` and `features` must be given (query texts to embed, or a feature frame).")
-    if strong == weak:
-        raise ValueError("`strong` and `weak` must be different models.")
+    if primary == alternative:
+        raise ValueError("`primary` and `alternative` must be different models.")
     cols = dict(_DEFAULT_COLUMNS)
     if columns is not None:
         unknown = sorted(set(columns) - set(cols))
@@ -227,7 +276,7 @@ def from_judgments(
         if bad.any():
             raise ValueError(f"{where[int(np.flatnonzero(bad.to_numpy())[0])]}: field {c!r} is empty.")
     models = sorted(set(frame[cols["model_a"]].astype(str)) | set(frame[cols["model_b"]].astype(str)))
-    for arg, m in (("strong", strong), ("weak", weak)):
+    for arg, m in (("primary", primary), ("alternative", alternative)):
         if m not in models:
             raise ValueError(f"`{arg}` must be one of the models in {origin} {models}; got {m!r}.")
 
@@ -236,11 +285,11 @@ def from_judgments(
         a, b = str(row[cols["model_a"]]), str(row[cols["model_b"]])
         mech = _mechanism(row[cols["mechanism"]], where[i], cols["mechanism"])
         score = _score_a(row, cols, where[i])
-        if {a, b} != {strong, weak}:
+        if {a, b} != {primary, alternative}:
             continue
-        records.append((str(row[cols["query_id"]]), mech, score if a == strong else -score, i))
+        records.append((str(row[cols["query_id"]]), mech, score if a == primary else -score, i))
     if not records:
-        raise ValueError(f"{origin}: no vote compares {strong!r} with {weak!r}.")
+        raise ValueError(f"{origin}: no vote compares {primary!r} with {alternative!r}.")
     votes = pd.DataFrame(records, columns=["query_id", "source", "gain", "row"])
     agg = (
         votes.groupby(["source", "query_id"], sort=False)
@@ -279,26 +328,18 @@ def from_judgments(
         outcome=agg["gain"].to_numpy(),
         source=agg["source"].to_numpy(),
         query_ids=agg["query_id"].to_numpy(),
-        model_names=(strong, weak),
+        model_names=(primary, alternative),
         feature_names=feature_names,
     )
-    g = agg[agg["source"] == 1].set_index("query_id")
-    p = agg[agg["source"] == 0].set_index("query_id")
-    both = [q for q in ids if q in g.index and q in p.index]
-    paired = pd.DataFrame(
-        {
-            "query_id": both,
-            "gold": g.loc[both, "gain"].to_numpy(dtype=float),
-            "preference": p.loc[both, "gain"].to_numpy(dtype=float),
-            "n_gold_votes": g.loc[both, "votes"].to_numpy(dtype=int),
-            "n_preference_votes": p.loc[both, "votes"].to_numpy(dtype=int),
-        }
-    )
+    paired = data.paired()[["query_id", "gold", "preference"]]
+    n_votes = agg.pivot(index="query_id", columns="source", values="votes")
+    paired["n_gold_votes"] = n_votes.loc[paired["query_id"], 1].to_numpy(dtype=int)
+    paired["n_preference_votes"] = n_votes.loc[paired["query_id"], 0].to_numpy(dtype=int)
     counts = {
         "rows": len(frame),
         "rows_used": len(votes),
-        "gold_queries": int(len(g)),
-        "preference_queries": int(len(p)),
-        "paired_queries": len(both),
+        "gold_queries": int((agg["source"] == 1).sum()),
+        "preference_queries": int((agg["source"] == 0).sum()),
+        "paired_queries": len(paired),
     }
-    return Judgments(data=data, paired=paired, texts=text_map, strong=strong, weak=weak, counts=counts)
+    return Judgments(data, paired, text_map, primary, alternative, counts, source=origin)

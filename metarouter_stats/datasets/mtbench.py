@@ -6,16 +6,18 @@ Zheng et al. (2023), "Judging LLM-as-a-Judge with MT-Bench and Chatbot Arena"
 local folder and never downloads.
 
 A *query* is one (question, turn) item: 80 questions x 2 turns. The gain of model
-``strong`` over model ``weak`` on an item is the average over judges of
+``primary`` over model ``alternative`` on an item is the average over judges of
 
-* +1 when ``strong`` wins, 0 for a tie, -1 when it loses;
+* +1 when ``primary`` wins, 0 for a tie, -1 when it loses;
 * GPT-4's ``"tie (inconsistent)"`` (its verdict flipped when the two answers
   swapped places) counts as a tie, 0: the judge could not separate the answers
   once its position bias is removed.
 
 Gold rows are the human (``expert_*`` / ``author_*``) votes averaged per item;
 preference rows are the GPT-4 votes. Items judged by both give one gold and one
-preference row with the same query id.
+preference row with the same query id. The loader only reads the files into long-format
+votes (:func:`mtbench_votes`) and item texts; :func:`~metarouter_stats.from_judgments`
+turns them into routing data, as for a user's own votes.
 """
 
 from __future__ import annotations
@@ -25,14 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from ..data import RoutingData
 from ._io import read_jsonl
-from .embed import check_method, embed_texts
+from .embed import check_method
+from .judgments import Judgments, from_judgments
 
-__all__ = ["MTBench", "load_mtbench", "mtbench_votes"]
+__all__ = ["MTBENCH_MODELS", "load_mtbench", "mtbench_texts", "mtbench_votes"]
 
 MTBENCH_MODELS = ("gpt-4", "claude-v1", "gpt-3.5-turbo", "vicuna-13b-v1.2", "alpaca-13b", "llama-13b")
 _SOURCE_URL = "the Hugging Face dataset lmsys/mt_bench_human_judgments and FastChat's llm_judge/data/mt_bench"
@@ -55,10 +56,12 @@ def _read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
 
 
 def mtbench_votes(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """All pairwise votes, long format: mechanism, judge, question_id, turn, model_a, model_b, score_a.
+    """All pairwise votes, long format: query_id, mechanism, judge, question_id, turn, model_a, model_b, winner, score_a.
 
-    ``score_a`` is +1 / 0 / -1 for model_a winning / tie (incl. "tie (inconsistent)") / losing;
-    ``mechanism`` is "gold" (human) or "preference" (GPT-4).
+    ``query_id`` is ``"<question_id>-<turn>"``; ``score_a`` is +1 / 0 / -1 for model_a
+    winning / tie (incl. "tie (inconsistent)") / losing; ``mechanism`` is "gold" (human)
+    or "preference" (GPT-4). The columns query_id, mechanism, model_a, model_b and winner
+    are what :func:`~metarouter_stats.from_judgments` reads.
     """
     root = Path(path)
     frames = []
@@ -73,48 +76,34 @@ def mtbench_votes(path: str | os.PathLike[str]) -> pd.DataFrame:
         df = pd.DataFrame(rows)
         df["mechanism"] = mechanism
         df["score_a"] = df["winner"].map({"model_a": 1.0, "model_b": -1.0, "tie": 0.0, "tie (inconsistent)": 0.0})
-        frames.append(df[["mechanism", "judge", "question_id", "turn", "model_a", "model_b", "score_a", "_line"]])
+        df["query_id"] = df["question_id"].astype(int).astype(str) + "-" + df["turn"].astype(int).astype(str)
+        frames.append(df[["query_id", "mechanism", "judge", "question_id", "turn", "model_a", "model_b", "winner",
+                          "score_a", "_line"]])
     return pd.concat(frames, ignore_index=True)
 
 
-def _questions(root: Path) -> dict[int, list[str]]:
-    rows = _read_jsonl(root / "question.jsonl", ("question_id", "turns"))
-    return {int(r["question_id"]): list(r["turns"]) for r in rows}
-
-
-@dataclass(frozen=True, eq=False)
-class MTBench:
-    """MT-Bench gains of ``strong`` over ``weak`` per (question, turn) item.
-
-    Attributes
-    ----------
-    data : RoutingData
-        Gold (human) and preference (GPT-4) rows; query ids ``"qid-turn"``.
-    texts : dict query id -> str
-        The item's text (turn 1; turn 2 items are turn 1 and turn 2 joined).
-    paired : pandas.DataFrame
-        Items with both labels: query_id, gold, preference, n_human_votes.
-    strong, weak : str
-    """
-
-    data: RoutingData
-    texts: dict[str, str]
-    paired: pd.DataFrame
-    strong: str
-    weak: str
+def mtbench_texts(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Text of every (question, turn) item: ``"<qid>-<turn>"`` -> the turns up to that one, joined."""
+    rows = _read_jsonl(Path(path) / "question.jsonl", ("question_id", "turns"))
+    texts = {}
+    for r in rows:
+        turns = [str(t) for t in r["turns"]]
+        for k in range(1, len(turns) + 1):
+            texts[f"{int(r['question_id'])}-{k}"] = " ".join(turns[:k])
+    return texts
 
 
 def load_mtbench(
-    path: str | os.PathLike[str], strong: str = "gpt-4", weak: str = "gpt-3.5-turbo", *, dim: int = 20,
+    path: str | os.PathLike[str], primary: str = "gpt-4", alternative: str = "gpt-3.5-turbo", *, dim: int = 20,
     embedding: str = "tfidf-svd",
-) -> MTBench:
-    """Load MT-Bench as gold (human experts) and preference (GPT-4 judge) gains of ``strong`` over ``weak``.
+) -> Judgments:
+    """Load MT-Bench as gold (human experts) and preference (GPT-4 judge) gains of ``primary`` over ``alternative``.
 
     Parameters
     ----------
     path : path
         Folder with ``human.jsonl``, ``gpt4_pair.jsonl`` and ``question.jsonl``.
-    strong, weak : str
+    primary, alternative : str
         Models among gpt-4, claude-v1, gpt-3.5-turbo, vicuna-13b-v1.2, alpaca-13b, llama-13b.
     dim : int, default 20
         Embedding dimension (principal components of the item texts' embeddings; 160 items).
@@ -124,49 +113,21 @@ def load_mtbench(
 
     Returns
     -------
-    MTBench
+    Judgments
+        Query ids ``"<qid>-<turn>"``; ``texts`` the item texts (turn 2 items: turns 1 and 2 joined).
     """
     check_method(embedding, "embedding")
-    for arg, m in (("strong", strong), ("weak", weak)):
+    for arg, m in (("primary", primary), ("alternative", alternative)):
         if m not in MTBENCH_MODELS:
             raise ValueError(f"`{arg}` must be one of {MTBENCH_MODELS}; got {m!r}.")
-    if strong == weak:
-        raise ValueError("`strong` and `weak` must be different models.")
+    if primary == alternative:
+        raise ValueError("`primary` and `alternative` must be different models.")
     root = Path(path)
     votes = mtbench_votes(root)
-    questions = _questions(root)
-    ab = (votes["model_a"] == strong) & (votes["model_b"] == weak)
-    ba = (votes["model_a"] == weak) & (votes["model_b"] == strong)
-    sub = votes[ab | ba].copy()
-    sub["gain"] = np.where(ab[ab | ba], sub["score_a"], -sub["score_a"])
-    sub["query_id"] = sub["question_id"].astype(int).astype(str) + "-" + sub["turn"].astype(int).astype(str)
-    unknown = sorted(set(sub["question_id"].astype(int)) - set(questions))
+    texts = mtbench_texts(root)
+    pair = votes["model_a"].isin([primary, alternative]) & votes["model_b"].isin([primary, alternative])
+    unknown = sorted(set(votes.loc[pair, "query_id"]) - set(texts))
     if unknown:
-        raise ValueError(f"{root / 'question.jsonl'}: no text for question_id(s) {unknown[:5]} used in the votes.")
-    agg = sub.groupby(["mechanism", "query_id"]).agg(gain=("gain", "mean"), votes=("gain", "size"), qid=("question_id", "first"), turn=("turn", "first")).reset_index()
-
-    def text(qid: int, turn: int) -> str:
-        turns = questions[int(qid)]
-        return " ".join(turns[: int(turn)])
-
-    ids = sorted(set(agg["query_id"]), key=lambda s: (int(s.split("-")[0]), int(s.split("-")[1])))
-    texts = {q: text(*map(int, q.split("-"))) for q in ids}
-    emb = embed_texts([texts[q] for q in ids], dim=dim, method=embedding)
-    row_of = {q: i for i, q in enumerate(ids)}
-    X = emb[[row_of[q] for q in agg["query_id"]]]
-    data = RoutingData(
-        X=X,
-        outcome=agg["gain"].to_numpy(),
-        source=(agg["mechanism"] == "gold").astype(int).to_numpy(),
-        query_ids=agg["query_id"].to_numpy(),
-        model_names=(strong, weak),
-        feature_names=tuple(f"svd{j}" for j in range(emb.shape[1])),
-    )
-    g = agg[agg.mechanism == "gold"].set_index("query_id")
-    p = agg[agg.mechanism == "preference"].set_index("query_id")
-    both = g.index.intersection(p.index)
-    paired = pd.DataFrame(
-        {"query_id": both, "gold": g.loc[both, "gain"].to_numpy(), "preference": p.loc[both, "gain"].to_numpy(),
-         "n_human_votes": g.loc[both, "votes"].to_numpy()}
-    )
-    return MTBench(data=data, texts=texts, paired=paired, strong=strong, weak=weak)
+        raise ValueError(f"{root / 'question.jsonl'}: no text for item(s) {unknown[:5]} used in the votes.")
+    out = from_judgments(votes, primary=primary, alternative=alternative, texts=texts, dim=dim, embedding=embedding)
+    return Judgments(out.data, out.paired, out.texts, primary, alternative, out.counts, source=f"MT-Bench ({root})")

@@ -6,8 +6,8 @@ Tuning Optimization" (WeOpenML/PandaLM, Apache-2.0). Each of the 999 items compa
 ``response2`` (the second). Labels 1 / 2 say which response is better, 0 (or "Tie")
 a tie.
 
-The gain of ``strong`` over ``weak`` on an item is +1 if the strong model's response
-is better, -1 if worse, 0 for a tie:
+The gain of ``primary`` over ``alternative`` on an item is +1 if the primary model's
+response is better, -1 if worse, 0 for a tie:
 
 * gold: the majority of the three annotators (a tie when all three differ);
 * preference: the verdict of ``judge`` ("gpt-3.5-turbo" or "pandalm-7b"). GPT-3.5
@@ -20,16 +20,14 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..data import RoutingData
-from .embed import check_method, embed_texts
+from .embed import check_method
+from .judgments import Judgments, from_judgments
 
-__all__ = ["PandaLM", "load_pandalm"]
+__all__ = ["load_pandalm"]
 
 _JUDGES = {"gpt-3.5-turbo": ("gpt-3.5-turbo-testset-v1.json", "gpt_result"),
            "pandalm-7b": ("pandalm-7b-testset-v1.json", "pandalm_result")}
@@ -65,42 +63,21 @@ def _majority(votes: list[str], where: str) -> float:
     return 0.0
 
 
-@dataclass(frozen=True, eq=False)
-class PandaLM:
-    """PandaLM gains of ``strong`` over ``weak`` (see :func:`load_pandalm`).
-
-    Attributes
-    ----------
-    data : RoutingData
-        Gold and preference rows, query ids = PandaLM ``idx``.
-    texts : dict idx -> str
-        Instruction and input of each item.
-    paired : pandas.DataFrame
-        query_id, gold, preference for items with both labels.
-    n_unparsed : int
-        Judge verdicts excluded as unparseable.
-    """
-
-    data: RoutingData
-    texts: dict[str, str]
-    paired: pd.DataFrame
-    strong: str
-    weak: str
-    judge: str
-    n_unparsed: int
-
-
 def load_pandalm(
-    path: str | os.PathLike[str], strong: str = "llama-7b", weak: str = "bloom-7b", *,
+    path: str | os.PathLike[str], primary: str = "llama-7b", alternative: str = "bloom-7b", *,
     judge: str = "gpt-3.5-turbo", dim: int = 20, embedding: str = "tfidf-svd",
-) -> PandaLM:
+) -> Judgments:
     """Load the PandaLM test set as gold (human majority) and preference (LLM judge) gains.
+
+    The loader reads the files into long-format votes (one gold vote per item: the
+    annotators' majority; one preference vote: the judge's verdict) and hands them to
+    :func:`~metarouter_stats.from_judgments`, as for a user's own votes.
 
     Parameters
     ----------
     path : path
         Folder with ``testset-v1.json`` and the judge's file.
-    strong, weak : str
+    primary, alternative : str
         Two of the compared models (bloom-7b, cerebras-gpt-6.7B, llama-7b, opt-7b, pythia-6.9b).
     judge : {"gpt-3.5-turbo", "pandalm-7b"}
     dim : int, default 20
@@ -111,7 +88,8 @@ def load_pandalm(
 
     Returns
     -------
-    PandaLM
+    Judgments
+        Query ids = PandaLM ``idx``; ``n_unparsed`` counts the judge verdicts left out.
     """
     check_method(embedding, "embedding")
     if judge not in _JUDGES:
@@ -122,43 +100,37 @@ def load_pandalm(
     judge_file, field = _JUDGES[judge]
     verdicts = {str(r["idx"]): str(r[field]) for r in _read(root / judge_file, ("idx", field))}
     models = sorted({m for it in items for m in str(it["cmp_key"]).split("_")})
-    for arg, m in (("strong", strong), ("weak", weak)):
+    for arg, m in (("primary", primary), ("alternative", alternative)):
         if m not in models:
             raise ValueError(f"`{arg}` must be one of {models}; got {m!r}.")
-    if strong == weak:
-        raise ValueError("`strong` and `weak` must be different models.")
-    rows, texts, unparsed = [], {}, 0
+    if primary == alternative:
+        raise ValueError("`primary` and `alternative` must be different models.")
+    votes, texts, unparsed = [], {}, 0
     for i, it in enumerate(items):
         first, second = str(it["cmp_key"]).split("_", 1)
-        if {first, second} != {strong, weak}:
+        if {first, second} != {primary, alternative}:
             continue
-        sign = 1.0 if first == strong else -1.0
         idx = str(it["idx"])
         texts[idx] = f"{it['instruction']} {it['input']}".strip()
         where = f"{test_path}: item {i} (idx {idx!r})"
-        rows.append((idx, 1, sign * _majority([it["annotator1"], it["annotator2"], it["annotator3"]], where)))
+        majority = _majority([it["annotator1"], it["annotator2"], it["annotator3"]], where)
+        votes.append((idx, "gold", first, second, majority))
         v = verdicts.get(idx)
         if v in _VERDICT:
-            rows.append((idx, 0, sign * _VERDICT[v]))
+            votes.append((idx, "preference", first, second, _VERDICT[v]))
         else:
             unparsed += 1
-    if not rows:
-        raise ValueError(f"No PandaLM items compare {strong!r} with {weak!r}.")
+    if not votes:
+        raise ValueError(f"No PandaLM items compare {primary!r} with {alternative!r}.")
     if unparsed:
         warnings.warn(
-            f"{unparsed} {judge} verdicts for {strong} vs {weak} are neither 1, 2 nor a tie (or missing) and were "
-            "excluded from the preference rows.",
+            f"{unparsed} {judge} verdicts for {primary} vs {alternative} are neither 1, 2 nor a tie (or missing) and "
+            "were excluded from the preference rows.",
             UserWarning,
             stacklevel=2,
         )
-    df = pd.DataFrame(rows, columns=["query_id", "source", "gain"])
-    ids = list(texts)
-    emb = embed_texts([texts[q] for q in ids], dim=dim, method=embedding)
-    pos = {q: k for k, q in enumerate(ids)}
-    data = RoutingData(
-        X=emb[[pos[q] for q in df["query_id"]]], outcome=df["gain"].to_numpy(), source=df["source"].to_numpy(),
-        query_ids=df["query_id"].to_numpy(), model_names=(strong, weak),
-    )
-    wide = df.pivot(index="query_id", columns="source", values="gain").dropna()
-    paired = pd.DataFrame({"query_id": wide.index, "gold": wide[1].to_numpy(), "preference": wide[0].to_numpy()})
-    return PandaLM(data=data, texts=texts, paired=paired, strong=strong, weak=weak, judge=judge, n_unparsed=unparsed)
+    # winner = the first model's score in [-1, 1]
+    frame = pd.DataFrame(votes, columns=["query_id", "mechanism", "model_a", "model_b", "winner"])
+    out = from_judgments(frame, primary=primary, alternative=alternative, texts=texts, dim=dim, embedding=embedding)
+    return Judgments(out.data, out.paired, out.texts, primary, alternative, out.counts,
+                     source=f"PandaLM ({root}), judge {judge}", n_unparsed=unparsed)

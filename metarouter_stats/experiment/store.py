@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._version import __version__
 from ..data import RoutingData
 from .config import StudyConfig
 
@@ -63,8 +64,6 @@ class StudyStore:
 
     def prepare(self, config: StudyConfig, digest: str | None = None) -> set[tuple[int, int]]:
         """Create or check the folder for ``config``; return the finished (round, n_gold) tasks."""
-        from .. import __version__  # noqa: PLC0415
-
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / ROUNDS_DIR).mkdir(exist_ok=True)
         cfg_path = self.root / CONFIG_FILE

@@ -161,7 +161,7 @@ def _bias_interval_iv(
         raise ValueError(f"`method` must be one of {METHODS}; got {method!r}.")
     if undersmooth is None:
         undersmooth = DEFAULT_UNDERSMOOTH if method == "fast" and has_capability(learner, "undersmooth") else 1.0
-    if isinstance(undersmooth, bool) or not isinstance(undersmooth, numbers.Real) or not 0 < undersmooth <= 1:
+    if isinstance(undersmooth, bool) or not isinstance(undersmooth, numbers.Real) or not 0 < float(undersmooth) <= 1:
         raise ValueError(f"`undersmooth` must be in (0, 1]; got {undersmooth!r}.")
     if method != "fast" and undersmooth != 1:
         raise ValueError(f"`undersmooth` applies to method='fast' only; got method={method!r}.")

@@ -127,7 +127,7 @@ def _bias_ttest_iv(gold: Any, preference: Any, paired: Any, null: Any, alternati
     p = as_1d_float(preference, "preference")
     if alternative not in ALTERNATIVES:
         raise ValueError(f"`alternative` must be one of {ALTERNATIVES}; got {alternative!r}.")
-    if isinstance(null, bool) or not isinstance(null, numbers.Real) or not np.isfinite(null):
+    if isinstance(null, bool) or not isinstance(null, numbers.Real) or not np.isfinite(float(null)):
         raise ValueError(f"`null` must be a finite number; got {null!r}.")
     if not isinstance(paired, bool):
         raise TypeError(f"`paired` must be True or False; got {paired!r}.")

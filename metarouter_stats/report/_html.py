@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Report", "figure_png"]
+__all__ = ["Report", "figure_png", "json_block", "versions_table"]
 
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto;
@@ -168,3 +168,17 @@ class Report:
 def json_block(values: Any) -> str:
     """Pretty JSON of plain values (for configs)."""
     return json.dumps(values, indent=2, sort_keys=True, default=str)
+
+
+def versions_table() -> pd.DataFrame:
+    """Python and package versions, for a report's reproduction section."""
+    import platform  # noqa: PLC0415
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    rows = [("python", platform.python_version())]
+    for pkg in ("metarouter_stats", "numpy", "scipy", "pandas", "scikit-learn", "statsmodels", "econml", "matplotlib"):
+        try:
+            rows.append((pkg, version(pkg)))
+        except PackageNotFoundError:  # pragma: no cover
+            rows.append((pkg, "not installed"))
+    return pd.DataFrame(rows, columns=["package", "version"])

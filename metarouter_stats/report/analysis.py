@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -22,23 +21,11 @@ from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
 from ..scaling import estimate_scale
 from ..simulation import SimulatedStudy
-from ._html import Report, json_block
+from ._html import Report, json_block, versions_table
 
 __all__ = ["analysis_report"]
 
 _MAX_BAND_POINTS = 400
-
-
-def _versions() -> pd.DataFrame:
-    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
-
-    rows = [("python", platform.python_version())]
-    for pkg in ("metarouter_stats", "numpy", "scipy", "pandas", "scikit-learn", "statsmodels", "econml", "matplotlib"):
-        try:
-            rows.append((pkg, version(pkg)))
-        except PackageNotFoundError:  # pragma: no cover
-            rows.append((pkg, "not installed"))
-    return pd.DataFrame(rows, columns=["package", "version"])
 
 
 def _paired_labels(data: RoutingData) -> tuple[np.ndarray, np.ndarray] | None:
@@ -160,9 +147,9 @@ def analysis_report(
     if costs is not None and X_test is None:
         raise ValueError("`costs` need a test set (`test=`) to draw the cost-quality frontier.")
     s_pos, s_band, s_het, s_eg = (int(s.generate_state(1)[0]) for s in seeds[:4])
-    strong, weak = train.model_names
+    primary, alternative = train.model_names
 
-    rep = Report(title or f"Meta-router analysis: {strong} vs {weak}")
+    rep = Report(title or f"Meta-router analysis: {primary} vs {alternative}")
 
     # ------------------------------------------------------------------ data
     rep.section("Data")
@@ -179,7 +166,7 @@ def analysis_report(
     )
     paired = _paired_labels(full)
     rep.paragraph(
-        f"Primary model {strong!r}, alternative {weak!r}; gain = quality of the primary minus the alternative. "
+        f"Primary model {primary!r}, alternative {alternative!r}; gain = quality of the primary minus the alternative. "
         f"{full.n} labelled rows with {full.n_features} features; gold share {full.gold_share:.3f}"
         + (f"; {len(paired[0])} queries carry both labels." if paired is not None else ".")
         + (f" Test set: {gold_test.size} queries with gold labels" if gold_test is not None else " No test set given.")
@@ -334,7 +321,7 @@ def analysis_report(
             rows.append(row)
         rep.paragraph(
             f"EG(rho): gold gain per test query of sending the share rho of the {gold_test.size} test queries with "
-            f"the highest predicted gain to {strong!r}, minus a random router's; [{level:.0%} test-set bootstrap "
+            f"the highest predicted gain to {primary!r}, minus a random router's; [{level:.0%} test-set bootstrap "
             "band, router held fixed]. Share of oracle area: area under EG relative to ranking by the test gold "
             "labels themselves."
         )
@@ -349,7 +336,7 @@ def analysis_report(
             tok_in = np.full(n_q, float(n_in)) if np.ndim(n_in) == 0 and n_in is not None else n_in
             tok_out = (np.full((n_q, 2), float(n_out)) if np.ndim(n_out) == 0 and n_out is not None
                        and not isinstance(n_out, Mapping) else n_out)
-            C = cost_matrix(costs, [weak, strong], n_in=tok_in, n_out=tok_out, n=n_q)
+            C = cost_matrix(costs, [alternative, primary], n_in=tok_in, n_out=tok_out, n=n_q)
             if C.shape[0] != n_q:
                 raise ValueError(f"token counts must have one entry per test query ({n_q}); got {C.shape[0]}.")
             gold2 = np.column_stack([np.zeros(n_q), gold_test])
@@ -357,12 +344,12 @@ def analysis_report(
                 gold2, C, {k: np.column_stack([np.zeros(n_q), v]) for k, v in scores.items() if k not in ("oracle", "random")}
             )
             price = pd.DataFrame(
-                {"model": [weak, strong],
-                 "input $/M tokens": [costs[weak].input_price, costs[strong].input_price],
-                 "output $/M tokens": [costs[weak].output_price, costs[strong].output_price],
+                {"model": [alternative, primary],
+                 "input $/M tokens": [costs[alternative].input_price, costs[primary].input_price],
+                 "output $/M tokens": [costs[alternative].output_price, costs[primary].output_price],
                  "mean cost per query": C.mean(axis=0)}
             )
-            rep.paragraph(f"Route to {strong!r} iff psi_hat(x) - w * (cost difference) > 0, over a grid of weights w; "
+            rep.paragraph(f"Route to {primary!r} iff psi_hat(x) - w * (cost difference) > 0, over a grid of weights w; "
                           "AIQ = average quality over the budget range (higher is better).")
             rep.table(price, digits=6)
             rep.table(front.areas.rename("AIQ").reset_index().rename(columns={"index": "router"}), digits=4)
@@ -380,7 +367,7 @@ def analysis_report(
     if config:
         settings["config"] = dict(config)
     rep.preformatted(json_block(settings))
-    rep.table(_versions())
+    rep.table(versions_table())
     rep.results["seconds"] = time.perf_counter() - t0
     rep.paragraph(f"Computed in {rep.results['seconds']:.1f} s.", css_class="note")
     rep.results["config"] = settings

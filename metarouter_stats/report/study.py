@@ -7,8 +7,7 @@ from typing import Any
 import pandas as pd
 
 from ..experiment import StudyResult
-from ._html import Report, json_block
-from .analysis import _versions
+from ._html import Report, json_block, versions_table
 
 __all__ = ["study_report"]
 
@@ -54,6 +53,6 @@ def study_report(result: StudyResult, *, title: str | None = None) -> Report:
     rep.table(timing.rename("mean fit seconds").reset_index())
     rep.section("Reproduction")
     rep.preformatted(json_block(cfg.to_dict()))
-    rep.table(_versions())
+    rep.table(versions_table())
     rep.results["config"] = cfg.to_dict()
     return rep

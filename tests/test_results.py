@@ -1,0 +1,105 @@
+"""Every public result type keeps the one result contract (metarouter_stats._results).
+
+frozen, arrays read-only, frames handed out as copies; ``summary()`` text, ``__str__`` the
+summary, ``_repr_html_`` from the same rows; ``to_frame()`` a frame; ``plot(ax=None)`` returns
+the Axes; ``confidence_interval(confidence_level=...)`` where an estimate has one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+
+import metarouter_stats as mrs  # noqa: E402
+from metarouter_stats import datasets, experiment  # noqa: E402
+from metarouter_stats._results import ResultMixin  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def results():
+    s = mrs.simulate(n_gold=60, n_preference=400, n_test=80, d=6, rng=0)
+    router = mrs.MetaRouter(random_state=0).fit(s.train)
+    scores = router.predict_gain(s.X_test)
+    g = np.column_stack([np.zeros(80), s.gold_test])
+    c = np.column_stack([np.zeros(80), np.ones(80)])
+    cfg = experiment.StudyConfig(rounds=2, gold_sizes=(20,), n_preference=100, n_test=40, d=6,
+                                 routers=("gold-only", "random"))
+    votes = pd.DataFrame({"query_id": ["a", "a", "b", "b", "c"], "mechanism": ["gold", "preference"] * 2 + ["gold"],
+                          "model_a": "p", "model_b": "q", "winner": ["model_a", "tie", "model_b", "model_a", "tie"]})
+    return {
+        "BiasTestResult": mrs.bias_ttest(s.gold_test, s.gold_test + 0.1 * np.arange(80) % 3),
+        "HeterogeneityTestResult": mrs.bias_heterogeneity_test(router, rng=0),
+        "Band": mrs.bias_interval(router, s.X_test[:10], n_boot=30, rng=0),
+        "EfficiencyGainBand": mrs.efficiency_gain_interval(s.gold_test, scores, n_boot=50, rng=0),
+        "EfficiencyGainCurve": mrs.efficiency_gain(s.gold_test, scores),
+        "CostQualityFrontier": mrs.cost_quality_frontier(g, c, {"meta": np.column_stack([np.zeros(80), scores])}),
+        "CalibrationResult": mrs.calibrate_weight(np.column_stack([np.zeros(80), scores]), c, rate=0.3, n_boot=30, rng=0),
+        "PositivityReport": mrs.positivity_report(s.train.X, s.train.source, rng=0),
+        "StudyResult": experiment.run_study(cfg, progress=False),
+        "Judgments": datasets.from_judgments(votes, primary="p", alternative="q",
+                                             features=pd.DataFrame({"f": [0.0, 1.0, 2.0]}, index=["a", "b", "c"])),
+    }
+
+
+def _public_result_types():
+    mods = (mrs, experiment, datasets)
+    found = {}
+    for mod in mods:
+        for name in getattr(mod, "__all__", []):
+            obj = getattr(mod, name)
+            if inspect.isclass(obj) and issubclass(obj, ResultMixin):
+                found[name] = obj
+    return found
+
+
+def test_every_public_result_type_is_covered(results):
+    types = _public_result_types()
+    assert set(types) == set(results), "a public result type without a contract check (or vice versa)"
+
+
+@pytest.mark.parametrize("name", sorted(_public_result_types()))
+def test_contract(results, name):
+    obj = results[name]
+    assert isinstance(obj, _public_result_types()[name])
+    # frozen
+    first = dataclasses.fields(obj)[0].name
+    with pytest.raises((dataclasses.FrozenInstanceError, AttributeError)):
+        setattr(obj, first, None)
+    # arrays read-only, frames copied out
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, np.ndarray):
+            assert not value.flags.writeable, f"{name}.{f.name} is writeable"
+    frame = obj.to_frame()
+    assert isinstance(frame, pd.DataFrame) and len(frame) > 0
+    before = obj.to_frame().copy()
+    frame.iloc[0, 0] = frame.iloc[-1, 0]  # same dtype; a result must not see it
+    pd.testing.assert_frame_equal(obj.to_frame(), before)
+    # one summary, three views
+    text = obj.summary()
+    assert isinstance(text, str) and str(obj) == text and text.splitlines()[0] == obj._title
+    html = obj._repr_html_()
+    assert obj._title in html and "<table>" in html
+    # a plot returns the Axes it drew on
+    if hasattr(obj, "plot"):
+        fig, ax = plt.subplots()
+        out = obj.plot(ax=ax)
+        assert out is ax or (isinstance(out, np.ndarray) and out[0] is ax)
+        drawn = obj.plot()
+        assert isinstance(drawn, Axes) or all(isinstance(a, Axes) for a in np.ravel(drawn))
+        plt.close("all")
+    if hasattr(obj, "confidence_interval"):
+        low, high = obj.confidence_interval(confidence_level=0.9)
+        assert np.all(np.asarray(low) <= np.asarray(high))
+        with pytest.raises((ValueError, TypeError), match="confidence_level"):
+            obj.confidence_interval(confidence_level=1.5)
