@@ -70,8 +70,8 @@ def main() -> None:
     areas = res.area_summary()
     areas.to_csv(RESULTS / "study_main_areas.csv", index=False)
     paper = res.area_summary(evaluation="paper")
-    fig = res.plot()
-    fig.savefig(RESULTS / "study_main.png", dpi=110)
+    axes = res.plot()
+    axes[0].figure.savefig(RESULTS / "study_main.png", dpi=110)
     text = (
         "# Study runner timings and the main comparison\n\n"
         + "\n".join(lines)

@@ -84,7 +84,7 @@ def test_report_numbers_match_direct_calls(small_report):
     shown = rep.results["bias_ttest"]["labels as given (c = 1)"]
     assert shown.statistic == pytest.approx(direct.statistic) and shown.pvalue == pytest.approx(direct.pvalue)
     # the meta-dr curve is that of an independently fitted router with the same seed
-    router = mrs.MetaRouter(cate="dr", rng=5).fit(train)
+    router = mrs.MetaRouter(cate="dr", random_state=5).fit(train)
     curve = mrs.efficiency_gain(study.gold_test, router.predict_gain(study.X_test))
     np.testing.assert_allclose(rep.results["eg_curves"]["meta-dr"].gain, curve.gain)
     assert set(rep.results["eg_bands"]) == {"oracle", "meta-dr", "meta-r", "gold-only", "preference-only",
