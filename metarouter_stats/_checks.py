@@ -18,6 +18,8 @@ __all__ = [
     "as_2d_float",
     "as_rng",
     "as_seed",
+    "check_n_jobs",
+    "check_random_state",
     "as_source",
     "check_fraction",
     "check_positive_int",
@@ -195,3 +197,26 @@ def as_seed(rng: Any, name: str = "rng") -> int | None:
             raise ValueError(f"`{name}` must be a non-negative integer seed; got {rng!r}.")
         return int(rng)
     return int(as_rng(rng, name).integers(2**31 - 1))
+
+
+def check_random_state(value: Any, name: str = "random_state") -> int | None:
+    """An estimator's ``random_state``: None or a non-negative integer (the package's estimators take no other)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be None or a non-negative integer seed; got {_describe(value)}.")
+    if int(value) < 0:
+        raise ValueError(f"`{name}` must be a non-negative integer seed; got {value!r}.")
+    return int(value)
+
+
+def check_n_jobs(value: Any, name: str = "n_jobs") -> int | None:
+    """joblib's ``n_jobs``: None or a non-zero integer (negative counts back from all cores)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) == 0:
+        raise ValueError(
+            f"`{name}` must be a non-zero integer (negative: all cores but |n_jobs| - 1, as in joblib) or None; "
+            f"got {value!r}."
+        )
+    return int(value)

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from ._version import __version__
 from .experiment import StudyConfig, load_config, run_study, study_configs
+from .experiment.store import StudyInUseError
 from .simulation import SCENARIOS, simulate
 
 DEMO_REPORT = "metarouter_demo_report.html"
@@ -54,6 +57,10 @@ def demo_table(
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer; got {args.seed}.")
+    if args.report != "none":
+        _check_out_file(args.report, "--report")
     table = demo_table(
         rounds=args.rounds, seed=args.seed, n_gold=args.n_gold, n_preference=args.n_preference,
         n_test=args.n_test, scenario=args.scenario,
@@ -85,6 +92,29 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_out_file(path: str, option: str) -> None:
+    """Refuse an output file path that cannot be written, before any computation."""
+    if path == "":
+        raise ValueError(f"{option} must be a file path; got ''.")
+    target = Path(path)
+    if target.is_dir():
+        raise ValueError(f"{option} {path!r} is a folder; give a file name, e.g. {str(target / 'report.html')!r}.")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise ValueError(f"{option} {path!r}: the folder {str(parent)!r} does not exist.")
+    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        raise PermissionError(f"{option} {path!r} cannot be written (no write permission).")
+
+
+def _local_file(path: str, option: str) -> str:
+    """Refuse URLs (pandas would download them): only local files are read."""
+    if "://" in path or path.startswith(("http:", "https:", "ftp:", "s3:", "gs:")):
+        raise ValueError(f"{option} must be a local file path; got the URL {path!r}. Download it first.")
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{option} {path!r} is not a file.")
+    return path
+
+
 def _agg() -> None:
     import matplotlib  # noqa: PLC0415
 
@@ -99,6 +129,9 @@ def _report(args: argparse.Namespace) -> int:
     sources = [x for x in (args.study_dir, args.data, args.judgments) if x] + (["simulate"] if args.simulate else [])
     if len(sources) != 1:
         raise ValueError("Give exactly one of: a study folder, --simulate, --data CSV, or --judgments FILE.")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be a non-negative integer; got {args.seed}.")
+    _check_out_file(args.out, "--out")
     common = dict(rng=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level)
     if args.study_dir:
         rep = build_report(args.study_dir)
@@ -108,7 +141,7 @@ def _report(args: argparse.Namespace) -> int:
         rep = build_report(study, config={"scenario": args.scenario, "n_gold": args.n_gold,
                                     "n_preference": args.n_preference, "n_test": args.n_test}, **common)
     elif args.data:
-        frame = pd.read_csv(args.data)
+        frame = pd.read_csv(_local_file(args.data, "--data"))
         data = RoutingData.from_frame(frame, features=args.features, outcome=args.outcome, source=args.source,
                                       query_id=args.query_id)
         rep = build_report(data, holdout=args.holdout, config={"data": args.data}, **common)
@@ -117,10 +150,15 @@ def _report(args: argparse.Namespace) -> int:
 
         if not (args.primary and args.alternative and args.texts):
             raise ValueError("--judgments needs --primary, --alternative and --texts (a CSV with query_id and text columns).")
-        texts = pd.read_csv(args.texts, dtype=str, keep_default_na=False)
+        _local_file(args.judgments, "--judgments")
+        texts = pd.read_csv(_local_file(args.texts, "--texts"), dtype=str, keep_default_na=False)
         missing = [c for c in ("query_id", "text") if c not in texts.columns]
         if missing:
             raise ValueError(f"{args.texts}: missing column(s) {missing}; --texts needs query_id and text columns.")
+        dup = texts["query_id"][texts["query_id"].duplicated()]
+        if len(dup):
+            line = int(dup.index[0]) + 2  # the header is line 1
+            raise ValueError(f"{args.texts}:{line}: query_id {dup.iloc[0]!r} appears more than once; give one text per query.")
         judg = from_judgments(args.judgments, primary=args.primary, alternative=args.alternative,
                               texts=dict(zip(texts["query_id"], texts["text"], strict=True)))
         rep = build_report(judg.data, holdout=args.holdout, config={"judgments": args.judgments, **judg.counts}, **common)
@@ -207,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
         return int(args.func(args))
-    except (ValueError, TypeError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, OSError, StudyInUseError) as exc:
         print(f"metarouter: error: {exc}", file=sys.stderr)
         return 2
 

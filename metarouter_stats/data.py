@@ -104,6 +104,10 @@ class RoutingData:
                     f"for {n} rows."
                 )
             ids = _readonly(ids.copy())
+        if isinstance(self.model_names, str):
+            raise TypeError(
+                f"`model_names` must be two strings (primary, alternative), not one string; got {self.model_names!r}."
+            )
         names = tuple(self.model_names)
         if len(names) != 2 or not all(isinstance(s, str) for s in names):
             raise ValueError(
@@ -205,20 +209,30 @@ class RoutingData:
         """
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"`frame` must be a pandas DataFrame; got {type(frame).__name__}.")
-        if isinstance(features, str):
-            cols = [c for c in frame.columns if str(c).startswith(features)]
-            if not cols:
-                raise ValueError(
-                    f"`features` prefix {features!r} matches no column of `frame`; columns are "
-                    f"{list(frame.columns)[:10]}."
-                )
-        else:
-            cols = list(features)
-            if not cols:
-                raise ValueError("`features` must name at least one column.")
         wanted = {"outcome": outcome, "source": source}
         if query_id is not None:
             wanted["query_id"] = query_id
+        reserved = set(wanted.values())
+        if isinstance(features, str):
+            cols = [c for c in frame.columns if str(c).startswith(features) and c not in reserved]
+            if not cols:
+                raise ValueError(
+                    f"`features` prefix {features!r} matches no column of `frame` (besides the outcome, source and "
+                    f"id columns); columns are {list(frame.columns)[:10]}."
+                )
+        else:
+            try:
+                cols = list(features)
+            except TypeError:
+                raise TypeError(f"`features` must be a column prefix or a list of column names; got {features!r}.") from None
+            if not cols:
+                raise ValueError("`features` must name at least one column.")
+            clash = [c for c in cols if c in reserved]
+            if clash:
+                raise ValueError(
+                    f"`features` must not include the outcome, source or id column; got {clash}. Drop them from the "
+                    "feature list."
+                )
         for arg, col in [*[("features", c) for c in cols], *wanted.items()]:
             if col not in frame.columns:
                 raise ValueError(
@@ -372,6 +386,14 @@ class RoutingData:
         train, test : RoutingData
         """
         test = self.test_mask(test_size, stratify=stratify, rng=rng)
+        for part, rows in (("training", ~test), ("test", test)):
+            n_gold = int(self.source[rows].sum())
+            n_pref = int(rows.sum()) - n_gold
+            if n_gold < _MIN_PER_SOURCE or n_pref < _MIN_PER_SOURCE:
+                raise ValueError(
+                    f"`test_size`={test_size!r} leaves {n_gold} gold and {n_pref} preference rows in the {part} part; "
+                    f"each part needs at least {_MIN_PER_SOURCE} of each. Choose a test_size nearer 0.5."
+                )
         return self.subset(~test), self.subset(test)
 
     def holdout_gold(self, holdout: float, rng: Any = None) -> tuple[RoutingData, np.ndarray, np.ndarray]:

@@ -97,7 +97,15 @@ class TokenCost:
             raise ValueError(f"`n_in` and `n_out` must have the same length; got {a.size} and {b.size}.")
         if np.any(a < 0) or np.any(b < 0):
             raise ValueError("Token counts `n_in` and `n_out` must be >= 0.")
-        return (self.input_price * a + self.output_price * b) * _PER_MILLION + self.per_call
+        with np.errstate(over="ignore", invalid="ignore"):
+            cost = (self.input_price * a + self.output_price * b) * _PER_MILLION + self.per_call
+        if not np.all(np.isfinite(cost)):
+            bad = int(np.flatnonzero(~np.isfinite(cost))[0])
+            raise ValueError(
+                f"The cost of query {bad} overflows floating point ({a[bad]:.3g} input and {b[bad]:.3g} output tokens "
+                f"at {self.input_price:.3g} / {self.output_price:.3g} per million): check the token counts and prices."
+            )
+        return cost
 
 
 def cost_matrix(
@@ -116,9 +124,19 @@ def cost_matrix(
     n : int, optional
         Number of queries when no token counts are given.
     """
+    if isinstance(models, str):
+        raise TypeError(f"`models` must be a list of model names, not one string; got {models!r}.")
+    if not isinstance(costs, Mapping):
+        raise TypeError(f"`costs` must be a mapping model name -> TokenCost; got {type(costs).__name__}.")
     missing = [m for m in models if m not in costs]
     if missing:
         raise ValueError(f"`costs` has no price for model(s) {missing}; priced models are {list(costs)}.")
+    for m in models:
+        if not isinstance(costs[m], TokenCost):
+            raise TypeError(
+                f"`costs[{m!r}]` must be a TokenCost (e.g. TokenCost({costs[m]!r}, {costs[m]!r}) or "
+                f"TokenCost.flat({costs[m]!r})); got {type(costs[m]).__name__}."
+            )
     if n_in is None and n_out is None and n is None:
         raise ValueError("Pass token counts (`n_in`, `n_out`) or the number of queries `n`.")
     if n_in is not None:
@@ -296,6 +314,8 @@ class MultiModelRouter(BaseEstimator):
         self.random_state = random_state
 
     def _check_models(self) -> list[str]:
+        if isinstance(self.models, str):
+            raise TypeError(f"`models` must be a list of model names, not one string; got {self.models!r}.")
         models = list(self.models)
         if len(models) < 2 or len(set(models)) != len(models) or not all(isinstance(m, str) for m in models):
             raise ValueError(f"`models` must be at least two distinct names; got {self.models!r}.")

@@ -187,8 +187,10 @@ class PositivityReport(ResultMixin):
     gold_ess : float
         Effective sample size of the gold rows when reweighted to the preference
         population (weights 1 / w): n_gold when overlap is perfect.
-    smd : pandas.Series
-        Standardised mean differences (gold - preference) of the leading covariates.
+    smd_values : ndarray
+        Standardised mean differences (gold - preference) of the leading covariates
+        (read-only; ``smd`` gives them as a Series named by ``smd_names``).
+    smd_names : tuple of str
     max_abs_smd : float
         Largest absolute SMD over all covariates.
     """
@@ -200,7 +202,8 @@ class PositivityReport(ResultMixin):
     band: tuple[float, float]
     auc: float
     gold_ess: float
-    smd: pd.Series
+    smd_values: np.ndarray
+    smd_names: tuple[str, ...]
     max_abs_smd: float
     _title = "Positivity (overlap of gold and preference queries)"
 
@@ -209,7 +212,15 @@ class PositivityReport(ResultMixin):
             arr = np.array(getattr(self, name), copy=True)
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
-        object.__setattr__(self, "smd", self.smd.copy(deep=True))
+        smd = np.array(self.smd_values, dtype=float, copy=True)
+        smd.setflags(write=False)
+        object.__setattr__(self, "smd_values", smd)
+        object.__setattr__(self, "smd_names", tuple(str(n) for n in self.smd_names))
+
+    @property
+    def smd(self) -> pd.Series:
+        """Standardised mean differences of the leading covariates, as a Series (a copy)."""
+        return pd.Series(np.array(self.smd_values), index=list(self.smd_names), name="smd")
 
     @property
     def n_gold(self) -> int:
@@ -386,7 +397,8 @@ def positivity_report(
         band=(low, high),
         auc=auc,
         gold_ess=ess,
-        smd=smd,
+        smd_values=smd.to_numpy(),
+        smd_names=tuple(str(i) for i in smd.index),
         max_abs_smd=float(np.max(np.abs(smd_all))),
     )
     if not report.good_overlap:

@@ -33,7 +33,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._checks import as_1d_float, as_2d_float, as_rng, as_source
+from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_random_state
 from ._ranking import decide
 from .cate import default_outcome_model, default_propensity_model, make_learner
 from .data import RoutingData
@@ -69,8 +69,22 @@ def _as_input(X: Any) -> Any:
     return X
 
 
+MAX_LABEL = 1e100  # beyond this, squared residuals of the nuisance models overflow
+
+
 def _unpack(X: Any, y: Any, source: Any, *, need_source: bool = True) -> tuple[np.ndarray, ...]:
     """Validate fit arguments; a RoutingData may be passed as X."""
+    X, y, t = _unpack_raw(X, y, source, need_source=need_source)
+    big = np.abs(y) > MAX_LABEL
+    if big.any():
+        raise ValueError(
+            f"`y` must be below {MAX_LABEL:g} in magnitude (the models square residuals); got {y[big][0]!r} at "
+            f"position {int(np.flatnonzero(big)[0])}. Rescale the labels."
+        )
+    return X, y, t
+
+
+def _unpack_raw(X: Any, y: Any, source: Any, *, need_source: bool = True) -> tuple[np.ndarray, ...]:
     if isinstance(X, RoutingData):
         if y is not None or source is not None:
             raise ValueError("Pass either a RoutingData as `X` alone, or `X`, `y` and `source`.")
@@ -109,6 +123,9 @@ class _Router(BaseEstimator):
     RoutingData with feature names) with scikit-learn's ``validate_data``; prediction refuses
     another number of columns and renamed, reordered or missing named columns.
     """
+
+    def _check_params(self) -> None:
+        check_random_state(getattr(self, "random_state", None))
 
     def _regressor(self) -> Any:
         reg = getattr(self, "regressor", None)
@@ -274,6 +291,7 @@ class MetaRouter(_Router):
         -------
         self
         """
+        self._check_params()
         learner = self.make_learner()  # checks `cate` before any work
         if self.trim_fallback not in TRIM_FALLBACKS:
             raise ValueError(f"`trim_fallback` must be one of {TRIM_FALLBACKS}; got {self.trim_fallback!r}.")
@@ -363,6 +381,7 @@ class GoldOnlyRouter(_Router):
 
     def fit(self, X: Any, y: Any = None, source: Any = None) -> GoldOnlyRouter:
         """Fit on the rows with ``source == 1``; returns self."""
+        self._check_params()
         raw = X
         X, y, t = _unpack(X, y, source)
         _require(t, gold=2)
@@ -387,6 +406,7 @@ class _ScaledRouter(_Router):
 
     def fit(self, X: Any, y: Any = None, source: Any = None) -> _ScaledRouter:
         """Fit the router; returns self. See the class docstring for the targets."""
+        self._check_params()
         raw = X
         X, y, t = _unpack(X, y, source)
         _require(t, gold=2, preference=2)
@@ -466,6 +486,7 @@ class OracleRouter(_Router):
 
     def fit(self, X: Any, y: Any = None, source: Any = None) -> OracleRouter:
         """Fit on gold labels of all rows; returns self."""
+        self._check_params()
         if isinstance(X, RoutingData):
             raise TypeError(
                 "`OracleRouter.fit` needs gold labels for every query: call fit(X, gold_labels), "
@@ -500,6 +521,7 @@ class RandomRouter(_Router):
 
     def fit(self, X: Any, y: Any = None, source: Any = None) -> RandomRouter:
         """Record the number of features; returns self."""
+        self._check_params()
         as_2d_float(X.X if isinstance(X, RoutingData) else X, "X")
         self._record_features(X)
         self.scale_ = 1.0

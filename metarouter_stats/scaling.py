@@ -112,15 +112,26 @@ def estimate_scale(gold: Any, preference: Any, method: str = "variance") -> floa
     for name, arr in (("gold", g), ("preference", p)):
         if arr.size < 2:
             raise ValueError(f"`{name}` must hold at least 2 labels to estimate a scale; got {arr.size}.")
-    if method == "amplitude":
-        num, den = np.max(np.abs(p)), np.max(np.abs(g))
-    elif method == "variance":
-        num, den = np.std(p, ddof=1), np.std(g, ddof=1)
-    elif method == "wasserstein":
-        w, qg, qp = _merged_quantiles(g, p)
-        num, den = np.sum(w * qg * qp), np.sum(w * qg * qg)
-    else:
+    if method not in SCALE_METHODS:
         raise ValueError(f"`method` must be one of {SCALE_METHODS}; got {method!r}.")
+    # Each side is divided by its largest magnitude first (every formula is homogeneous of
+    # degree one in each side), so that labels near the float limits neither overflow nor
+    # underflow; the factors come back as their ratio.
+    sg, sp = float(np.max(np.abs(g))), float(np.max(np.abs(p)))
+    if not (sg > 0 and sp > 0):
+        which = "gold" if not sg > 0 else "preference"
+        raise ValueError(
+            f"`{which}` labels have no spread (all equal or all zero), so `method={method!r}` "
+            "cannot estimate a scale; pass a known scale as a number instead."
+        )
+    gn, pn = g / sg, p / sp
+    if method == "amplitude":
+        num, den = 1.0, 1.0
+    elif method == "variance":
+        num, den = float(np.std(pn, ddof=1)), float(np.std(gn, ddof=1))
+    else:
+        w, qg, qp = _merged_quantiles(gn, pn)
+        num, den = float(np.sum(w * qg * qp)), float(np.sum(w * qg * qg))
     if not (den > 0 and num > 0):
         which = "gold" if not den > 0 else "preference"
         if method == "wasserstein" and den > 0:
@@ -133,7 +144,13 @@ def estimate_scale(gold: Any, preference: Any, method: str = "variance") -> floa
             f"`{which}` labels have no spread (all equal or all zero), so `method={method!r}` "
             "cannot estimate a scale; pass a known scale as a number instead."
         )
-    return float(num / den)
+    c = float(num / den) * (sp / sg)
+    if not (np.isfinite(c) and c > 0):
+        raise ValueError(
+            f"The scale constant is not a positive finite number (c = {c!r}): gold labels reach {sg:.3g} and "
+            f"preference labels {sp:.3g}, a ratio beyond floating point. Rescale the labels to comparable units."
+        )
+    return c
 
 
 def resolve_scale(scale: Any, gold: np.ndarray, preference: np.ndarray) -> float:
@@ -141,6 +158,8 @@ def resolve_scale(scale: Any, gold: np.ndarray, preference: np.ndarray) -> float
     if scale is None:
         return 1.0
     if isinstance(scale, str):
+        if scale not in SCALE_METHODS:
+            raise ValueError(f"`scale` must be None, a positive number or one of {SCALE_METHODS}; got {scale!r}.")
         return estimate_scale(gold, preference, method=scale)
     if isinstance(scale, numbers.Real) and not isinstance(scale, bool):
         value = float(scale)

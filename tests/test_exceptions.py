@@ -1,5 +1,7 @@
 """Every error message of the public API, checked with ``pytest.raises(match=...)``."""
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -376,3 +378,102 @@ def test_refactor_messages(small_study):
         s.train.test_mask(660)
     with pytest.raises(ValueError, match=r"A bias learner is already registered as 'dr'"):
         register_learner("dr")(type("Other", (), {}))
+
+
+def test_reliability_cases(small_study, tmp_path, capsys):
+    """Issue 12: each silent wrong result, hang or misplaced message, now a clear error or a correct result."""
+    from metarouter_stats.cli import main
+    from metarouter_stats.decision import weight_for_budget
+    from metarouter_stats.experiment import StudyConfig
+
+    s = small_study
+    # bisection: returns for a tolerance at the float limit, bounded iterations
+    g, c = np.column_stack([np.zeros(50), np.linspace(0, 1, 50)]), np.column_stack([np.zeros(50), np.ones(50)])
+    w = weight_for_budget(g, c, 0.3, tol=np.finfo(float).eps)
+    assert np.isfinite(w) and w > 0
+    # scale: labels near the float limits give the right c, or an error that says why
+    assert mrs.estimate_scale([1e300, -1e300, 5e299], [1.0, -1.0, 0.5]) == pytest.approx(1e-300)
+    with pytest.raises(ValueError, match=r"not a positive finite number \(c = 0.0\)"):
+        mrs.estimate_scale([1e300, -1e300], [1e-300, -2e-300])
+    with pytest.raises(ValueError, match=r"`scale` must be None, a positive number or one of .*; got 'std'"):
+        mrs.PooledRouter(scale="std").fit(s.train)
+    with pytest.raises(ValueError, match=r"overflow floating point"):
+        mrs.bias_ttest([1e308, -1e308, 1e308], [0.0, 1.0, 2.0], scale=1e-10)
+    with pytest.raises(ValueError, match=r"The cost of query 0 overflows floating point"):
+        mrs.TokenCost(1e300, 1e300).cost([1e300], [1.0])
+    # labels too large for the models
+    y = s.train.outcome.copy()
+    y[3] = 1e300
+    with pytest.raises(ValueError, match=r"`y` must be below 1e\+100 in magnitude .* at position 3"):
+        mrs.MetaRouter().fit(s.train.X, y, source=s.train.source)
+    # from_frame: outcome, source and id columns are never features
+    df = pd.DataFrame({"x1": [0.0, 1, 2, 3], "x_gain": [1.0, 2, 3, 4], "src": [1, 1, 0, 0]})
+    d = RoutingData.from_frame(df, features="x", outcome="x_gain", source="src")
+    assert d.feature_names == ("x1",)
+    with pytest.raises(ValueError, match=r"`features` must not include the outcome, source or id column; got \['x_gain'\]"):
+        RoutingData.from_frame(df, features=["x1", "x_gain"], outcome="x_gain", source="src")
+    with pytest.raises(TypeError, match=r"`model_names` must be two strings .* not one string; got 'ab'"):
+        RoutingData(np.zeros((4, 1)), [1.0, 2, 3, 4], [1, 1, 0, 0], model_names="ab")
+    with pytest.raises(TypeError, match=r"`models` must be a list of model names, not one string; got 'ab'"):
+        mrs.MultiModelRouter("ab", reference="a").fit(np.zeros((4, 1)), [1.0, 2, 3, 4], [1, 1, 0, 0], ["b"] * 4)
+    with pytest.raises(TypeError, match=r"`costs\['b'\]` must be a TokenCost \(e.g. TokenCost\(1.0, 1.0\)"):
+        mrs.cost_matrix({"a": mrs.TokenCost.flat(0.0), "b": 1.0}, ["a", "b"], n=3)
+    # StudyConfig: repeated gold sizes, keys beside [study]
+    with pytest.raises(ValueError, match=r"`gold_sizes` must not repeat a size .* got \[20\] more than once"):
+        StudyConfig(gold_sizes=(20, 20))
+    toml = tmp_path / "c.toml"
+    toml.write_text('rounds = 3\n[study]\nname = "x"\n')
+    with pytest.raises(ValueError, match=r"has key\(s\) \['rounds'\] beside its \[study\] table"):
+        StudyConfig.from_toml(toml)
+    # from_judgments: the number 3 and the text "3" are not merged
+    votes = pd.DataFrame({"query_id": [3, "3"], "mechanism": ["gold", "preference"], "model_a": "p", "model_b": "q",
+                          "winner": ["model_a", "tie"]})
+    with pytest.raises(ValueError, match=r"row 0 and row 1: field 'query_id' holds '3' as values of different types"):
+        mrs.from_judgments(votes, primary="p", alternative="q", features=pd.DataFrame({"f": [0.0]}, index=["3"]))
+    # estimators' random_state and joblib's n_jobs
+    with pytest.raises(ValueError, match=r"`random_state` must be a non-negative integer seed; got -1"):
+        mrs.GoldOnlyRouter(random_state=-1).fit(s.train)
+    with pytest.raises(TypeError, match=r"`random_state` must be None or a non-negative integer seed; got 'a'"):
+        mrs.MetaRouter(random_state="a").fit(s.train)
+    router = mrs.MetaRouter(random_state=0).fit(s.train)
+    with pytest.raises(ValueError, match=r"`n_jobs` must be a non-zero integer"):
+        mrs.bias_interval(router, s.X_test[:3], n_boot=2, n_jobs=0)
+    with pytest.raises(ValueError, match=r"`n_jobs` must be a non-zero integer"):
+        mrs.experiment.run_study(StudyConfig(rounds=1), n_jobs=0)
+    # messages that named the wrong argument
+    with pytest.raises(ValueError, match=r"`test_size`=0.99 leaves .* in the training part"):
+        s.train.train_test_split(0.99, rng=0)
+    with pytest.raises(ValueError, match=r"`holdout`=0.9 leaves 6 gold rows for training; .* needs at least 10"):
+        mrs.build_report(s.train, holdout=0.9)
+    # degenerate corpora
+    with pytest.raises(ValueError, match=r"`texts` hold no words to embed"):
+        mrs.embed_texts(["", "!!", "?"])
+    with pytest.warns(UserWarning, match=r"All texts embed to the same point"):
+        assert mrs.embed_texts(["same text", "same text"], dim=3).shape == (2, 1)
+    # output paths are checked before any work
+    with pytest.raises(ValueError, match=r"`out` .* is a folder; give a file name"):
+        mrs.build_report(s, tmp_path)
+    with pytest.raises(ValueError, match=r"`out` must be a file path; got ''"):
+        mrs.build_report(s, "")
+    # the command: one clear line and exit code 2
+    assert main(["demo", "--seed", "-1", "--rounds", "1"]) == 2
+    assert "--seed must be a non-negative integer; got -1" in capsys.readouterr().err
+    assert main(["demo", "--rounds", "1", "--report", str(tmp_path)]) == 2
+    assert "--report" in capsys.readouterr().err
+    assert main(["report", "--data", "https://example.org/x.csv", "--out", str(tmp_path / "r.html")]) == 2
+    assert "--data must be a local file path; got the URL" in capsys.readouterr().err
+    texts = tmp_path / "t.csv"
+    texts.write_text("query_id,text\na,one\na,two\n")
+    (tmp_path / "v.csv").write_text("query_id,mechanism,model_a,model_b,winner\na,gold,p,q,model_a\n")
+    assert main(["report", "--judgments", str(tmp_path / "v.csv"), "--primary", "p", "--alternative", "q",
+                 "--texts", str(texts), "--out", str(tmp_path / "r.html")]) == 2
+    assert "t.csv:3: query_id 'a' appears more than once" in capsys.readouterr().err
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # root ignores permissions
+            assert main(["study", "quick", "--out", str(locked / "out")]) == 2
+            assert "cannot be written" in capsys.readouterr().err
+    finally:
+        locked.chmod(0o700)

@@ -109,8 +109,123 @@ def test_killed_process_resumes(tmp_path):
 def test_other_config_in_same_directory_is_refused(tmp_path):
     small = dict(TINY, rounds=1, gold_sizes=(20,))
     run_study(StudyConfig(**small), out=tmp_path, progress=False)
-    with pytest.raises(ValueError, match=r"holds a study with a different config"):
+    with pytest.raises(ValueError, match=r"holds a study with other settings \(seed: 5 there, 99 now\)"):
         run_study(StudyConfig(**dict(small, seed=99)), out=tmp_path, progress=False)
+
+
+def test_more_rounds_extend_a_study_and_a_new_name_reuses_it(tmp_path, serial):
+    small = dict(TINY, rounds=2)
+    run_study(StudyConfig(**small), out=tmp_path, progress=False)
+    res = run_study(StudyConfig(**dict(small, rounds=3, name="renamed")), out=tmp_path, progress=False)
+    pd.testing.assert_frame_equal(_strip(serial.frame), _strip(res.frame))  # the 3-round study, rounds 0-1 reused
+    assert '"name": "renamed"' in (tmp_path / "config.json").read_text()
+
+
+SMALL = dict(TINY, rounds=2, gold_sizes=(20,))
+
+
+@pytest.fixture(scope="module")
+def small_reference():
+    return run_study(StudyConfig(**SMALL), progress=False)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "other_task"])
+def test_damaged_round_file_is_named_and_recomputed(tmp_path, small_reference, damage):
+    run_study(StudyConfig(**SMALL), out=tmp_path, progress=False)
+    f = tmp_path / "rounds" / "round_00001_gold_20.csv"
+    text = f.read_text()
+    if damage == "truncate":
+        f.write_text(text[: len(text) // 2])
+    elif damage == "garbage":
+        f.write_bytes(b"\x00\xffnot,a,csv\n" * 20)
+    else:
+        f.write_text((tmp_path / "rounds" / "round_00000_gold_20.csv").read_text())
+    (tmp_path / "results.csv").unlink()
+    with pytest.warns(UserWarning, match=r"round_00001_gold_20.csv' is damaged .* recomputed"):
+        res = run_study(StudyConfig(**SMALL), out=tmp_path, progress=False)
+    pd.testing.assert_frame_equal(_strip(small_reference.frame), _strip(res.frame))
+    assert (tmp_path / "rounds" / "round_00001_gold_20.csv.damaged").exists()
+
+
+def test_planted_round_file_is_ignored(tmp_path, small_reference):
+    run_study(StudyConfig(**SMALL), out=tmp_path, progress=False)
+    planted = tmp_path / "rounds" / "round_00007_gold_20.csv"
+    planted.write_text((tmp_path / "rounds" / "round_00000_gold_20.csv").read_text())
+    with pytest.warns(UserWarning, match=r"round_00007_gold_20.csv': the study's manifest does not list it"):
+        res = run_study(StudyConfig(**SMALL), out=tmp_path, progress=False)
+    pd.testing.assert_frame_equal(_strip(small_reference.frame), _strip(res.frame))
+
+
+def test_truncated_results_file_is_refused_by_the_reader(tmp_path):
+    run_study(StudyConfig(**SMALL), out=tmp_path, progress=False)
+    res = tmp_path / "results.csv"
+    lines = res.read_text().splitlines(keepends=True)
+    res.write_text("".join(lines[: len(lines) // 2]))
+    with pytest.raises(ValueError, match=r"results.csv' is incomplete or damaged"):
+        experiment.StudyResult.load(tmp_path)
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ValueError, match=r"config.json' is damaged"):
+        experiment.StudyResult.load(tmp_path)
+
+
+def test_planted_symlinks_are_never_followed(tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    out = tmp_path / "out"
+    (out / "rounds").mkdir(parents=True)
+    # the old predictable temporary names, and a link at a final file name
+    for name in ("rounds/round_00000_gold_20.csv.tmp", "config.json.tmp", "results.csv.tmp", "results.csv"):
+        (out / name).symlink_to(outside)
+    run_study(StudyConfig(**SMALL), out=out, progress=False)
+    assert outside.read_text() == "keep me"
+    assert not (out / "results.csv").is_symlink()
+
+
+def test_a_second_process_on_the_same_folder_stops_with_a_clear_message(tmp_path):
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        "[study]\nrounds = 4\ngold_sizes = [20]\nn_preference = 200\nn_test = 60\nd = 6\n"
+        'routers = ["meta-dr", "pooled", "gold-only", "random"]\nseed = 5\n'
+    )
+    out = tmp_path / "out"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "metarouter_stats.cli", "study", str(cfg), "--out", str(out)]
+    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and not (out / "config.json").exists():
+        time.sleep(0.05)
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    first.wait(timeout=300)
+    assert first.returncode == 0, first.stderr.read()
+    assert second.returncode == 2 and "Another process is running a study in" in second.stderr
+    res = experiment.StudyResult.load(out)
+    single = run_study(StudyConfig.from_toml(cfg), progress=False)
+    pd.testing.assert_frame_equal(_strip(single.frame), _strip(res.frame))
+
+
+def test_killed_mid_write_and_corrupted_then_resumed(tmp_path, small_reference):
+    """SIGKILL while a study runs, damage a finished round file, resume: identical results."""
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text(
+        "[study]\nrounds = 2\ngold_sizes = [20]\nn_preference = 200\nn_test = 60\nd = 6\n"
+        'routers = ["meta-dr", "pooled", "gold-only", "random"]\nseed = 5\n'
+    )
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "metarouter_stats.cli", "study", str(cfg), "--out", str(out)],
+        env=dict(os.environ, OMP_NUM_THREADS="1"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "manifest.json").exists():
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = sorted((out / "rounds").glob("round_*.csv"))
+    assert done, "the study was killed before its first round file"
+    done[0].write_text(done[0].read_text().replace("gold-only", "gold-onlx", 1))
+    with pytest.warns(UserWarning, match="is damaged"):
+        res = run_study(StudyConfig.from_toml(cfg), out=out, progress=False)
+    pd.testing.assert_frame_equal(_strip(small_reference.frame), _strip(res.frame))
 
 
 def test_paper_evaluation_rows():

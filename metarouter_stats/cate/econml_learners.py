@@ -39,7 +39,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.utils.validation import check_is_fitted
 
-from .._checks import as_1d_float, as_2d_float, as_source, check_fraction, check_positive_int
+from .._checks import as_1d_float, as_2d_float, as_source, check_fraction, check_positive_int, check_random_state
 from .nuisance import check_propensity, default_final_model, default_outcome_model, propensity_model
 from .protocol import CrossFitScores, register_learner
 
@@ -117,6 +117,7 @@ class _CrossFitLearner(_EffectMixin, BaseEstimator):
 
     def _setup(self, X: Any, y: Any, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         X, y, t = check_fit_args(X, y, t)
+        check_random_state(self.random_state)
         check_propensity(self.propensity)
         cv = check_positive_int(self.cv, "cv", minimum=2)
         n_gold = int(t.sum())
@@ -357,6 +358,7 @@ class EconMLLearner(_EffectMixin, BaseEstimator):
                 f"got {type(self.estimator).__name__}."
             )
         X, y, t = check_fit_args(X, y, t)
+        check_random_state(self.random_state)
         # EconML estimators have no get_params (scikit-learn's clone refuses them): a deep copy
         # of the unfitted template keeps the caller's object unfitted
         est = clone(self.estimator) if hasattr(self.estimator, "get_params") else copy.deepcopy(self.estimator)

@@ -18,6 +18,7 @@ switched off, so nothing is downloaded at run time. Any object with an
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,6 +56,15 @@ def _sentence_encoder() -> Any:
 
 
 def _pca(Z: np.ndarray, dim: int, random_state: int | None) -> np.ndarray:
+    """Leading principal components; texts that all embed to one point give one zero column (with a warning)."""
+    if np.allclose(Z, Z[0]):
+        warnings.warn(
+            "All texts embed to the same point (identical or word-free texts): the embedding is constant and no "
+            "router can tell the queries apart.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return np.zeros((Z.shape[0], 1))
     k = max(1, min(dim, Z.shape[1], Z.shape[0] - 1))
     return np.asarray(PCA(n_components=k, random_state=random_state).fit_transform(Z), dtype=float)
 
@@ -119,7 +129,16 @@ def embed_texts(
                 f"`encoder`.encode must return a finite (n_texts, width) array; got shape {Z.shape}."
             )
         return _pca(Z, dim, seed)
-    tfidf = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1).fit_transform(texts)
-    k_svd = max(1, min(256, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
-    lsa: Any = TruncatedSVD(n_components=k_svd, random_state=seed).fit_transform(tfidf)
+    try:
+        tfidf = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1).fit_transform(texts)
+    except ValueError as exc:  # scikit-learn: "empty vocabulary"
+        raise ValueError(
+            "`texts` hold no words to embed (every text is empty or punctuation only); give texts with words, "
+            "or pass features instead."
+        ) from exc
+    if tfidf.shape[1] < 2:
+        lsa: Any = tfidf.toarray()  # a single term: nothing for the SVD to reduce
+    else:
+        k_svd = max(1, min(256, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
+        lsa = TruncatedSVD(n_components=k_svd, random_state=seed).fit_transform(tfidf)
     return _pca(lsa, dim, seed)

@@ -271,6 +271,17 @@ def from_judgments(
         )
     if len(frame) == 0:
         raise ValueError(f"{origin}: no votes.")
+    ids_raw = frame[cols["query_id"]]
+    kinds = pd.DataFrame({"s": ids_raw.astype(str), "t": ids_raw.map(lambda v: type(v).__name__)})
+    mixed = kinds.groupby("s")["t"].nunique()
+    if (mixed > 1).any():
+        q = mixed.index[mixed.to_numpy() > 1][0]
+        rows = np.flatnonzero((kinds["s"] == q).to_numpy())
+        raise ValueError(
+            f"{where[int(rows[0])]} and {where[int(rows[1])]}: field {cols['query_id']!r} holds {q!r} as values of "
+            "different types (e.g. the number 3 and the text '3'); make the ids one type so that distinct queries "
+            "stay distinct."
+        )
     for c in (cols["query_id"], cols["model_a"], cols["model_b"]):
         bad = frame[c].isna() | (frame[c].astype(str).str.strip() == "")
         if bad.any():

@@ -13,7 +13,7 @@ from .config import SEEDINGS, StudyConfig, load_config, study_configs
 from .registry import LEARNER_PRESETS, ROUTER_NAMES, default_routers, known_router_names, make_router
 from .result import StudyResult
 from .runner import run_round, run_study, run_task, split_data
-from .store import StudyStore
+from .store import StudyInUseError, StudyStore
 
 __all__ = [
     "LEARNER_PRESETS",
@@ -21,6 +21,7 @@ __all__ = [
     "SEEDINGS",
     "StudyConfig",
     "StudyResult",
+    "StudyInUseError",
     "StudyStore",
     "default_routers",
     "known_router_names",

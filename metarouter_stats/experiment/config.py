@@ -86,6 +86,9 @@ class StudyConfig:
         sizes = tuple(check_positive_int(g, "gold_sizes", minimum=2) for g in np.atleast_1d(self.gold_sizes).tolist())
         if not sizes:
             raise ValueError("`gold_sizes` must name at least one gold size.")
+        if len(set(sizes)) != len(sizes):
+            dup = sorted({g for g in sizes if sizes.count(g) > 1})
+            raise ValueError(f"`gold_sizes` must not repeat a size (each would run twice); got {dup} more than once.")
         object.__setattr__(self, "gold_sizes", sizes)
         for name in ("n_preference", "n_test", "rounds"):
             check_positive_int(getattr(self, name), name, minimum=2 if name == "n_preference" else 1)
@@ -103,6 +106,8 @@ class StudyConfig:
             raise ValueError(f"`seeding` must be one of {SEEDINGS}; got {self.seeding!r}.")
         if self.truth not in ("gold", "psi"):
             raise ValueError(f"`truth` must be 'gold' or 'psi'; got {self.truth!r}.")
+        if not isinstance(self.name, str):
+            raise TypeError(f"`name` must be a string; got {self.name!r}.")
         if not isinstance(self.paper_evaluation, bool):
             raise TypeError(f"`paper_evaluation` must be true or false; got {self.paper_evaluation!r}.")
 
@@ -117,6 +122,11 @@ class StudyConfig:
             return self.seed + round_, self.seed + round_
         data_seed, router_seed = np.random.SeedSequence(self.seed, spawn_key=(round_, n_gold)).spawn(2)
         return np.random.default_rng(data_seed), int(router_seed.generate_state(1)[0] % (2**31 - 1))
+
+    def differences(self, other: StudyConfig) -> dict[str, tuple[Any, Any]]:
+        """Settings that differ from ``other``: name -> (this value, other's value)."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return {k: (mine[k], theirs.get(k)) for k in mine if mine[k] != theirs.get(k)}
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able dictionary (lists for tuples)."""
@@ -145,7 +155,17 @@ class StudyConfig:
                 values = tomllib.load(fh)
             except tomllib.TOMLDecodeError as exc:
                 raise ValueError(f"Study config {str(path)!r} is not valid TOML: {exc}") from None
-        return cls.from_dict(values.get("study", values))
+        if "study" in values:
+            others = sorted(k for k in values if k != "study")
+            if others:
+                raise ValueError(
+                    f"Study config {str(path)!r} has key(s) {others} beside its [study] table; move them into "
+                    "[study] (or drop the table and write every setting at the top level)."
+                )
+            if not isinstance(values["study"], dict):
+                raise ValueError(f"Study config {str(path)!r}: `study` must be a table.")
+            values = values["study"]
+        return cls.from_dict(values)
 
 
 def study_configs() -> list[str]:

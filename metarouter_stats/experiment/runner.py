@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .._checks import as_1d_float, as_2d_float, as_rng, as_seed
+from .._checks import as_1d_float, as_2d_float, as_rng, as_seed, check_n_jobs
 from ..data import RoutingData
 from ..evaluation import efficiency_gain
 from ..routers import OracleRouter
@@ -234,12 +234,14 @@ def run_study(
     ----------
     config : StudyConfig
     out : path, optional
-        Output directory. Each finished task is written atomically to
-        ``out/rounds/round_RRRRR_gold_G.csv`` (temporary file, fsync, rename), with
-        ``out/config.json`` (config and package version) beside them; at the end all
-        rounds are collected in ``out/results.csv``. Re-running with the same config
-        skips finished tasks (a killed study loses only the tasks in flight); a
-        different config in the same directory is refused.
+        Output directory (:mod:`~metarouter_stats.experiment.store`). Each finished task is
+        written atomically to ``out/rounds/round_RRRRR_gold_G.csv`` and its checksum to
+        ``out/manifest.json``, with ``out/config.json`` (config and package version) beside
+        them; at the end all rounds are collected in ``out/results.csv``. Re-running with the
+        same config skips the finished tasks whose files verify (a killed study loses only
+        the tasks in flight; a damaged file is named and recomputed); more ``rounds`` extend
+        the study; other changed settings are refused, naming them. A second process on the
+        same folder stops at once with :class:`~metarouter_stats.experiment.store.StudyInUseError`.
     n_jobs : int or None, default 1
         joblib workers (``backend="loky"``); ignored for Dask.
     backend : {"loky", "dask"}, default "loky"
@@ -266,7 +268,19 @@ def run_study(
         raise ValueError("Pass `data` exactly when the config's scenario is 'data'.")
     if config.scenario == "data" and config.truth == "psi":
         raise ValueError("`truth='psi'` needs a simulation; a study on data is evaluated on its gold labels.")
-    store = StudyStore(out) if out is not None else None
+    n_jobs = check_n_jobs(n_jobs)
+    if out is not None:
+        store = StudyStore(out)
+        store.check_writable()
+        with store.lock():
+            return _run(config, store, n_jobs, backend, scheduler, progress, data)
+    return _run(config, None, n_jobs, backend, scheduler, progress, data)
+
+
+def _run(
+    config: StudyConfig, store: StudyStore | None, n_jobs: int | None, backend: str, scheduler: Any, progress: bool,
+    data: RoutingData | None,
+) -> StudyResult:
     done = store.prepare(config, data_digest(data)) if store is not None else set()
     tasks = [(r, g) for r in range(config.rounds) for g in config.gold_sizes if (r, g) not in done]
     bar = _Progress(config.n_tasks, len(done), progress)
@@ -298,7 +312,7 @@ def run_study(
             collect(frame)
 
     if store is not None:
-        frame = store.collect()
+        frame = store.collect(config)
     else:
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if not frame.empty:

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .._checks import as_2d_float, as_rng, check_fraction, check_positive_int
+from .._checks import as_2d_float, as_rng, check_fraction, check_n_jobs, check_positive_int
 from .._results import frozen_array
 from ..cate import has_capability, require_capability
 from ..data import RoutingData
@@ -245,6 +245,7 @@ def bias_interval(
     X = as_2d_float(X.X if isinstance(X, RoutingData) else X, "X")
     units = check_units(units)
     level, n_boot, method, undersmooth = _bias_interval_iv(learner, confidence_level, n_boot, kind, method, undersmooth)
+    n_jobs = check_n_jobs(n_jobs)
     gen = as_rng(rng)
     c = float(router.scale_)
     if method == "learner":

@@ -204,7 +204,13 @@ def bias_ttest(
         v1, v2 = g.var(ddof=1) / g.size, p_gold.var(ddof=1) / p.size
         est = float(g.mean() - p_gold.mean())
         se = float(np.sqrt(v1 + v2))
-    if se == 0 or not np.isfinite(se):
+    if not (np.isfinite(est) and np.isfinite(se)):
+        raise ValueError(
+            f"The mean bias or its standard error is not finite (estimate {est!r}, std. error {se!r}): the labels "
+            f"(gold up to {np.max(np.abs(g)):.3g}, preference / c up to {np.max(np.abs(p_gold)):.3g}) overflow "
+            "floating point. Rescale the labels to comparable units."
+        )
+    if se == 0:
         warnings.warn(
             "The bias has zero standard error (all differences equal): the t statistic is undefined "
             "and NaN is returned.",

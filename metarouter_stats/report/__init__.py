@@ -23,7 +23,7 @@ from typing import Any
 from ..data import RoutingData
 from ..experiment import StudyResult
 from ..simulation import SimulatedStudy
-from ._html import Report, figure_png
+from ._html import Report, check_output_file, figure_png
 from .analysis import analysis_report
 from .study import study_report
 
@@ -106,6 +106,8 @@ def build_report(
     >>> len(rep.figures), sorted(rep.results["eg_bands"])
     (3, ['gold-only', 'meta-dr'])
     """
+    if out is not None:
+        check_output_file(out, "out")  # before any work
     if isinstance(obj, (str, os.PathLike)):
         obj = StudyResult.load(obj)
     if isinstance(obj, StudyResult):

@@ -11,6 +11,7 @@ import html
 import io
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Report", "figure_png", "json_block", "versions_table"]
+__all__ = ["Report", "check_output_file", "figure_png", "json_block", "versions_table"]
 
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto;
@@ -155,10 +156,18 @@ class Report:
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the HTML file (parent folders are created); returns its path."""
-        out = Path(path)
+        """Write the HTML file (parent folders are created) through a temporary file; returns its path."""
+        out = check_output_file(path, "path")
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(self.to_html(), encoding="utf-8")
+        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.to_html())
+            os.replace(tmp, out)
+        except BaseException:
+            if os.path.lexists(tmp):
+                os.unlink(tmp)
+            raise
         return out
 
     def _repr_html_(self) -> str:
@@ -182,3 +191,18 @@ def versions_table() -> pd.DataFrame:
         except PackageNotFoundError:  # pragma: no cover
             rows.append((pkg, "not installed"))
     return pd.DataFrame(rows, columns=["package", "version"])
+
+
+def check_output_file(path: Any, name: str) -> Path:
+    """An output file path that can be written: not '', not a folder, in a writable (or creatable) folder."""
+    if not isinstance(path, (str, os.PathLike)) or str(path) == "":
+        raise ValueError(f"`{name}` must be a file path; got {path!r}.")
+    out = Path(path)
+    if out.is_dir():
+        raise ValueError(f"`{name}` {str(out)!r} is a folder; give a file name, e.g. {str(out / 'report.html')!r}.")
+    existing = next((p for p in (out.parent, *out.parent.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise ValueError(f"`{name}` {str(out)!r}: {str(existing)!r} is a file, not a folder.")
+    if not os.access(existing, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise PermissionError(f"`{name}` {str(out)!r} cannot be written (no write permission).")
+    return out

@@ -15,7 +15,7 @@ from ..data import RoutingData
 from ..decision import TokenCost, cost_matrix
 from ..evaluation import DEFAULT_RATES, check_rates, cost_quality_frontier, efficiency_gain
 from ..experiment import default_routers
-from ..cate import has_capability
+from ..cate import has_capability, make_learner
 from ..inference import bias_heterogeneity_test, bias_interval, bias_ttest, efficiency_gain_interval
 from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
@@ -140,6 +140,12 @@ def analysis_report(
             raise ValueError("`holdout` splits real data without a test set; do not combine it with `test` or a SimulatedStudy.")
         train, X_hold, g_hold = train.holdout_gold(holdout, rng=seeds[4])
         test = (X_hold, g_hold)
+        folds = int(getattr(make_learner(cate), "cv", 5))
+        if train.n_gold < 2 * folds:
+            raise ValueError(
+                f"`holdout`={holdout} leaves {train.n_gold} gold rows for training; the Meta-router's {folds}-fold "
+                f"cross-fitting needs at least {2 * folds}. Lower `holdout`."
+            )
     r = check_rates(rates) if rates is not None else np.asarray(DEFAULT_RATES, dtype=float)
     X_test, gold_test = _resolve_test(data, test)
     if X_test is not None and X_test.shape[1] != train.n_features:
