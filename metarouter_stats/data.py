@@ -103,6 +103,12 @@ class RoutingData:
                     f"`query_ids` must be 1-D with one entry per row of `X`; got shape {ids.shape} "
                     f"for {n} rows."
                 )
+            missing = pd.isna(ids) if ids.dtype.kind in "OfcmM" else np.zeros(n, dtype=bool)
+            if np.any(missing):
+                raise ValueError(
+                    f"`query_ids` must not be missing; got {int(np.sum(missing))} missing id(s), the first at row "
+                    f"{int(np.flatnonzero(missing)[0])}. Give every row its query's id."
+                )
             ids = _readonly(ids.copy())
         if isinstance(self.model_names, str):
             raise TypeError(
@@ -121,6 +127,9 @@ class RoutingData:
                     f"`feature_names` must name every column of `X`; got {len(feats)} names for "
                     f"{X.shape[1]} columns."
                 )
+            if len(set(feats)) != len(feats):
+                dup = sorted({f for f in feats if feats.count(f) > 1})
+                raise ValueError(f"`feature_names` must be unique; {dup} appear more than once.")
         object.__setattr__(self, "X", _readonly(X))
         object.__setattr__(self, "outcome", _readonly(outcome))
         object.__setattr__(self, "source", _readonly(source))

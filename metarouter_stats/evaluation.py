@@ -365,6 +365,12 @@ def cost_quality_frontier(
     c = np.asarray(costs, dtype=float)
     if g.ndim != 2 or g.shape != c.shape:
         raise ValueError(f"`gold_gains` and `costs` must be (n, K) arrays of one shape; got {g.shape} and {c.shape}.")
+    if g.shape[0] < 1 or g.shape[1] < 2:
+        raise ValueError(
+            f"`gold_gains` must have at least one query and two models (columns) to choose between; got shape {g.shape}."
+        )
+    if not isinstance(scores, dict):
+        raise TypeError(f"`scores` must be a dict router name -> (n, K) predicted gains; got {type(scores).__name__}.")
     if not (np.isfinite(g).all() and np.isfinite(c).all()):
         raise ValueError("`gold_gains` and `costs` must be finite.")
     if weights is None:

@@ -59,6 +59,15 @@ def test_loader_errors(tmp_path, data_dir_optional=None):
         load_mtbench(tmp_path)
     with pytest.raises(ValueError, match=r"`alternative` must be one of .* got 'gpt-5'"):
         load_mtbench(tmp_path, alternative="gpt-5")
+    # a vote on a turn the question does not have is refused (it used to get every turn's text)
+    (tmp_path / "question.jsonl").write_text(json.dumps({"question_id": 81, "turns": ["one", "two"]}) + "\n")
+    (tmp_path / "human.jsonl").write_text(json.dumps(dict(good, turn=3, model_b="gpt-3.5-turbo")) + "\n")
+    with pytest.raises(ValueError, match=r"question.jsonl: no text for item\(s\) \['81-3'\]"):
+        load_mtbench(tmp_path)
+    # no vote for the pair: said as such (not as missing texts)
+    (tmp_path / "human.jsonl").write_text(json.dumps(good) + "\n")
+    with pytest.raises(ValueError, match=r"`alternative` must be one of the models in judgments \['gpt-4', 'llama-13b'\]"):
+        load_mtbench(tmp_path)
 
 
 def test_embed_texts():

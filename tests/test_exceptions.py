@@ -477,3 +477,24 @@ def test_reliability_cases(small_study, tmp_path, capsys):
             assert "cannot be written" in capsys.readouterr().err
     finally:
         locked.chmod(0o700)
+
+
+def test_reliability_siblings():
+    """Cases found beyond issue 12's list (closing note): each now a clear error."""
+    from metarouter_stats.experiment import StudyConfig
+
+    with pytest.raises(ValueError, match=r"at least one query and two models .* got shape \(0, 2\)"):
+        mrs.cost_quality_frontier(np.zeros((0, 2)), np.ones((0, 2)), {"a": np.zeros((0, 2))})
+    with pytest.raises(ValueError, match=r"at least one query and two models .* got shape \(3, 1\)"):
+        mrs.cost_quality_frontier(np.zeros((3, 1)), np.ones((3, 1)), {"a": np.zeros((3, 1))})
+    with pytest.raises(TypeError, match=r"`scores` must be a dict router name"):
+        mrs.cost_quality_frontier(np.zeros((3, 2)), np.ones((3, 2)), [np.zeros((3, 2))])
+    with pytest.raises(ValueError, match=r"`feature_names` must be unique; \['a'\] appear more than once"):
+        RoutingData(np.zeros((4, 2)), [1.0, 2, 3, 4], [1, 1, 0, 0], feature_names=("a", "a"))
+    frame = pd.DataFrame({"x": [0.0, 1, 2, 3], "o": [1.0, 2, 3, 4], "s": [1, 1, 0, 0]})
+    with pytest.raises(ValueError, match=r"`feature_names` must be unique"):
+        RoutingData.from_frame(frame, features=["x", "x"], outcome="o", source="s")
+    with pytest.raises(ValueError, match=r"`query_ids` must not be missing; got 2 missing id\(s\), the first at row 0"):
+        RoutingData(np.zeros((4, 1)), [1.0, 2, 3, 4], [1, 1, 0, 0], query_ids=[None, np.nan, "a", "b"])
+    with pytest.raises(TypeError, match=r"`routers` must be a list of router names, not one string; got 'meta-dr'"):
+        StudyConfig(routers="meta-dr")

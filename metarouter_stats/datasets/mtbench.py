@@ -73,7 +73,7 @@ def mtbench_votes(path: str | os.PathLike[str]) -> pd.DataFrame:
                 raise ValueError(
                     f"{file}:{r['_line']}: field 'winner' must be one of {sorted(_WINNERS)}; got {r['winner']!r}."
                 )
-        df = pd.DataFrame(rows)
+        df = pd.DataFrame(rows) if rows else pd.DataFrame(columns=[*_FIELDS, "_line"])
         df["mechanism"] = mechanism
         df["score_a"] = df["winner"].map({"model_a": 1.0, "model_b": -1.0, "tie": 0.0, "tie (inconsistent)": 0.0})
         df["query_id"] = df["question_id"].astype(int).astype(str) + "-" + df["turn"].astype(int).astype(str)

@@ -44,6 +44,8 @@ def known_router_names() -> tuple[str, ...]:
 
 def check_router_names(names: Any) -> tuple[str, ...]:
     """Validate a sequence of router names; returns them as a tuple."""
+    if isinstance(names, str):
+        raise TypeError(f"`routers` must be a list of router names, not one string; got {names!r}.")
     routers = tuple(names)
     known = known_router_names()
     unknown = [r for r in routers if r not in known]
