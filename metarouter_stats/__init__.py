@@ -17,6 +17,7 @@ Examples
 """
 
 from . import datasets
+from ._threads import get_thread_budget, thread_budget
 from ._version import __version__
 from .data import RoutingData
 from .datasets import embed_texts, from_judgments
@@ -82,6 +83,8 @@ __all__ = [
     "efficiency_gain",
     "embed_texts",
     "from_judgments",
+    "get_thread_budget",
     "estimate_scale",
     "simulate",
+    "thread_budget",
 ]

@@ -30,6 +30,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_positive_int
+from ._threads import budgeted
 from ._results import ResultMixin, frozen_array
 from .routers import MetaRouter
 
@@ -332,6 +333,7 @@ class MultiModelRouter(BaseEstimator):
                 raise TypeError(f"`costs[{m!r}]` must be a TokenCost; got {type(c).__name__}.")
         return dict(self.costs)
 
+    @budgeted
     def fit(self, X: Any, y: Any, source: Any, model: Any) -> MultiModelRouter:
         """Fit one router per non-reference model from long-format labels.
 
@@ -387,6 +389,7 @@ class MultiModelRouter(BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
+    @budgeted
     def predict_gain(self, X: Any) -> pd.DataFrame:
         """n x K frame of predicted gold gains over the reference (reference column = 0)."""
         check_is_fitted(self, "routers_")

@@ -50,6 +50,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from ._checks import as_2d_float, as_seed, as_source, check_positive_int
+from ._threads import budgeted
 from ._results import ResultMixin, new_axes
 
 __all__ = [
@@ -89,6 +90,7 @@ def default_propensity_model() -> BaseEstimator:
     )
 
 
+@budgeted
 def cross_fit_propensity(
     X: np.ndarray, source: np.ndarray, *, model: Any = None, cv: int = 5, rng: Any = None
 ) -> np.ndarray:
@@ -322,6 +324,7 @@ class PositivityReport(ResultMixin):
         return ax
 
 
+@budgeted
 def positivity_report(
     X: Any,
     source: Any,

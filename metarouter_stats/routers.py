@@ -34,6 +34,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_random_state
+from ._threads import budgeted
 from ._ranking import decide
 from .cate import default_outcome_model, default_propensity_model, make_learner
 from .data import RoutingData
@@ -144,6 +145,7 @@ class _Router(BaseEstimator):
             raise ValueError(f"`X` must have {self.n_features_in_} columns, as in fit; got {X.shape[1]}.")
         return X
 
+    @budgeted
     def predict_gain(self, X: Any) -> np.ndarray:
         """Predicted gold quality gain psi_hat(x), on the gold scale.
 
@@ -276,6 +278,7 @@ class MetaRouter(_Router):
         """An unfitted bias learner as this router builds it (``random_state`` default: the router's)."""
         return make_learner(self.cate, self.random_state if random_state is None else random_state)
 
+    @budgeted
     def fit(self, X: Any, y: Any = None, source: Any = None) -> MetaRouter:
         """Fit the Meta-router.
 
@@ -338,6 +341,7 @@ class MetaRouter(_Router):
         self._record_features(raw)
         return self
 
+    @budgeted
     def predict_bias(self, X: Any, *, units: str = "gold") -> np.ndarray:
         """Estimated bias Delta_hat(x), gold minus preference.
 
@@ -379,6 +383,7 @@ class GoldOnlyRouter(_Router):
         self.regressor = regressor
         self.random_state = random_state
 
+    @budgeted
     def fit(self, X: Any, y: Any = None, source: Any = None) -> GoldOnlyRouter:
         """Fit on the rows with ``source == 1``; returns self."""
         self._check_params()
@@ -404,6 +409,7 @@ class _ScaledRouter(_Router):
         """(row mask, targets on the preference scale) used for the regression."""
         raise NotImplementedError
 
+    @budgeted
     def fit(self, X: Any, y: Any = None, source: Any = None) -> _ScaledRouter:
         """Fit the router; returns self. See the class docstring for the targets."""
         self._check_params()
@@ -484,6 +490,7 @@ class OracleRouter(_Router):
         self.regressor = regressor
         self.random_state = random_state
 
+    @budgeted
     def fit(self, X: Any, y: Any = None, source: Any = None) -> OracleRouter:
         """Fit on gold labels of all rows; returns self."""
         self._check_params()

@@ -16,6 +16,17 @@ settings.register_profile("dev", max_examples=100, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_thread_per_test_worker():
+    """The suite runs on two xdist workers: every OpenMP / BLAS pool of a worker gets one thread
+    for the whole session, also outside the package's budgeted calls (numpy in test code), so
+    that the two workers never oversubscribe two cores. Results do not depend on it."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
 @pytest.fixture(scope="session")
 def small_study():
     """A small paper-like study (fast to fit)."""

@@ -31,7 +31,7 @@ def compute() -> dict[str, list[float]]:
 
     out: dict[str, list[float]] = {}
     # the demo's table (first two rounds of `metarouter demo`, full size)
-    table = demo_table(rounds=2)
+    table = demo_table(rounds=2, n_jobs=2)  # rounds run in parallel: same numbers (issue 11's seeding contract)
     out["demo_table"] = _list(table.to_numpy())
     out["demo_routers"] = list(table.index)  # type: ignore[assignment]
 

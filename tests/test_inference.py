@@ -148,14 +148,14 @@ def test_fast_bootstrap_agrees_with_full_refit():
     re-estimation, which the benchmark (benchmarks/bench_bootstrap.py) measures at
     10-25 % of the standard error. A factor 1.5 allows for both.
     """
-    s = mrs.simulate(n_gold=150, n_preference=1200, n_test=40, rng=5)
+    s = mrs.simulate(n_gold=150, n_preference=600, n_test=40, rng=5)
     router = mrs.MetaRouter(random_state=0).fit(s.train)
     fast = mrs.bias_interval(router, s.X_test, n_boot=200, rng=1, undersmooth=1)
     refit = mrs.bias_interval(router, s.X_test, n_boot=30, rng=1, method="refit", data=s.train, n_jobs=2)
     ratio = np.median(fast.std_error / refit.std_error)
     assert 1 / 1.5 < ratio < 1.5, ratio
-    a = mrs.bias_interval(router, s.X_test[:5], n_boot=4, rng=2, method="refit", data=s.train, n_jobs=1)
-    b = mrs.bias_interval(router, s.X_test[:5], n_boot=4, rng=2, method="refit", data=s.train, n_jobs=2)
+    a = mrs.bias_interval(router, s.X_test[:5], n_boot=3, rng=2, method="refit", data=s.train, n_jobs=1)
+    b = mrs.bias_interval(router, s.X_test[:5], n_boot=3, rng=2, method="refit", data=s.train, n_jobs=2)
     np.testing.assert_array_equal(a.draws, b.draws)
 
 

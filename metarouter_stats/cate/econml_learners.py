@@ -40,6 +40,7 @@ from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.utils.validation import check_is_fitted
 
 from .._checks import as_1d_float, as_2d_float, as_source, check_fraction, check_positive_int, check_random_state
+from .._threads import budgeted
 from .nuisance import check_propensity, default_final_model, default_outcome_model, propensity_model
 from .protocol import CrossFitScores, register_learner
 
@@ -80,6 +81,7 @@ class _EffectMixin:
             raise ValueError(f"`X` must have {self.n_features_in_} columns, as in fit; got {X.shape[1]}.")
         return X
 
+    @budgeted
     def effect(self, X: Any) -> np.ndarray:
         """Delta_hat(x) on the scale of the fitted outcomes (gold minus preference)."""
         X = self._check_X(X)
@@ -207,6 +209,7 @@ class DRBiasLearner(_CrossFitLearner):
     ((10,), ['refit_final', 'scores', 'undersmooth'])
     """
 
+    @budgeted
     def fit(self, X: Any, y: Any, t: Any) -> DRBiasLearner:
         """Fit on outcomes already on one scale (t = 1 gold); returns self."""
         from econml.dr import DRLearner  # noqa: PLC0415 - heavy import, deferred
@@ -259,6 +262,7 @@ class RBiasLearner(_CrossFitLearner):
     (10,)
     """
 
+    @budgeted
     def fit(self, X: Any, y: Any, t: Any) -> RBiasLearner:
         """Fit on outcomes already on one scale (t = 1 gold); returns self."""
         from econml.dml import NonParamDML  # noqa: PLC0415 - heavy import, deferred
@@ -350,6 +354,7 @@ class EconMLLearner(_EffectMixin, BaseEstimator):
             caps.add("scores")
         return frozenset(caps)
 
+    @budgeted
     def fit(self, X: Any, y: Any, t: Any) -> EconMLLearner:
         """Fit the wrapped estimator on ``(Y=y, T=t, X=X)``; returns self."""
         if self.estimator is None or not hasattr(self.estimator, "fit") or not hasattr(self.estimator, "effect"):

@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from .._checks import as_1d_float, as_2d_float, as_rng, as_seed, check_n_jobs
+from .._threads import budgeted
 from ..data import RoutingData
 from ..evaluation import efficiency_gain
 from ..routers import OracleRouter
@@ -35,6 +36,7 @@ __all__ = ["run_round", "run_study", "run_task", "split_data"]
 logger = logging.getLogger("metarouter_stats")
 
 
+@budgeted
 def run_round(
     study: SimulatedStudy,
     routers: dict[str, Any] | None = None,
@@ -164,6 +166,7 @@ def split_data(data: RoutingData, *, n_gold: int, n_preference: int, n_test: int
     )
 
 
+@budgeted
 def run_task(config: StudyConfig, round_: int, n_gold: int, data: RoutingData | None = None) -> pd.DataFrame:
     """One round of a study at one gold size: simulate (or split ``data``), fit every router, evaluate.
 

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import stats
 
 from .._checks import as_2d_float, as_rng, check_fraction, check_n_jobs, check_positive_int
+from .._threads import budgeted
 from .._results import frozen_array
 from ..cate import has_capability, require_capability
 from ..data import RoutingData
@@ -170,6 +171,7 @@ def _bias_interval_iv(
     return level, n_boot, str(method), float(undersmooth)
 
 
+@budgeted
 def bias_interval(
     router: Any,
     X: Any,

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import as_rng, check_fraction, check_positive_int
+from .._threads import budgeted
 from .._results import ResultMixin
 from ..cate import require_capability
 
@@ -89,6 +90,7 @@ class HeterogeneityTestResult(ResultMixin):
         )
 
 
+@budgeted
 def bias_heterogeneity_test(router: Any, *, cv: int = 5, rng: Any = None) -> HeterogeneityTestResult:
     r"""Test that the bias is not constant, on a fitted learner's cross-fitted scores.
 

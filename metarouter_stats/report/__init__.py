@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .._threads import budgeted
 from ..data import RoutingData
 from ..experiment import StudyResult
 from ..simulation import SimulatedStudy
@@ -30,6 +31,7 @@ from .study import study_report
 __all__ = ["Report", "analysis_report", "build_report", "figure_png", "study_report"]
 
 
+@budgeted
 def build_report(
     obj: RoutingData | SimulatedStudy | StudyResult | str | os.PathLike[str],
     out: str | os.PathLike[str] | None = None,
