@@ -25,7 +25,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._files import atomic_write
 from .._version import __version__
 from ..data import RoutingData
 from .config import StudyConfig
@@ -46,7 +46,6 @@ __all__ = [
     "ROUNDS_DIR",
     "StudyInUseError",
     "StudyStore",
-    "atomic_write",
     "data_digest",
 ]
 
@@ -74,23 +73,6 @@ def data_digest(data: RoutingData | None) -> str | None:
     for arr in (data.X, data.outcome, data.source, np.asarray(data.query_ids, dtype=str)):
         h.update(np.ascontiguousarray(arr).tobytes())
     return h.hexdigest()
-
-
-def atomic_write(path: Path, text: str) -> str:
-    """Write ``text`` to ``path`` through a unique temporary file, fsync and rename; return its SHA-256."""
-    data = text.encode("utf-8")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        raise
-    return hashlib.sha256(data).hexdigest()
 
 
 def _read_json(path: Path) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import html
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._files import atomic_write
 __all__ = ["Report", "check_output_file", "figure_png", "json_block", "versions_table"]
 
 _CSS = """
@@ -159,15 +159,7 @@ class Report:
         """Write the HTML file (parent folders are created) through a temporary file; returns its path."""
         out = check_output_file(path, "path")
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self.to_html())
-            os.replace(tmp, out)
-        except BaseException:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write(out, self.to_html())
         return out
 
     def _repr_html_(self) -> str:
