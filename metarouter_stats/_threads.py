@@ -12,7 +12,10 @@ that fits or predicts therefore runs under a thread budget, applied with ``threa
 * otherwise, when the user has set ``OMP_NUM_THREADS``, that setting governs and the
   package imposes nothing;
 * otherwise the budget is **1 thread**: never oversubscribed, about 20 % slower for a single
-  fit on an idle machine than two threads (set 2 there if you like).
+  fit on an idle machine than two threads. Measured on 2 cores with two other CPU-bound
+  processes (``benchmarks/bench_threads.py``): a default fit took 1.6x its idle time with
+  one thread, 3.1x without any budget, and 28x with a budget of 2 threads. Raise it only on a
+  machine you have to yourself.
 
 Results do not depend on the budget (the fits are bit-for-bit identical with 1 or 2 threads;
 ``tests/test_threads.py``). It sits outside the stage order, like ``_checks``.
