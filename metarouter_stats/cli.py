@@ -63,7 +63,7 @@ def _demo(args: argparse.Namespace) -> int:
         _check_out_file(args.report, "--report")
     table = demo_table(
         rounds=args.rounds, seed=args.seed, n_gold=args.n_gold, n_preference=args.n_preference,
-        n_test=args.n_test, scenario=args.scenario,
+        n_test=args.n_test, scenario=args.scenario, n_jobs=args.n_jobs,
     )
     print(
         f"metarouter_stats {__version__} demo: scenario={args.scenario!r}, n_gold={args.n_gold}, "
@@ -186,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-preference", type=_positive_int, default=4400)
     demo.add_argument("--n-test", type=_positive_int, default=500)
     demo.add_argument("--scenario", choices=SCENARIOS, default="paper")
+    demo.add_argument("--n-jobs", type=int, default=1,
+                      help="rounds run in parallel (default 1; the table is the same for any value)")
     demo.add_argument("--report", default=DEMO_REPORT,
                       help=f"HTML report of round 0 (default {DEMO_REPORT}; 'none' to skip)")
     demo.set_defaults(func=_demo)
