@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from ._version import __version__
-from .experiment import StudyConfig, load_config, run_study, study_configs
+from .experiment import ROUTER_NAMES, StudyConfig, load_config, run_study, study_configs
 from .experiment.store import StudyInUseError
 from .simulation import SCENARIOS, simulate
 
@@ -61,9 +61,11 @@ def _demo(args: argparse.Namespace) -> int:
         raise ValueError(f"--seed must be a non-negative integer; got {args.seed}.")
     if args.report != "none":
         _check_out_file(args.report, "--report")
+    print(f"metarouter demo: fitting {len(ROUTER_NAMES)} routers on {args.rounds} simulated round(s)...",
+          file=sys.stderr, flush=True)
     table = demo_table(
         rounds=args.rounds, seed=args.seed, n_gold=args.n_gold, n_preference=args.n_preference,
-        n_test=args.n_test, scenario=args.scenario, n_jobs=args.n_jobs,
+        n_test=args.n_test, scenario=args.scenario, n_jobs=args.n_jobs, progress=not args.quiet,
     )
     print(
         f"metarouter_stats {__version__} demo: scenario={args.scenario!r}, n_gold={args.n_gold}, "
@@ -186,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--n-preference", type=_positive_int, default=4400)
     demo.add_argument("--n-test", type=_positive_int, default=500)
     demo.add_argument("--scenario", choices=SCENARIOS, default="paper")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.add_argument("--n-jobs", type=int, default=1,
                       help="rounds run in parallel (default 1; the table is the same for any value)")
     demo.add_argument("--report", default=DEMO_REPORT,
@@ -196,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--out", required=True, help="output directory (checkpoints, results.csv, figure)")
     study.add_argument("--n-jobs", type=int, default=1, help="joblib workers (default 1; -1 = all cores)")
     study.add_argument("--scheduler", default=None, help="Dask scheduler address: run the rounds on that cluster")
+    study.add_argument("--quiet", action="store_true", help="no progress bar")
     study.set_defaults(func=_study)
     rep = sub.add_parser("report", help="write a self-contained HTML report (study folder, simulation, CSV or votes)")
     rep.add_argument("study_dir", nargs="?", help="output folder of `metarouter study`")
@@ -226,7 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _study(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     backend = "dask" if args.scheduler else "loky"
-    result = run_study(config, out=args.out, n_jobs=args.n_jobs, backend=backend, scheduler=args.scheduler)
+    result = run_study(config, out=args.out, n_jobs=args.n_jobs, backend=backend, scheduler=args.scheduler,
+                       progress=not args.quiet)
     areas = result.area_summary()
     print(f"study {config.name!r}: {config.n_tasks} tasks; results in {args.out}/results.csv")
     print("Share of the oracle ranking's EG area (mean and Monte Carlo standard error):")

@@ -25,3 +25,35 @@ def test_errors_are_reported_not_raised(tmp_path, capsys):
 
 
 # `metarouter demo` (table and report) and `metarouter report` are tested in test_report.py
+
+
+class _FakeTTY:
+    """A stderr that says it is a terminal, to see tqdm's bar."""
+
+    def __init__(self):
+        self.parts = []
+
+    def write(self, text):
+        self.parts.append(text)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return True
+
+
+def test_study_progress_on_a_terminal_only(monkeypatch, tmp_path):
+    import sys
+
+    from metarouter_stats.experiment import StudyConfig, run_study
+
+    cfg = StudyConfig(rounds=2, gold_sizes=(20,), n_preference=100, n_test=40, d=6, routers=("pooled", "random"))
+    tty = _FakeTTY()
+    monkeypatch.setattr(sys, "stderr", tty)
+    run_study(cfg, progress=True)
+    assert "2/2" in "".join(tty.parts)  # tqdm's bar: tasks done of tasks
+    quiet = _FakeTTY()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    run_study(cfg, progress=False)
+    assert "".join(quiet.parts) == ""

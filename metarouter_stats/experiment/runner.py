@@ -193,30 +193,6 @@ def run_task(config: StudyConfig, round_: int, n_gold: int, data: RoutingData | 
     return frame
 
 
-class _Progress:
-    """Rounds done and time left, on stderr (a bar on a terminal, log lines otherwise)."""
-
-    def __init__(self, total: int, done: int, enabled: bool) -> None:
-        self.total, self.done, self.start_done = total, done, done
-        self.enabled = enabled
-        self.t0 = time.perf_counter()
-
-    def update(self) -> None:
-        self.done += 1
-        if not self.enabled:
-            return
-        elapsed = time.perf_counter() - self.t0
-        new = self.done - self.start_done
-        left = elapsed / new * (self.total - self.done) if new else float("nan")
-        width = 30
-        filled = int(width * self.done / max(self.total, 1))
-        text = f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} rounds, {left:6.0f} s left"
-        if sys.stderr.isatty():
-            print("\r" + text, end="" if self.done < self.total else "\n", file=sys.stderr, flush=True)
-        else:
-            logger.info(text)
-
-
 def run_study(
     config: StudyConfig,
     *,
@@ -250,8 +226,10 @@ def run_study(
     backend : {"loky", "dask"}, default "loky"
     scheduler : str or distributed.Client, optional
         Dask scheduler address (``"tcp://host:8786"``) or a Client; required for Dask.
-    progress : bool, default True
-        Report rounds done and time left on stderr.
+    progress : bool or None, default True
+        A tqdm bar of tasks done and time left on stderr. It is shown on a terminal only:
+        ``True`` (or None) leaves it to tqdm, which switches it off when stderr is not a TTY;
+        ``False`` switches it off.
     data : RoutingData, optional
         Required when ``config.scenario == "data"``: queries with gold labels (and
         preference labels), split anew in every round by :func:`split_data`. A digest
@@ -286,7 +264,10 @@ def _run(
 ) -> StudyResult:
     done = store.prepare(config, data_digest(data)) if store is not None else set()
     tasks = [(r, g) for r in range(config.rounds) for g in config.gold_sizes if (r, g) not in done]
-    bar = _Progress(config.n_tasks, len(done), progress)
+    from tqdm.auto import tqdm  # noqa: PLC0415 - a well-kept progress bar (TTY-aware)
+
+    bar = tqdm(total=config.n_tasks, initial=len(done), desc=f"study {config.name!r}", unit="task",
+               disable=None if progress else True, file=sys.stderr, leave=False)
     frames = []
 
     def collect(frame: pd.DataFrame) -> None:
@@ -294,6 +275,7 @@ def _run(
             store.save_task(frame)
         frames.append(frame)
         bar.update()
+        logger.info("task round %d, %d gold done", int(frame["round"].iloc[0]), int(frame["n_gold"].iloc[0]))
 
     if backend == "dask":
         from dask.distributed import Client, as_completed  # noqa: PLC0415
@@ -314,6 +296,7 @@ def _run(
         ):
             collect(frame)
 
+    bar.close()
     if store is not None:
         frame = store.collect(config)
     else:

@@ -89,7 +89,8 @@ def fast_bootstrap(
 
 
 def refit_bootstrap(
-    router: Any, data: Any, X_eval: np.ndarray, n_boot: int, rng: Any = None, n_jobs: int | None = None
+    router: Any, data: Any, X_eval: np.ndarray, n_boot: int, rng: Any = None, n_jobs: int | None = None,
+    progress: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Full refit bootstrap of a fitted Meta-router's learner.
 
@@ -122,7 +123,11 @@ def refit_bootstrap(
         learner = router.make_learner(int(g.integers(2**31 - 1))).fit(Xb, ob, tb)
         return np.asarray(learner.effect(X_eval), dtype=float).reshape(-1), c
 
-    out = Parallel(n_jobs=n_jobs)(delayed(one)(seed) for seed in seeds)
+    from tqdm.auto import tqdm  # noqa: PLC0415 - TTY-aware progress bar
+
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(one)(seed) for seed in seeds)
+    out = list(tqdm(results, total=n_boot, desc="refit bootstrap", unit="refit", leave=False,
+                    disable=None if progress else True))
     return np.vstack([d for d, _ in out]), np.array([c for _, c in out])
 
 
@@ -185,6 +190,7 @@ def bias_interval(
     data: Any = None,
     rng: Any = None,
     n_jobs: int | None = None,
+    progress: bool = True,
 ) -> Band:
     """Confidence band for the bias Delta_hat(x) of a fitted Meta-router at the rows of ``X``.
 
@@ -220,6 +226,8 @@ def bias_interval(
         Seed of the resampling; the same seed gives the same band for any ``n_jobs``.
     n_jobs : int or None
         joblib workers.
+    progress : bool, default True
+        A progress bar for ``method="refit"`` (on a terminal only; False switches it off).
 
     Returns
     -------
@@ -270,7 +278,7 @@ def bias_interval(
         target = _TARGET_PROJECTION + "; conditional on the cross-fitted nuisances and c"
     else:
         estimate = router.predict_bias(X, units="preference")
-        draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs)
+        draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs, progress=progress)
         target = _TARGET_PROJECTION + "; nuisances and c re-estimated in every replicate"
     if units == "gold":
         estimate = estimate / c
