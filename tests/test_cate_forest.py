@@ -63,3 +63,10 @@ def test_in_a_study_and_the_report(tmp_path):
                            routers={"meta-forest": mrs.MetaRouter(cate="forest", random_state=0)})
     assert rep.results["bias_band"].method == "learner (CausalForestLearner)"
     assert rep.results["heterogeneity"] is None and "CausalForestLearner" in rep.to_html()
+
+
+def test_parameters_are_checked_before_fitting(study):
+    with pytest.raises(ValueError, match=r"`n_estimators` must be a multiple of 4 .* got 10"):
+        mrs.MetaRouter(cate=CausalForestLearner(n_estimators=10)).fit(study.train)
+    with pytest.raises(ValueError, match=r"`max_samples` must be in \(0, 0.5\] .* got 0.9"):
+        mrs.MetaRouter(cate=CausalForestLearner(max_samples=0.9)).fit(study.train)

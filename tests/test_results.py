@@ -83,7 +83,12 @@ def test_contract(results, name):
     frame = obj.to_frame()
     assert isinstance(frame, pd.DataFrame) and len(frame) > 0
     before = obj.to_frame().copy()
-    frame.iloc[0, 0] = frame.iloc[-1, 0]  # same dtype; a result must not see it
+    # change a value in place (a different value, same dtype): a result that handed out its own
+    # frame would see it
+    col = next(c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]))
+    j = frame.columns.get_loc(col)
+    frame.iloc[0, j] = (frame.iloc[0, j] if np.isfinite(frame.iloc[0, j]) else 0) + 12345
+    assert frame.iloc[0, j] != before.iloc[0, j] or not np.isfinite(before.iloc[0, j])
     pd.testing.assert_frame_equal(obj.to_frame(), before)
     # one summary, three views
     text = obj.summary()

@@ -16,10 +16,12 @@ relative to the gold share), as for the DR and R learners.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from sklearn.base import clone
 
+from .._checks import check_positive_int
 from .econml_learners import EconMLLearner
 from .nuisance import check_propensity, default_outcome_model, propensity_model
 from .protocol import register_learner
@@ -84,6 +86,17 @@ class CausalForestLearner(EconMLLearner):
         """The unfitted ``CausalForestDML`` these parameters describe."""
         from econml.dml import CausalForestDML  # noqa: PLC0415 - heavy import, deferred
 
+        n = check_positive_int(self.n_estimators, "n_estimators", minimum=4)
+        if n % 4:
+            raise ValueError(
+                f"`n_estimators` must be a multiple of 4 (EconML's sub-forests of 4 trees give the intervals); got {n}."
+            )
+        check_positive_int(self.min_samples_leaf, "min_samples_leaf")
+        if isinstance(self.max_samples, bool) or not isinstance(self.max_samples, numbers.Real) or not (
+            0 < float(self.max_samples) <= 0.5
+        ):
+            raise ValueError(f"`max_samples` must be in (0, 0.5] (half-sampling, for the intervals); got {self.max_samples!r}.")
+        check_positive_int(self.cv, "cv", minimum=2)
         check_propensity(self.propensity)
         outcome = (clone(self.model_outcome) if self.model_outcome is not None
                    else default_outcome_model(self.random_state))

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_rng, check_fraction, check_positive_int
+from .._checks import as_rng, check_positive_int
 from .._threads import budgeted
 from .._results import ResultMixin
 from ..cate import require_capability
@@ -62,24 +62,20 @@ class HeterogeneityTestResult(ResultMixin):
     n: int
     _title = "Heterogeneity of the bias (BLP calibration test)"
 
-    def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
-        """Two-sided normal (HC3) interval for the heterogeneity slope."""
-        level = check_fraction(confidence_level, "confidence_level", closed=False)
-        q = float(stats.norm.ppf(0.5 + level / 2))
-        return (self.slope - q * self.slope_std_error, self.slope + q * self.slope_std_error)
-
     def _rows(self) -> list[tuple[str, str]]:
-        low, high = self.confidence_interval()
         return [
             ("mean bias (learner's scale)", f"{self.mean_bias:.4f} (se {self.mean_bias_std_error:.4f})"),
             ("heterogeneity slope", f"{self.slope:.3f} (se {self.slope_std_error:.3f})"),
-            ("95% CI of the slope", f"[{low:.3f}, {high:.3f}]"),
             ("t statistic / one-sided p", f"{self.statistic:.3f} / {self.pvalue:.4g}"),
             ("rows", f"{self.n}"),
         ]
 
     def _notes(self) -> list[str]:
-        return ["H0: the learner's Delta_hat carries no heterogeneity (slope 0); a small p rejects a constant bias."]
+        return [
+            "H0: the learner's Delta_hat carries no heterogeneity (slope 0); a small p rejects a constant bias.",
+            "No interval for the slope is offered: under a constant bias the statistic is not yet shown to be "
+            "N(0, 1) (known issue; the test is being recalibrated).",
+        ]
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame: one row per coefficient (mean bias, slope)."""
