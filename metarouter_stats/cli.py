@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,7 +59,9 @@ def _demo(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer; got {args.seed}.")
     if args.report != "none":
-        _check_out_file(args.report, "--report")
+        from .report import check_output_file  # noqa: PLC0415
+
+        check_output_file(args.report, "--report")
     print(f"metarouter demo: fitting {len(ROUTER_NAMES)} routers on {args.rounds} simulated round(s)...",
           file=sys.stderr, flush=True)
     table = demo_table(
@@ -94,20 +95,6 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_out_file(path: str, option: str) -> None:
-    """Refuse an output file path that cannot be written, before any computation."""
-    if path == "":
-        raise ValueError(f"{option} must be a file path; got ''.")
-    target = Path(path)
-    if target.is_dir():
-        raise ValueError(f"{option} {path!r} is a folder; give a file name, e.g. {str(target / 'report.html')!r}.")
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise ValueError(f"{option} {path!r}: the folder {str(parent)!r} does not exist.")
-    if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
-        raise PermissionError(f"{option} {path!r} cannot be written (no write permission).")
-
-
 def _local_file(path: str, option: str) -> str:
     """Refuse URLs (pandas would download them): only local files are read."""
     if "://" in path or path.startswith(("http:", "https:", "ftp:", "s3:", "gs:")):
@@ -125,7 +112,7 @@ def _agg() -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from .data import RoutingData  # noqa: PLC0415
-    from .report import build_report  # noqa: PLC0415
+    from .report import build_report, check_output_file  # noqa: PLC0415
 
     _agg()
     sources = [x for x in (args.study_dir, args.data, args.judgments) if x] + (["simulate"] if args.simulate else [])
@@ -133,7 +120,7 @@ def _report(args: argparse.Namespace) -> int:
         raise ValueError("Give exactly one of: a study folder, --simulate, --data CSV, or --judgments FILE.")
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer; got {args.seed}.")
-    _check_out_file(args.out, "--out")
+    check_output_file(args.out, "--out")
     common = dict(rng=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level)
     if args.study_dir:
         rep = build_report(args.study_dir)

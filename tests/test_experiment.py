@@ -23,6 +23,17 @@ def _strip(frame):
     return frame.drop(columns="fit_seconds").sort_values(["round", "n_gold", "router", "evaluation", "rate"]).reset_index(drop=True)
 
 
+def _tiny_toml(tmp_path, *, rounds, routers, seed):
+    """A tiny study config file (20 gold, 200 preference, 60 test queries, d = 6)."""
+    cfg = tmp_path / "tiny.toml"
+    names = ", ".join(f'"{r}"' for r in routers)
+    cfg.write_text(
+        f"[study]\nrounds = {rounds}\ngold_sizes = [20]\nn_preference = 200\nn_test = 60\nd = 6\n"
+        f"routers = [{names}]\nseed = {seed}\n"
+    )
+    return cfg
+
+
 @pytest.fixture(scope="module")
 def serial():
     return run_study(StudyConfig(**TINY), n_jobs=1, progress=False)
@@ -83,11 +94,7 @@ def test_interrupted_study_resumes_identically(serial, tmp_path, monkeypatch):
 
 
 def test_killed_process_resumes(tmp_path):
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(
-        "[study]\nrounds = 4\ngold_sizes = [20]\nn_preference = 200\nn_test = 60\nd = 6\n"
-        'routers = ["pooled", "gold-only", "random"]\nseed = 1\n'
-    )
+    cfg = _tiny_toml(tmp_path, rounds=4, routers=("pooled", "gold-only", "random"), seed=1)
     out = tmp_path / "out"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     proc = subprocess.Popen(
@@ -182,11 +189,7 @@ def test_planted_symlinks_are_never_followed(tmp_path):
 
 
 def test_a_second_process_on_the_same_folder_stops_with_a_clear_message(tmp_path):
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(
-        "[study]\nrounds = 4\ngold_sizes = [20]\nn_preference = 200\nn_test = 60\nd = 6\n"
-        'routers = ["meta-dr", "pooled", "gold-only", "random"]\nseed = 5\n'
-    )
+    cfg = _tiny_toml(tmp_path, rounds=4, routers=("meta-dr", "pooled", "gold-only", "random"), seed=5)
     out = tmp_path / "out"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "metarouter_stats.cli", "study", str(cfg), "--out", str(out)]
@@ -205,11 +208,7 @@ def test_a_second_process_on_the_same_folder_stops_with_a_clear_message(tmp_path
 
 def test_killed_mid_write_and_corrupted_then_resumed(tmp_path, small_reference):
     """SIGKILL while a study runs, damage a finished round file, resume: identical results."""
-    cfg = tmp_path / "tiny.toml"
-    cfg.write_text(
-        "[study]\nrounds = 2\ngold_sizes = [20]\nn_preference = 200\nn_test = 60\nd = 6\n"
-        'routers = ["meta-dr", "pooled", "gold-only", "random"]\nseed = 5\n'
-    )
+    cfg = _tiny_toml(tmp_path, rounds=2, routers=("meta-dr", "pooled", "gold-only", "random"), seed=5)
     out = tmp_path / "out"
     proc = subprocess.Popen(
         [sys.executable, "-m", "metarouter_stats.cli", "study", str(cfg), "--out", str(out)],

@@ -252,7 +252,6 @@ def run_study(
     n_jobs = check_n_jobs(n_jobs)
     if out is not None:
         store = StudyStore(out)
-        store.check_writable()
         with store.lock():
             return _run(config, store, n_jobs, backend, scheduler, progress, data)
     return _run(config, None, n_jobs, backend, scheduler, progress, data)
@@ -298,7 +297,7 @@ def _run(
 
     bar.close()
     if store is not None:
-        frame = store.collect(config)
+        frame = store.collect(done | {(r, g) for r, g in tasks})
     else:
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if not frame.empty:

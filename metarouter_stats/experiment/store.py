@@ -132,6 +132,7 @@ class StudyStore:
         """The folder's lock, acquired: a context manager; StudyInUseError if another process holds it."""
         from filelock import FileLock, Timeout  # noqa: PLC0415
 
+        self.check_writable()
         self.root.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.root / LOCK_FILE), timeout=0)
         try:
@@ -146,7 +147,6 @@ class StudyStore:
     # ------------------------------------------------------------------ resume
     def prepare(self, config: StudyConfig, digest: str | None = None) -> set[tuple[int, int]]:
         """Create or check the folder for ``config``; return the verified finished (round, n_gold) tasks."""
-        self.check_writable()
         self.root.mkdir(parents=True, exist_ok=True)
         (self.root / ROUNDS_DIR).mkdir(exist_ok=True)
         cfg_path = self.root / CONFIG_FILE
@@ -235,10 +235,9 @@ class StudyStore:
         manifest[name] = {"sha256": digest, "rows": len(frame)}
         atomic_write(self.root / MANIFEST_FILE, json.dumps(manifest, indent=1, sort_keys=True))
 
-    def collect(self, config: StudyConfig) -> pd.DataFrame:
-        """Every verified task of ``config``, in (round, n_gold) order."""
-        tasks = sorted(self._verified_tasks(config))
-        frames = [pd.read_csv(self.root / ROUNDS_DIR / f"round_{r:05d}_gold_{g}.csv") for r, g in tasks]
+    def collect(self, tasks: set[tuple[int, int]]) -> pd.DataFrame:
+        """The round files of ``tasks`` (verified by :meth:`prepare` or written by :meth:`save_task`), in order."""
+        frames = [pd.read_csv(self.root / ROUNDS_DIR / f"round_{r:05d}_gold_{g}.csv") for r, g in sorted(tasks)]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(RESULT_COLUMNS))
 
     def write_results(self, frame: pd.DataFrame) -> None:

@@ -251,7 +251,8 @@ def bias_interval(
     learner = fitted_learner(router, "bias_interval")
     if not hasattr(router, "scale_"):
         raise TypeError(f"`router` must be a fitted MetaRouter; got {type(router).__name__}.")
-    router.predict_bias(X)  # the router's column contract (count, names, order) before any work
+    # the router's column contract (count, names, order) before any work; Delta_hat itself is reused
+    delta = router.predict_bias(X, units="preference")
     X = as_2d_float(X.X if isinstance(X, RoutingData) else X, "X")
     units = check_units(units)
     level, n_boot, method, undersmooth = _bias_interval_iv(learner, confidence_level, n_boot, kind, method, undersmooth)
@@ -260,7 +261,7 @@ def bias_interval(
     c = float(router.scale_)
     if method == "learner":
         require_capability(learner, "intervals", "method='learner'")
-        estimate = np.asarray(learner.effect(X), dtype=float).reshape(-1)
+        estimate = delta
         low, high = learner.effect_interval(X, alpha=1 - level)
         z = float(stats.norm.ppf(0.5 + level / 2))
         factor = c if units == "gold" else 1.0
@@ -277,7 +278,7 @@ def bias_interval(
         factors = np.full(n_boot, c)
         target = _TARGET_PROJECTION + "; conditional on the cross-fitted nuisances and c"
     else:
-        estimate = router.predict_bias(X, units="preference")
+        estimate = delta
         draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs, progress=progress)
         target = _TARGET_PROJECTION + "; nuisances and c re-estimated in every replicate"
     if units == "gold":

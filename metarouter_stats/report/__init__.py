@@ -28,7 +28,7 @@ from ._html import Report, check_output_file, figure_png
 from .analysis import analysis_report
 from .study import study_report
 
-__all__ = ["Report", "analysis_report", "build_report", "figure_png", "study_report"]
+__all__ = ["Report", "analysis_report", "build_report", "check_output_file", "figure_png", "study_report"]
 
 
 @budgeted
