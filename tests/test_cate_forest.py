@@ -38,14 +38,14 @@ def test_recovers_the_nonlinear_bias(study, forest_router):
 def test_its_own_intervals_are_used(study, forest_router):
     band = mrs.bias_interval(forest_router, study.X_test)
     assert band.method == "learner (CausalForestLearner)" and band.draws.shape == (0, 200)
-    assert "Delta(x)" in band.target and np.all(band.low <= band.estimate) and np.all(band.estimate <= band.high)
+    assert "Delta(x)" in band.target and "NOT calibrated" in band.target and np.all(band.low <= band.estimate) and np.all(band.estimate <= band.high)
     # EconML's intervals, on the gold scale
     low, high = forest_router.bias_learner_.effect_interval(study.X_test, alpha=0.05)
     np.testing.assert_allclose(band.low, low / forest_router.scale_)
     np.testing.assert_allclose(band.high, high / forest_router.scale_)
-    # The BLB intervals target Delta(x) but under-cover it at this size: 0.61 and 0.53 of the test
-    # points on seeds 3 and 4 (nominal 0.95; the forest's smoothing bias). Pinned loosely so that a
-    # collapse is caught; the calibration itself is for the validity benchmark (issue 14).
+    # The BLB intervals target Delta(x) but under-cover it at this size: 0.60 on nonlinear_bias over 20
+    # replications (MC SE 0.011; benchmarks/bench_forest.py; nominal 0.95: the forest's smoothing bias).
+    # Pinned loosely so that a collapse is caught, and the band says it is not calibrated.
     assert band.covers(study.delta(study.X_test)).mean() > 0.4
     with pytest.raises(TypeError, match="capability 'refit_final'"):
         mrs.bias_interval(forest_router, study.X_test, method="fast")
