@@ -61,6 +61,60 @@ def test_ci_inverts_pvalue(values, level, alternative, paired):
             assert at.pvalue == pytest.approx(1 - level, abs=1e-7)
 
 
+def _null_labels(seed, m, paired, n=100, n_pref=1000, c=0.25):
+    """Issue 14's null: mean bias exactly 0 on the gold scale, primary gain m gold SDs away from 0."""
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=n)
+    gold = (m + f + rng.normal(size=n)) / c
+    if paired:
+        return gold, m + f + rng.normal(size=n)
+    return gold, m + rng.normal(size=n_pref) + rng.normal(size=n_pref)
+
+
+@pytest.mark.parametrize("method", ["variance", "wasserstein"])
+@pytest.mark.parametrize("paired", [True, False])
+def test_estimated_scale_se_matches_full_bootstrap(method, paired):
+    """The delta-method SE equals, within bootstrap noise, that of a bootstrap re-estimating c."""
+    g, p = _null_labels(0, 2.0, paired, n=300, n_pref=900)
+    res = mrs.bias_ttest(g, p, paired=paired, scale=method)
+    rng = np.random.default_rng(1)
+    draws = []
+    for _ in range(600):
+        if paired:
+            rows = rng.integers(0, g.size, g.size)
+            gb, pb = g[rows], p[rows]
+        else:
+            gb, pb = g[rng.integers(0, g.size, g.size)], p[rng.integers(0, p.size, p.size)]
+        c = mrs.estimate_scale(gb, pb, method=method)
+        draws.append(gb.mean() - pb.mean() / c)
+    # 600 draws: the SD's relative MC error is about 3 %
+    assert res.std_error == pytest.approx(np.std(draws, ddof=1), rel=0.15)
+    assert res.scale_uncertainty == "delta method" and res.scale_std_error > 0
+    assert "delta method" in res.summary()
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_estimated_scale_keeps_its_size(paired):
+    """Seeded small version of benchmarks/bench_validity.py: with c treated as known this null was rejected ~30 %."""
+    reps = 150
+    rejected = sum(
+        mrs.bias_ttest(*_null_labels(seed, 2.0, paired), paired=paired, scale="variance").pvalue < 0.05
+        for seed in range(reps)
+    )
+    # nominal 5 %: 7.5 rejections expected, SD 2.7; the known-c test gives about 45
+    assert rejected <= 17
+
+
+def test_amplitude_scale_bootstrap_is_seeded():
+    g, p = _null_labels(3, 1.0, True)
+    a = mrs.bias_ttest(g, p, scale="amplitude", n_boot=200, rng=4)
+    b = mrs.bias_ttest(g, p, scale="amplitude", n_boot=200, rng=4)
+    assert a.std_error == b.std_error and np.isinf(a.df)
+    assert a.scale_uncertainty.startswith("bootstrap")
+    low, high = a.confidence_interval()
+    assert low < a.estimate < high
+
+
 def test_zero_variance_warns_and_returns_nan():
     with pytest.warns(RuntimeWarning, match="zero standard error"):
         res = mrs.bias_ttest([1.0, 2.0, 3.0], [0.0, 1.0, 2.0])

@@ -205,8 +205,11 @@ def analysis_report(
     # ------------------------------------------------------------------ t-test
     rep.section("Is the preference mechanism biased? t-test of the mean bias")
     tests = {"labels as given (c = 1)": bias_ttest(g_lab, p_lab, paired=paired is not None)}
-    if not np.isclose(c, 1.0):
-        tests[f"after scale normalisation (c = {c:.3f})"] = bias_ttest(g_lab, p_lab, paired=paired is not None, scale=c)
+    if scale is not None and not np.isclose(c, 1.0):
+        # c re-estimated from these labels by the router's method, its error propagated
+        res = bias_ttest(g_lab, p_lab, paired=paired is not None, scale=scale, rng=s_pos) \
+            if isinstance(scale, str) else bias_ttest(g_lab, p_lab, paired=paired is not None, scale=c)
+        tests[f"after scale normalisation (c = {res.scale:.3f}, {res.scale_uncertainty})"] = res
     rows = []
     for name, res in tests.items():
         lo, hi = res.confidence_interval(level)
