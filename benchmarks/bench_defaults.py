@@ -128,7 +128,7 @@ def main() -> None:
     secs = df.groupby(["config", "cate"])["seconds"].mean().round(2)
     table["fit_seconds"] = secs
     text = (
-        "Share of the oracle ranking's EG area captured (mean over "
+        "Share of the test-label oracle's EG area captured (mean over "
         f"{df.groupby(['config', 'cate', 'scenario', 'n_gold']).size().min()}-{df.groupby(['config', 'cate', 'scenario', 'n_gold']).size().max()} seeds; "
         "500 test queries, true psi; 4,500 training rows).\n\n" + table.to_markdown() + "\n"
     )

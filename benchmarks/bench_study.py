@@ -4,7 +4,7 @@
 2. the same 20-round study (n_gold = 100) with n_jobs = 1 and n_jobs = 2: wall time,
    speed-up, and a check that the results are identical;
 3. the shipped ``main`` config (default learners) with ``--rounds`` rounds at
-   n_gold in {100, 500, 1000}: mean share of the oracle ranking's EG area with its
+   n_gold in {100, 500, 1000}: mean share of the test-label oracle's EG area with its
    Monte Carlo standard error, and the reference figure.
 
 Run::
@@ -75,7 +75,7 @@ def main() -> None:
     text = (
         "# Study runner timings and the main comparison\n\n"
         + "\n".join(lines)
-        + "\n\nShare of the oracle ranking's EG area (noisy test gold labels), mean and Monte Carlo standard error:\n\n"
+        + "\n\nShare of the test-label oracle's EG area (noisy test gold labels), mean and Monte Carlo standard error:\n\n"
         + areas.round(3).to_markdown(index=False)
         + "\n\nSame, with the reference code's truncated evaluation (psi_hat > 0):\n\n"
         + paper.round(3).to_markdown(index=False)

@@ -32,6 +32,8 @@ from .inference import (
     bias_interval,
     bias_ttest,
     efficiency_gain_interval,
+    ScaleSensitivity,
+    scale_sensitivity,
 )
 from .positivity import PositivityReport, positivity_report
 from .routers import (
@@ -61,6 +63,8 @@ __all__ = [
     "EfficiencyGainBand",
     "HeterogeneityTestResult",
     "PositivityReport",
+    "ScaleSensitivity",
+    "scale_sensitivity",
     "bias_heterogeneity_test",
     "bias_interval",
     "bias_ttest",

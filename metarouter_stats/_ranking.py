@@ -10,7 +10,9 @@ the order of the test set.
 
 from __future__ import annotations
 
+import math
 import numbers
+from fractions import Fraction
 
 import numpy as np
 
@@ -22,9 +24,12 @@ __all__ = ["decide", "k_for_rate", "top_k_mask"]
 def k_for_rate(rate: float, n: int) -> int:
     """Number of queries sent to the primary model at usage rate ``rate``: round(rate * n).
 
-    Python's round-half-to-even is avoided: halves round up, so ``k_for_rate(0.5, 5) == 3``.
+    The product is exact: ``rate`` is read as the decimal it prints as (``repr``), so
+    ``k_for_rate(0.7, 45) == 32`` (31.5 rounded), where the binary product 31.4999...
+    would give 31. Halves round up (not Python's half-to-even): ``k_for_rate(0.5, 5) == 3``.
     """
-    return int(np.floor(rate * n + 0.5))
+    exact = Fraction(repr(float(rate))) * int(n)
+    return int(math.floor(exact + Fraction(1, 2)))
 
 
 def top_k_mask(scores: np.ndarray, k: int) -> np.ndarray:

@@ -36,7 +36,7 @@ def demo_table(
     *, rounds: int = 5, seed: int = 0, n_gold: int = 100, n_preference: int = 4400, n_test: int = 500,
     scenario: str = "paper", n_jobs: int | None = 1, progress: bool = False,
 ) -> pd.DataFrame:
-    """The demo's table: mean EG per query at each rate, its area and the share of the oracle's area.
+    """The demo's table: mean EG per query at each rate, its area and the share of the test-label oracle's area.
 
     The demo is a study (:func:`~metarouter_stats.experiment.run_study`) with
     ``seeding="offset"``: round ``i`` simulates with ``rng=seed + i`` and seeds the routers
@@ -51,7 +51,7 @@ def demo_table(
     wide = df.pivot_table(index="router", columns="rate", values="per_query", aggfunc="mean").loc[order]
     wide.columns = [f"EG@{c:.1f}" for c in wide.columns]
     areas = df.groupby("router")[["auc", "auc_relative"]].mean().loc[order]
-    areas.columns = ["area", "share_of_oracle"]
+    areas.columns = ["area", "share_of_label_oracle"]
     return pd.concat([wide, areas], axis=1)
 
 
@@ -74,7 +74,8 @@ def _demo(args: argparse.Namespace) -> int:
     )
     print("EG@rho: efficiency gain per test query (gold scale) when the share rho of queries goes")
     print("to the primary model; area: area under EG per query over rho in [0.2, 0.8];")
-    print("share_of_oracle: that area relative to ranking by the test gold gains themselves.")
+    print("share_of_label_oracle: that area relative to ranking by the noisy test gold labels themselves")
+    print("(a ceiling no router reaches: ranking by the true gain scores below 1).")
     print(f"Mean over {args.rounds} round(s).\n")
     shown = table.copy()
     shown["area"] = shown["area"] / args.n_test
@@ -221,7 +222,7 @@ def _study(args: argparse.Namespace) -> int:
                        progress=not args.quiet)
     areas = result.area_summary()
     print(f"study {config.name!r}: {config.n_tasks} tasks; results in {args.out}/results.csv")
-    print("Share of the oracle ranking's EG area (mean and Monte Carlo standard error):")
+    print("Share of the test-label oracle's EG area (mean and Monte Carlo standard error):")
     print(areas.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     import matplotlib  # noqa: PLC0415
 

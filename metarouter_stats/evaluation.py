@@ -24,6 +24,12 @@ Normalisations (all returned):
 
 ``auc`` is the trapezoidal area under EG(rho) over the rate grid (in gain units);
 ``auc_relative`` is that area divided by the oracle's area on the same grid.
+
+The oracle here is the **test-label oracle**: it ranks by the test gold labels, noise
+included, which no router can see. Its area is therefore above what ranking by the true
+gain psi(x) achieves (in issue 14's check a router ranking by the true psi scored 0.83 of
+it), so ``auc_relative`` is a share of an unattainable ceiling, comparable across
+routers on the same test set but not an absolute "share of the best possible router".
 """
 
 from __future__ import annotations
@@ -84,12 +90,19 @@ def eg_core(gold: np.ndarray, scores: np.ndarray, ks: np.ndarray) -> tuple[np.nd
     Both are the expected top-k gold gain (ties in expectation) minus k times the mean gold gain.
     """
     mean = float(np.mean(gold))
-    return topk_gain(gold, scores, ks) - ks * mean, topk_gain(gold, gold, ks) - ks * mean
+    gain, oracle = topk_gain(gold, scores, ks) - ks * mean, topk_gain(gold, gold, ks) - ks * mean
+    # no query or every query routed: EG is 0 by definition; the floating-point sum minus
+    # k * mean leaves about 1e-14 there, which a relative EG would turn into any number
+    ends = (ks <= 0) | (ks >= gold.size)
+    gain[ends], oracle[ends] = 0.0, 0.0
+    return gain, oracle
 
 
 def normalise_eg(gain: np.ndarray, oracle: np.ndarray, n: int, mean_gold: float, how: str) -> np.ndarray:
     """EG in the units ``how``: "gain", "per_query" (/ n), "relative" (/ oracle EG; NaN where
-    the oracle EG is 0, e.g. at rates 0 and 1) or "reference" (/ (n * mean gold); NaN if 0)."""
+    the oracle EG is 0: at rates 0 and 1, where both are exactly 0 (:func:`eg_core`), and when
+    all gold gains are equal) or "reference" (/ (n * mean gold); NaN if 0). One rule for
+    a curve and its bootstrap draws."""
     if how == "gain":
         return np.asarray(gain, dtype=float)
     if how == "per_query":
@@ -143,7 +156,7 @@ class EfficiencyGainCurve(ResultMixin):
         rows = [("test queries", f"{self.n}"), ("mean test gold gain", f"{self.mean_gold:.4g}")]
         rows += [(f"EG({r:.2f}) per query", f"{v:.4g}  (oracle {o:.4g})")
                  for r, v, o in zip(self.rates, self.per_query, self.oracle_gain / self.n, strict=True)]
-        rows += [("area (gain units)", f"{self.auc:.4g}"), ("share of the oracle's area", f"{self.auc_relative:.3f}")]
+        rows += [("area (gain units)", f"{self.auc:.4g}"), ("share of the test-label oracle's area", f"{self.auc_relative:.3f}")]
         return rows
 
     def _notes(self) -> list[str]:

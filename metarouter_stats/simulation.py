@@ -47,7 +47,9 @@ queries are selected:
 ``"selection"``
     the paper scenario's b, but gold queries selected by the covariate:
     drawn without replacement with weights :math:`\exp(1.5 z_1)`
-    (covariate-dependent selection; poor overlap in the upper tail of z1 for preference).
+    (covariate-dependent selection): gold queries crowd the upper tail of z1, so overlap
+    is poor in the **lower** tail, where preference queries have almost no gold
+    neighbours (gold propensity near 0).
 
 Test queries are drawn from the same embedding distribution and carry gold labels.
 """

@@ -87,3 +87,28 @@ def test_to_frame_and_default_rates():
     assert eg.auc_relative == pytest.approx(1.0)
     with pytest.raises(ValueError):
         eg.gain[0] = 1.0  # read-only
+
+
+def test_k_for_rate_is_exact_decimal_rounding():
+    """round(rho * n) in exact arithmetic, halves up; the binary product gave 31 for 0.7 * 45."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from metarouter_stats._ranking import k_for_rate
+
+    assert k_for_rate(0.7, 45) == 32
+    for n in range(1, 120):
+        for hundredths in range(0, 101):
+            rate = hundredths / 100
+            ref = int((Decimal(repr(rate)) * n).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            assert k_for_rate(rate, n) == ref, (rate, n)
+
+
+def test_relative_eg_is_nan_at_the_ends_in_curve_and_bootstrap():
+    rng = np.random.default_rng(0)
+    g = rng.normal(size=60)
+    s = g + rng.normal(size=60)
+    curve = mrs.efficiency_gain(g, s, rates=[0.0, 0.5, 1.0])
+    assert curve.gain[0] == curve.gain[2] == 0.0 and curve.oracle_gain[2] == 0.0
+    assert np.isnan(curve.relative[[0, 2]]).all() and np.isfinite(curve.relative[1])
+    band = mrs.efficiency_gain_interval(g, s, rates=[0.0, 0.5, 1.0], normalise="relative", n_boot=40, rng=0)
+    assert np.isnan(band.band.draws[:, [0, 2]]).all() and np.isfinite(band.band.draws[:, 1]).all()

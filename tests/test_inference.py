@@ -243,3 +243,20 @@ def test_eg_band_plot():
     g = np.random.default_rng(0).normal(size=100)
     ax = mrs.efficiency_gain_interval(g, g, n_boot=20, rng=0, normalise="relative").plot(label="oracle")
     assert ax.get_ylabel() == "EG / oracle EG"
+
+
+def test_scale_sensitivity_rows_are_the_known_c_tests():
+    rng = np.random.default_rng(0)
+    f = rng.normal(size=200)
+    gold, pref = 4 * (1.0 + f + 0.3 * rng.normal(size=200)), 1.2 + f + 0.3 * rng.normal(size=200)
+    res = mrs.scale_sensitivity(gold, pref, scales=[0.2, 0.25, 0.3007, 0.4])
+    for row in res.to_frame().itertuples():
+        ref = mrs.bias_ttest(gold, pref, scale=row.scale)
+        assert row.estimate == ref.estimate and row.pvalue == ref.pvalue
+        assert (row.ci_low, row.ci_high) == ref.confidence_interval()
+    # the c of zero mean bias is where the estimate crosses 0
+    zero = mrs.bias_ttest(gold, pref, scale=res.zero_bias_scale)
+    assert abs(zero.estimate) < 1e-10
+    assert not res.robust and "depends on c" in res.summary()
+    with pytest.raises(ValueError, match="scales"):
+        mrs.scale_sensitivity(gold, pref, scales=[0.0, 1.0])

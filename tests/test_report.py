@@ -210,7 +210,7 @@ def demo_report(tmp_path_factory):
 
 def test_demo_writes_report(demo_report):
     out, printed = demo_report
-    assert "meta-dr" in printed and "share_of_oracle" in printed  # the table
+    assert "meta-dr" in printed and "share_of_label_oracle" in printed  # the table
     assert str(out.resolve()) in printed
     images, _ = embedded_images(out.read_text())
     assert len(images) == 4 - 1  # no costs in the demo: positivity, bias, EG

@@ -38,6 +38,7 @@ def results():
                           "model_a": "p", "model_b": "q", "winner": ["model_a", "tie", "model_b", "model_a", "tie"]})
     return {
         "BiasTestResult": mrs.bias_ttest(s.gold_test, s.gold_test + 0.1 * np.arange(80) % 3),
+        "ScaleSensitivity": mrs.scale_sensitivity(s.gold_test, 0.3 * s.gold_test + 0.1 * np.arange(80) % 3),
         "HeterogeneityTestResult": mrs.bias_heterogeneity_test(router, rng=0),
         "Band": mrs.bias_interval(router, s.X_test[:10], n_boot=30, rng=0),
         "EfficiencyGainBand": mrs.efficiency_gain_interval(s.gold_test, scores, n_boot=50, rng=0),
@@ -104,6 +105,8 @@ def test_contract(results, name):
         assert isinstance(drawn, Axes) or all(isinstance(a, Axes) for a in np.ravel(drawn))
         plt.close("all")
     if hasattr(obj, "confidence_interval"):
+        # an interval is a promise: the summary says what it covers (issue 14)
+        assert "target" in text.lower(), f"{name}.summary() does not name its target"
         low, high = obj.confidence_interval(confidence_level=0.9)
         assert np.all(np.asarray(low) <= np.asarray(high))
         with pytest.raises((ValueError, TypeError), match="confidence_level"):

@@ -52,7 +52,7 @@ def test_mtbench_bias(tmp_path, data_dir):
     assert (round(res.estimate, 3), round(low, 3), round(high, 3), res.n_gold) == (-0.369, -0.512, -0.226, 130)
     assert "-0.369 (95 % CI -0.512 to -0.226" in (tmp_path / "mtbench_bias.html").read_text()
     assert (rep.results["bias_tests"]["bias"] < 0).all() and len(rep.results["bias_tests"]) == 5
-    assert np.isfinite(rep.results["eg_table"]["share of oracle area"]).all()
+    assert np.isfinite(rep.results["eg_table"]["share of test-label oracle area"]).all()
 
 
 @pytest.mark.realdata

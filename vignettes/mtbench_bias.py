@@ -125,9 +125,9 @@ def run(path: str | Path, out: str | Path, *, small: bool = False, seed: int = 0
          "EG@0.5 per item": [bands[n].estimate[3] for n in routers],
          "95% low": [bands[n].low[3] for n in routers],
          "95% high": [bands[n].high[3] for n in routers],
-         "share of oracle area": [curves[n].auc_relative for n in routers]}
+         "share of test-label oracle area": [curves[n].auc_relative for n in routers]}
     )
-    best = table.sort_values("share of oracle area", ascending=False).iloc[0]
+    best = table.sort_values("share of test-label oracle area", ascending=False).iloc[0]
     overlap = bool(table["95% low"].max() < table["95% high"].min())
     verdict = (
         "At rho = 0.5 the 95 % test-set bands of all routers overlap: on MT-Bench the judge's bias is clear, "
@@ -141,7 +141,7 @@ def run(path: str | Path, out: str | Path, *, small: bool = False, seed: int = 0
         Each router is cross-fitted over questions ({3 if small else 5} folds: fitted without one fold of the
         questions, it scores the expert-labelled items of the left-out questions; {gold.size} items). EG(rho) is the experts' gain
         of sending the top-rho share of items to gpt-4 minus a random router's. The best area share is
-        {best['share of oracle area']:.2f} ({best['router']}). {verdict}
+        {best['share of test-label oracle area']:.2f} ({best['router']}). {verdict}
         """
     )
     rep.table(table, digits=3)

@@ -80,7 +80,7 @@ class StudyResult(ResultMixin):
         return out.reset_index()
 
     def area_summary(self, evaluation: str = "exact") -> pd.DataFrame:
-        """Mean share of the oracle ranking's EG area (``auc_relative``) with its MC standard error."""
+        """Mean share of the test-label oracle's EG area (``auc_relative``) with its MC standard error."""
         df = self._frame[(self._frame["evaluation"] == evaluation)].drop_duplicates(["round", "n_gold", "router"])
         g = df.groupby(["n_gold", "router"], sort=False)["auc_relative"]
         out = pd.DataFrame({"mean": g.mean(), "mc_se": g.std(ddof=1) / np.sqrt(g.count()), "rounds": g.count()})
@@ -100,7 +100,7 @@ class StudyResult(ResultMixin):
         return rows
 
     def _notes(self) -> list[str]:
-        return ["Values: share of the oracle ranking's EG area over the rate grid, mean over rounds."]
+        return ["Values: share of the test-label oracle's EG area over the rate grid, mean over rounds."]
 
     def plot(self, ax: Any = None, *, value: str = "per_query", evaluation: str = "exact") -> Any:
         """The reference figure: EG against rate, one line per router, +-1.96 MC SE bands, a panel per gold size.

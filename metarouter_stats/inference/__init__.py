@@ -8,7 +8,8 @@ Functions of data or of a fitted router / bias learner, each result stating its 
   the bias Delta(x) is not constant, on a learner's cross-fitted scores;
 * :func:`bias_interval` -- confidence bands (pointwise and uniform) for Delta_hat(x):
   fast final-stage bootstrap, full refit bootstrap, or the learner's own intervals;
-* :func:`efficiency_gain_interval` -- bootstrap bands for an efficiency-gain curve.
+* :func:`efficiency_gain_interval` -- bootstrap bands for an efficiency-gain curve;
+* :func:`scale_sensitivity` -- the mean-bias conclusion over a range of scale constants c.
 
 Sign convention everywhere: the bias is **gold minus preference**,
 :math:`\Delta = \psi - \eta` (DESIGN.md), stated on the gold scale unless ``units`` says
@@ -21,6 +22,7 @@ from .bands import Band, make_band
 from .bias_bands import bias_interval, fast_bootstrap, refit_bootstrap
 from .eg_bands import EfficiencyGainBand, efficiency_gain_interval
 from .heterogeneity import HeterogeneityTestResult, bias_heterogeneity_test
+from .sensitivity import ScaleSensitivity, scale_sensitivity
 from .ttest import BiasTestResult, bias_ttest
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "BiasTestResult",
     "EfficiencyGainBand",
     "HeterogeneityTestResult",
+    "ScaleSensitivity",
     "bias_heterogeneity_test",
     "bias_interval",
     "bias_ttest",
@@ -35,4 +38,5 @@ __all__ = [
     "fast_bootstrap",
     "make_band",
     "refit_bootstrap",
+    "scale_sensitivity",
 ]

@@ -15,7 +15,7 @@ and do not enter the maximum.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -65,6 +65,10 @@ class Band(ResultMixin):
         How the band was made.
     target : str
         What the band covers (e.g. "Delta(x) projected on the final stage's class").
+    prediction : ndarray of shape (m,)
+        The point prediction a user sees for the same quantity (e.g. ``predict_bias``)
+        when the band is centred elsewhere (an undersmoothed fit); empty when the band is
+        centred at the prediction. The summary reports both and how far apart they are.
 
     Examples
     --------
@@ -86,6 +90,7 @@ class Band(ResultMixin):
     critical_value: float
     method: str
     target: str = "the estimator's target at each point"
+    prediction: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0)))
 
     @property
     def _title(self) -> str:  # type: ignore[override]
@@ -99,15 +104,29 @@ class Band(ResultMixin):
             ("points", f"{self.estimate.size}"),
             ("critical value", f"{self.critical_value:.3f}"),
             ("bootstrap draws", f"{self.draws.shape[0]}"),
-            ("estimate range", f"[{np.min(self.estimate):.4g}, {np.max(self.estimate):.4g}]"),
+            ("estimate (band centre) range", f"[{np.min(self.estimate):.4g}, {np.max(self.estimate):.4g}]"),
             ("mean width", f"{np.mean(width):.4g}"),
+        ] + self._prediction_rows()
+
+    def _prediction_rows(self) -> list[tuple[str, str]]:
+        if self.prediction.size == 0:
+            return [("centre", "the point prediction itself")]
+        gap = self.estimate - self.prediction
+        with np.errstate(divide="ignore", invalid="ignore"):
+            in_se = np.abs(gap) / self.std_error
+        return [
+            ("centre", "NOT the point prediction (see `prediction`)"),
+            ("centre - prediction", f"RMS {np.sqrt(np.mean(gap**2)):.4g}; median {np.nanmedian(in_se):.2f} std. errors"),
         ]
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame: estimate, std_error, ci_low, ci_high per point."""
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {"estimate": self.estimate, "std_error": self.std_error, "ci_low": self.low, "ci_high": self.high}
         )
+        if self.prediction.size:
+            frame["prediction"] = self.prediction
+        return frame
 
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """``(low, high)`` of the same kind of band at another level, from the same draws."""
@@ -139,6 +158,7 @@ class Band(ResultMixin):
 def make_band(
     estimate: np.ndarray, draws: np.ndarray, *, kind: str, confidence_level: float, method: str,
     target: str = "the estimator's target at each point",
+    prediction: np.ndarray | None = None,
 ) -> Band:
     """Build a pointwise or sup-t uniform band from bootstrap draws."""
     if kind not in KINDS:
@@ -156,4 +176,5 @@ def make_band(
         critical_value=crit,
         method=method,
         target=target,
+        prediction=frozen_array(np.empty(0) if prediction is None else np.asarray(prediction, dtype=float)),
     )

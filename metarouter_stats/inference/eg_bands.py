@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
+from .._ranking import k_for_rate
 from .._results import ResultMixin, frozen_array, new_axes
 from ..evaluation import check_rates, eg_core, efficiency_gain, normalise_eg
 from .bands import Band, make_band
@@ -141,7 +142,7 @@ def efficiency_gain_interval(
     gen = as_rng(rng)
     curve = efficiency_gain(g, s, rates=r)
     n = g.size
-    ks = np.floor(r * n + 0.5).astype(int)
+    ks = np.array([k_for_rate(float(v), n) for v in r], dtype=int)
     estimate = normalise_eg(curve.gain, curve.oracle_gain, n, curve.mean_gold, normalise)
     draws = np.empty((n_boot, r.size))
     for b in range(n_boot):
@@ -151,6 +152,8 @@ def efficiency_gain_interval(
         draws[b] = normalise_eg(gain, oracle, n, float(gb.mean()), normalise)
     band = make_band(
         estimate, draws, kind=kind, confidence_level=level, method="test-set bootstrap",
-        target="EG(rho) of this fitted router on the test queries' population (router held fixed)",
+        target=("EG(rho) of this fitted router on the population the test queries come from, conditional on "
+                "the fitted router (held fixed); not the value of the training procedure, whose training-set "
+                "variability it omits"),
     )
     return EfficiencyGainBand(rates=frozen_array(r), band=band, normalise=normalise)

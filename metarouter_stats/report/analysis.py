@@ -326,7 +326,7 @@ def analysis_report(
             row: dict[str, Any] = {"router": name}
             for rate, est, lo, hi in zip(band.rates, band.estimate, band.low, band.high, strict=True):
                 row[f"EG@{rate:.1f}"] = f"{est:.3f} [{lo:.3f}, {hi:.3f}]"
-            row["share of oracle area"] = curves[name].auc_relative
+            row["share of test-label oracle area"] = curves[name].auc_relative
             rows.append(row)
         rep.paragraph(
             f"EG(rho): gold gain per test query of sending the share rho of the {gold_test.size} test queries with "

@@ -29,7 +29,7 @@ def study_report(result: StudyResult, *, title: str | None = None) -> Report:
         + ", ".join(f"{g} gold: {int(k)}" for g, k in rounds.items()) + "."
     )
     areas = result.area_summary()
-    rep.section("Share of the oracle ranking's EG area")
+    rep.section("Share of the test-label oracle's EG area")
     rep.paragraph("Mean over rounds with its Monte Carlo standard error (sd / sqrt(rounds)).")
     wide = areas.pivot(index="router", columns="n_gold", values="mean").loc[list(dict.fromkeys(areas["router"]))]
     se = areas.pivot(index="router", columns="n_gold", values="mc_se").loc[wide.index]
