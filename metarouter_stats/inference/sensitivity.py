@@ -131,7 +131,7 @@ def scale_sensitivity(
     scales : array-like of positive numbers, optional
         The c values to try. Default: 41 values, evenly spaced on a log scale from half the
         smallest to twice the largest of the three methods' estimates (a factor-2 margin
-        around every assumption the package offers), plus those estimates.
+        around every assumption the package offers). The three estimates are always added.
     confidence_level : float, default 0.95
 
     Returns
@@ -159,9 +159,10 @@ def scale_sensitivity(
         lo, hi = min(estimates.values()) / 2, max(estimates.values()) * 2
         grid = np.unique(np.concatenate((np.geomspace(lo, hi, 41), list(estimates.values()))))
     else:
-        grid = np.unique(as_1d_float(np.atleast_1d(np.asarray(scales, dtype=float)), "scales"))
+        grid = as_1d_float(np.atleast_1d(np.asarray(scales, dtype=float)), "scales")
         if not np.all(grid > 0):
             raise ValueError("`scales` must hold positive numbers (c * gold is on the preference scale).")
+        grid = np.unique(np.concatenate((grid, list(estimates.values()))))
     rows = []
     for c in grid:
         res = bias_ttest(g, p, paired=paired, scale=float(c))
