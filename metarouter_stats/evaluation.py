@@ -338,18 +338,61 @@ def _hull_area(cost: np.ndarray, quality: np.ndarray, lo: float, hi: float) -> f
     return float(np.trapezoid(np.interp(grid, c, q), grid) / (hi - lo))
 
 
-def _oracle_weights(gold: np.ndarray, costs: np.ndarray) -> np.ndarray:
-    """Every weight at which some query's oracle choice can change (pairwise breakpoints)."""
+def _pair_breakpoints(gold: np.ndarray, costs: np.ndarray) -> np.ndarray:
+    """(n, K(K-1)/2) weights w > 0 at which two models' utilities g - w c cross (NaN elsewhere)."""
     K = gold.shape[1]
-    ws = [0.0]
-    for a in range(K):
-        for b in range(a + 1, K):
-            dc = costs[:, a] - costs[:, b]
-            ok = np.abs(dc) > 0
-            w = (gold[ok, a] - gold[ok, b]) / dc[ok]
-            ws.append(w[w > 0])
-    w = np.unique(np.concatenate([np.atleast_1d(v) for v in ws]))
-    return np.unique(np.concatenate((w, w * (1 + 1e-9), [w.max() * 2 + 1])))
+    a, b = np.triu_indices(K, k=1)
+    dc = costs[:, a] - costs[:, b]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = (gold[:, a] - gold[:, b]) / dc
+    return np.where((np.abs(dc) > 0) & (w > 0), w, np.nan)
+
+
+def _oracle_weights(breaks: np.ndarray) -> np.ndarray:
+    """Every weight at which some query's oracle choice can change, just after each, 0 and a last one."""
+    w = np.unique(breaks[np.isfinite(breaks)])
+    tail = [w.max() * 2 + 1] if w.size else [1.0]
+    return np.unique(np.concatenate(([0.0], w, w * (1 + 1e-9), tail)))
+
+
+def _choices(gold: np.ndarray, costs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Row-wise :func:`~metarouter_stats.decision.choose_models`, each row at its own weight."""
+    util = gold - weights[:, None] * costs
+    tied = util == util.max(axis=1, keepdims=True)
+    return np.argmin(np.where(tied, costs, np.inf), axis=1)
+
+
+def _oracle_trace(gold: np.ndarray, costs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean cost and quality of the oracle choice at every breakpoint weight, by one sweep.
+
+    A query's choice can change only at its own pairwise breakpoints, all of which are grid
+    weights. So between grid points j - 1 and j only the queries with a breakpoint at
+    either end are re-decided (exactly, with the tie rule of ``choose_models``); all others
+    keep their model. That is O(n K^2) re-decisions of O(K) each and one sort, instead of
+    evaluating all n queries at each of the O(n K^2) weights.
+    """
+    n = gold.shape[0]
+    rows = np.arange(n)
+    breaks = _pair_breakpoints(gold, costs)
+    grid = _oracle_weights(breaks)
+    qi, _ = np.nonzero(np.isfinite(breaks))
+    at = np.searchsorted(grid, breaks[np.isfinite(breaks)])  # grid holds every breakpoint exactly
+    ev_grid = np.concatenate((at, at + 1))
+    ev_row = np.concatenate((qi, qi))
+    keep = ev_grid < grid.size
+    pairs = np.unique(np.column_stack((ev_row[keep], ev_grid[keep])), axis=0)  # by query, then grid index
+    ev_row, ev_grid = pairs[:, 0], pairs[:, 1]
+    start = _choices(gold, costs, np.zeros(n))
+    new = _choices(gold[ev_row], costs[ev_row], grid[ev_grid])
+    # the model each event replaces: the query's previous event, or its choice at weight 0
+    first = np.ones(ev_row.size, dtype=bool)
+    first[1:] = ev_row[1:] != ev_row[:-1]
+    prev = np.where(first, start[ev_row], np.roll(new, 1))
+    d_cost = costs[ev_row, new] - costs[ev_row, prev]
+    d_gain = gold[ev_row, new] - gold[ev_row, prev]
+    cost_sum = costs[rows, start].sum() + np.cumsum(np.bincount(ev_grid, d_cost, minlength=grid.size))
+    gain_sum = gold[rows, start].sum() + np.cumsum(np.bincount(ev_grid, d_gain, minlength=grid.size))
+    return grid, cost_sum / n, gain_sum / n
 
 
 def cost_quality_frontier(
@@ -409,7 +452,8 @@ def cost_quality_frontier(
         if s.shape != g.shape:
             raise ValueError(f"`scores[{name!r}]` must have shape {g.shape}; got {s.shape}.")
         trace(name, s, w)
-    trace("oracle", g, _oracle_weights(g, c))
+    for ww, mc, mq in zip(*_oracle_trace(g, c), strict=True):
+        rows.append(("oracle", float(ww), float(mc), float(mq)))
     mean_cost = c.mean(axis=0)
     cheap, dear = int(np.argmin(mean_cost)), int(np.argmax(mean_cost))
     for p in np.linspace(0, 1, 21):

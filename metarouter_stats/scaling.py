@@ -23,6 +23,29 @@ preference) / a`` for every a > 0.
 
     Empirical quantile functions are step functions with jumps at i / n_G and
     j / n_P; both integrals are computed exactly on the merged grid of jumps.
+
+What each method assumes
+------------------------
+The bias and c are not separately identified: any c, with its own bias function,
+reproduces the two label laws. Each method fixes c by an assumption about the bias, and
+a statement about the bias holds only under it (check which survive with
+:func:`~metarouter_stats.scale_sensitivity`; routing does not depend on c).
+
+* ``amplitude``: the largest absolute gain is the same on both scales. Its population c
+  exists only for bounded labels whose extremes are reached (rubric points, win rates);
+  for unbounded labels the ratio of sample maxima has no limit to estimate.
+* ``variance``: the rescaled gold label and the preference label have the same spread,
+  :math:`\mathrm{sd}(y) = c\,\mathrm{sd}(r)`. A heterogeneous bias changes the spread
+  of y, and gold queries selected on x change the spread of r: then this c converges to
+  sd(y) / sd(r), not to the c of the data (0.216 on ``nonlinear_bias`` and 0.272 on
+  ``selection`` against a true 0.25), and every bias output carries a spurious term
+  proportional to psi(x).
+* ``wasserstein``: the rescaled gold law is as close as possible to the preference law
+  (exact when the bias is 0 in distribution); it inherits the variance method's
+  sensitivity to a bias that reshapes the law and to selection on x.
+
+The sampling error of an estimated c is propagated into the bias t-test
+(:func:`~metarouter_stats.bias_ttest`; delta method via :func:`scale_influence`).
 """
 
 from __future__ import annotations

@@ -112,3 +112,42 @@ def test_relative_eg_is_nan_at_the_ends_in_curve_and_bootstrap():
     assert np.isnan(curve.relative[[0, 2]]).all() and np.isfinite(curve.relative[1])
     band = mrs.efficiency_gain_interval(g, s, rates=[0.0, 0.5, 1.0], normalise="relative", n_boot=40, rng=0)
     assert np.isnan(band.band.draws[:, [0, 2]]).all() and np.isfinite(band.band.draws[:, 1]).all()
+
+
+def _naive_oracle(g, c):
+    """The frontier's oracle before the sweep: every query re-decided at every breakpoint weight."""
+    from metarouter_stats.decision import choose_models
+
+    K = g.shape[1]
+    ws = [0.0]
+    for a in range(K):
+        for b in range(a + 1, K):
+            dc = c[:, a] - c[:, b]
+            ok = np.abs(dc) > 0
+            w = (g[ok, a] - g[ok, b]) / dc[ok]
+            ws.append(w[w > 0])
+    w = np.unique(np.concatenate([np.atleast_1d(v) for v in ws]))
+    grid = np.unique(np.concatenate((w, w * (1 + 1e-9), [w.max() * 2 + 1])))
+    idx = np.arange(g.shape[0])
+    out = []
+    for ww in grid:
+        k = choose_models(g, c, float(ww))
+        out.append((ww, c[idx, k].mean(), g[idx, k].mean()))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_frontier_oracle_sweep_equals_the_naive_oracle(seed):
+    rng = np.random.default_rng(seed)
+    n, K = int(rng.integers(1, 60)), int(rng.integers(2, 6))
+    if seed % 2:  # discrete gains and shared prices: many exact ties
+        g = rng.integers(-2, 3, (n, K)).astype(float)
+        c = np.tile(rng.integers(0, 4, K).astype(float), (n, 1)) * rng.integers(1, 3, (n, 1))
+    else:
+        g, c = rng.normal(size=(n, K)), rng.exponential(size=(n, K))
+    g[:, 0] = 0.0
+    fr = mrs.cost_quality_frontier(g, c, {"r": g + rng.normal(size=g.shape)}).frame
+    mine = fr[fr["router"] == "oracle"][["weight", "mean_cost", "mean_quality"]].to_numpy()
+    ref = _naive_oracle(g, c)
+    assert mine.shape == ref.shape
+    np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-12)

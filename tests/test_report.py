@@ -65,7 +65,7 @@ def test_every_figure_is_embedded_and_non_empty(small_report):
     _, rep, out = small_report
     text = out.read_text(encoding="utf-8")
     images, tags = embedded_images(text)
-    assert len(images) == len(rep.figures) == 4  # positivity, bias, EG, frontier
+    assert len(images) == len(rep.figures) == 5  # scale sensitivity, positivity, bias, EG, frontier
     # self-contained: no scripts, no external stylesheets or sources
     assert "script" not in tags and "link" not in tags
     assert not re.search(r'(src|href)="(https?:|file:|/)', text)
@@ -123,14 +123,14 @@ def test_real_data_style_report_with_holdout():
     assert "paired t" in rep.to_html()
     est = rep.results["bias_ttest"]["labels as given (c = 1)"].estimate
     assert est == pytest.approx(np.mean(gold - pref))  # the t-test uses every pair, held-out ones too
-    assert len(rep.figures) == 3  # no costs: no frontier
+    assert len(rep.figures) == 4  # no costs: no frontier
 
 
 def test_report_without_test_set_skips_eg():
     study = mrs.simulate(n_gold=40, n_preference=300, n_test=100, rng=1)
     rep = mrs.build_report(study.train, n_boot=30)
     assert "eg_bands" not in rep.results and "No test set" in rep.to_html()
-    assert len(rep.figures) == 2
+    assert len(rep.figures) == 3
 
 
 def test_report_errors(tmp_path):
@@ -171,7 +171,7 @@ def test_report_command(tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", "--simulate", "--n-gold", "30", "--n-preference", "300", "--n-test", "80",
                  "--n-boot", "30", "--out", str(out)]) == 0
-    assert "figures embedded" in capsys.readouterr().out and len(embedded_images(out.read_text())[0]) == 3
+    assert "figures embedded" in capsys.readouterr().out and len(embedded_images(out.read_text())[0]) == 4
     votes = pd.DataFrame({
         "query_id": [f"q{i}" for i in range(40) for _ in range(2)],
         "mechanism": ["gold", "preference"] * 40,
@@ -213,7 +213,7 @@ def test_demo_writes_report(demo_report):
     assert "meta-dr" in printed and "share_of_label_oracle" in printed  # the table
     assert str(out.resolve()) in printed
     images, _ = embedded_images(out.read_text())
-    assert len(images) == 4 - 1  # no costs in the demo: positivity, bias, EG
+    assert len(images) == 5 - 1  # no costs in the demo: scale sensitivity, positivity, bias, EG
 
 
 def _chromium():

@@ -39,8 +39,8 @@ DEFAULT_UNDERSMOOTH = 0.1  # ridge penalty factor of the fast band (docs/benchma
 METHODS = ("fast", "refit", "learner")
 
 _TARGET_PROJECTION = (
-    "Delta(x) projected on the final stage's model class (linear in x for the default ridge); "
-    "it is Delta(x) itself only where Delta lies in that class"
+    "the best linear predictor of the bias given x (Delta(x) projected on the final stage's model class: "
+    "linear in x for the default ridge), not Delta(x) itself unless Delta lies in that class"
 )
 
 

@@ -4,8 +4,8 @@
 
 * a :class:`~metarouter_stats.RoutingData` (real data) or a
   :class:`~metarouter_stats.SimulatedStudy` -> the **analysis report**: data summary,
-  scale constant, bias t-test, positivity report and figure, Delta_hat with bootstrap
-  bands and the heterogeneity test, EG curves with bands for every router (when a test
+  scale constant, bias t-test (c's error propagated), sensitivity of the verdict to c,
+  positivity report and figure, Delta_hat with bootstrap bands and the heterogeneity test, EG curves with bands for every router (when a test
   set is available), the cost-quality frontier (when token prices are given), and the
   versions, seed and settings needed to reproduce it;
 * a :class:`~metarouter_stats.experiment.StudyResult` or a study's output folder -> the
@@ -106,7 +106,7 @@ def build_report(
     >>> rep = mrs.build_report(study, routers={"meta-dr": mrs.MetaRouter(random_state=0),
     ...                                  "gold-only": mrs.GoldOnlyRouter(random_state=0)}, n_boot=50)
     >>> len(rep.figures), sorted(rep.results["eg_bands"])
-    (3, ['gold-only', 'meta-dr'])
+    (4, ['gold-only', 'meta-dr'])
     """
     if out is not None:
         check_output_file(out, "out")  # before any work

@@ -16,7 +16,13 @@ from ..decision import TokenCost, cost_matrix
 from ..evaluation import DEFAULT_RATES, check_rates, cost_quality_frontier, efficiency_gain
 from ..experiment import default_routers
 from ..cate import has_capability, make_learner
-from ..inference import bias_heterogeneity_test, bias_interval, bias_ttest, efficiency_gain_interval
+from ..inference import (
+    bias_heterogeneity_test,
+    bias_interval,
+    bias_ttest,
+    efficiency_gain_interval,
+    scale_sensitivity,
+)
 from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
 from ..scaling import estimate_scale
@@ -228,6 +234,27 @@ def analysis_report(
     rep.table(ttab, digits=4)
     rep.results["bias_ttest"] = tests
 
+    # ------------------------------------------------------------------ sensitivity to c
+    rep.section("Does the conclusion depend on the scale c?")
+    sens = scale_sensitivity(g_lab, p_lab, paired=paired is not None, confidence_level=level)
+    rep.paragraph(
+        "The bias is identified only up to c, and each method of estimating c assumes something about the "
+        "bias (DESIGN.md; the variance-matched c is off when the bias is heterogeneous or gold is selected on x). "
+        "Routing does not depend on c; statements about the bias do. "
+        + ("The verdict on the mean bias is the same for every c from half the smallest to twice the largest "
+           "estimate." if sens.robust else
+           f"The verdict on the mean bias changes with c (zero mean bias at c = {sens.zero_bias_scale:.3g}): "
+           "state the c and the reason for it with any claim about the bias."),
+        css_class="verdict-ok" if sens.robust else "verdict-warn",
+    )
+    ranges = sens.to_frame().groupby("verdict", sort=False)["scale"].agg(["min", "max"]).reset_index()
+    ranges.columns = ["verdict", "c from", "c to"]
+    rep.table(ranges, digits=4)
+    ax = sens.plot()
+    rep.figure(ax.figure, f"Mean bias (gold scale) with its {level:.0%} CI for each c held fixed; dashed: each "
+                          "method's estimate of c.")
+    rep.results["scale_sensitivity"] = sens
+
     # ------------------------------------------------------------------ positivity
     rep.section("Positivity: do gold and preference queries overlap?")
     pos = positivity_report(full.X, full.source, rng=s_pos)
@@ -273,8 +300,10 @@ def analysis_report(
     quantities = ["mean Delta_hat (gold scale)", "share of queries with band above 0", "share of queries with band below 0"]
     values = [float(delta.mean()), float(np.mean(point.low > 0)), float(np.mean(point.high < 0))]
     if het is not None:
-        quantities += ["heterogeneity slope (BLP)", "slope std. error", "one-sided p-value (constant bias)"]
-        values += [het.slope, het.slope_std_error, het.pvalue]
+        slope_ci = het.confidence_interval(level)
+        quantities += ["heterogeneity slope (BLP, median over sample splits)", f"slope {level:.0%} CI low",
+                       f"slope {level:.0%} CI high", "one-sided p-value (constant bias; median-adjusted)"]
+        values += [het.slope, slope_ci[0], slope_ci[1], het.pvalue]
     if truth is not None:
         quantities.append("pointwise band covers true Delta (share)")
         values.append(float(np.mean(point.covers(truth))))
