@@ -109,6 +109,29 @@ def linear_target(scenario: str, Xe: np.ndarray) -> np.ndarray:
     return np.column_stack((np.ones(Xe.shape[0]), Xe)) @ coef
 
 
+def gates_truth(router: mrs.MetaRouter, seed: int, n_groups: int, n_splits: int, big: mrs.SimulatedStudy) -> np.ndarray:
+    """Median over the splits of each group's true average bias (gold scale).
+
+    An independent re-implementation of the grouping of ``bias_by_group``: the same splits
+    (same seed), the proxy refitted on each auxiliary half, groups cut at the quantiles of
+    the proxy on the main half and applied to 50,000 fresh queries with their true Delta.
+    """
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    learner = router.bias_learner_
+    sc = learner.scores_
+    gen = np.random.default_rng(seed)
+    splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=0.5, random_state=int(gen.integers(2**31 - 1)))
+    truth_delta = big.delta(big.X_test)
+    out = []
+    for aux, main in splitter.split(sc.X, sc.source):
+        model = learner.refit_final(sc.X[aux], sc.pseudo_outcomes[aux], sc.weights[aux])
+        cuts = np.quantile(model.predict(sc.X[main]), np.linspace(0, 1, n_groups + 1)[1:-1])
+        grp = np.searchsorted(cuts, model.predict(big.X_test), side="right")
+        out.append([truth_delta[grp == k].mean() for k in range(n_groups)])
+    return np.median(np.array(out), axis=0)
+
+
 def fit_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, lin: np.ndarray) -> dict:
     t0 = time.perf_counter()
     seed = _seed("fits", scenario, n_gold, rep)
@@ -124,6 +147,14 @@ def fit_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, lin: np.ndarra
     for name, target in (("delta", truth), ("linear", lin)):
         row[f"{name}_pointwise"] = float(np.mean((pw.low <= target) & (target <= pw.high)))
         row[f"{name}_uniform"] = float(np.all((un.low <= target) & (target <= un.high)))
+    gates = mrs.bias_by_group(router, rng=seed)
+    big = mrs.simulate(n_gold=2, n_preference=2, n_test=50_000, scenario=scenario, rng=seed + 1)
+    gt = gates_truth(router, seed, gates.n_groups, gates.n_splits, big)
+    low, high = gates.confidence_interval()
+    ulow, uhigh = gates.confidence_interval(kind="uniform")
+    row["gates_pointwise"] = float(np.mean((low <= gt) & (gt <= high)))
+    row["gates_uniform"] = float(np.all((ulow <= gt) & (gt <= uhigh)))
+    row["gates_p"] = gates.difference_pvalue
     row["mean_se"] = float(np.mean(pw.std_error))
     row["err_sq"] = float(np.mean((pw.estimate - lin) ** 2))
     row["seconds"] = time.perf_counter() - t0
@@ -145,8 +176,10 @@ def summarise_fits(raw: pd.DataFrame) -> pd.DataFrame:
         out = {"reps": reps,
                "het_t1_mean": g["het_t_split1"].mean(), "het_t1_sd": g["het_t_split1"].std(ddof=1),
                "het_reject_5pct": size, "het_reject_mc_se": np.sqrt(max(size * (1 - size), 0.05 * 0.95) / reps)}
-        for col in ("delta_pointwise", "delta_uniform", "linear_pointwise", "linear_uniform"):
-            out[col] = g[col].mean()
+        for col in ("delta_pointwise", "delta_uniform", "linear_pointwise", "linear_uniform",
+                    "gates_pointwise", "gates_uniform"):
+            if col in g:
+                out[col] = g[col].mean()
         out["uniform_mc_se"] = np.sqrt(0.95 * 0.05 / reps)
         # MC SD of the band centre at the points vs its mean bootstrap SE: not recorded per point here
         out["mean_se"] = g["mean_se"].mean()

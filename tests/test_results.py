@@ -40,6 +40,7 @@ def results():
         "BiasTestResult": mrs.bias_ttest(s.gold_test, s.gold_test + 0.1 * np.arange(80) % 3),
         "ScaleSensitivity": mrs.scale_sensitivity(s.gold_test, 0.3 * s.gold_test + 0.1 * np.arange(80) % 3),
         "HeterogeneityTestResult": mrs.bias_heterogeneity_test(router, rng=0),
+        "GroupBiasResult": mrs.bias_by_group(router, n_splits=10, rng=0),
         "Band": mrs.bias_interval(router, s.X_test[:10], n_boot=30, rng=0),
         "EfficiencyGainBand": mrs.efficiency_gain_interval(s.gold_test, scores, n_boot=50, rng=0),
         "EfficiencyGainCurve": mrs.efficiency_gain(s.gold_test, scores),

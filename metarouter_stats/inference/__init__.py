@@ -6,6 +6,8 @@ Functions of data or of a fitted router / bias learner, each result stating its 
   gold labels (paired when both label the same queries, Welch otherwise);
 * :func:`bias_heterogeneity_test` -- a best-linear-predictor calibration test that
   the bias Delta(x) is not constant, on a learner's cross-fitted scores;
+* :func:`bias_by_group` -- the average bias of groups of queries sorted by the
+  predicted bias (CDDF's GATES), valid without a model of Delta(x);
 * :func:`bias_interval` -- confidence bands (pointwise and uniform) for Delta_hat(x):
   fast final-stage bootstrap, full refit bootstrap, or the learner's own intervals;
 * :func:`efficiency_gain_interval` -- bootstrap bands for an efficiency-gain curve;
@@ -21,6 +23,7 @@ the primary model's gain. Every function asks for the capability it needs of the
 from .bands import Band, make_band
 from .bias_bands import bias_interval, fast_bootstrap, refit_bootstrap
 from .eg_bands import EfficiencyGainBand, efficiency_gain_interval
+from .groups import GroupBiasResult, bias_by_group
 from .heterogeneity import HeterogeneityTestResult, bias_heterogeneity_test
 from .sensitivity import ScaleSensitivity, scale_sensitivity
 from .ttest import BiasTestResult, bias_ttest
@@ -29,8 +32,10 @@ __all__ = [
     "Band",
     "BiasTestResult",
     "EfficiencyGainBand",
+    "GroupBiasResult",
     "HeterogeneityTestResult",
     "ScaleSensitivity",
+    "bias_by_group",
     "bias_heterogeneity_test",
     "bias_interval",
     "bias_ttest",
