@@ -260,3 +260,72 @@ def test_scale_sensitivity_rows_are_the_known_c_tests():
     assert not res.robust and "depends on c" in res.summary()
     with pytest.raises(ValueError, match="scales"):
         mrs.scale_sensitivity(gold, pref, scales=[0.0, 1.0])
+
+
+class _SyntheticLearner:
+    """A fitted 'learner' whose cross-fitted scores are given: Delta(x) plus noise, ridge final stage."""
+
+    capabilities = frozenset({"scores", "refit_final"})
+
+    def __init__(self, X, phi):
+        from metarouter_stats.cate import CrossFitScores
+
+        n = X.shape[0]
+        self.scores_ = CrossFitScores(X=X, pseudo_outcomes=phi, weights=np.ones(n),
+                                      source=(np.arange(n) % 10 == 0).astype(int))
+
+    def fit(self, X, y, t):
+        return self
+
+    def effect(self, X):
+        return np.zeros(np.asarray(X).shape[0])
+
+    def refit_final(self, X, phi, w, penalty_factor=1.0):
+        from sklearn.linear_model import Ridge
+
+        return Ridge(alpha=10.0).fit(X, phi, sample_weight=w)
+
+
+def _synthetic(seed, n=400, d=5, slope=0.0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    return _SyntheticLearner(X, 0.5 + slope * X[:, 0] + 2.0 * rng.normal(size=n))
+
+
+def test_blp_split_statistic_is_standard_normal_under_a_constant_bias():
+    """Seeded small version of bench_validity's null check (the old test's t had mean -1.2, SD 1.4)."""
+    t = np.array([mrs.bias_heterogeneity_test(_synthetic(s), n_splits=1, rng=s).statistic for s in range(300)])
+    # 300 draws: mean within 0.2 (3.5 SE) of 0, SD within 0.85-1.15
+    assert abs(t.mean()) < 0.2 and 0.85 < t.std() < 1.15
+    adjusted = [mrs.bias_heterogeneity_test(_synthetic(s), n_splits=15, rng=s).pvalue for s in range(300, 400)]
+    assert np.mean(np.array(adjusted) < 0.05) <= 0.07  # median-adjusted: conservative
+    power = [mrs.bias_heterogeneity_test(_synthetic(s, slope=0.6), n_splits=15, rng=s).pvalue for s in range(20)]
+    assert np.mean(np.array(power) < 0.05) > 0.8
+
+
+def test_heterogeneity_slope_interval_and_summary(fitted):
+    _, router = fitted["paper"]
+    res = mrs.bias_heterogeneity_test(router, n_splits=30, rng=0)
+    low, high = res.confidence_interval()
+    assert low < res.slope < high and res.split_statistics.shape == (30,)
+    assert "Target" in res.summary() and "median-adjusted" in res.summary()
+
+
+def test_group_bias_covers_a_constant_bias():
+    hits, uniform = [], []
+    for s in range(60):
+        res = mrs.bias_by_group(_synthetic(s), n_splits=10, units="preference", rng=s)
+        low, high = res.confidence_interval()
+        ulow, uhigh = res.confidence_interval(kind="uniform")
+        hits.append(np.mean((low <= 0.5) & (0.5 <= high)))
+        uniform.append(np.all((ulow <= 0.5) & (0.5 <= uhigh)))
+    assert np.mean(hits) >= 0.9 and np.mean(uniform) >= 0.88
+
+
+def test_group_bias_sorts_a_heterogeneous_bias(fitted):
+    s, router = fitted["paper"]
+    res = mrs.bias_by_group(router, n_splits=30, rng=0)
+    assert res.estimate[-1] > res.estimate[0] and res.difference_pvalue < 0.01
+    assert "no model of Delta(x)" in res.summary()
+    frame = res.to_frame()
+    assert (frame["uniform_low"] <= frame["ci_low"]).all() and (frame["ci_high"] <= frame["uniform_high"]).all()
