@@ -86,7 +86,7 @@ def _demo(args: argparse.Namespace) -> int:
         _agg()
         study = simulate(n_gold=args.n_gold, n_preference=args.n_preference, n_test=args.n_test,
                          scenario=args.scenario, rng=args.seed)
-        rep = build_report(study, rng=args.seed, title="metarouter demo: one simulated round",
+        rep = build_report(study, rng=args.seed, title="metarouter demo: one simulated round", progress=not args.quiet,
                      config={"command": "metarouter demo", "round": 0, "seed": args.seed, "rounds": args.rounds})
         rep.section(f"The demo table: mean over {args.rounds} round(s)")
         rep.paragraph("The table printed by the command (area per test query); the sections above show round 0.")
@@ -122,7 +122,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer; got {args.seed}.")
     check_output_file(args.out, "--out")
-    common = dict(rng=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level)
+    common = dict(rng=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level, progress=not args.quiet)
     if args.study_dir:
         rep = build_report(args.study_dir)
     elif args.simulate:
@@ -211,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--seed", type=int, default=0)
     rep.add_argument("--n-boot", type=_positive_int, default=500)
     rep.add_argument("--confidence-level", type=float, default=0.95)
+    rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=_report)
     return parser
 

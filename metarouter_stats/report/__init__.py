@@ -50,6 +50,7 @@ def build_report(
     title: str | None = None,
     config: Mapping[str, Any] | None = None,
     holdout: float | None = None,
+    progress: bool = True,
 ) -> Report:
     """Build an HTML report of an analysis or a study, and write it to ``out`` if given.
 
@@ -92,6 +93,9 @@ def build_report(
         Real data without a test set: hold out this share of the gold-labelled queries
         (all their rows, when query ids pair labels) as the test set of the
         efficiency-gain section (:meth:`RoutingData.holdout_gold <metarouter_stats.RoutingData.holdout_gold>`).
+    progress : bool, default True
+        A progress bar naming the section being computed (analysis reports; on a terminal
+        only, tqdm's default; False switches it off).
 
     Returns
     -------
@@ -122,7 +126,7 @@ def build_report(
         rep = analysis_report(
             obj, test=test, routers=routers, scale=scale, costs=costs, n_in=n_in, n_out=n_out, rates=rates,
             confidence_level=confidence_level, n_boot=n_boot, rng=rng, cate=cate, title=title, config=config,
-            holdout=holdout,
+            holdout=holdout, progress=progress,
         )
     else:
         raise TypeError(

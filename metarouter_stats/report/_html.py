@@ -85,11 +85,15 @@ class Report:
     results: dict[str, Any] = field(default_factory=dict)
     figures: list[str] = field(default_factory=list)
     _body: list[Any] = field(default_factory=list, repr=False)
+    progress: Any = field(default=None, repr=False, compare=False)  # a tqdm bar ticked by section()
 
     # ------------------------------------------------------------------ building blocks
     def section(self, heading: str) -> None:
-        """Start a section."""
+        """Start a section (and tick the progress bar, if any)."""
         self._body.append(f"<h2>{html.escape(heading)}</h2>")
+        if self.progress is not None:
+            self.progress.set_description_str(f"report: {heading[:40]}")
+            self.progress.update(1)
 
     def markdown(self, text: str) -> None:
         """Paragraphs of plain text separated by blank lines; ``code`` spans in backticks."""

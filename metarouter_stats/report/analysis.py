@@ -126,6 +126,7 @@ def analysis_report(
     title: str | None = None,
     config: Mapping[str, Any] | None = None,
     holdout: float | None = None,
+    progress: bool = True,
 ) -> Report:
     """Fit the routers, run the diagnostics and tests, and lay them out as a report.
 
@@ -161,7 +162,10 @@ def analysis_report(
     s_pos, s_band, s_het, s_eg = (int(s.generate_state(1)[0]) for s in seeds[:4])
     primary, alternative = train.model_names
 
+    from tqdm.auto import tqdm  # noqa: PLC0415 - TTY-aware progress bar
+
     rep = Report(title or f"Meta-router analysis: {primary} vs {alternative}")
+    rep.progress = tqdm(total=None, unit="section", leave=False, disable=None if progress else True)
 
     # ------------------------------------------------------------------ data
     rep.section("Data")
@@ -409,4 +413,6 @@ def analysis_report(
     rep.results["seconds"] = time.perf_counter() - t0
     rep.paragraph(f"Computed in {rep.results['seconds']:.1f} s.", css_class="note")
     rep.results["config"] = settings
+    rep.progress.close()
+    rep.progress = None
     return rep
