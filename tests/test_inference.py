@@ -329,3 +329,28 @@ def test_group_bias_sorts_a_heterogeneous_bias(fitted):
     assert "no model of Delta(x)" in res.summary()
     frame = res.to_frame()
     assert (frame["uniform_low"] <= frame["ci_low"]).all() and (frame["ci_high"] <= frame["uniform_high"]).all()
+
+
+def test_band_flags_points_outside_overlap_and_warns_under_selection():
+    s = mrs.simulate(n_gold=100, n_preference=2000, n_test=40, scenario="selection", rng=0)
+    router = mrs.MetaRouter(scale=s.scale, random_state=0).fit(s.train)
+    with pytest.warns(RuntimeWarning, match="gold queries are rare"):
+        band = mrs.bias_interval(router, s.X_test, n_boot=30, rng=0)
+    assert band.outside_overlap.dtype == bool and band.outside_overlap.shape == (40,)
+    assert "POOR OVERLAP" in band.target and "outside_overlap" in band.to_frame()
+    # the flags are the learner's own propensity read as a density ratio
+    from metarouter_stats.positivity import density_ratio
+
+    learner = router.bias_learner_
+    w = density_ratio(learner.predict_propensity(s.X_test), learner.scores_.source.mean())
+    np.testing.assert_array_equal(band.outside_overlap, (w < 0.1) | (w > 10))
+
+
+def test_no_overlap_warning_when_gold_is_random(fitted):
+    import warnings
+
+    s, router = fitted["paper"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        band = mrs.bias_interval(router, s.X_test[:10], n_boot=20, rng=0)
+    assert "POOR OVERLAP" not in band.target

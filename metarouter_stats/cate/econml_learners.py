@@ -91,7 +91,7 @@ class _EffectMixin:
 class _CrossFitLearner(_EffectMixin, BaseEstimator):
     """DR / R learners: shared parameters, checks, scores and final-stage refits."""
 
-    static_capabilities = frozenset({"scores", "refit_final"})
+    static_capabilities = frozenset({"scores", "refit_final", "propensity"})
 
     def __init__(
         self,
@@ -163,6 +163,16 @@ class _CrossFitLearner(_EffectMixin, BaseEstimator):
 
     def _fit_final(self, model: Any, X: Any, phi: Any, w: Any) -> Any:
         return fit_weighted(model, X, phi, w)
+
+    def _propensity_models(self) -> list[Any]:
+        raise NotImplementedError
+
+    @budgeted
+    def predict_propensity(self, X: Any) -> np.ndarray:
+        """P(gold | x) at the rows of ``X``: the mean of the cross-fitted propensity models (as clipped in fit)."""
+        X = self._check_X(X)
+        models = self._propensity_models()
+        return np.mean([np.asarray(m.predict_proba(X))[:, 1] for m in models], axis=0)
 
     def _finish(self, est: Any, X: np.ndarray, t: np.ndarray, phi: np.ndarray, w: np.ndarray) -> None:
         self.estimator_ = est
@@ -238,6 +248,9 @@ class DRBiasLearner(_CrossFitLearner):
     def _fit_final(self, model: Any, X: Any, phi: Any, w: Any) -> Any:
         return model.fit(X, phi)  # unweighted, as EconML's DR final stage
 
+    def _propensity_models(self) -> list[Any]:
+        return [m for fold_models in self.estimator_.models_propensity for m in fold_models]
+
 
 @register_learner("r")
 class RBiasLearner(_CrossFitLearner):
@@ -293,6 +306,9 @@ class RBiasLearner(_CrossFitLearner):
         """The fitted final-stage model."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.model_final_
+
+    def _propensity_models(self) -> list[Any]:
+        return [m for fold_models in self.estimator_.models_t for m in fold_models]
 
 
 class EconMLLearner(_EffectMixin, BaseEstimator):

@@ -27,6 +27,10 @@ error names the capability and the learners that have it.
     ``effect_interval(X, alpha=0.05)`` returns the learner's own pointwise
     ``(low, high)`` for :math:`\Delta(x)` (e.g. EconML's bootstrap-of-little-bags
     intervals of a causal forest).
+``"propensity"``
+    ``predict_propensity(X)`` returns the learner's estimate of P(gold | x) (the average of its
+    cross-fitted propensity models); inference uses it to flag points where gold queries
+    are rare and the estimate extrapolates.
 
 Learners are looked up by name in a registry (:func:`make_learner`,
 :func:`available_learners`). A module of the :mod:`metarouter_stats.cate` package that
@@ -53,7 +57,7 @@ __all__ = [
     "require_capability",
 ]
 
-CAPABILITIES = ("scores", "refit_final", "undersmooth", "intervals")
+CAPABILITIES = ("scores", "refit_final", "undersmooth", "intervals", "propensity")
 
 
 @runtime_checkable

@@ -65,6 +65,10 @@ class Band(ResultMixin):
         How the band was made.
     target : str
         What the band covers (e.g. "Delta(x) projected on the final stage's class").
+    outside_overlap : ndarray of bool, shape (m,)
+        Points where gold queries are rare (estimated density ratio of gold to preference
+        queries outside ``[0.1, 10]``): there the estimate extrapolates from elsewhere and
+        the band can miss its target (empty when the learner offers no propensity).
     prediction : ndarray of shape (m,)
         The point prediction a user sees for the same quantity (e.g. ``predict_bias``)
         when the band is centred elsewhere (an undersmoothed fit); empty when the band is
@@ -91,6 +95,7 @@ class Band(ResultMixin):
     method: str
     target: str = "the estimator's target at each point"
     prediction: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0)))
+    outside_overlap: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0), dtype=bool))
 
     @property
     def _title(self) -> str:  # type: ignore[override]
@@ -106,7 +111,14 @@ class Band(ResultMixin):
             ("bootstrap draws", f"{self.draws.shape[0]}"),
             ("estimate (band centre) range", f"[{np.min(self.estimate):.4g}, {np.max(self.estimate):.4g}]"),
             ("mean width", f"{np.mean(width):.4g}"),
-        ] + self._prediction_rows()
+        ] + self._prediction_rows() + self._overlap_rows()
+
+    def _overlap_rows(self) -> list[tuple[str, str]]:
+        if self.outside_overlap.size == 0:
+            return []
+        k = int(self.outside_overlap.sum())
+        return [("points outside overlap", f"{k} of {self.outside_overlap.size}"
+                 + (" (the estimate extrapolates there; see `outside_overlap`)" if k else ""))]
 
     def _prediction_rows(self) -> list[tuple[str, str]]:
         if self.prediction.size == 0:
@@ -126,6 +138,8 @@ class Band(ResultMixin):
         )
         if self.prediction.size:
             frame["prediction"] = self.prediction
+        if self.outside_overlap.size:
+            frame["outside_overlap"] = self.outside_overlap
         return frame
 
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -159,6 +173,7 @@ def make_band(
     estimate: np.ndarray, draws: np.ndarray, *, kind: str, confidence_level: float, method: str,
     target: str = "the estimator's target at each point",
     prediction: np.ndarray | None = None,
+    outside_overlap: np.ndarray | None = None,
 ) -> Band:
     """Build a pointwise or sup-t uniform band from bootstrap draws."""
     if kind not in KINDS:
@@ -177,4 +192,5 @@ def make_band(
         method=method,
         target=target,
         prediction=frozen_array(np.empty(0) if prediction is None else np.asarray(prediction, dtype=float)),
+        outside_overlap=frozen_array(np.empty(0) if outside_overlap is None else outside_overlap, dtype=bool),
     )

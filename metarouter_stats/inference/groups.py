@@ -31,6 +31,7 @@ from .._results import ResultMixin, frozen_array, new_axes
 from .._threads import budgeted
 from ..cate import require_capability
 from ..routers import check_units
+from .bias_bands import overlap_check
 from .heterogeneity import fitted_learner
 
 __all__ = ["GroupBiasResult", "bias_by_group"]
@@ -54,6 +55,9 @@ class GroupBiasResult(ResultMixin):
     scale : float
         The c used to state the bias in gold units (treated as known).
     n_splits : int
+    overlap_note : str
+        Empty, or a warning that many preference rows lie where gold queries are rare
+        (see :func:`~metarouter_stats.inference.bias_bands.overlap_check`).
     """
 
     estimate: np.ndarray
@@ -63,6 +67,7 @@ class GroupBiasResult(ResultMixin):
     units: str
     scale: float
     n_splits: int
+    overlap_note: str = ""
     _title = "Average bias by group (sorted by the predicted bias; CDDF GATES)"
 
     @property
@@ -108,7 +113,8 @@ class GroupBiasResult(ResultMixin):
         return [
             "Target: the average bias (gold - preference) of the queries in each group, groups = quantile bins of "
             "the learner's predicted bias; no model of Delta(x) is assumed. Conditional on the cross-fitted "
-            "nuisances and on c; 95% pointwise intervals, CDDF's median over sample splits.",
+            "nuisances and on c; 95% pointwise intervals, CDDF's median over sample splits."
+            + (f" {self.overlap_note}." if self.overlap_note else ""),
         ]
 
     def plot(self, ax: Any = None) -> Any:
@@ -200,6 +206,7 @@ def bias_by_group(
     scores = learner.scores_
     if scores.n < 4 * n_groups:
         raise ValueError(f"`n_groups` = {n_groups} needs at least {4 * n_groups} scored rows; the learner has {scores.n}.")
+    _, overlap_note = overlap_check(learner, scores.X[:1], "bias_by_group")
     c = float(getattr(router, "scale_", 1.0))
     factor = c if units == "gold" else 1.0
     splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=0.5, random_state=int(gen.integers(2**31 - 1)))
@@ -215,4 +222,5 @@ def bias_by_group(
         units=units,
         scale=c,
         n_splits=n_splits,
+        overlap_note=overlap_note,
     )
