@@ -26,7 +26,7 @@ def test_paper_study(tmp_path):
     _check_html(tmp_path / "paper_study.html", len(rep.figures))
     areas = rep.results["study"]["area_summary"].set_index("router")["mean"]
     assert areas["oracle"] > areas["random"] and areas["meta-dr"] > areas["preference-only"]
-    assert len(rep.figures) == 2 + 3  # study curves (absolute, relative) + one round's analysis
+    assert len(rep.figures) == 2 + 4  # study curves (absolute, relative) + one round's analysis (with the scale sensitivity)
 
 
 @pytest.mark.filterwarnings("ignore:Poor overlap:UserWarning")  # the vignette shows this warning on purpose

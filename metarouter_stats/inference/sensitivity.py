@@ -84,7 +84,7 @@ class ScaleSensitivity(ResultMixin):
                 ("grid of c", f"{self.scales.min():.4g} .. {self.scales.max():.4g} ({self.scales.size} values)"),
                 ("c giving zero mean bias", f"{self.zero_bias_scale:.4g}")]
         for verdict, part in self.frame.groupby("verdict", sort=False):
-            rows.append((verdict, f"c in [{part['scale'].min():.4g}, {part['scale'].max():.4g}]"))
+            rows.append((str(verdict), f"c in [{part['scale'].min():.4g}, {part['scale'].max():.4g}]"))
         at = self.verdict_at_estimates
         rows.append(("at the methods' c", next(iter(at.values())) + " (all three)" if len(set(at.values())) == 1
                      else "; ".join(f"{m}: {v}" for m, v in at.items())))
