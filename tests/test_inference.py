@@ -354,3 +354,13 @@ def test_no_overlap_warning_when_gold_is_random(fitted):
         warnings.simplefilter("error")
         band = mrs.bias_interval(router, s.X_test[:10], n_boot=20, rng=0)
     assert "POOR OVERLAP" not in band.target
+
+
+def test_group_bias_and_blp_on_the_r_learner():
+    """R-learner scores carry weights (t - e)^2: both CDDF procedures use them."""
+    s = mrs.simulate(n_gold=150, n_preference=1500, n_test=10, rng=4)
+    router = mrs.MetaRouter(cate="r", random_state=0).fit(s.train)
+    groups = mrs.bias_by_group(router, n_splits=10, rng=0)
+    het = mrs.bias_heterogeneity_test(router, n_splits=10, rng=0)
+    assert np.all(np.isfinite(groups.estimate)) and groups.estimate[-1] > groups.estimate[0]
+    assert np.isfinite(het.statistic) and het.pvalue < 0.05
