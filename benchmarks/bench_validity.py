@@ -188,6 +188,12 @@ def summarise_fits(raw: pd.DataFrame) -> pd.DataFrame:
     return raw.groupby(["scenario", "n_gold"]).apply(agg, include_groups=False).reset_index()
 
 
+def write_table(name: str, head: str, table: pd.DataFrame) -> None:
+    md = table.to_markdown(index=False, floatfmt=".3f")
+    (RESULTS / name).write_text(head + "\n\n" + md + "\n")
+    print(md)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("part", choices=("ttest", "fits"))
@@ -202,13 +208,11 @@ def main() -> None:
     if args.part == "ttest":
         table = run_ttest(args.reps or 1000, args.n_jobs)
         table.to_csv(RESULTS / "validity_ttest.csv", index=False)
-        md = table.to_markdown(index=False, floatfmt=".3f")
         head = ("Size of bias_ttest at the 5 % level under issue 14's null (mean bias 0 on the gold scale), c "
                 "estimated by each method and propagated; `size_c_treated_as_known`: the same test with the estimated "
                 "c passed as a number (the old behaviour). Normal labels: n = 100 gold, 100 paired or 4,400 Welch "
                 "preference. `amplitude` on normal labels has no population c (a ratio of maxima of unbounded laws).")
-        (RESULTS / "validity_ttest.md").write_text(head + "\n\n" + md + "\n")
-        print(md)
+        write_table("validity_ttest.md", head, table)
     else:
         raw = run_fits(args.reps or 100, args.n_jobs, args.scenarios.split(","), [int(v) for v in args.gold.split(",")])
         raw.to_csv(RESULTS / f"validity_fits{args.tag}_raw.csv", index=False)
@@ -217,13 +221,11 @@ def main() -> None:
         # a replication run twice (same seed, same fit) keeps the row with the most columns
         both = both.assign(_filled=both.notna().sum(axis=1)).sort_values("_filled", ascending=False, kind="stable")
         table = summarise_fits(both.drop_duplicates(["scenario", "n_gold", "rep"]).drop(columns="_filled"))
-        md = table.to_markdown(index=False, floatfmt=".3f")
         head = ("Heterogeneity test and default fast Delta band (95 %), DR Meta-router with the true c, 4,400 "
                 "preference rows, d = 50. het_t1: first split's t (N(0, 1) under a constant bias); het_reject_5pct: "
                 "median-adjusted test (size under `homogeneous`, power elsewhere). Band coverage of Delta(x) "
                 "(`delta_*`) and of its best linear predictor (`linear_*`, the band's stated target) at 20 points.")
-        (RESULTS / "validity_fits.md").write_text(head + "\n\n" + md + "\n")
-        print(md)
+        write_table("validity_fits.md", head, table)
     print(f"{time.perf_counter() - t0:.0f} s")
 
 

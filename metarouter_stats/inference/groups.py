@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_rng, check_fraction, check_positive_int
+from .._checks import check_fraction, check_positive_int
 from .._results import ResultMixin, frozen_array, new_axes
 from .._threads import budgeted
 from ..cate import require_capability
 from ..routers import check_units
 from .bias_bands import overlap_check
-from .heterogeneity import fitted_learner
+from .heterogeneity import cddf_splits, fitted_learner
 
 __all__ = ["GroupBiasResult", "bias_by_group"]
 
@@ -135,11 +135,9 @@ class GroupBiasResult(ResultMixin):
         return ax
 
 
-def _group_split(learner: Any, scores: Any, aux: np.ndarray, main: np.ndarray, n_groups: int,
-                 ) -> tuple[np.ndarray, np.ndarray, float]:
+def _group_split(scores: Any, main: np.ndarray, proxy: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Group means of the main half's scores, their SEs, and the p-value of last - first."""
-    X, phi, w = scores.X, scores.pseudo_outcomes, scores.weights
-    proxy = np.asarray(learner.refit_final(X[aux], phi[aux], w[aux]).predict(X[main]), dtype=float).reshape(-1)
+    phi, w = scores.pseudo_outcomes, scores.weights
     # quantile bins of the proxy on the main half (ties by rank, so that every group is filled)
     ranks = np.argsort(np.argsort(proxy, kind="stable"), kind="stable")
     group = (ranks * n_groups) // main.size
@@ -194,23 +192,19 @@ def bias_by_group(
     >>> res.n_groups, bool(res.estimate[-1] > res.estimate[0])
     (5, True)
     """
-    from sklearn.model_selection import StratifiedShuffleSplit  # noqa: PLC0415
-
     learner = fitted_learner(router, "bias_by_group")
     require_capability(learner, "scores", "bias_by_group")
     require_capability(learner, "refit_final", "bias_by_group")
     n_groups = check_positive_int(n_groups, "n_groups", minimum=2)
     n_splits = check_positive_int(n_splits, "n_splits", minimum=1)
     units = check_units(units)
-    gen = as_rng(rng)
     scores = learner.scores_
     if scores.n < 4 * n_groups:
         raise ValueError(f"`n_groups` = {n_groups} needs at least {4 * n_groups} scored rows; the learner has {scores.n}.")
     _, overlap_note = overlap_check(learner, scores.X[:1], "bias_by_group")
     c = float(getattr(router, "scale_", 1.0))
     factor = c if units == "gold" else 1.0
-    splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=0.5, random_state=int(gen.integers(2**31 - 1)))
-    parts = [_group_split(learner, scores, aux, main, n_groups) for aux, main in splitter.split(scores.X, scores.source)]
+    parts = [_group_split(scores, main, proxy, n_groups) for main, proxy in cddf_splits(learner, n_splits, rng)]
     est = np.array([p[0] for p in parts]) / factor
     se = np.array([p[1] for p in parts]) / factor
     pvals = np.array([p[2] for p in parts])

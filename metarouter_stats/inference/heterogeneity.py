@@ -8,6 +8,7 @@ It works on any fitted bias learner that declares the capabilities ``"scores"``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from .._threads import budgeted
 from .._results import ResultMixin, frozen_array
 from ..cate import require_capability
 
-__all__ = ["HeterogeneityTestResult", "bias_heterogeneity_test", "fitted_learner"]
+__all__ = ["HeterogeneityTestResult", "bias_heterogeneity_test", "cddf_splits", "fitted_learner"]
 
 
 def fitted_learner(obj: Any, what: str) -> Any:
@@ -121,12 +122,27 @@ class HeterogeneityTestResult(ResultMixin):
         )
 
 
-def _one_split(learner: Any, scores: Any, aux: np.ndarray, main: np.ndarray) -> tuple[float, float, float, float]:
-    """Slope, its HC3 SE, intercept and its SE on the main half, proxy fitted on the auxiliary half."""
+def cddf_splits(learner: Any, n_splits: int, rng: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """CDDF's sample splits of a learner's scored rows: (main-half rows, proxy on them) per split.
+
+    Each split halves the rows (stratified by source); the proxy is the learner's final stage
+    refitted on the auxiliary half's scores and predicted on the main half.
+    """
+    from sklearn.model_selection import StratifiedShuffleSplit  # noqa: PLC0415
+
+    scores = learner.scores_
+    X, phi, w = scores.X, scores.pseudo_outcomes, scores.weights
+    splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=0.5, random_state=int(as_rng(rng).integers(2**31 - 1)))
+    for aux, main in splitter.split(X, scores.source):
+        model = learner.refit_final(X[aux], phi[aux], w[aux])
+        yield main, np.asarray(model.predict(X[main]), dtype=float).reshape(-1)
+
+
+def _one_split(scores: Any, main: np.ndarray, proxy: np.ndarray) -> tuple[float, float, float, float]:
+    """Slope, its HC3 SE, intercept and its SE on the main half."""
     import statsmodels.api as sm  # noqa: PLC0415
 
-    X, phi, w = scores.X, scores.pseudo_outcomes, scores.weights
-    proxy = np.asarray(learner.refit_final(X[aux], phi[aux], w[aux]).predict(X[main]), dtype=float).reshape(-1)
+    phi, w = scores.pseudo_outcomes, scores.weights
     centred = proxy - np.average(proxy, weights=w[main])
     if not np.ptp(centred) > 1e-12 * max(1.0, float(np.max(np.abs(proxy)))):
         # a constant proxy carries no heterogeneity: slope 0, no evidence (t = 0)
@@ -181,16 +197,12 @@ def bias_heterogeneity_test(router: Any, *, n_splits: int = 100, rng: Any = None
     >>> res.n, res.n_splits
     (660, 20)
     """
-    from sklearn.model_selection import StratifiedShuffleSplit  # noqa: PLC0415
-
     learner = fitted_learner(router, "bias_heterogeneity_test")
     require_capability(learner, "scores", "bias_heterogeneity_test")
     require_capability(learner, "refit_final", "bias_heterogeneity_test")
     n_splits = check_positive_int(n_splits, "n_splits", minimum=1)
-    gen = as_rng(rng)
     scores = learner.scores_
-    splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=0.5, random_state=int(gen.integers(2**31 - 1)))
-    out = np.array([_one_split(learner, scores, aux, main) for aux, main in splitter.split(scores.X, scores.source)])
+    out = np.array([_one_split(scores, main, proxy) for main, proxy in cddf_splits(learner, n_splits, rng)])
     slopes, ses, icpt, icpt_se = out.T
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(np.isfinite(ses) & (ses > 0), slopes / ses, 0.0)
