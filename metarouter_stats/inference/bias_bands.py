@@ -282,7 +282,11 @@ def bias_interval(
         Delta(x) **projected on the final stage's class** (linear in x with the default
         ridge), conditional on the cross-fitted nuisances for ``"fast"``. Where Delta is
         not in that class the band can under-cover Delta(x) itself
-        (``benchmarks/bench_coverage.py``).
+        (``benchmarks/bench_validity.py``; :func:`~metarouter_stats.bias_by_group` gives
+        intervals for the average bias of groups of queries that need no model of Delta).
+        ``outside_overlap`` flags points where gold queries are rare (learners with the
+        ``"propensity"`` capability); when gold queries look selected on x (more than 5 %
+        of preference rows there) a RuntimeWarning says the band may under-cover there.
 
     Examples
     --------
