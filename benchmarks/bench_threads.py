@@ -3,7 +3,8 @@
 "Busy" = two other CPU-bound processes (``python -c "while True: pass"``), started and stopped
 by this script, on the 2-core machine. Each setting runs in a fresh subprocess (so that the
 OpenMP runtime starts with that setting): ``budget-1`` is the package default (one thread),
-``budget-2`` sets ``METAROUTER_NUM_THREADS=2``, ``no-budget`` is the pre-budget behaviour
+``budget-2`` sets ``METAROUTER_NUM_THREADS=2``, ``budget-2-passive`` also
+``OMP_WAIT_POLICY=PASSIVE`` (waiting OpenMP threads sleep instead of spinning), ``no-budget`` is the pre-budget behaviour
 (``OMP_NUM_THREADS`` unset and the budget disabled, so scikit-learn uses every core).
 
     python benchmarks/bench_threads.py [--reps 2]
@@ -46,8 +47,10 @@ def run(setting: str, reps: int) -> dict:
     env = dict(os.environ)
     env.pop("OMP_NUM_THREADS", None)
     env.pop("METAROUTER_NUM_THREADS", None)
-    if setting == "budget-2":
+    if setting.startswith("budget-2"):
         env["METAROUTER_NUM_THREADS"] = "2"
+    if setting.endswith("-passive"):  # OpenMP threads sleep instead of spinning while they wait
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     proc = subprocess.run([sys.executable, "-c", CHILD, setting, str(reps)], env=env, capture_output=True, text=True,
                           check=True)
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -56,9 +59,11 @@ def run(setting: str, reps: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=2, help="fits per setting; the fastest is kept")
+    parser.add_argument("--settings", default="budget-1,budget-2,budget-2-passive,no-budget",
+                        help="comma-separated: budget-1, budget-2, budget-2-passive (OMP_WAIT_POLICY=PASSIVE), no-budget")
     args = parser.parse_args()
     rows = []
-    for setting in ("budget-1", "budget-2", "no-budget"):
+    for setting in args.settings.split(","):
         idle = run(setting, args.reps)
         hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
         try:
