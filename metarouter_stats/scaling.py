@@ -211,7 +211,9 @@ def _transport_potential(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return phi - phi.mean()
 
 
-def scale_influence(gold: Any, preference: Any, method: str = "variance") -> tuple[np.ndarray, np.ndarray]:
+def scale_influence(
+    gold: Any, preference: Any, method: str = "variance", *, c: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Influence functions of the estimated scale constant c, one value per label.
 
     ``estimate_scale(gold, preference, method)`` is a smooth functional of the two
@@ -241,6 +243,8 @@ def scale_influence(gold: Any, preference: Any, method: str = "variance") -> tup
     gold, preference : array-like
         The labels c was estimated from.
     method : {"variance", "wasserstein"}
+    c : float, optional
+        ``estimate_scale(gold, preference, method)`` when the caller has it already.
 
     Returns
     -------
@@ -265,7 +269,7 @@ def scale_influence(gold: Any, preference: Any, method: str = "variance") -> tup
             "`method='amplitude'` (a ratio of sample maxima) has no influence function: its sampling error is "
             "of extreme-value order. Use a bootstrap of the whole procedure, or method='variance' / 'wasserstein'."
         )
-    c = estimate_scale(g, p, method=method)
+    c = estimate_scale(g, p, method=method) if c is None else float(c)
     if method == "variance":
         sq_g, sq_p = (g - g.mean()) ** 2, (p - p.mean()) ** 2
         ig = -(c / 2) * (sq_g - sq_g.mean()) / sq_g.mean()

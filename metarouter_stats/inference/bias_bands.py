@@ -48,8 +48,8 @@ _TARGET_PROJECTION = (
 OVERLAP_BAND = (0.1, 10.0)  # the positivity report's default band on the density ratio
 
 
-def overlap_check(learner: Any, X: np.ndarray, what: str) -> tuple[np.ndarray | None, str]:
-    """Points of ``X`` outside the overlap of gold and preference queries, and a target note.
+def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.ndarray | None, str]:
+    """Points of ``X`` (if given) outside the overlap of gold and preference queries, and a target note.
 
     Uses the learner's own cross-fitted propensity (capability ``"propensity"``): the
     density ratio ``w(x) = (e / (1 - e)) / (p / (1 - p))`` outside ``OVERLAP_BAND`` marks
@@ -70,8 +70,10 @@ def overlap_check(learner: Any, X: np.ndarray, what: str) -> tuple[np.ndarray | 
     w_train = density_ratio(np.asarray(learner.predict_propensity(learner.scores_.X), dtype=float), p)
     outside_train = (w_train < low) | (w_train > high)
     share = float(outside_train[source == 0].mean())
-    w_at = density_ratio(np.asarray(learner.predict_propensity(X), dtype=float), p)
-    flags = (w_at < low) | (w_at > high)
+    flags = None
+    if X is not None:
+        w_at = density_ratio(np.asarray(learner.predict_propensity(X), dtype=float), p)
+        flags = (w_at < low) | (w_at > high)
     if share <= 0.05:
         return flags, ""
     note = (f"POOR OVERLAP: {100 * share:.1f} % of the preference rows lie where gold queries are rare (density "
@@ -259,7 +261,8 @@ def bias_interval(
         multiply the chosen ridge penalty by this factor for the band, which is then
         centred at that less-shrunk fit: ``band.estimate`` is **not** ``predict_bias``
         (in issue 14's check they differed by a median of 0.5 standard errors); the
-        band carries both (``estimate``, ``prediction``) and its summary reports the gap. The leave-one-out penalty is tuned for prediction; its
+        band carries both (``estimate``, ``prediction``) and its summary reports the gap.
+        The leave-one-out penalty is tuned for prediction; its
         shrinkage bias made 95 % bands cover only 82 % (pointwise) and 55 % (uniform) of
         the time with 100 gold rows, and 0.1 restored 94 % / 93 %
         (``benchmarks/bench_coverage.py``, docs/benchmarks.md). None means 0.1 where

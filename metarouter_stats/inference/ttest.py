@@ -83,7 +83,7 @@ class BiasTestResult(ResultMixin):
         level = check_fraction(confidence_level, "confidence_level", closed=False)
         if not np.isfinite(self.std_error) or self.std_error == 0:
             return (float("nan"), float("nan"))
-        dist = stats.t(self.df) if np.isfinite(self.df) else stats.norm
+        dist = _reference(self.df)
         if self.alternative == "two-sided":
             q = float(dist.ppf(0.5 + level / 2))
             return (self.estimate - q * self.std_error, self.estimate + q * self.std_error)
@@ -161,11 +161,9 @@ def _bias_ttest_iv(gold: Any, preference: Any, paired: Any, null: Any, alternati
     return g, p
 
 
-def _delta_parts(g: np.ndarray, p: np.ndarray, c: float, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-label influence values of the mean bias ``mean(g) - mean(p) / c`` with c estimated."""
-    ig, ip = scale_influence(g, p, method)
-    lever = p.mean() / c**2  # d(bias) / dc
-    return (g - g.mean()) + lever * ig, -(p - p.mean()) / c + lever * ip
+def _reference(df: float) -> Any:
+    """The t reference with ``df`` degrees of freedom, or the normal one when df is infinite."""
+    return stats.t(df) if np.isfinite(df) else stats.norm
 
 
 def _bootstrap_se(g: np.ndarray, p: np.ndarray, method: str, paired: bool, n_boot: int, rng: Any) -> tuple[float, float]:
@@ -276,8 +274,10 @@ def bias_ttest(
         se = float(np.sqrt(v1 + v2))
         df = float("nan")
     if estimated and scale != "amplitude":
-        a, b = _delta_parts(g, p, c, scale)
-        ig, ip = scale_influence(g, p, scale)
+        # influence values of the mean bias mean(g) - mean(p) / c, with c's own influence added
+        ig, ip = scale_influence(g, p, scale, c=c)
+        lever = p.mean() / c**2  # d(bias) / dc
+        a, b = (g - g.mean()) + lever * ig, -(p - p.mean()) / c + lever * ip
         if paired:
             se = float((a + b).std(ddof=1) / np.sqrt(g.size))
             c_se = float((ig + ip).std(ddof=1) / np.sqrt(g.size))
@@ -313,7 +313,7 @@ def bias_ttest(
         stat, pval, df = float(res.statistic), float(res.pvalue), float(res.df)
     else:
         stat = (est - float(null)) / se
-        dist = stats.t(df) if np.isfinite(df) else stats.norm
+        dist = _reference(df)
         pval = {"two-sided": 2 * float(dist.sf(abs(stat))), "less": float(dist.cdf(stat)),
                 "greater": float(dist.sf(stat))}[alternative]
     return BiasTestResult(

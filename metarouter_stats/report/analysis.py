@@ -25,7 +25,6 @@ from ..inference import (
 )
 from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
-from ..scaling import estimate_scale
 from ..simulation import SimulatedStudy
 from ._html import Report, json_block, versions_table
 
@@ -201,10 +200,9 @@ def analysis_report(
     # ------------------------------------------------------------------ scale
     rep.section("Scale constant c")
     g_lab, p_lab = (paired if paired is not None else (out[is_gold], out[~is_gold]))
-    scales = pd.DataFrame(
-        {"method": ["amplitude", "variance", "wasserstein"],
-         "c": [estimate_scale(g_lab, p_lab, method=m) for m in ("amplitude", "variance", "wasserstein")]}
-    )
+    # the sensitivity analysis estimates c by every method: its estimates fill the scale table too
+    sens = scale_sensitivity(g_lab, p_lab, paired=paired is not None, confidence_level=level)
+    scales = pd.DataFrame({"method": list(sens.estimates), "c": list(sens.estimates.values())})
     rep.paragraph(
         "c puts gold labels on the preference scale (c * gold); estimated from the "
         + ("paired labels." if paired is not None else "gold and preference labels.")
@@ -245,7 +243,6 @@ def analysis_report(
 
     # ------------------------------------------------------------------ sensitivity to c
     rep.section("Does the conclusion depend on the scale c?")
-    sens = scale_sensitivity(g_lab, p_lab, paired=paired is not None, confidence_level=level)
     rep.paragraph(
         "The bias is identified only up to c, and each method of estimating c assumes something about the "
         "bias (DESIGN.md; the variance-matched c is off when the bias is heterogeneous or gold is selected on x). "
