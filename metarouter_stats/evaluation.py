@@ -380,8 +380,10 @@ def _oracle_trace(gold: np.ndarray, costs: np.ndarray) -> tuple[np.ndarray, np.n
     ev_grid = np.concatenate((at, at + 1))
     ev_row = np.concatenate((qi, qi))
     keep = ev_grid < grid.size
-    pairs = np.unique(np.column_stack((ev_row[keep], ev_grid[keep])), axis=0)  # by query, then grid index
-    ev_row, ev_grid = pairs[:, 0], pairs[:, 1]
+    # unique (query, grid index) events ordered by query, then grid index: one int64 key
+    # (a 1-d unique is ~10x faster than np.unique(..., axis=0) on the pairs)
+    key = np.unique(ev_row[keep].astype(np.int64) * grid.size + ev_grid[keep])
+    ev_row, ev_grid = key // grid.size, key % grid.size
     start = _choices(gold, costs, np.zeros(n))
     new = _choices(gold[ev_row], costs[ev_row], grid[ev_grid])
     # the model each event replaces: the query's previous event, or its choice at weight 0
@@ -452,14 +454,17 @@ def cost_quality_frontier(
         if s.shape != g.shape:
             raise ValueError(f"`scores[{name!r}]` must have shape {g.shape}; got {s.shape}.")
         trace(name, s, w)
-    for ww, mc, mq in zip(*_oracle_trace(g, c), strict=True):
-        rows.append(("oracle", float(ww), float(mc), float(mq)))
     mean_cost = c.mean(axis=0)
     cheap, dear = int(np.argmin(mean_cost)), int(np.argmax(mean_cost))
     for p in np.linspace(0, 1, 21):
         rows.append(("random", float(p), float((1 - p) * mean_cost[cheap] + p * mean_cost[dear]),
                      float((1 - p) * g[:, cheap].mean() + p * g[:, dear].mean())))
-    frame = pd.DataFrame(rows, columns=["router", "weight", "mean_cost", "mean_quality"])
+    columns = ["router", "weight", "mean_cost", "mean_quality"]
+    routers = pd.DataFrame(rows, columns=columns)
+    grid, o_cost, o_quality = _oracle_trace(g, c)  # O(nK^2) points: built as columns, not row by row
+    oracle = pd.DataFrame({"router": "oracle", "weight": grid, "mean_cost": o_cost, "mean_quality": o_quality})
+    n_scored = len(routers) - 21
+    frame = pd.concat([routers.iloc[:n_scored], oracle, routers.iloc[n_scored:]], ignore_index=True)
     lo, hi = float(mean_cost[cheap]), float(mean_cost[dear])
     areas = pd.Series(
         {str(name): _hull_area(d["mean_cost"].to_numpy(), d["mean_quality"].to_numpy(), lo, hi)
