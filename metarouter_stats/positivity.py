@@ -59,11 +59,29 @@ __all__ = [
     "cross_fit_propensity",
     "default_propensity_model",
     "density_ratio",
+    "neg_log_loss",
     "positivity_report",
     "trim_mask",
 ]
 
 _EPS = 1e-6
+
+
+def neg_log_loss(estimator: Any, X: Any, y: Any) -> float:
+    """Scorer: minus the mean log-loss of ``estimator.predict_proba(X)`` for labels ``y``.
+
+    The quantity of scikit-learn's ``"neg_log_loss"`` scorer (probabilities clipped to
+    ``[eps, 1 - eps]`` and renormalised, natural log), without its input validation, which
+    took 40 % of a propensity fit: ``LogisticRegressionCV`` scores all 11 penalties on each
+    of 3 folds, in each of 5 cross-fitting folds. Agrees with scikit-learn to 1e-12
+    (``tests/test_positivity.py``).
+    """
+    proba = np.asarray(estimator.predict_proba(X), dtype=float)
+    eps = np.finfo(proba.dtype).eps
+    proba = np.clip(proba, eps, 1 - eps)
+    proba = proba / proba.sum(axis=1, keepdims=True)
+    col = np.searchsorted(estimator.classes_, np.asarray(y))
+    return float(np.mean(np.log(proba[np.arange(proba.shape[0]), col])))
 
 
 def default_propensity_model() -> BaseEstimator:
@@ -86,7 +104,8 @@ def default_propensity_model() -> BaseEstimator:
         kwargs["use_legacy_attributes"] = False
     return make_pipeline(
         StandardScaler(),
-        LogisticRegressionCV(Cs=np.logspace(-4, 1, 11), cv=3, scoring="neg_log_loss", max_iter=1000, **kwargs),
+        LogisticRegressionCV(Cs=np.logspace(-4, 1, 11), cv=3, scoring=neg_log_loss, max_iter=1000,
+                             random_state=0, **kwargs),
     )
 
 

@@ -78,3 +78,26 @@ def test_r_learner_warns_when_gold_is_vanishing():
     y = rng.normal(size=n)
     with pytest.warns(RuntimeWarning, match="residualised treatment"):
         RBiasLearner(propensity="share", cv=2, random_state=0).fit(X, y, t)
+
+
+def test_propensity_memo_reuses_identical_fits_and_changes_nothing():
+    """DR and R cross-fit the same propensity on the same folds: the second fit is a memo hit."""
+    from sklearn.linear_model import LogisticRegression
+
+    from metarouter_stats.cate import nuisance
+
+    s = mrs.simulate(n_gold=40, n_preference=400, n_test=5, rng=11)
+    before = nuisance._FITTED.hits
+    dr = mrs.MetaRouter(cate="dr", random_state=4).fit(s.train)
+    r = mrs.MetaRouter(cate="r", random_state=4).fit(s.train)
+    assert nuisance._FITTED.hits - before >= 5  # one per cross-fitting fold
+    np.testing.assert_array_equal(dr.bias_learner_.predict_propensity(s.X_test), r.bias_learner_.predict_propensity(s.X_test))
+    # the memo off gives the same numbers
+    saved, nuisance._FITTED.maxsize = nuisance._FITTED.maxsize, 0
+    try:
+        r0 = mrs.MetaRouter(cate="r", random_state=4).fit(s.train)
+    finally:
+        nuisance._FITTED.maxsize = saved
+    np.testing.assert_array_equal(r.predict_gain(s.X_test), r0.predict_gain(s.X_test))
+    # a model with random_state=None is never memoised (its randomness is "a fresh draw")
+    assert not nuisance._FittedModels._deterministic(LogisticRegression(solver="saga"))

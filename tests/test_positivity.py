@@ -122,3 +122,17 @@ def test_frames_and_plot(random_pick):
     assert len(rep.smd) == 3
     ax = rep.plot()
     assert len(ax.patches) > 0
+
+
+def test_neg_log_loss_scorer_equals_scikit_learns():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import get_scorer
+
+    from metarouter_stats.positivity import neg_log_loss
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] + rng.normal(size=300) > 1.5).astype(int)
+    for C in (1e-4, 1.0, 1e6):  # nearly constant, moderate and nearly separating fits
+        model = LogisticRegression(C=C, max_iter=5000).fit(X, y)
+        assert neg_log_loss(model, X, y) == pytest.approx(get_scorer("neg_log_loss")(model, X, y), abs=1e-12)

@@ -8,8 +8,13 @@ exceed p itself and erase the information in the weights.
 
 from __future__ import annotations
 
+import copy
 import numbers
+import threading
+from collections import OrderedDict
 from typing import Any
+
+import joblib
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
@@ -116,6 +121,52 @@ class ConstantPropensity(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] > 0.5).astype(int)
 
 
+class _FittedModels:
+    """A small memo of fitted propensity classifiers, keyed by model and training rows.
+
+    The DR and R Meta-routers of one Monte Carlo round (or a user fitting both on one data
+    set) cross-fit the same propensity model on the same folds: EconML's cross-fitting
+    draws the same stratified folds from the same ``random_state``. Fitting is
+    deterministic given (model parameters, X, y, sample weights), so the second fit returns
+    a copy of the first (same numbers; ``benchmarks/bench_round.py`` measures the time saved).
+    Keys are ``joblib.hash`` digests of the unfitted estimator and the data; the memo keeps
+    the last ``maxsize`` fits of this process (a few kB each for the default logistic model).
+    Only classifiers whose parameters fix their randomness are memoised: a parameter
+    ``random_state=None`` means "a fresh draw", so such models are always refitted.
+    (functools.lru_cache cannot key on arrays, and joblib.Memory caches to disk.)
+    """
+
+    def __init__(self, maxsize: int = 16) -> None:
+        self.maxsize = maxsize
+        self._store: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    @staticmethod
+    def _deterministic(model: BaseEstimator) -> bool:
+        return all(v is not None for k, v in model.get_params(deep=True).items()
+                   if k == "random_state" or k.endswith("__random_state"))
+
+    def fit(self, model: BaseEstimator, X: Any, y: np.ndarray, sample_weight: Any) -> BaseEstimator:
+        if self.maxsize <= 0 or not self._deterministic(model):
+            return model.fit(X, y) if sample_weight is None else model.fit(X, y, sample_weight=sample_weight)
+        key = joblib.hash((model, np.asarray(X), y, None if sample_weight is None else np.asarray(sample_weight)))
+        with self._lock:
+            if key in self._store:
+                self._store.move_to_end(key)
+                self.hits += 1
+                return copy.deepcopy(self._store[key])
+        fitted = model.fit(X, y) if sample_weight is None else model.fit(X, y, sample_weight=sample_weight)
+        with self._lock:
+            self._store[key] = copy.deepcopy(fitted)
+            while len(self._store) > self.maxsize:
+                self._store.popitem(last=False)
+        return fitted
+
+
+_FITTED = _FittedModels()
+
+
 class ClippedPropensity(ClassifierMixin, BaseEstimator):
     """Wrap a classifier and clip P(gold | x) relative to the gold share.
 
@@ -148,11 +199,7 @@ class ClippedPropensity(ClassifierMixin, BaseEstimator):
         """Fit the wrapped classifier and record the clipping bounds."""
         y = np.asarray(y).ravel().astype(int)
         base = default_propensity_model() if self.estimator is None else self.estimator
-        self.estimator_ = clone(base)
-        if sample_weight is None:
-            self.estimator_.fit(X, y)
-        else:
-            self.estimator_.fit(X, y, sample_weight=sample_weight)
+        self.estimator_ = _FITTED.fit(clone(base), X, y, sample_weight)
         self.classes_ = np.array([0, 1])
         p = float(np.mean(y == 1))
         self.low_ = max(1e-4, p / self.ratio)
