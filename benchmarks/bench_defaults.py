@@ -33,6 +33,11 @@ from metarouter_stats.cate import DRBiasLearner, RBiasLearner
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def _hgb100(seed: int) -> HistGradientBoostingRegressor:
+    return HistGradientBoostingRegressor(learning_rate=0.1, max_iter=100, max_leaf_nodes=15, min_samples_leaf=20,
+                                         l2_regularization=1.0, early_stopping=False, random_state=seed)
+
+
 def configs(seed: int) -> dict[str, dict]:
     """Learner configurations compared (name -> keyword arguments of the DR / R bias learner)."""
     rf = {"n_estimators": 100, "min_samples_leaf": 5, "random_state": seed, "n_jobs": 1}
@@ -47,6 +52,9 @@ def configs(seed: int) -> dict[str, dict]:
         "default": {},
         # same, propensity known by design (the gold share of each fold)
         "default+share": dict(propensity="share"),
+        # issue 13: half the boosting iterations at twice the learning rate, for every
+        # boosted model of the Meta-router (outcome nuisances and the psi regression)
+        "hgb100": dict(model_outcome=_hgb100(seed), regressor=_hgb100(seed)),
         # boosted nuisances with a shallow boosted final stage
         "hgb-final": dict(
             model_final=HistGradientBoostingRegressor(
@@ -58,10 +66,12 @@ def configs(seed: int) -> dict[str, dict]:
 
 def one(scenario: str, n_gold: int, seed: int, name: str, cate: str) -> dict:
     study = mrs.simulate(n_gold=n_gold, n_preference=4500 - n_gold, n_test=500, scenario=scenario, rng=seed)
-    kwargs = configs(seed)[name]
+    kwargs = dict(configs(seed)[name])
+    regressor = kwargs.pop("regressor", None)
     t0 = time.perf_counter()
     learner = (DRBiasLearner if cate == "dr" else RBiasLearner)(**kwargs)
-    regressor = RandomForestRegressor(n_estimators=100, min_samples_leaf=5, random_state=seed, n_jobs=1) if name == "rf-everywhere" else None
+    if name == "rf-everywhere":
+        regressor = RandomForestRegressor(n_estimators=100, min_samples_leaf=5, random_state=seed, n_jobs=1)
     router = mrs.MetaRouter(cate=learner, regressor=regressor, random_state=seed).fit(study.train)
     seconds = time.perf_counter() - t0
     eg = mrs.efficiency_gain(study.psi_test, router.predict_gain(study.X_test))
