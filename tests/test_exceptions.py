@@ -239,8 +239,8 @@ def test_trim_and_interval_errors(small_study):
         mrs.bias_interval(router, s.X_test, n_boot=1)
     with pytest.raises(ValueError, match=r"`undersmooth` must be in \(0, 1\]; got 2"):
         mrs.bias_interval(router, s.X_test, undersmooth=2)
-    with pytest.raises(ValueError, match=r"`undersmooth` applies to method='fast' only"):
-        mrs.bias_interval(router, s.X_test, undersmooth=0.5, method="refit")
+    with pytest.raises(ValueError, match=r"`undersmooth` applies to method='fast' or 'refit'; got method='learner'"):
+        mrs.bias_interval(router, s.X_test, undersmooth=0.5, method="learner")
     from sklearn.linear_model import Ridge
 
     fixed = mrs.MetaRouter(cate=DRBiasLearner(model_final=Ridge()), random_state=0).fit(s.train)

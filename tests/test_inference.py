@@ -205,8 +205,16 @@ def test_fast_bootstrap_agrees_with_full_refit():
     s = mrs.simulate(n_gold=150, n_preference=600, n_test=40, rng=5)
     router = mrs.MetaRouter(random_state=0).fit(s.train)
     fast = mrs.bias_interval(router, s.X_test, n_boot=200, rng=1, undersmooth=1)
-    refit = mrs.bias_interval(router, s.X_test, n_boot=30, rng=1, method="refit", data=s.train, n_jobs=2)
+    refit = mrs.bias_interval(router, s.X_test, n_boot=30, rng=1, method="refit", data=s.train, n_jobs=2,
+                              undersmooth=1)
     ratio = np.median(fast.std_error / refit.std_error)
+    assert 1 / 1.5 < ratio < 1.5, ratio
+    # both undersmoothed by default: one centre (the undersmoothed full-data fit), SEs agree as above
+    fast_u = mrs.bias_interval(router, s.X_test, n_boot=200, rng=1)
+    refit_u = mrs.bias_interval(router, s.X_test, n_boot=30, rng=1, method="refit", data=s.train, n_jobs=2)
+    np.testing.assert_allclose(refit_u.estimate, fast_u.estimate, rtol=1e-10)
+    np.testing.assert_allclose(refit_u.prediction, router.predict_bias(s.X_test), rtol=1e-10)
+    ratio = np.median(fast_u.std_error / refit_u.std_error)
     assert 1 / 1.5 < ratio < 1.5, ratio
     a = mrs.bias_interval(router, s.X_test[:5], n_boot=3, rng=2, method="refit", data=s.train, n_jobs=1)
     b = mrs.bias_interval(router, s.X_test[:5], n_boot=3, rng=2, method="refit", data=s.train, n_jobs=2)

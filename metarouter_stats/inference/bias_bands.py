@@ -9,7 +9,9 @@ Three engines, chosen by what the router's bias learner declares
     orthogonality the nuisance estimation error is of second order, so this captures the
     first-order sampling variability of Delta_hat at a fraction of the cost.
 ``"refit"`` (any learner; needs the training data)
-    resample rows within source and refit every stage, the scale constant c included.
+    resample rows within source and refit every stage, the scale constant c included
+    (with ``undersmooth < 1``, each replicate's final stage is then refitted at its own
+    tuned penalty times ``undersmooth``, as the fast band does).
 ``"learner"`` (capability ``"intervals"``)
     the learner's own pointwise intervals (e.g. EconML's bootstrap-of-little-bags
     intervals of a causal forest), where the fast bootstrap does not apply.
@@ -136,13 +138,15 @@ def fast_bootstrap(
 
 def refit_bootstrap(
     router: Any, data: Any, X_eval: np.ndarray, n_boot: int, rng: Any = None, n_jobs: int | None = None,
-    progress: bool = True,
+    progress: bool = True, penalty_factor: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Full refit bootstrap of a fitted Meta-router's learner.
 
     Each replicate resamples the training rows within source (trimmed rows stay out),
     re-estimates c, and fits a fresh learner (``router.make_learner``) with its own seed;
-    seeds come from one ``SeedSequence``, so the draws do not depend on ``n_jobs``.
+    seeds come from one ``SeedSequence``, so the draws do not depend on ``n_jobs``. With
+    ``penalty_factor < 1`` the replicate's Delta_hat is its final stage refitted on its own
+    scores at its own tuned penalty times ``penalty_factor`` (capability ``"undersmooth"``).
 
     Returns
     -------
@@ -167,7 +171,11 @@ def refit_bootstrap(
         c = resolve_scale(router.scale, yb[tb == 1], yb[tb == 0])
         ob = np.where(tb == 1, c * yb, yb)
         learner = router.make_learner(int(g.integers(2**31 - 1))).fit(Xb, ob, tb)
-        return np.asarray(learner.effect(X_eval), dtype=float).reshape(-1), c
+        if penalty_factor == 1.0:
+            return np.asarray(learner.effect(X_eval), dtype=float).reshape(-1), c
+        sc = learner.scores_
+        model = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, penalty_factor)
+        return np.asarray(model.predict(X_eval), dtype=float).reshape(-1), c
 
     from tqdm.auto import tqdm  # noqa: PLC0415 - TTY-aware progress bar
 
@@ -212,11 +220,13 @@ def _bias_interval_iv(
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}; got {method!r}.")
     if undersmooth is None:
-        undersmooth = DEFAULT_UNDERSMOOTH if method == "fast" and has_capability(learner, "undersmooth") else 1.0
+        undersmooth = DEFAULT_UNDERSMOOTH if method != "learner" and has_capability(learner, "undersmooth") else 1.0
     if isinstance(undersmooth, bool) or not isinstance(undersmooth, numbers.Real) or not 0 < float(undersmooth) <= 1:
         raise ValueError(f"`undersmooth` must be in (0, 1]; got {undersmooth!r}.")
-    if method != "fast" and undersmooth != 1:
-        raise ValueError(f"`undersmooth` applies to method='fast' only; got method={method!r}.")
+    if method == "learner" and undersmooth != 1:
+        raise ValueError("`undersmooth` applies to method='fast' or 'refit'; got method='learner'.")
+    if undersmooth != 1:
+        require_capability(learner, "undersmooth", "An undersmoothed band (undersmooth < 1)")
     if method == "learner" and kind == "uniform":
         raise ValueError("method='learner' gives pointwise intervals only; use kind='pointwise' or method='refit'.")
     return level, n_boot, str(method), float(undersmooth)
@@ -257,7 +267,7 @@ def bias_interval(
         says which capability is missing). See the module docstring.
     units : {"gold", "preference"}, default "gold"
     undersmooth : float in (0, 1] or None, default None
-        ``method="fast"`` with a penalised final stage (capability ``"undersmooth"``):
+        ``method="fast"`` or ``"refit"`` with a penalised final stage (capability ``"undersmooth"``):
         multiply the chosen ridge penalty by this factor for the band, which is then
         centred at that less-shrunk fit: ``band.estimate`` is **not** ``predict_bias``
         (in issue 14's check they differed by a median of 0.5 standard errors); the
@@ -331,12 +341,18 @@ def bias_interval(
         factors = np.full(n_boot, c)
         target = _TARGET_PROJECTION + "; conditional on the cross-fitted nuisances and c"
     else:
-        estimate = delta
-        draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs, progress=progress)
+        if undersmooth == 1.0:
+            estimate = delta
+        else:
+            sc = learner.scores_
+            full = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, undersmooth)
+            estimate = np.asarray(full.predict(X), dtype=float).reshape(-1)
+        draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs, progress=progress,
+                                         penalty_factor=undersmooth)
         target = _TARGET_PROJECTION + "; nuisances and c re-estimated in every replicate"
     flags, overlap_note = overlap_check(learner, X, "bias_interval")
     target += f"; {overlap_note}" if overlap_note else ""
-    prediction = delta if method == "fast" and undersmooth != 1.0 else None
+    prediction = delta if undersmooth != 1.0 else None
     if units == "gold":
         estimate = estimate / c
         draws = draws / factors[:, None]
