@@ -11,7 +11,8 @@ test now follows CDDF's repeated sample splits; re-pinned from the new code, eve
 key untouched); every key that depends on a fitted boosted model (issue 13: the default
 ``HistGradientBoostingRegressor`` now runs 100 iterations at learning rate 0.1 instead of 200
 at 0.05; docs/defaults.md), re-pinned from the new code; the scale, t-test, EG-band, router
-and study-key entries untouched.
+and study-key entries untouched; ``dr_band_refit`` once more (the refit band is undersmoothed
+like the fast band since issue 14).
 """
 
 from __future__ import annotations
