@@ -10,7 +10,11 @@ Functions of data or of a fitted router / bias learner, each result stating its 
   predicted bias (CDDF's GATES), valid without a model of Delta(x);
 * :func:`bias_interval` -- confidence bands (pointwise and uniform) for Delta_hat(x):
   fast final-stage bootstrap, full refit bootstrap, or the learner's own intervals;
-* :func:`efficiency_gain_interval` -- bootstrap bands for an efficiency-gain curve;
+* :func:`efficiency_gain_interval` -- bootstrap bands for an efficiency-gain curve on a
+  fully gold-labelled test set;
+* :func:`evaluate_routers` -- prediction-powered EG(rho) of fixed routers on a partly
+  gold-labelled evaluation set (pseudo-gold from :func:`pseudo_gold`), with pointwise and
+  uniform intervals, paired comparisons, areas, APGR and CPT;
 * :func:`scale_sensitivity` -- the mean-bias conclusion over a range of scale constants c.
 
 Sign convention everywhere: the bias is **gold minus preference**,
@@ -24,6 +28,7 @@ from .bands import Band, make_band
 from .bias_bands import bias_interval, fast_bootstrap, refit_bootstrap
 from .eg_bands import EfficiencyGainBand, efficiency_gain_interval
 from .groups import GroupBiasResult, bias_by_group
+from .router_value import RouterComparison, RouterEvaluation, ScalarEstimate, evaluate_routers, pseudo_gold
 from .heterogeneity import HeterogeneityTestResult, bias_heterogeneity_test
 from .sensitivity import ScaleSensitivity, scale_sensitivity
 from .ttest import BiasTestResult, bias_ttest
@@ -34,14 +39,19 @@ __all__ = [
     "EfficiencyGainBand",
     "GroupBiasResult",
     "HeterogeneityTestResult",
+    "RouterComparison",
+    "RouterEvaluation",
+    "ScalarEstimate",
     "ScaleSensitivity",
     "bias_by_group",
     "bias_heterogeneity_test",
     "bias_interval",
     "bias_ttest",
     "efficiency_gain_interval",
+    "evaluate_routers",
     "fast_bootstrap",
     "make_band",
+    "pseudo_gold",
     "refit_bootstrap",
     "scale_sensitivity",
 ]

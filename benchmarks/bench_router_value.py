@@ -1,0 +1,201 @@
+"""Coverage, efficiency and decisions of prediction-powered router evaluation (issue 15).
+
+Per scenario (``paper``, ``nonlinear_bias``, ``selection``) one training set (100 gold, 4,400
+preference rows) fits the DR Meta-router and the pooled router **once**: the target is the
+value of these fixed routers. Their true EG(rho) per query is computed from the simulation's
+true psi on a fresh population of 200,000 queries. Each replication then draws a new
+evaluation set of 2,000 queries with preference labels on all of them and gold labels on a
+subset, ``--gold`` of them on average: at random (``paper``, ``nonlinear_bias``) or, on
+``selection``, requested with probability proportional to exp(1.5 z1) (known by design and
+passed as ``gold_probability``). The pseudo-gold is either the Meta-router's corrected
+preference label ``(y + Delta_hat(x)) / c`` (``label``) or the Meta-router's own prediction
+psi_hat(x) (``prediction``); neither was fitted on evaluation rows.
+
+Recorded per cell: coverage of the 95 % pointwise intervals (EG at 0.3 / 0.5 / 0.7, averaged),
+the uniform band over 0.05..0.95, the meta-minus-pooled difference (pointwise and uniform) and
+the area over [0.2, 0.8], each with its Monte Carlo SE; the SE ratio against gold-only
+evaluation on the same gold rows (lambda = 0), the effective gold size, the classic
+``efficiency_gain_interval`` on the gold rows only, and how often "Meta-router beats pooled"
+(area difference, 5 % two-sided, right sign) is detected by each.
+
+Run::
+
+    python benchmarks/bench_router_value.py --reps 200 --gold 50,200 --n-jobs 2
+    python benchmarks/bench_router_value.py --reps 200 --gold 100 --scenarios paper --tag _paper100
+    python benchmarks/bench_router_value.py --timing
+
+Writes ``benchmarks/results/router_value{tag}.{csv,md}``. Nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy import stats
+
+import metarouter_stats as mrs
+from metarouter_stats.simulation import _SIGMA_PREF, _z
+
+RESULTS = Path(__file__).resolve().parent / "results"
+RATES = np.round(np.linspace(0.0, 1.0, 21), 10)
+POINTS = [6, 10, 14]  # rho = 0.3, 0.5, 0.7
+LIVE = (RATES > 0.01) & (RATES < 0.99)
+N_EVAL = 2000
+SCENARIO_SEED = {"paper": 1, "nonlinear_bias": 2, "selection": 3}
+
+
+def fixed_routers(scenario: str) -> dict:
+    s = mrs.simulate(n_gold=100, n_preference=4400, n_test=10, scenario=scenario, rng=11)
+    meta = mrs.MetaRouter(cate="dr", random_state=0).fit(s.train)
+    pooled = mrs.PooledRouter(random_state=0).fit(s.train)
+    pop = mrs.simulate(n_gold=2, n_preference=2, n_test=200_000, scenario=scenario, rng=99)
+    psi = pop.psi(pop.X_test)
+    truth = {name: mrs.efficiency_gain(psi, r.predict_gain(pop.X_test), rates=RATES).per_query
+             for name, r in (("meta", meta), ("pooled", pooled))}
+    return {"meta": meta, "pooled": pooled, "truth": truth, "study": s}
+
+
+def one_rep(scenario: str, fixed: dict, n_gold: int, rep: int, variant: str) -> dict:
+    rng = np.random.default_rng([SCENARIO_SEED[scenario], n_gold, rep])
+    ev_study = mrs.simulate(n_gold=2, n_preference=2, n_test=N_EVAL, scenario=scenario,
+                            rng=int(rng.integers(2**31)))
+    X, g_full = ev_study.X_test, ev_study.gold_test
+    y = ev_study.eta(X) + _SIGMA_PREF * rng.standard_normal(N_EVAL)
+    if scenario == "selection":
+        w = np.exp(1.5 * _z(X)[:, 0])
+        pi = np.minimum(1.0, w / w.mean() * n_gold / N_EVAL)
+    else:
+        pi = np.full(N_EVAL, n_gold / N_EVAL)
+    labelled = rng.random(N_EVAL) < pi
+    gold = np.where(labelled, g_full, np.nan)
+    meta, pooled = fixed["meta"], fixed["pooled"]
+    f = mrs.pseudo_gold(meta, X, y if variant == "label" else None)
+    scores = {"meta": meta.predict_gain(X), "pooled": pooled.predict_gain(X)}
+    ev = mrs.evaluate_routers(scores, gold, pseudo_gold=f, gold_probability=pi if scenario == "selection" else None,
+                              rates=RATES, n_boot=500, rng=rep)
+    truth = fixed["truth"]
+    lo, hi = ev.confidence_interval()
+    out = {"scenario": scenario, "n_gold": n_gold, "variant": variant, "rep": rep, "n_gold_realised": ev.n_gold}
+    t = truth["meta"]
+    out["cover_point"] = float(np.mean([(lo[0, k] <= t[k] <= hi[0, k]) for k in POINTS]))
+    ulo, uhi = ev.band("meta", "uniform")
+    out["cover_uniform"] = bool(np.all((ulo[LIVE] <= t[LIVE]) & (t[LIVE] <= uhi[LIVE])))
+    comp = ev.compare("meta", "pooled")
+    d = truth["meta"] - truth["pooled"]
+    out["cover_diff_point"] = float(np.mean([(comp.pointwise_low[k] <= d[k] <= comp.pointwise_high[k]) for k in POINTS]))
+    out["cover_diff_uniform"] = bool(np.all((comp.uniform_low[LIVE] <= d[LIVE]) & (d[LIVE] <= comp.uniform_high[LIVE])))
+    inside = (RATES >= 0.2 - 1e-9) & (RATES <= 0.8 + 1e-9)
+    true_area = float(np.trapezoid(t[inside], RATES[inside]))
+    area = ev.area("meta")
+    out["cover_area"] = bool(area.low <= true_area <= area.high)
+    true_darea = float(np.trapezoid(d[inside], RATES[inside]))
+    out["cover_area_diff"] = bool(comp.area.low <= true_darea <= comp.area.high)
+    out["se_ratio_eg05"] = float(ev.std_error[0, 10] / ev.gold_only_std_error[0, 10])
+    out["effective_gold_eg05"] = float(ev.effective_gold[0, 10])
+    out["half_width_eg05"] = float((hi[0, 10] - lo[0, 10]) / 2)
+    out["half_width_gold_only_eg05"] = float(1.959964 * ev.gold_only_std_error[0, 10])
+    sign = np.sign(true_darea)
+    out["detect_ppi"] = bool(comp.area.p_value < 0.05 and np.sign(comp.area.estimate) == sign)
+    out["detect_gold_only"] = _gold_only_detect(ev, sign)
+    # the classic test-set band on the gold rows only (fully labelled subset, router fixed)
+    if labelled.sum() >= 10:
+        classic = mrs.efficiency_gain_interval(g_full[labelled], scores["meta"][labelled], rates=[0.5], n_boot=300, rng=rep,
+                                               normalise="per_query")
+        out["half_width_classic_eg05"] = float((classic.high[0] - classic.low[0]) / 2)
+    else:
+        out["half_width_classic_eg05"] = np.nan
+    return out
+
+
+def _gold_only_detect(ev, sign: float) -> bool:
+    """Area difference meta - pooled estimated from gold labels only (lambda = 0, beta tuned)."""
+    inside = (ev.rates >= 0.2 - 1e-9) & (ev.rates <= 0.8 + 1e-9)
+    w = np.zeros(ev.rates.size)
+    idx = np.flatnonzero(inside)
+    for i0, i1 in zip(idx[:-1], idx[1:], strict=True):
+        w[i0] += (ev.rates[i1] - ev.rates[i0]) / 2
+        w[i1] += (ev.rates[i1] - ev.rates[i0]) / 2
+    kappa = np.zeros((2, ev.rates.size))
+    kappa[0], kappa[1] = w, -w
+    _, _, gold = ev._contrast(kappa)
+    est, se = gold[0], np.std(gold[1:], ddof=1)
+    p = 2 * stats.norm.sf(abs(est) / se) if se > 0 else 1.0
+    return bool(p < 0.05 and np.sign(est) == sign)
+
+
+def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for key, grp in df.groupby(["scenario", "n_gold", "variant"], sort=False):
+        r = dict(zip(["scenario", "n_gold", "variant"], key, strict=True))
+        r["reps"] = len(grp)
+        for col in ("cover_point", "cover_uniform", "cover_diff_point", "cover_diff_uniform", "cover_area",
+                    "cover_area_diff", "detect_ppi", "detect_gold_only"):
+            v = grp[col].astype(float)
+            r[col] = f"{v.mean():.3f} ({v.std(ddof=1) / np.sqrt(len(v)):.3f})"
+        r["se_ratio_eg05"] = f"{grp['se_ratio_eg05'].mean():.3f}"
+        r["effective_gold_eg05"] = f"{grp['effective_gold_eg05'].mean():.0f}"
+        r["half_width_eg05"] = f"{grp['half_width_eg05'].mean():.3f}"
+        r["half_width_gold_only"] = f"{grp['half_width_gold_only_eg05'].mean():.3f}"
+        r["half_width_classic"] = f"{grp['half_width_classic_eg05'].mean():.3f}"
+        rows.append(r)
+    return pd.DataFrame(rows)
+
+
+def timing() -> str:
+    s = mrs.simulate(n_gold=100, n_preference=4400, n_test=5000, rng=0)
+    t0 = time.process_time()
+    meta = mrs.MetaRouter(cate="dr", random_state=0).fit(s.train)
+    t_fit = time.process_time() - t0
+    rng = np.random.default_rng(0)
+    scores = {f"r{j}": meta.predict_gain(s.X_test) + rng.normal(scale=0.5 * j + 0.1, size=5000) for j in range(8)}
+    gold = np.where(rng.random(5000) < 0.05, s.gold_test, np.nan)
+    f = meta.predict_gain(s.X_test)
+    t0 = time.process_time()
+    mrs.evaluate_routers(scores, gold, pseudo_gold=f, rates=np.linspace(0, 1, 61), n_boot=1000, rng=0)
+    t_eval = time.process_time() - t0
+    return (f"- one default DR `MetaRouter` fit (100 gold, 4,400 preference, d = 50): {t_fit:.2f} s CPU\n"
+            f"- `evaluate_routers`, 8 routers x 61 rates x 5,000 queries, 1,000 draws: {t_eval:.2f} s CPU "
+            f"(ratio {t_eval / t_fit:.2f})\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=200)
+    ap.add_argument("--gold", default="50,200")
+    ap.add_argument("--scenarios", default="paper,nonlinear_bias,selection")
+    ap.add_argument("--variants", default="label,prediction")
+    ap.add_argument("--n-jobs", type=int, default=1)
+    ap.add_argument("--tag", default="")
+    ap.add_argument("--timing", action="store_true")
+    args = ap.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    if args.timing:
+        text = "# Router evaluation timing\n\n`python benchmarks/bench_router_value.py --timing`\n\n" + timing()
+        (RESULTS / "router_value_timing.md").write_text(text)
+        print(text)
+        return
+    frames = []
+    for scenario in args.scenarios.split(","):
+        fixed = fixed_routers(scenario)
+        jobs = [(n, r, v) for n in (int(x) for x in args.gold.split(",")) for v in args.variants.split(",")
+                for r in range(args.reps)]
+        rows = Parallel(n_jobs=args.n_jobs)(delayed(one_rep)(scenario, fixed, n, r, v) for n, r, v in jobs)
+        frames.append(pd.DataFrame(rows))
+        print(summarise(frames[-1]).to_string(), flush=True)
+    df = pd.concat(frames, ignore_index=True)
+    df.to_csv(RESULTS / f"router_value{args.tag}.csv", index=False)
+    table = summarise(df)
+    head = (f"# Prediction-powered router evaluation: coverage, efficiency, decisions\n\n"
+            f"`python benchmarks/bench_router_value.py --reps {args.reps} --gold {args.gold} --scenarios {args.scenarios}`; "
+            f"evaluation sets of {N_EVAL} queries, 500 bootstrap draws, nominal 95 %; Monte Carlo SE in brackets.\n\n")
+    (RESULTS / f"router_value{args.tag}.md").write_text(head + table.to_markdown(index=False) + "\n")
+    print(table.to_string())
+
+
+if __name__ == "__main__":
+    main()

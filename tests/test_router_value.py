@@ -1,0 +1,212 @@
+"""Prediction-powered router evaluation (inference/router_value.py)."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import metarouter_stats as mrs
+from metarouter_stats.inference.router_value import evaluate_routers, pseudo_gold
+
+
+def _population(n, rng, shift=0.5, noise=0.5):
+    """Scores of two routers, gold gains, and a biased but informative pseudo-gold."""
+    psi = rng.normal(size=n) + 0.2
+    g = psi + rng.normal(size=n)
+    f = psi + noise * rng.normal(size=n) + shift
+    good = psi + 0.7 * rng.normal(size=n)
+    weak = psi + 2.5 * rng.normal(size=n)
+    return psi, g, f, good, weak
+
+
+@given(
+    n=st.integers(min_value=5, max_value=60),
+    seed=st.integers(min_value=0, max_value=10_000),
+    ties=st.booleans(),
+)
+def test_full_gold_without_pseudo_gold_is_efficiency_gain(n, seed, ties):
+    rng = np.random.default_rng(seed)
+    g = rng.normal(size=n)
+    s = rng.normal(size=n)
+    if ties:
+        s = np.round(s)
+    rates = [0.0, 0.1, 0.33, 0.5, 0.7, 1.0]
+    ev = evaluate_routers({"r": s}, g, rates=rates, n_boot=5, rng=seed)
+    np.testing.assert_allclose(ev.estimate[0], mrs.efficiency_gain(g, s, rates=rates).per_query, atol=1e-12)
+    # with gold everywhere a pseudo-gold cannot change the estimate (pi = 1: nothing to rectify)
+    ev2 = evaluate_routers({"r": s}, g, pseudo_gold=g + 1.0, rates=rates, n_boot=5, rng=seed)
+    np.testing.assert_allclose(ev2.estimate, ev.estimate, atol=1e-12)
+
+
+def test_permutation_invariance_and_same_seed_same_numbers():
+    rng = np.random.default_rng(0)
+    _, g, f, good, weak = _population(800, rng)
+    gold = np.where(rng.random(800) < 0.1, g, np.nan)
+    ev = evaluate_routers({"good": good, "weak": weak}, gold, pseudo_gold=f, n_boot=100, rng=3)
+    perm = rng.permutation(800)
+    evp = evaluate_routers({"good": good[perm], "weak": weak[perm]}, gold[perm], pseudo_gold=f[perm], n_boot=100, rng=3)
+    np.testing.assert_allclose(evp.estimate, ev.estimate, atol=1e-12)
+    np.testing.assert_allclose(evp.power, ev.power, atol=1e-10)
+    again = evaluate_routers({"good": good, "weak": weak}, gold, pseudo_gold=f, n_boot=100, rng=3)
+    np.testing.assert_array_equal(again.std_error, ev.std_error)
+    np.testing.assert_array_equal(again.band("good", "uniform")[0], ev.band("good", "uniform")[0])
+
+
+def test_gold_only_is_lambda_zero_and_differences_are_linear():
+    rng = np.random.default_rng(1)
+    _, g, f, good, weak = _population(600, rng)
+    gold = np.where(rng.random(600) < 0.2, g, np.nan)
+    plain = evaluate_routers({"good": good, "weak": weak}, gold, n_boot=50, rng=0)
+    ppi = evaluate_routers({"good": good, "weak": weak}, gold, pseudo_gold=f, n_boot=50, rng=0)
+    assert np.all(plain.power == 0)
+    np.testing.assert_allclose(plain.estimate, plain.gold_only_estimate)
+    np.testing.assert_allclose(ppi.gold_only_estimate, plain.estimate, atol=1e-12)
+    np.testing.assert_allclose(ppi.gold_only_std_error, plain.std_error, atol=1e-12)
+    full = evaluate_routers({"good": good, "weak": weak}, g, n_boot=50, rng=0)  # pi = 1: no tuning, linear
+    comp = full.compare("good", "weak")
+    np.testing.assert_allclose(comp.estimate, full.estimate[0] - full.estimate[1], atol=1e-12)
+    same = plain.compare("good", "good")
+    assert np.all(same.estimate == 0) and np.all(same.std_error == 0)
+
+
+def test_power_tuning_gains_with_a_good_prediction_and_costs_little_with_a_useless_one():
+    rng = np.random.default_rng(2)
+    _, g, f, good, _ = _population(4000, rng, noise=0.3)
+    gold = np.where(rng.random(4000) < 0.03, g, np.nan)
+    ev = evaluate_routers({"good": good}, gold, pseudo_gold=f, n_boot=400, rng=0)
+    mid = (ev.rates > 0.15) & (ev.rates < 0.85)
+    # the gold labels' own noise (variance 1 here) bounds the gain: SE ratio about sqrt(1.09 / 2) at best
+    ratio = ev.std_error[0, mid] / ev.gold_only_std_error[0, mid]
+    assert np.mean(ratio) < 0.85 and np.all(ratio < 0.95), ratio
+    assert np.all(ev.effective_gold[0, mid] > 1.1 * ev.n_gold)
+    useless = evaluate_routers({"good": good}, gold, pseudo_gold=rng.normal(size=4000), n_boot=400, rng=0)
+    # lambda estimated near 0: at most a few per cent wider than gold-only (finite-sample noise of lambda)
+    assert np.all(useless.std_error[0, mid] < 1.1 * useless.gold_only_std_error[0, mid])
+
+
+def _truth(rates, rng, n=400_000):
+    psi, _, _, good, weak = _population(n, rng)
+    out = {}
+    for name, s in (("good", good), ("weak", weak)):
+        out[name] = mrs.efficiency_gain(psi, s, rates=rates).per_query  # E[g | x] = psi: population value
+    return out
+
+
+@pytest.mark.slow
+def test_coverage_of_the_fixed_routers_value_small_seeded_check():
+    """40 replications (wide tolerance): pointwise 95 % intervals of EG(0.3), EG(0.5), the area and the
+    difference cover the population value; the benchmark (bench_router_value.py) runs 200+."""
+    rates = np.round(np.linspace(0, 1, 11), 10)
+    # the routers are fixed functions of (psi, noise): draw them with the same law on a big population
+    truth = _truth(rates, np.random.default_rng(123))
+    k = [3, 5]
+    hits = {"good": 0, "weak": 0, "diff": 0, "area": 0}
+    reps = 40
+    for rep in range(reps):
+        rng = np.random.default_rng(1000 + rep)
+        _, g, f, good, weak = _population(2000, rng)
+        gold = np.where(rng.random(2000) < 0.05, g, np.nan)
+        ev = evaluate_routers({"good": good, "weak": weak}, gold, pseudo_gold=f, rates=rates, n_boot=300, rng=rep)
+        lo, hi = ev.confidence_interval()
+        for name, i in (("good", 0), ("weak", 1)):
+            hits[name] += np.mean((lo[i, k] <= truth[name][k]) & (truth[name][k] <= hi[i, k]))
+        comp = ev.compare("good", "weak")
+        d = truth["good"] - truth["weak"]
+        hits["diff"] += np.mean((comp.pointwise_low[k] <= d[k]) & (d[k] <= comp.pointwise_high[k]))
+        area = ev.area("good")
+        w = np.zeros(rates.size)
+        inside = np.flatnonzero((rates >= 0.2 - 1e-12) & (rates <= 0.8 + 1e-12))
+        true_area = np.trapezoid(truth["good"][inside], rates[inside])
+        hits["area"] += area.low <= true_area <= area.high
+        del w
+    cover = {key: v / reps for key, v in hits.items()}
+    assert all(v >= 0.85 for v in cover.values()), cover
+
+
+def test_known_probabilities_remove_the_selection_bias():
+    """Gold labels requested more often where g is large: the design probabilities make the estimate
+    unbiased; treating the subset as random does not (averaged over 30 seeded replications)."""
+    rates = np.array([0.0, 0.3, 0.5, 1.0])
+    truth = _truth(rates, np.random.default_rng(7))["good"][2]
+    errs_known, errs_naive = [], []
+    for rep in range(30):
+        rng = np.random.default_rng(rep)
+        psi, g, f, good, weak = _population(3000, rng)
+        pi = np.clip(0.02 + 0.15 / (1 + np.exp(-2 * psi)), 0.02, 0.2)
+        gold = np.where(rng.random(3000) < pi, g, np.nan)
+        known = evaluate_routers({"good": good}, gold, pseudo_gold=f, gold_probability=pi, rates=rates, n_boot=20, rng=0)
+        naive = evaluate_routers({"good": good}, gold, rates=rates, n_boot=20, rng=0)
+        errs_known.append(known.estimate[0, 2] - truth)
+        errs_naive.append(naive.estimate[0, 2] - truth)
+    mean_known, se_known = np.mean(errs_known), np.std(errs_known, ddof=1) / np.sqrt(30)
+    assert abs(mean_known) < 3 * se_known + 0.005
+    assert abs(np.mean(errs_naive)) > 3 * np.std(errs_naive, ddof=1) / np.sqrt(30)
+
+
+def test_scalar_summaries():
+    rng = np.random.default_rng(4)
+    psi, g, f, good, weak = _population(3000, rng)
+    g = g + 1.0  # primary clearly better on average: PGR is well defined
+    f = f + 1.0
+    gold = np.where(rng.random(3000) < 0.1, g, np.nan)
+    ev = evaluate_routers({"good": good, "weak": weak}, gold, pseudo_gold=f, n_boot=300, rng=0)
+    ap_good, ap_weak = ev.apgr("good"), ev.apgr("weak")
+    assert 0.5 < ap_weak.estimate < ap_good.estimate < 1.0
+    cpt = ev.cpt("good", 0.8)
+    assert 0 < cpt.low <= cpt.estimate <= cpt.high < 1
+    assert ev.mean_gain().low > 0.5
+    area = ev.area("good")
+    assert area.low < area.estimate < area.high and "target" in area.summary()
+    table = ev.compare_all("weak")
+    assert list(table["router"]) == ["good"] and table.loc[0, "p_value_area"] < 0.05
+
+
+def test_pseudo_gold_corrects_preference_labels_and_falls_back_to_the_prediction():
+    s = mrs.simulate(n_gold=60, n_preference=600, n_test=40, rng=0)
+    router = mrs.MetaRouter(cate="dr", random_state=0).fit(s.train)
+    y = s.eta(s.X_test) + 0.1
+    y[::4] = np.nan
+    out = pseudo_gold(router, s.X_test, y)
+    has = ~np.isnan(y)
+    expected = (y[has] + router.predict_bias(s.X_test[has], units="preference")) / router.scale_
+    np.testing.assert_allclose(out[has], expected)
+    np.testing.assert_allclose(out[~has], router.predict_gain(s.X_test[~has]))
+    with pytest.raises(ValueError, match="preference"):
+        pseudo_gold(router, s.X_test, y[:-1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"gold": np.full(50, np.nan)}, "at least 2 gold"),
+        ({"gold": np.r_[1.0, 2.0, np.full(48, np.nan)], "pseudo_gold": np.r_[np.nan, np.zeros(49)]}, "pseudo_gold"),
+        ({"pseudo_gold": np.zeros(49)}, "pseudo_gold"),
+        ({"gold_probability": 0.0}, "gold_probability"),
+        ({"gold_probability": np.ones(10)}, "gold_probability"),
+        ({"scores": {"a": np.zeros(49)}}, "scores"),
+        ({"scores": {}}, "scores"),
+        ({"n_boot": 1}, "n_boot"),
+        ({"rates": [0.5, 0.2]}, "increasing"),
+        ({"confidence_level": 1.0}, "confidence_level"),
+    ],
+)
+def test_input_errors_name_the_argument(kwargs, match):
+    rng = np.random.default_rng(0)
+    base = {"scores": {"a": rng.normal(size=50)}, "gold": np.where(np.arange(50) < 10, rng.normal(size=50), np.nan),
+            "n_boot": 5}
+    base.update(kwargs)
+    scores, gold = base.pop("scores"), base.pop("gold")
+    with pytest.raises((ValueError, TypeError), match=match):
+        evaluate_routers(scores, gold, **base)
+
+
+def test_result_errors_name_the_fix():
+    rng = np.random.default_rng(0)
+    ev = evaluate_routers({"a": rng.normal(size=50)}, np.where(np.arange(50) < 10, rng.normal(size=50), np.nan),
+                          rates=[0.0, 0.5, 1.0], n_boot=5, rng=0)
+    with pytest.raises(ValueError, match="Unknown router"):
+        ev.area("b")
+    with pytest.raises(ValueError, match="rate grid"):
+        ev.area("a", 0.2, 0.8)
+    with pytest.raises(ValueError, match="kind"):
+        ev.band("a", "simultaneous")
