@@ -36,7 +36,13 @@ def results():
                                  routers=("gold-only", "random"))
     votes = pd.DataFrame({"query_id": ["a", "a", "b", "b", "c"], "mechanism": ["gold", "preference"] * 2 + ["gold"],
                           "model_a": "p", "model_b": "q", "winner": ["model_a", "tie", "model_b", "model_a", "tie"]})
+    gold_eval = np.where(np.arange(80) % 4 == 0, s.gold_test, np.nan)
+    ev = mrs.evaluate_routers({"meta": scores, "noise": np.arange(80.0) % 7}, gold_eval,
+                              pseudo_gold=mrs.pseudo_gold(router, s.X_test), n_boot=40, rng=0)
     return {
+        "RouterEvaluation": ev,
+        "RouterComparison": ev.compare("meta", "noise"),
+        "ScalarEstimate": ev.area("meta"),
         "BiasTestResult": mrs.bias_ttest(s.gold_test, s.gold_test + 0.1 * np.arange(80) % 3),
         "ScaleSensitivity": mrs.scale_sensitivity(s.gold_test, 0.3 * s.gold_test + 0.1 * np.arange(80) % 3),
         "HeterogeneityTestResult": mrs.bias_heterogeneity_test(router, rng=0),

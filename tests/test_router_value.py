@@ -79,6 +79,12 @@ def test_power_tuning_gains_with_a_good_prediction_and_costs_little_with_a_usele
     ratio = ev.std_error[0, mid] / ev.gold_only_std_error[0, mid]
     assert np.mean(ratio) < 0.85 and np.all(ratio < 0.95), ratio
     assert np.all(ev.effective_gold[0, mid] > 1.1 * ev.n_gold)
+    # two predictions with independent errors: one lambda each, better than either alone
+    f2 = f - 0.5 + 0.3 * rng.normal(size=4000)
+    both = evaluate_routers({"good": good}, gold, pseudo_gold=np.column_stack([f, f2]), n_boot=400, rng=0)
+    second = evaluate_routers({"good": good}, gold, pseudo_gold=f2, n_boot=400, rng=0)
+    assert both.power.shape == (1, ev.rates.size, 2)
+    assert np.mean(both.std_error[0, mid]) < min(np.mean(ev.std_error[0, mid]), np.mean(second.std_error[0, mid]))
     useless = evaluate_routers({"good": good}, gold, pseudo_gold=rng.normal(size=4000), n_boot=400, rng=0)
     # lambda estimated near 0: at most a few per cent wider than gold-only (finite-sample noise of lambda)
     assert np.all(useless.std_error[0, mid] < 1.1 * useless.gold_only_std_error[0, mid])
