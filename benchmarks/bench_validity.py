@@ -21,6 +21,9 @@ Monte Carlo standard errors into ``benchmarks/results/``:
     (pointwise and uniform, 20 fixed points, 200 replicates) scored against two targets:
     Delta(x) itself and its best linear predictor in x (the band's stated target,
     computed on 200,000 draws of the embedding law).
+``overlap``
+    The positivity report's share of preference rows outside the ratio band and its 95 %
+    lower bound against the true share, with random gold and on ``selection``.
 ``selection``
     The fast band on the ``selection`` scenario without and with trimming of preference rows
     outside the overlap: coverage inside and outside the overlap, bias / SD and SE / SD of the
@@ -31,6 +34,7 @@ Run (about 1 s per ``ttest`` cell of 1,000; about 8 s per ``fits`` replication o
     OMP_NUM_THREADS=1 python benchmarks/bench_validity.py ttest --reps 1000
     OMP_NUM_THREADS=1 python benchmarks/bench_validity.py fits --reps 100 --n-jobs 1
     python benchmarks/bench_validity.py selection --reps 40 --gold 50,100 --n-jobs 2
+    python benchmarks/bench_validity.py overlap --reps 100 --scenarios paper,selection --gold 50,100,500 --n-jobs 2
     python benchmarks/bench_validity.py selection --reps 0 --refit-reps 12 --gold 100 --n-jobs 2 --tag _refit
 
 Replication r of a cell uses a seed derived from (part, cell, r) only, so the numbers do
@@ -40,6 +44,7 @@ not depend on ``--n-jobs``.
 from __future__ import annotations
 
 import argparse
+import warnings
 import time
 import zlib
 from pathlib import Path
@@ -223,6 +228,48 @@ def run_selection(reps: int, n_jobs: int, gold_sizes: list[int], refit_reps: int
     return pd.DataFrame(out)
 
 
+def _true_share_outside(scenario: str, band: tuple[float, float] = (0.1, 10.0)) -> float:
+    """Share of preference queries whose true density ratio f_G / f_P lies outside ``band``.
+
+    Random gold: the ratio is 1 everywhere (share 0). ``selection``: gold drawn with weights
+    exp(1.5 z1), z1 ~ N(0, 1) among all queries, so w(x) = exp(1.5 z1) / E[exp(1.5 z1)] to first
+    order in the gold share (without-replacement effects ignored: gold is 1-2 % of the rows).
+    """
+    if scenario != "selection":
+        return 0.0
+    from scipy import stats
+
+    c = np.log(np.exp(1.125))  # log E[exp(1.5 z)] = 1.5^2 / 2
+    lo, hi = (np.log(band[0]) + c) / 1.5, (np.log(band[1]) + c) / 1.5
+    return float(stats.norm.cdf(lo) + stats.norm.sf(hi))
+
+
+def overlap_rep(scenario: str, n_gold: int, rep: int) -> dict:
+    """The positivity report's share outside the band and its 95 % lower bound, against the truth."""
+    seed = _seed("overlap", scenario, n_gold, rep)
+    s = mrs.simulate(n_gold=n_gold, n_preference=4400, n_test=2, scenario=scenario, rng=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep_ = mrs.positivity_report(s.train.X, s.train.source, rng=seed)
+    truth = _true_share_outside(scenario)
+    lb = rep_.share_outside_lower_bound()
+    return {"scenario": scenario, "n_gold": n_gold, "rep": rep, "truth": truth, "estimate": rep_.share_outside_preference,
+            "lower_95": lb, "bound_holds": lb <= truth + 1e-12}
+
+
+def run_overlap(reps: int, n_jobs: int, scenarios: list[str], gold_sizes: list[int]) -> pd.DataFrame:
+    rows = Parallel(n_jobs=n_jobs)(delayed(overlap_rep)(sc, n, r) for sc in scenarios for n in gold_sizes
+                                   for r in range(reps))
+    raw = pd.DataFrame(rows)
+    out = []
+    for (sc, n), grp in raw.groupby(["scenario", "n_gold"], sort=False):
+        holds = grp["bound_holds"].astype(float)
+        out.append({"scenario": sc, "n_gold": n, "reps": len(grp), "true_share": grp["truth"].iloc[0],
+                    "mean_estimate": grp["estimate"].mean(), "mean_lower_95": grp["lower_95"].mean(),
+                    "lower_bound_holds": holds.mean(), "mc_se": holds.std(ddof=1) / np.sqrt(len(grp))})
+    return pd.DataFrame(out)
+
+
 def summarise_fits(raw: pd.DataFrame) -> pd.DataFrame:
     def agg(g: pd.DataFrame) -> pd.Series:
         reps = len(g)
@@ -250,7 +297,7 @@ def write_table(name: str, head: str, table: pd.DataFrame) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=("ttest", "fits", "selection"))
+    ap.add_argument("part", choices=("ttest", "fits", "selection", "overlap"))
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--scenarios", default="homogeneous,paper,nonlinear_bias,selection")
@@ -269,6 +316,12 @@ def main() -> None:
                 "c passed as a number (the old behaviour); `size_true_c`: the exact test with the true c on the same replications (the Monte Carlo reference). Normal labels: n = 100 gold, 100 paired or 4,400 Welch "
                 "preference. `amplitude` on normal labels has no population c (a ratio of maxima of unbounded laws).")
         write_table(f"validity_ttest{args.tag}.md", head, table)
+    elif args.part == "overlap":
+        table = run_overlap(args.reps or 100, args.n_jobs, args.scenarios.split(","), [int(v) for v in args.gold.split(",")])
+        head = ("Positivity report: share of preference rows with density ratio outside [0.1, 10] (4,400 preference "
+                "rows, d = 50, default propensity model) and its one-sided 95 % lower bound, against the true share "
+                "(0 with random gold; about 0.227 on `selection`). `lower_bound_holds`: how often bound <= truth.")
+        write_table(f"validity_overlap{args.tag}.md", head, table)
     elif args.part == "selection":
         table = run_selection(40 if args.reps is None else args.reps, args.n_jobs, [int(v) for v in args.gold.split(",")], args.refit_reps)
         head = ("Fast 95 % Delta band on the `selection` scenario (DR, true c, 4,400 preference rows, 20 points, "

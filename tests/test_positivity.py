@@ -136,3 +136,20 @@ def test_neg_log_loss_scorer_equals_scikit_learns():
     for C in (1e-4, 1.0, 1e6):  # nearly constant, moderate and nearly separating fits
         model = LogisticRegression(C=C, max_iter=5000).fit(X, y)
         assert neg_log_loss(model, X, y) == pytest.approx(get_scorer("neg_log_loss")(model, X, y), abs=1e-12)
+
+
+def test_share_outside_lower_bound_is_a_lower_bound_on_selection():
+    """The shrunk propensity understates poor overlap: the estimated share (and its lower bound)
+    stay below the true share of about 0.227 on `selection` (bench_validity.py overlap runs 100+)."""
+    s = mrs.simulate(n_gold=100, n_preference=2000, n_test=2, scenario="selection", rng=3)
+    with pytest.warns(UserWarning, match="Poor overlap"):
+        rep = mrs.positivity_report(s.train.X, s.train.source, rng=0)
+    lb = rep.share_outside_lower_bound()
+    assert 0 < lb < rep.share_outside_preference < 0.227
+    assert rep.share_outside_lower_bound(0.99) < lb
+    assert "lower bound" in rep.summary()
+    with pytest.raises(ValueError, match="confidence_level"):
+        rep.share_outside_lower_bound(1.0)
+    random_gold = mrs.positivity_report(*(lambda t: (t.X, t.source))(mrs.simulate(n_gold=100, n_preference=2000,
+                                                                                   n_test=2, rng=3).train), rng=0)
+    assert random_gold.share_outside_lower_bound() == 0.0
