@@ -33,9 +33,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_random_state
+from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_random_state
 from ._threads import budgeted
-from ._ranking import decide
+from ._ranking import decide, k_for_rate
 from .cate import default_outcome_model, default_propensity_model, make_learner
 from .data import RoutingData
 from .positivity import check_trim_rule, cross_fit_propensity, density_ratio, trim_mask
@@ -169,14 +169,91 @@ class _Router(BaseEstimator):
         threshold : float, optional
             Send to the primary model where psi_hat(x) > threshold (gold scale).
         rate : float in [0, 1], optional
-            Send the ``round(rate * n)`` queries with the highest psi_hat (ties by position).
+            Send the ``round(rate * n)`` queries with the highest psi_hat **of this batch** (ties by
+            position). On small batches this is not a rate: one query is sent below rate 0.5 never
+            and from 0.5 always; a warning says so below ``MIN_BATCH_FOR_RATE`` queries.
+
+        With neither, the threshold stored by :meth:`calibrate` is used: the way to route one
+        query at a time.
 
         Returns
         -------
         ndarray of bool, shape (n,)
-        """
-        return decide(self.predict_gain(X), threshold, rate)
 
+        Examples
+        --------
+        >>> import metarouter_stats as mrs
+        >>> s = mrs.simulate(n_gold=60, n_preference=600, n_test=400, rng=0)
+        >>> r = mrs.MetaRouter(random_state=0).fit(s.train).calibrate(s.X_test, rate=0.3)
+        >>> bool(r.route(s.X_test[:1])[0]) in (True, False)
+        True
+        """
+        if threshold is None and rate is None:
+            if not hasattr(self, "threshold_"):
+                raise ValueError(
+                    "Pass `threshold` or `rate`, or calibrate a threshold first: router.calibrate(X_ref, rate=0.3) "
+                    "stores one for routing queries one at a time."
+                )
+            threshold = self.threshold_
+        scores = self.predict_gain(X)
+        if rate is not None and scores.shape[0] < MIN_BATCH_FOR_RATE:
+            warnings.warn(
+                f"route(rate={rate}) ranks within the {scores.shape[0]} queries given (fewer than "
+                f"{MIN_BATCH_FOR_RATE}): the share sent is round(rate * n), not a rate over your traffic. To route "
+                "queries one at a time, calibrate a threshold on reference queries: router.calibrate(X_ref, rate=...), "
+                "then router.route(X).",
+                UserWarning,
+                stacklevel=2,
+            )
+        return decide(scores, threshold, rate)
+
+    def calibrate(self, X_ref: Any, rate: float, *, confidence_level: float = 0.95) -> Any:
+        """Store the psi_hat threshold that sends the share ``rate`` of reference queries to the primary model.
+
+        What RouteLLM's ``calibrate_threshold`` does, with its uncertainty. The threshold is set
+        so that exactly ``k = round(rate * n)`` of the n reference queries score above it (midway
+        between the k-th and (k+1)-th highest psi_hat). On new queries from the same population
+        the share routed is then random: it is the population share above an order statistic,
+        distributed Beta(k + 1/2, n - k + 1/2) to within 1/n (exactly Beta(k + 1, n - k) at the
+        lower and Beta(k, n - k + 1) at the upper order statistic, whatever the law of the
+        scores); ``rate_interval_`` holds its central ``confidence_level`` interval.
+
+        Parameters
+        ----------
+        X_ref : array-like of shape (n, d)
+            Reference queries drawn like the traffic to be routed (no labels needed).
+        rate : float in (0, 1)
+        confidence_level : float, default 0.95
+
+        Returns
+        -------
+        self
+            With ``threshold_``, ``calibrated_rate_`` (k / n) and ``rate_interval_``.
+        """
+        from scipy import stats  # noqa: PLC0415
+
+        rate = check_fraction(rate, "rate", closed=False)
+        level = check_fraction(confidence_level, "confidence_level", closed=False)
+        scores = np.sort(self.predict_gain(X_ref))[::-1]
+        n = scores.size
+        if n < 2:
+            raise ValueError(f"`X_ref` must hold at least 2 reference queries; got {n}.")
+        k = k_for_rate(rate, n)
+        if k == 0:
+            threshold = float(scores[0]) + 1e-12 * max(1.0, abs(float(scores[0])))
+        elif k == n:
+            threshold = float(np.nextafter(scores[-1], -np.inf))
+        else:
+            threshold = float((scores[k - 1] + scores[k]) / 2)
+        self.threshold_ = threshold
+        self.calibrated_rate_ = k / n
+        lo = stats.beta.ppf(0.5 - level / 2, k + 0.5, n - k + 0.5)
+        hi = stats.beta.ppf(0.5 + level / 2, k + 0.5, n - k + 0.5)
+        self.rate_interval_ = (float(lo), float(hi))
+        return self
+
+
+MIN_BATCH_FOR_RATE = 20  # below this, route(rate=...) warns that it ranks within the batch
 
 TRIM_FALLBACKS = ("drop", "extrapolate", "mean")
 _FALLBACK_WORDS = {

@@ -161,3 +161,27 @@ def test_default_routers_are_clones():
     a, b = default_routers(1), default_routers(1)
     assert a.keys() == b.keys()
     assert all(a[k] is not b[k] for k in a)
+
+
+def test_calibrate_stores_a_threshold_for_one_query_at_a_time_and_its_rate_interval_covers():
+    s = mrs.simulate(n_gold=60, n_preference=600, n_test=20_000, rng=0)
+    router = mrs.MetaRouter(random_state=0).fit(s.train)
+    pop = router.predict_gain(s.X_test)
+    with pytest.raises(ValueError, match="calibrate"):
+        router.route(s.X_test[:1])
+    rng = np.random.default_rng(1)
+    hits = 0
+    for _ in range(200):
+        ref = rng.choice(20_000, size=200, replace=False)
+        router.calibrate(s.X_test[ref], rate=0.3)
+        assert router.calibrated_rate_ == 0.3
+        assert np.mean(router.predict_gain(s.X_test[ref]) > router.threshold_) == 0.3
+        lo, hi = router.rate_interval_
+        hits += lo <= np.mean(pop > router.threshold_) <= hi
+    assert 0.90 <= hits / 200 <= 0.99  # nominal 0.95, MC SE 0.015
+    one = router.route(s.X_test[:1])
+    assert one.shape == (1,) and one[0] == (pop[0] > router.threshold_)
+    with pytest.warns(UserWarning, match="calibrate"):
+        router.route(s.X_test[:5], rate=0.3)
+    with pytest.raises(ValueError, match="rate"):
+        router.calibrate(s.X_test[:50], rate=1.0)

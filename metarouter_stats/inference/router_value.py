@@ -35,8 +35,12 @@ every query (:math:`\pi \equiv 1`) the estimate is :func:`~metarouter_stats.effi
 **Intervals**: a multiplier (Bayesian) bootstrap over evaluation queries, exponential
 weights, in which each draw **re-estimates the threshold** (the weighted rate-rho quantile)
 and the gold-row normalisation, with :math:`\lambda` held at its estimate (its error is of
-second order). Pointwise intervals use the bootstrap SE and normal quantiles; the uniform
-band over the rate grid is sup-t (:func:`~metarouter_stats.inference.critical_value`).
+second order). Pointwise intervals use the bootstrap SE and Student-t quantiles under a small-sample
+rule (only gold rows with a non-zero contrast inform an estimand: for a paired difference,
+the rows the two routers route differently; with n_e of them and k tuned coefficients the
+SE is inflated by sqrt(n_e / (n_e - 1 - k)) and df = n_e - 1 - k); the uniform band over
+the rates 0.2-0.8 is sup-t (:func:`~metarouter_stats.inference.critical_value`), its
+critical value scaled by the same t / z ratio.
 Everything is linear in the per-query contrast, so differences between routers (paired on
 the same queries and draws, with their own tuned :math:`\lambda`) and areas come from the
 same draws.
@@ -269,8 +273,8 @@ class ScalarEstimate(ResultMixin):
         What was estimated.
     estimate, std_error : float
     low, high : float
-        The interval at ``confidence_level`` (normal with the bootstrap SE, or percentile
-        for CPT, see ``interval``).
+        The interval at ``confidence_level`` (Student-t with ``df`` and the bootstrap SE, or
+        percentile for CPT, see ``interval``).
     gold_only_std_error : float
         The same quantity's SE with gold labels only (NaN where not defined).
     p_value : float
@@ -290,6 +294,7 @@ class ScalarEstimate(ResultMixin):
     draws: np.ndarray
     target: str
     interval: str = "normal"
+    df: float = float("inf")
     _title = "Estimate with a bootstrap interval"
 
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
@@ -298,7 +303,7 @@ class ScalarEstimate(ResultMixin):
         if self.interval == "percentile":
             lo, hi = np.nanquantile(self.draws, [0.5 - level / 2, 0.5 + level / 2])
             return float(lo), float(hi)
-        z = float(stats.norm.ppf(0.5 + level / 2))
+        z = float(_tq(level, self.df))
         return self.estimate - z * self.std_error, self.estimate + z * self.std_error
 
     def _rows(self) -> list[tuple[str, str]]:
@@ -364,7 +369,7 @@ class RouterComparison(ResultMixin):
         if not live.any():
             return float("nan")
         stat = float(np.max(np.abs(self.estimate[live]) / self.std_error[live]))
-        return float(np.mean(self.sup_t >= stat))
+        return float(np.mean(self.sup_t >= stat))  # sup_t: draws standardised by the uninflated SE (conservative)
 
     def _rows(self) -> list[tuple[str, str]]:
         rows = [("difference", f"{self.a} minus {self.b}"),
@@ -419,6 +424,10 @@ class RouterEvaluation(ResultMixin):
     intercept : ndarray of shape (n_routers, m)
         The tuned beta of each estimate: the weight of the control z, whose mean over all
         queries is exactly 0 (uses the unlabelled queries' scores, no pseudo-gold).
+    df, inflation : ndarray of shape (n_routers, m)
+        The small-sample rule of each estimate: Student-t degrees of freedom (Kish effective
+        gold rows with a non-zero contrast, minus 1, minus the tuned coefficients) and the
+        factor sqrt(n_e / df) applied to the bootstrap SE (``std_error`` includes it).
     n_eval, n_gold : int
         Evaluation queries and gold-labelled ones among them.
     confidence_level : float
@@ -433,6 +442,8 @@ class RouterEvaluation(ResultMixin):
     power: np.ndarray
     intercept: np.ndarray
     gold_only_intercept: np.ndarray
+    df: np.ndarray
+    inflation: np.ndarray
     n_eval: int
     n_gold: int
     confidence_level: float
@@ -488,16 +499,23 @@ class RouterEvaluation(ResultMixin):
             w[i1] += h / 2
         return w
 
+    def _contrast_dof(self, kappa: np.ndarray) -> tuple[float, float, float, float]:
+        """(inflation, df) of a contrast with its tuning, and of its gold-only version (beta only)."""
+        zc = np.tensordot(self.z_gold, kappa, axes=([1, 2], [0, 1]))
+        p = self.f_gold.shape[1]
+        return (*_dof(zc, self.inv_pi_gold, p + 1), *_dof(zc, self.inv_pi_gold, 1))
+
     def _scalar(self, name: str, values: np.ndarray, gold_only: np.ndarray | None, target: str,
-                test_zero: bool = True) -> ScalarEstimate:
+                test_zero: bool = True, kappa: np.ndarray | None = None) -> ScalarEstimate:
+        infl, df, infl0, _ = self._contrast_dof(kappa) if kappa is not None else (1.0, np.inf, 1.0, np.inf)
         est, draws = float(values[0]), values[1:]
-        se = float(np.std(draws, ddof=1))
-        z = float(stats.norm.ppf(0.5 + self.confidence_level / 2))
-        p = float(2 * stats.norm.sf(abs(est) / se)) if (test_zero and se > 0) else float("nan")
-        go = float(np.std(gold_only[1:], ddof=1)) if gold_only is not None else float("nan")
+        se = float(np.std(draws, ddof=1)) * infl
+        z = float(_tq(self.confidence_level, df))
+        p = float(2 * stats.t.sf(abs(est) / se, df)) if (test_zero and se > 0) else float("nan")
+        go = float(np.std(gold_only[1:], ddof=1)) * infl0 if gold_only is not None else float("nan")
         return ScalarEstimate(name=name, estimate=est, std_error=se, low=est - z * se, high=est + z * se,
                               confidence_level=self.confidence_level, gold_only_std_error=go, p_value=p,
-                              draws=frozen_array(draws), target=target)
+                              draws=frozen_array(draws), target=target, df=df)
 
     # ---------------------------------------------------------------- public views
     @property
@@ -522,12 +540,13 @@ class RouterEvaluation(ResultMixin):
             raise ValueError(f"`kind` must be one of {KINDS}; got {kind!r}.")
         level = self.confidence_level if confidence_level is None else check_fraction(confidence_level, "confidence_level", closed=False)
         i = self._index(router)
-        est, se = self.estimate[i], self.std_error[i]
+        est, se, df = self.estimate[i], self.std_error[i], self.df[i]
         if kind == "pointwise":
-            crit = critical_value(est, self._draws()[:, i, :], se, kind, level)
+            crit = _tq(level, df)
             return est - crit * se, est + crit * se
         inside = self._range(low, high)
-        crit = critical_value(est[inside], self._draws()[:, i, inside], se[inside], kind, level)
+        crit = _uniform_crit(est[inside], self._draws()[:, i, inside], se[inside] / self.inflation[i, inside],
+                             df[inside], level)
         lo, hi = np.full(est.size, np.nan), np.full(est.size, np.nan)
         lo[inside], hi[inside] = est[inside] - crit * se[inside], est[inside] + crit * se[inside]
         return lo, hi
@@ -551,7 +570,8 @@ class RouterEvaluation(ResultMixin):
         kappa[i] = self._trapezoid(low, high)
         _, vals, gold = self._contrast(kappa)
         return self._scalar(f"EG area of {router} over [{low:g}, {high:g}] (per query)", vals, gold,
-                            f"area under the fixed router's per-query EG(rho) on the evaluation population")
+                            "area under the fixed router's per-query EG(rho) on the evaluation population",
+                            kappa=kappa)
 
     def _pgr(self, router: str) -> tuple[np.ndarray, np.ndarray]:
         """PGR(rho) = share of the all-primary gain captured, point (m,) and draws (B, m)."""
@@ -630,30 +650,32 @@ class RouterEvaluation(ResultMixin):
         """
         ia, ib = self._index(a), self._index(b)
         m = self.rates.size
-        est, se, gse = np.zeros(m), np.zeros(m), np.zeros(m)
+        est, se, gse, raw, df = np.zeros(m), np.zeros(m), np.zeros(m), np.zeros(m), np.full(m, np.inf)
         draws = np.zeros((self.components.shape[1] - 1, m))
         for k in range(m):
             kappa = np.zeros((len(self.names), m))
             kappa[ia, k] += 1.0
             kappa[ib, k] -= 1.0
             _, vals, gold = self._contrast(kappa)
+            infl, df[k], infl0, _ = self._contrast_dof(kappa)
             est[k], draws[:, k] = vals[0], vals[1:]
-            se[k] = np.std(vals[1:], ddof=1)
-            gse[k] = np.std(gold[1:], ddof=1)
+            raw[k] = np.std(vals[1:], ddof=1)
+            se[k] = raw[k] * infl
+            gse[k] = np.std(gold[1:], ddof=1) * infl0
         level = self.confidence_level
-        zc = float(stats.norm.ppf(0.5 + level / 2))
+        zc = _tq(level, df)
         inside = self._range(low, high)
-        crit = critical_value(est[inside], draws[:, inside], se[inside], "uniform", level)
+        crit = _uniform_crit(est[inside], draws[:, inside], raw[inside], df[inside], level)
         with np.errstate(divide="ignore", invalid="ignore"):
-            p = np.where(se > 0, 2 * stats.norm.sf(np.abs(est) / se), np.nan)
+            p = np.where(se > 0, 2 * stats.t.sf(np.abs(est) / np.where(se > 0, se, 1.0), df), np.nan)
         kappa = np.zeros((len(self.names), m))
         w = self._trapezoid(low, high)
         kappa[ia] += w
         kappa[ib] -= w
         _, vals, gold = self._contrast(kappa)
         area = self._scalar(f"EG area of {a} minus {b} over [{low:g}, {high:g}]", vals, gold,
-                            "difference of the two fixed routers' per-query EG areas")
-        return _comparison(a, b, self.rates, est, se, gse, zc, crit, p, area, level, draws, low, high)
+                            "difference of the two fixed routers' per-query EG areas", kappa=kappa)
+        return _comparison(a, b, self.rates, est, se, gse, zc, crit, p, area, level, draws, low, high, raw)
 
     def compare_all(self, baseline: str, *, low: float = 0.2, high: float = 0.8) -> pd.DataFrame:
         """Every router against ``baseline``: area difference, CI, p-value, and the uniform test over rates."""
@@ -673,7 +695,7 @@ class RouterEvaluation(ResultMixin):
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise ``(low, high)`` arrays of shape (n_routers, m)."""
         level = check_fraction(confidence_level, "confidence_level", closed=False)
-        z = float(stats.norm.ppf(0.5 + level / 2))
+        z = _tq(level, self.df)
         return self.estimate - z * self.std_error, self.estimate + z * self.std_error
 
     def to_frame(self) -> pd.DataFrame:
@@ -698,7 +720,8 @@ class RouterEvaluation(ResultMixin):
                 ("pseudo-gold", f"{self.f_gold.shape[1]} column(s), prediction-powered" if self.has_pseudo_gold
                  else "none (gold labels only; unlabelled queries fix the threshold)"),
                 ("interval", f"{100 * self.confidence_level:g} % pointwise, multiplier bootstrap "
-                             f"({self.components.shape[1] - 1} draws), threshold re-estimated in each")]
+                             f"({self.components.shape[1] - 1} draws), threshold re-estimated in each, Student-t "
+                             "small-sample rule")]
         k = int(np.argmin(np.abs(self.rates - 0.5)))
         lo, hi = self.confidence_interval(self.confidence_level)
         for i, name in enumerate(self.names):
@@ -727,6 +750,40 @@ class RouterEvaluation(ResultMixin):
         return ax
 
 
+def _dof(zc: np.ndarray, ip: np.ndarray, k: int) -> tuple[float, float]:
+    """Small-sample rule: (SE inflation, degrees of freedom) of an estimand with contrast ``zc`` on the gold rows.
+
+    Only gold rows with a non-zero contrast carry information (for a paired difference: the
+    rows the two routers route differently); their Kish effective number n_e, minus 1 for the
+    mean and ``k`` for the tuned coefficients (lambda's and beta, fitted on the same rows),
+    gives df = n_e - 1 - k (at least 1). The bootstrap SE is inflated by sqrt(n_e / df) and
+    intervals use Student-t quantiles with df: the usual regression correction, which matters
+    when a comparison rests on a dozen gold rows.
+    """
+    nz = np.abs(zc) > 1e-12
+    if not nz.any():
+        return 1.0, np.inf
+    w = ip[nz]
+    n_e = float(w.sum() ** 2 / np.sum(w * w))
+    if not np.isfinite(n_e) or np.all(ip >= 1.0 - 1e-12):  # gold everywhere: nothing tuned, nothing to correct
+        return 1.0, np.inf
+    df = max(n_e - 1.0 - k, 1.0)
+    return float(np.sqrt(n_e / df)), df
+
+
+def _uniform_crit(est: np.ndarray, draws: np.ndarray, raw_se: np.ndarray, df: np.ndarray, level: float) -> float:
+    """Sup-t critical value of the raw draws, scaled by t / z at the smallest df (the small-sample rule)."""
+    crit = critical_value(est, draws, raw_se, "uniform", level)
+    live = raw_se > 0
+    dmin = float(np.min(df[live])) if live.any() else np.inf
+    return float(crit * _tq(level, dmin) / _tq(level, np.inf))
+
+
+def _tq(level: float, df: Any) -> Any:
+    """Two-sided Student-t quantile at ``level`` (normal where df is infinite)."""
+    return stats.t.ppf(0.5 + level / 2, df)
+
+
 def _combine(comps: np.ndarray, power: np.ndarray, intercept: np.ndarray) -> np.ndarray:
     """Bg - beta Bz + sum_j lambda_j (A_j - Bf_j) for components (2 + 2p, b, R, m)."""
     p = power.shape[-1]
@@ -744,8 +801,9 @@ def _sup_t(est: np.ndarray, draws: np.ndarray, se: np.ndarray) -> np.ndarray:
 
 
 def _comparison(
-    a: str, b: str, rates: np.ndarray, est: np.ndarray, se: np.ndarray, gse: np.ndarray, zc: float, crit: float,
+    a: str, b: str, rates: np.ndarray, est: np.ndarray, se: np.ndarray, gse: np.ndarray, zc: Any, crit: float,
     p: np.ndarray, area: ScalarEstimate, level: float, draws: np.ndarray, low: float, high: float,
+    raw_se: np.ndarray,
 ) -> RouterComparison:
     inside = (rates >= low - 1e-12) & (rates <= high + 1e-12)
     ulo, uhi = np.where(inside, est - crit * se, np.nan), np.where(inside, est + crit * se, np.nan)
@@ -754,7 +812,7 @@ def _comparison(
         gold_only_std_error=frozen_array(gse), pointwise_low=frozen_array(est - zc * se),
         pointwise_high=frozen_array(est + zc * se), uniform_low=frozen_array(ulo),
         uniform_high=frozen_array(uhi), p_values=frozen_array(p), area=area, confidence_level=level,
-        sup_t=frozen_array(_sup_t(est[inside], draws[:, inside], se[inside])), uniform_range=(low, high),
+        sup_t=frozen_array(_sup_t(est[inside], draws[:, inside], raw_se[inside])), uniform_range=(low, high),
     )
 
 
@@ -922,13 +980,18 @@ def evaluate_routers(
         row += W.shape[0]
     values = _combine(comps, power, intercept)
     gold_values = comps[0] - intercept0[None] * comps[1]
-    estimate, se = values[0], values[1:].std(axis=0, ddof=1)
-    gold_est, gold_se = gold_values[0], gold_values[1:].std(axis=0, ddof=1)
+    infl, dfs, infl0 = np.ones((n_r, m)), np.full((n_r, m), np.inf), np.ones((n_r, m))
+    for j in range(n_r):
+        for k in range(m):
+            infl[j, k], dfs[j, k] = _dof(z_gold[:, j, k], ip_gold, p + 1)
+            infl0[j, k], _ = _dof(z_gold[:, j, k], ip_gold, 1)
+    estimate, se = values[0], values[1:].std(axis=0, ddof=1) * infl
+    gold_est, gold_se = gold_values[0], gold_values[1:].std(axis=0, ddof=1) * infl0
     return RouterEvaluation(
         names=names, rates=frozen_array(r), estimate=frozen_array(estimate), std_error=frozen_array(se),
         gold_only_estimate=frozen_array(gold_est), gold_only_std_error=frozen_array(gold_se),
         power=frozen_array(power), intercept=frozen_array(intercept), gold_only_intercept=frozen_array(intercept0),
-        n_eval=n, n_gold=n_gold, confidence_level=level,
+        df=frozen_array(dfs), inflation=frozen_array(infl), n_eval=n, n_gold=n_gold, confidence_level=level,
         has_pseudo_gold=pseudo_gold is not None, components=frozen_array(comps), mean_components=frozen_array(mean_comps),
         z_gold=frozen_array(z_gold), u_mean=frozen_array(u_mean), f_mean=frozen_array(F.mean(axis=0)),
         g_gold=frozen_array(g_gold), f_gold=frozen_array(F_gold), inv_pi_gold=frozen_array(ip_gold),
