@@ -77,6 +77,10 @@ class ResultMixin:
             lines += [""] + notes
         return "\n".join(lines)
 
+    def summary_table(self) -> pd.DataFrame:
+        """The summary's rows as a two-column frame (quantity, value), labelled in words."""
+        return pd.DataFrame(self._rows(), columns=["quantity", "value"])
+
     def __str__(self) -> str:
         return self.summary()
 

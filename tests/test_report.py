@@ -244,3 +244,15 @@ def test_report_renders_in_headless_chromium(which, demo_report, small_report, t
     found = re.search(r'data-figures="([^"]*)"', dom)
     assert found, "Chromium did not finish loading the report"
     assert found.group(1).split(",") == ["ok"] * n_figures
+
+
+def test_format_number_rules():
+    from metarouter_stats.report._html import format_number
+
+    assert format_number(0.00001, pvalue=True) == "<1e-4"
+    assert format_number(0.0123, pvalue=True) == "0.0123"
+    assert format_number(129.0) == "129"
+    assert format_number(2.5e-6) == "2.50e-06"
+    assert format_number(0.1234, 3) == "0.123"
+    assert format_number(float("nan")) == ""
+    assert format_number(0.0) == "0"

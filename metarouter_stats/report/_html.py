@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._files import atomic_write
@@ -55,6 +56,33 @@ def figure_png(fig: Any, *, dpi: int = 110) -> bytes:
 class _Figure:
     data: str
     caption: str
+
+
+def _is_p_column(name: Any) -> bool:
+    text = str(name).lower().replace("-", " ").replace("_", " ")
+    return text.startswith("p ") or text in ("p", "pvalue", "p value") or "p value" in text or text.startswith("p(")
+
+
+def format_number(value: Any, digits: int = 3, *, pvalue: bool = False) -> str:
+    """One number for a report table.
+
+    p-values below 1e-4 print as ``<1e-4`` (4 decimals otherwise); whole numbers print without
+    decimals (a df of 129, not ``129.0000``); non-zero numbers too small for ``digits`` decimals
+    print in scientific notation (a price of ``2.5e-06``, not ``0.000000``); NaN prints empty.
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not np.isfinite(v):
+        return "" if np.isnan(v) else str(v)
+    if pvalue:
+        return "<1e-4" if v < 1e-4 else f"{v:.4f}"
+    if v == int(v) and abs(v) < 1e15:
+        return f"{int(v)}"
+    if 0 < abs(v) < 0.5 * 10.0 ** (-digits):
+        return f"{v:.2e}"
+    return f"{v:.{digits}f}"
 
 
 @dataclass
@@ -109,10 +137,14 @@ class Report:
         self._body.append(f"<p{cls}>{html.escape(text)}</p>")
 
     def table(self, frame: pd.DataFrame, *, index: bool = False, digits: int = 3) -> None:
-        """A table from a DataFrame, floats with ``digits`` decimals."""
+        """A table from a DataFrame, numbers formatted by :func:`format_number` (``digits`` decimals)."""
+        formatters = {
+            col: (lambda v, c=col: format_number(v, digits, pvalue=_is_p_column(c)))
+            for col in frame.columns if pd.api.types.is_float_dtype(frame[col])
+        }
         self._body.append(
             '<div class="table-wrap">'
-            + frame.to_html(index=index, float_format=lambda v: f"{v:.{digits}f}", border=0, na_rep="")
+            + frame.to_html(index=index, formatters=formatters, border=0, na_rep="")
             + "</div>"
         )
 

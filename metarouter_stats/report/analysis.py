@@ -282,7 +282,7 @@ def analysis_report(
         "Weak overlap: some preference queries lie where gold queries are rare; consider MetaRouter(trim=...).",
         css_class="verdict-ok" if verdict_ok else "verdict-warn",
     )
-    rep.table(pos.summary_frame(), digits=3)
+    rep.table(pos.summary_table())
     ax = pos.plot()
     rep.figure(ax.figure, "Cross-fitted density ratio f_G(x)/f_P(x) of gold and preference queries (log10), "
                           "with the band used to flag poor overlap.")
