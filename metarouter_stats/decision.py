@@ -120,8 +120,9 @@ def cost_matrix(
     models : sequence of str
     n_in : array-like of shape (n,), optional
         Input tokens per query (the same for every model); 0 when omitted.
-    n_out : DataFrame or mapping model -> array (n,), or array (n, K), optional
-        Output tokens per query and model; 0 when omitted.
+    n_out : array (n,), array (n, K), DataFrame or mapping model -> array (n,), optional
+        Output tokens per query: one count per query used for every model (1-D), or one
+        column per model in the order of ``models``; 0 when omitted.
     n : int, optional
         Number of queries when no token counts are given.
     """
@@ -155,6 +156,9 @@ def cost_matrix(
                 raise ValueError(f"`n_out` has entries for unknown model(s) {unknown}; models are {list(models)}.")
             length = len(next(iter(n_out.values()))) if n_out else (n or 0)
             out = np.column_stack([as_1d_float(n_out[m], f"n_out[{m!r}]") if m in n_out else np.zeros(length) for m in models])
+        elif np.ndim(n_out) == 1:  # one count per query, the same for every model
+            col = as_1d_float(n_out, "n_out")
+            out = np.column_stack([col] * len(models))
         else:
             out = as_2d_float(n_out, "n_out")
             if out.shape[1] != len(models):

@@ -142,6 +142,9 @@ def test_decision_errors():
     with pytest.raises(ValueError, match=r"`n_in` and `n_out` must have the same length; got 2 and 3"):
         mrs.TokenCost(1, 1).cost([1, 2], [1, 2, 3])
     costs = {"a": mrs.TokenCost.flat(0), "b": mrs.TokenCost.flat(1)}
+    # a vector of output tokens is one count per query, used for every model (issue 17)
+    np.testing.assert_allclose(mrs.cost_matrix(costs, ["a", "b"], n_in=[1, 2, 3], n_out=[10, 20, 30]),
+                               mrs.cost_matrix(costs, ["a", "b"], n_in=[1, 2, 3], n_out=np.tile([[10], [20], [30]], 2)))
     with pytest.raises(ValueError, match=r"`n_out` must have one column per model \(2\); got shape \(3, 3\)"):
         mrs.cost_matrix(costs, ["a", "b"], n_in=[1, 2, 3], n_out=np.ones((3, 3)))
     with pytest.raises(ValueError, match=r"`n_out` must have one row per query \(2\); got 3"):
