@@ -45,7 +45,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -111,12 +111,24 @@ def default_propensity_model() -> BaseEstimator:
 
 @budgeted
 def cross_fit_propensity(
-    X: np.ndarray, source: np.ndarray, *, model: Any = None, cv: int = 5, rng: Any = None
+    X: np.ndarray, source: np.ndarray, *, model: Any = None, cv: int = 5, rng: Any = None, groups: Any = None
 ) -> np.ndarray:
-    """Out-of-fold P(gold | x) from ``cv`` stratified folds."""
+    """Out-of-fold P(gold | x) from ``cv`` stratified folds.
+
+    With ``groups`` (query ids), the rows of one query stay in one fold (``StratifiedGroupKFold``):
+    on paired data, where a query carries both a gold and a preference label, an ungrouped fold
+    would train on a row's twin with the opposite label and score it below chance.
+    """
     model = default_propensity_model() if model is None else clone(model)
-    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=as_seed(rng))
-    proba = cross_val_predict(model, X, source, cv=folds, method="predict_proba")
+    if groups is None:
+        folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=as_seed(rng))
+        proba = cross_val_predict(model, X, source, cv=folds, method="predict_proba")
+    else:
+        groups = np.asarray(groups)
+        if groups.shape[0] != X.shape[0]:
+            raise ValueError(f"`groups` must have one query id per row of `X` ({X.shape[0]}); got {groups.shape[0]}.")
+        folds = StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=as_seed(rng))
+        proba = cross_val_predict(model, X, source, cv=folds, groups=groups, method="predict_proba")
     return np.clip(proba[:, 1], _EPS, 1 - _EPS)
 
 
@@ -377,6 +389,7 @@ def positivity_report(
     band: tuple[float, float] = (0.1, 10.0),
     n_covariates: int = 10,
     rng: Any = None,
+    groups: Any = None,
 ) -> PositivityReport:
     """Diagnose overlap of gold and preference queries from cross-fitted propensities.
 
@@ -396,6 +409,10 @@ def positivity_report(
         Leading covariates whose standardised mean differences are listed.
     rng : None, int or numpy.random.Generator
         Seed of the folds.
+    groups : array-like of shape (n,), optional
+        Query ids: the rows of one query are kept in one cross-fitting fold. Pass them for
+        paired data (a query with both a gold and a preference row, as in MT-Bench), where
+        ungrouped folds give an AUC below 0.5. A RoutingData's ``query_ids``.
 
     Returns
     -------
@@ -421,7 +438,7 @@ def positivity_report(
         )
     low, high = _band_iv(band, "band")
     k = check_positive_int(n_covariates, "n_covariates")
-    e = cross_fit_propensity(X, t, model=model, cv=cv, rng=rng)
+    e = cross_fit_propensity(X, t, model=model, cv=cv, rng=rng, groups=groups)
     p = n_gold / t.size
     w = density_ratio(e, p)
     auc = float(roc_auc_score(t, e))

@@ -153,3 +153,21 @@ def test_share_outside_lower_bound_is_a_lower_bound_on_selection():
     random_gold = mrs.positivity_report(*(lambda t: (t.X, t.source))(mrs.simulate(n_gold=100, n_preference=2000,
                                                                                    n_test=2, rng=3).train), rng=0)
     assert random_gold.share_outside_lower_bound() == 0.0
+
+
+def test_paired_data_grouped_by_query_gives_auc_near_one_half():
+    """Every query carries a gold and a preference row (same x): grouped folds keep the twins together."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    Xp = np.vstack([X, X])
+    source = np.r_[np.ones(300), np.zeros(300)]
+    ids = np.r_[np.arange(300), np.arange(300)]
+    from sklearn.ensemble import RandomForestClassifier
+
+    forest = RandomForestClassifier(n_estimators=50, random_state=0)
+    ungrouped = mrs.positivity_report(Xp, source, rng=0, model=forest)
+    grouped = mrs.positivity_report(Xp, source, rng=0, groups=ids, model=forest)
+    assert abs(grouped.auc - 0.5) < 2 * grouped.auc_null_std_error
+    assert ungrouped.auc < 0.5 - 2 * ungrouped.auc_null_std_error
+    with pytest.raises(ValueError, match="groups"):
+        mrs.positivity_report(Xp, source, rng=0, groups=ids[:10])

@@ -274,7 +274,7 @@ def analysis_report(
 
     # ------------------------------------------------------------------ positivity
     rep.section("Positivity: do gold and preference queries overlap?")
-    pos = positivity_report(full.X, full.source, rng=s_pos)
+    pos = positivity_report(full.X, full.source, rng=s_pos, groups=full.query_ids)
     verdict_ok = bool(pos.good_overlap)
     rep.paragraph(
         "Good overlap: the Meta-router's correction is supported everywhere."
