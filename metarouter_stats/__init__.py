@@ -22,7 +22,7 @@ from ._version import __version__
 from .data import RoutingData
 from .datasets import embed_texts, from_judgments
 from .decision import CalibrationResult, MultiModelRouter, TokenCost, calibrate_weight, cost_matrix
-from .evaluation import CostQualityFrontier, EfficiencyGainCurve, cost_quality_frontier, efficiency_gain
+from .evaluation import CostQualityFrontier, EfficiencyGainCurve, cost_quality_frontier, efficiency_gain, gold_scorer
 from .inference import (
     Band,
     BiasTestResult,
@@ -102,6 +102,7 @@ __all__ = [
     "embed_texts",
     "from_judgments",
     "get_thread_budget",
+    "gold_scorer",
     "estimate_scale",
     "simulate",
     "thread_budget",

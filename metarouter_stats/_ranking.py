@@ -18,7 +18,7 @@ import numpy as np
 
 from ._checks import check_fraction
 
-__all__ = ["decide", "k_for_rate", "top_k_mask"]
+__all__ = ["decide", "eg_area", "k_for_rate", "top_k_mask", "topk_gain"]
 
 
 def k_for_rate(rate: float, n: int) -> int:
@@ -52,3 +52,37 @@ def decide(scores: np.ndarray, threshold: float | None, rate: float | None) -> n
     if not np.isfinite(threshold):
         raise ValueError(f"`threshold` must be finite; got {threshold!r}.")
     return scores > float(threshold)
+
+
+def topk_gain(gold: np.ndarray, scores: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    """Expected total gold gain of the top-k queries for each k, ties resolved in expectation."""
+    order = np.lexsort((gold, -scores))  # by score descending; within ties any order works
+    s, g = scores[order], gold[order]
+    cum = np.concatenate(([0.0], np.cumsum(g)))
+    # tie blocks: [start, end) of equal scores
+    new_block = np.concatenate(([True], s[1:] != s[:-1]))
+    starts = np.flatnonzero(new_block)
+    ends = np.concatenate((starts[1:], [s.size]))
+    out = np.empty(ks.shape[0])
+    for j, k in enumerate(ks):
+        if k <= 0:
+            out[j] = 0.0
+            continue
+        b = np.searchsorted(starts, k, side="right") - 1  # block containing position k-1
+        a0, a1 = starts[b], ends[b]
+        taken = k - a0
+        out[j] = cum[a0] + taken * (cum[a1] - cum[a0]) / (a1 - a0)
+    return out
+
+
+def eg_area(gold: np.ndarray, scores: np.ndarray, low: float = 0.2, high: float = 0.8, step: float = 0.1) -> float:
+    """Area under the per-query efficiency gain from ``low`` to ``high`` (trapezoid, rates ``step`` apart).
+
+    The same numbers as ``efficiency_gain(gold, scores, rates).auc / n`` on that grid.
+    """
+    n = gold.shape[0]
+    rates = np.round(np.arange(low, high + step / 2, step), 10)
+    ks = np.array([k_for_rate(float(r), n) for r in rates])
+    eg = (topk_gain(gold, scores, ks) - ks * float(np.mean(gold))) / n
+    eg[(ks <= 0) | (ks >= n)] = 0.0
+    return float(np.trapezoid(eg, rates)) if rates.size > 1 else 0.0

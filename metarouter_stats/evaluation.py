@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ._checks import as_1d_float, check_fraction
-from ._ranking import k_for_rate
+from ._ranking import eg_area, k_for_rate, topk_gain
 from ._results import ResultMixin, frozen_copy, new_axes
 
 __all__ = [
@@ -54,31 +54,11 @@ __all__ = [
     "EfficiencyGainCurve",
     "cost_quality_frontier",
     "efficiency_gain",
+    "gold_scorer",
     "topk_gain",
 ]
 
 DEFAULT_RATES = np.round(np.arange(0.2, 0.8 + 1e-9, 0.1), 10)
-
-
-def topk_gain(gold: np.ndarray, scores: np.ndarray, ks: np.ndarray) -> np.ndarray:
-    """Expected total gold gain of the top-k queries for each k, ties resolved in expectation."""
-    order = np.lexsort((gold, -scores))  # by score descending; within ties any order works
-    s, g = scores[order], gold[order]
-    cum = np.concatenate(([0.0], np.cumsum(g)))
-    # tie blocks: [start, end) of equal scores
-    new_block = np.concatenate(([True], s[1:] != s[:-1]))
-    starts = np.flatnonzero(new_block)
-    ends = np.concatenate((starts[1:], [s.size]))
-    out = np.empty(ks.shape[0])
-    for j, k in enumerate(ks):
-        if k <= 0:
-            out[j] = 0.0
-            continue
-        b = np.searchsorted(starts, k, side="right") - 1  # block containing position k-1
-        a0, a1 = starts[b], ends[b]
-        taken = k - a0
-        out[j] = cum[a0] + taken * (cum[a1] - cum[a0]) / (a1 - a0)
-    return out
 
 
 NORMALISATIONS = ("gain", "per_query", "relative", "reference")
@@ -267,6 +247,77 @@ def efficiency_gain(gold_test: Any, scores: Any, rates: Any = None, *, truncate:
     for arr in (r, gain, oracle):
         arr.setflags(write=False)
     return EfficiencyGainCurve(rates=r, gain=gain, oracle_gain=oracle, n=n, mean_gold=mean)
+
+
+# --------------------------------------------------------------------------- model selection
+
+SCORER_METRICS = ("eg_area", "spearman")
+
+
+def _gold_metric(metric: str) -> Any:
+    def score(y_true: Any, y_pred: Any, source: Any = None) -> float:
+        g, s = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+        if source is not None:
+            t = np.asarray(source)
+            gold = (t == 1) | (t == "gold")
+            g, s = g[gold], s[gold]
+        if g.size < 2:
+            raise ValueError(
+                f"The gold scorer needs at least 2 gold rows in each test fold; got {g.size}. Stratify the folds by "
+                "`source` or use fewer folds."
+            )
+        if metric == "eg_area":
+            return eg_area(g, s)
+        from scipy import stats  # noqa: PLC0415
+
+        return float(stats.spearmanr(g, s).statistic)
+
+    score.__name__ = f"gold_{metric}"
+    return score
+
+
+def gold_scorer(metric: str = "eg_area") -> Any:
+    """A scikit-learn scorer that scores a router on **gold** rows only.
+
+    ``cross_val_score`` / ``GridSearchCV`` with a naive scorer would score on the biased
+    preference rows; this one reads ``source`` (routed by scikit-learn's metadata routing)
+    and keeps the rows with ``source == 1``.
+
+    Parameters
+    ----------
+    metric : {"eg_area", "spearman"}, default "eg_area"
+        Area under the per-query efficiency gain over rates 0.2-0.8 of the router's
+        ``predict_gain`` against the gold gains, or their Spearman rank correlation.
+
+    Returns
+    -------
+    scorer
+        ``make_scorer(..., response_method=("predict_gain",))``; when metadata routing is on
+        (``sklearn.set_config(enable_metadata_routing=True)``) it already requests ``source``.
+
+    Examples
+    --------
+    >>> import sklearn
+    >>> from sklearn.model_selection import GridSearchCV, KFold
+    >>> import metarouter_stats as mrs
+    >>> s = mrs.simulate(n_gold=60, n_preference=300, n_test=1, d=6, rng=0)
+    >>> with sklearn.config_context(enable_metadata_routing=True):
+    ...     search = GridSearchCV(mrs.MetaRouter(random_state=0).set_fit_request(source=True),
+    ...                           {"scale": ["variance", "wasserstein"]}, scoring=mrs.gold_scorer(),
+    ...                           cv=KFold(3, shuffle=True, random_state=0))
+    ...     _ = search.fit(s.train.X, s.train.outcome, source=s.train.source)
+    >>> sorted(search.best_params_)
+    ['scale']
+    """
+    if metric not in SCORER_METRICS:
+        raise ValueError(f"`metric` must be one of {SCORER_METRICS}; got {metric!r}.")
+    import sklearn  # noqa: PLC0415
+    from sklearn.metrics import make_scorer  # noqa: PLC0415
+
+    scorer = make_scorer(_gold_metric(metric), response_method=("predict_gain",))
+    if sklearn.get_config().get("enable_metadata_routing", False):
+        scorer = scorer.set_score_request(source=True)
+    return scorer
 
 
 # --------------------------------------------------------------------------- cost-quality frontier

@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_random_state
 from ._threads import budgeted
-from ._ranking import decide, k_for_rate
+from ._ranking import decide, eg_area, k_for_rate
 from .cate import default_outcome_model, default_propensity_model, make_learner
 from .data import RoutingData
 from .positivity import check_trim_rule, cross_fit_propensity, density_ratio, trim_mask
@@ -206,6 +206,46 @@ class _Router(BaseEstimator):
                 stacklevel=2,
             )
         return decide(scores, threshold, rate)
+
+    def score(self, X: Any, y: Any, source: Any = None) -> float:
+        """Area under the per-query efficiency gain (rates 0.2 to 0.8) on the **gold** rows.
+
+        scikit-learn's model-selection default (``cross_val_score``, ``GridSearchCV`` without
+        ``scoring``). Preference labels are biased, so only rows with ``source == 1`` are scored;
+        with ``source=None`` every row of ``y`` is taken to be a gold label. For cross-validation on
+        mixed data, route ``source`` to ``fit`` and ``score`` with scikit-learn's metadata routing
+        (``sklearn.set_config(enable_metadata_routing=True)``, then
+        ``router.set_fit_request(source=True).set_score_request(source=True)``), or use
+        :func:`~metarouter_stats.gold_scorer`. Higher is better.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+        y : array-like of shape (n,)
+            Labels; those of gold rows are gold gains.
+        source : array-like of shape (n,), optional
+            1 / "gold" for gold rows, 0 / "preference" for preference rows.
+
+        Returns
+        -------
+        float
+        """
+        y = as_1d_float(y, "y")
+        scores = self.predict_gain(X)
+        if scores.shape[0] != y.shape[0]:
+            raise ValueError(f"`y` must have one entry per row of `X`; got {y.shape[0]} for {scores.shape[0]} rows.")
+        if source is not None:
+            t = as_source(source, "source")
+            if t.shape[0] != y.shape[0]:
+                raise ValueError(f"`source` must have one entry per row of `X`; got {t.shape[0]}.")
+            gold = t == 1
+            if gold.sum() < 2:
+                raise ValueError(
+                    f"Scoring needs at least 2 gold rows (source == 1) in the test fold; got {int(gold.sum())}. "
+                    "Use folds stratified by source (StratifiedKFold on `source`)."
+                )
+            y, scores = y[gold], scores[gold]
+        return eg_area(y, scores)
 
     def calibrate(self, X_ref: Any, rate: float, *, confidence_level: float = 0.95) -> Any:
         """Store the psi_hat threshold that sends the share ``rate`` of reference queries to the primary model.

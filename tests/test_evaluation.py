@@ -151,3 +151,36 @@ def test_frontier_oracle_sweep_equals_the_naive_oracle(seed):
     ref = _naive_oracle(g, c)
     assert mine.shape == ref.shape
     np.testing.assert_allclose(mine, ref, rtol=1e-12, atol=1e-12)
+
+
+def test_gold_scorer_scores_gold_rows_only_and_drives_a_grid_search_over_learners():
+    import sklearn
+    from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+
+    from metarouter_stats._ranking import eg_area
+
+    s = mrs.simulate(n_gold=90, n_preference=400, n_test=1, d=6, rng=1)
+    X, y, t = s.train.X, s.train.outcome, s.train.source
+    router = mrs.MetaRouter(random_state=0).fit(s.train)
+    gold = t == 1
+    scorer = mrs.gold_scorer()
+    # without routing the scorer sees every row; with `source` it keeps the gold ones
+    assert scorer._score_func(y, router.predict_gain(X), source=t) == pytest.approx(eg_area(y[gold], router.predict_gain(X[gold])))
+    assert router.score(X, y, source=t) == pytest.approx(eg_area(y[gold], router.predict_gain(X[gold])))
+    assert router.score(X[gold], y[gold]) == router.score(X, y, source=t)
+    rho = mrs.gold_scorer("spearman")._score_func(y, router.predict_gain(X), source=t)
+    assert 0 < rho <= 1
+    with pytest.raises(ValueError, match="metric"):
+        mrs.gold_scorer("auc")
+    with sklearn.config_context(enable_metadata_routing=True):
+        cv = KFold(3, shuffle=True, random_state=0)
+        search = GridSearchCV(
+            mrs.MetaRouter(random_state=0).set_fit_request(source=True),
+            {"cate": ["dr", "r"]}, scoring=mrs.gold_scorer(), cv=cv,
+        ).fit(X, y, source=t)
+        assert search.best_params_["cate"] in ("dr", "r")
+        assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+        # the estimator's own score, with source routed to it
+        est = mrs.MetaRouter(random_state=0).set_fit_request(source=True).set_score_request(source=True)
+        scores = cross_val_score(est, X, y, cv=cv, params={"source": t})
+        assert scores.shape == (3,) and np.all(np.isfinite(scores))
