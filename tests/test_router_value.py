@@ -65,13 +65,21 @@ def test_gold_only_is_lambda_zero_and_differences_are_linear():
     full = evaluate_routers({"good": good, "weak": weak}, g, n_boot=50, rng=0)  # pi = 1: no tuning, linear
     comp = full.compare("good", "weak")
     np.testing.assert_allclose(comp.estimate, full.estimate[0] - full.estimate[1], atol=1e-12)
+    # the small-sample rule: df from the gold rows with a non-zero contrast, minus the tuned coefficients
+    n_gold = ppi.n_gold
+    mid = ppi.rates == 0.5
+    np.testing.assert_allclose(ppi.df[:, mid], n_gold - 1 - 2)
+    np.testing.assert_allclose(plain.df[:, mid], n_gold - 1 - 1)
+    diff = ppi.compare("good", "weak")
+    assert np.all(np.isinf(full.df))  # gold everywhere: nothing estimated from a subset
+    assert diff.area.df < ppi.df.max()
     same = plain.compare("good", "good")
     assert np.all(same.estimate == 0) and np.all(same.std_error == 0)
 
 
 def test_power_tuning_gains_with_a_good_prediction_and_costs_little_with_a_useless_one():
     rng = np.random.default_rng(2)
-    _, g, f, good, _ = _population(4000, rng, noise=0.3)
+    psi, g, f, good, _ = _population(4000, rng, noise=0.3)
     gold = np.where(rng.random(4000) < 0.03, g, np.nan)
     ev = evaluate_routers({"good": good}, gold, pseudo_gold=f, n_boot=400, rng=0)
     mid = (ev.rates > 0.15) & (ev.rates < 0.85)
@@ -80,7 +88,7 @@ def test_power_tuning_gains_with_a_good_prediction_and_costs_little_with_a_usele
     assert np.mean(ratio) < 0.85 and np.all(ratio < 0.95), ratio
     assert np.all(ev.effective_gold[0, mid] > 1.1 * ev.n_gold)
     # two predictions with independent errors: one lambda each, better than either alone
-    f2 = f - 0.5 + 0.3 * rng.normal(size=4000)
+    f2 = psi + 0.3 * rng.normal(size=4000)
     both = evaluate_routers({"good": good}, gold, pseudo_gold=np.column_stack([f, f2]), n_boot=400, rng=0)
     second = evaluate_routers({"good": good}, gold, pseudo_gold=f2, n_boot=400, rng=0)
     assert both.power.shape == (1, ev.rates.size, 2)

@@ -765,7 +765,7 @@ def _dof(zc: np.ndarray, ip: np.ndarray, k: int) -> tuple[float, float]:
         return 1.0, np.inf
     w = ip[nz]
     n_e = float(w.sum() ** 2 / np.sum(w * w))
-    if not np.isfinite(n_e) or np.all(ip >= 1.0 - 1e-12):  # gold everywhere: nothing tuned, nothing to correct
+    if not np.isfinite(n_e) or np.all(ip <= 1.0 + 1e-12):  # gold everywhere (pi = 1): nothing tuned, nothing to correct
         return 1.0, np.inf
     df = max(n_e - 1.0 - k, 1.0)
     return float(np.sqrt(n_e / df)), df
