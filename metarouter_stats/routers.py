@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_random_state
 from ._threads import budgeted
 from ._ranking import decide, eg_area, k_for_rate
-from .cate import default_outcome_model, default_propensity_model, make_learner
+from .cate import default_outcome_model, default_propensity_model, make_learner, require_capability
 from .data import RoutingData
 from .positivity import check_trim_rule, cross_fit_propensity, density_ratio, trim_mask
 from .scaling import resolve_scale
@@ -477,6 +477,49 @@ class MetaRouter(_Router):
         X = self._check_X(X)
         delta = np.asarray(self.bias_learner_.effect(X), dtype=float).reshape(-1)
         return delta / self.scale_ if units == "gold" else delta
+
+    def _ate_parts(self) -> tuple[float, float]:
+        check_is_fitted(self, "bias_learner_")
+        require_capability(self.bias_learner_, "scores", "ate")
+        sc = self.bias_learner_.scores_
+        phi, w = np.asarray(sc.pseudo_outcomes, dtype=float), np.asarray(sc.weights, dtype=float)
+        theta = float(np.sum(w * phi) / np.sum(w))
+        se = float(np.sqrt(np.sum(w**2 * (phi - theta) ** 2)) / np.sum(w))
+        return theta, se
+
+    def ate(self, *, units: str = "gold") -> float:
+        """Average bias over the training queries from the learner's cross-fitted scores.
+
+        For the DR-learner the mean of the doubly robust pseudo-outcomes (AIPW): the average
+        bias over all training queries, gold and preference, which is the right target when
+        gold and preference queries are different queries (unpaired); the R-learner's is the
+        residual-weighted (overlap-weighted) mean. EconML's ``ate`` for this package.
+
+        Parameters
+        ----------
+        units : {"gold", "preference"}, default "gold"
+
+        Returns
+        -------
+        float
+        """
+        theta, _ = self._ate_parts()
+        return theta / self.scale_ if check_units(units) == "gold" else theta
+
+    def ate_interval(self, alpha: float = 0.05, *, units: str = "gold") -> tuple[float, float]:
+        """``(low, high)``: a 1 - ``alpha`` normal interval for :meth:`ate`.
+
+        The standard error is the sandwich SE of the (weighted) mean of the cross-fitted
+        scores, with the scale constant c **treated as known** (its uncertainty is propagated by
+        :func:`~metarouter_stats.bias_ttest`, which uses the labels directly).
+        """
+        from scipy import stats  # noqa: PLC0415
+
+        alpha = check_fraction(alpha, "alpha", closed=False)
+        theta, se = self._ate_parts()
+        z = float(stats.norm.ppf(1 - alpha / 2))
+        f = self.scale_ if check_units(units) == "gold" else 1.0
+        return (theta - z * se) / f, (theta + z * se) / f
 
 
 class GoldOnlyRouter(_Router):

@@ -185,3 +185,17 @@ def test_calibrate_stores_a_threshold_for_one_query_at_a_time_and_its_rate_inter
         router.route(s.X_test[:5], rate=0.3)
     with pytest.raises(ValueError, match="rate"):
         router.calibrate(s.X_test[:50], rate=1.0)
+
+
+def test_ate_and_ate_interval_cover_the_average_bias():
+    """Average of the cross-fitted DR scores: close to the simulation's average bias over the training queries."""
+    s = mrs.simulate(n_gold=300, n_preference=3000, n_test=1, rng=2)
+    router = mrs.MetaRouter(random_state=0, scale=s.scale).fit(s.train)
+    truth = float(np.mean(s.delta(s.train.X)))
+    lo, hi = router.ate_interval()
+    assert lo < router.ate() < hi
+    assert lo - 0.1 * (hi - lo) <= truth <= hi + 0.1 * (hi - lo)
+    lo_p, hi_p = router.ate_interval(units="preference")
+    assert lo_p == pytest.approx(lo * router.scale_) and hi_p == pytest.approx(hi * router.scale_)
+    with pytest.raises(ValueError, match="alpha"):
+        router.ate_interval(alpha=1.5)
