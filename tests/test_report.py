@@ -256,3 +256,19 @@ def test_format_number_rules():
     assert format_number(0.1234, 3) == "0.123"
     assert format_number(float("nan")) == ""
     assert format_number(0.0) == "0"
+
+
+def test_report_opens_with_a_summary_that_decides():
+    import warnings
+
+    s = mrs.simulate(n_gold=80, n_preference=800, n_test=200, rng=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = mrs.build_report(s, n_boot=30, progress=False)
+    text = rep.to_html()
+    first_h2 = text.find("<h2>")
+    assert text[first_h2:first_h2 + 40].startswith("<h2>Summary")
+    summary = " ".join(rep.results["summary"])
+    assert "gold units" in summary and "heterogeneity test p" in summary
+    assert any(w in summary for w in ("Route with", "beats", "no router is distinguishable"))
+    assert "router_comparisons" in rep.results and len(rep.results["router_comparisons"]) >= 1

@@ -158,6 +158,14 @@ class Report:
         self.figures.append(caption)
         self._body.append(_Figure(base64.b64encode(png).decode("ascii"), caption))
 
+    def insert(self, position: int, other: Report) -> None:
+        """Insert another report's blocks at ``position`` of this body (e.g. a summary written last,
+        shown first); figures are renumbered when rendered."""
+        self._body[position:position] = other._body
+        self.figures[0:0] = other.figures if position == 0 else []
+        if position != 0:
+            self.figures.extend(other.figures)
+
     def extend(self, other: Report, *, key: str | None = None) -> None:
         """Append another report's sections (figures renumbered); its results go under ``key``."""
         self._body.extend(other._body)

@@ -114,6 +114,55 @@ def _eg_figure(bands: Mapping[str, Any]) -> Any:
     return fig
 
 
+def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: int) -> list[str]:
+    """The report's opening verdicts, each from one number shown below it (gold scale)."""
+    lines = []
+    tests = results.get("bias_ttest") or {}
+    if tests:
+        res = list(tests.values())[-1]
+        lo, hi = res.confidence_interval(level)
+        if lo > 0 or hi < 0:
+            side = "understate" if res.estimate > 0 else "overstate"
+            lines.append(f"Biased judge: the preference labels {side} the primary model's gain; mean bias "
+                         f"{res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to {hi:+.3f}, p {_p(res.pvalue)}).")
+        else:
+            lines.append(f"No mean bias detected: {res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to "
+                         f"{hi:+.3f}, p {_p(res.pvalue)}); the CI says how large a bias the data cannot exclude.")
+    het = results.get("heterogeneity")
+    if het is not None:
+        if het.pvalue < 1 - level:
+            lines.append(f"The bias varies with the query (heterogeneity test p {_p(het.pvalue)}): a constant "
+                         "correction (mean shift) does not remove it; the Meta-router's per-query correction is needed.")
+        else:
+            lines.append(f"No evidence that the bias varies with the query (heterogeneity test p {_p(het.pvalue)} with "
+                         f"{n_gold} gold rows): a mean shift may suffice, or the test lacks the power to see it.")
+    comp = results.get("router_comparisons")
+    if comp is None or len(comp) == 0:
+        lines.append("Routers were not compared: pass a test set with gold labels (`test=` or `holdout=`).")
+        return lines
+    ev = results["router_evaluation"]
+    meta = ev.names[0]
+    wins, ties, losses = [], [], []
+    for other in ev.names[1:]:
+        c = ev.compare(meta, other)
+        (wins if c.area.low > 0 else losses if c.area.high < 0 else ties).append(other)
+    if not ties and not losses:
+        lines.append(f"Route with {meta}: on {n_test} test queries its EG area (rates 0.2-0.8) beats every other "
+                     f"router at the {level:.0%} level (paired comparisons below).")
+    elif wins:
+        lines.append(f"{meta} beats {', '.join(wins)} on {n_test} test queries (paired, {level:.0%}), but cannot be "
+                     f"told from {', '.join(ties + losses)}; pick among those by cost or simplicity.")
+    else:
+        lines.append(f"With {n_test} test queries no router is distinguishable from {meta} at the {level:.0%} level: the "
+                     "data cannot tell which router to use. More gold-labelled test queries would; until then the "
+                     "simplest router (a mean shift, or routing at random) is as good as the evidence shows.")
+    return lines
+
+
+def _p(p: float) -> str:
+    return "< 1e-4" if p < 1e-4 else f"{p:.3g}"
+
+
 def _comparison_row(c: Any) -> dict[str, Any]:
     p_area, p_unif = c.area.p_value, c.uniform_p_value
     return {
@@ -181,6 +230,7 @@ def analysis_report(
 
     rep = Report(title or f"Meta-router analysis: {primary} vs {alternative}")
     rep.progress = tqdm(total=None, unit="section", leave=False, disable=None if progress else True)
+    summary_at = len(rep._body)  # the summary is written last and shown first
 
     # ------------------------------------------------------------------ data
     rep.section("Data")
@@ -428,6 +478,14 @@ def analysis_report(
             rep.figure(ax.figure, "Cost-quality frontier on the test queries: mean gold gain over the alternative "
                                   "against mean cost, per router, with the oracle and random references.")
             rep.results["frontier"] = front
+
+    # ------------------------------------------------------------------ summary (shown first)
+    head = Report(rep.title)
+    head.section("Summary: what the data say")
+    for line in _decisions(rep.results, level, gold_test.size if gold_test is not None else 0, train.n_gold):
+        head.paragraph(line)
+    rep.insert(summary_at, head)
+    rep.results["summary"] = [b for b in head._body[1:]]
 
     # ------------------------------------------------------------------ reproduction
     rep.section("Reproduction")
