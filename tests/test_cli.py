@@ -57,3 +57,16 @@ def test_study_progress_on_a_terminal_only(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "stderr", quiet)
     run_study(cfg, progress=False)
     assert "".join(quiet.parts) == ""
+
+
+def test_verbose_flag_works_before_and_after_the_subcommand_and_every_option_has_help():
+    from metarouter_stats.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["demo", "-v"]).verbose and parser.parse_args(["-v", "demo"]).verbose
+    assert not parser.parse_args(["demo"]).verbose
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for name, p in sub.choices.items():
+        for action in p._actions:
+            if action.option_strings and action.dest != "help":
+                assert action.help, f"`metarouter {name} {action.option_strings[0]}` has no help text"
