@@ -84,6 +84,32 @@ class ResultMixin:
     def __str__(self) -> str:
         return self.summary()
 
+    def __repr__(self) -> str:
+        """One line: the class and its scalar fields, with the shapes of its arrays (no draws dumped)."""
+        import dataclasses  # noqa: PLC0415
+
+        parts = []
+        fields = dataclasses.fields(self) if dataclasses.is_dataclass(self) else []
+        for f in fields:
+            if f.name.startswith("_"):
+                continue
+            try:
+                v = getattr(self, f.name)
+            except AttributeError:
+                continue
+            if isinstance(v, np.ndarray):
+                parts.append(f"{f.name}=<array {'x'.join(map(str, v.shape))}>")
+            elif isinstance(v, (pd.DataFrame, pd.Series)):
+                parts.append(f"{f.name}=<{type(v).__name__} {'x'.join(map(str, v.shape))}>")
+            elif isinstance(v, (int, float, str, bool, np.integer, np.floating)) or v is None:
+                text = repr(v)
+                parts.append(f"{f.name}={text if len(text) <= 60 else text[:57] + '...'}")
+            elif isinstance(v, tuple) and len(v) <= 8:
+                parts.append(f"{f.name}={v!r}")
+            else:
+                parts.append(f"{f.name}=<{type(v).__name__}>")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
     def _repr_html_(self) -> str:
         body = "".join(
             f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in self._rows()

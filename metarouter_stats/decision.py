@@ -432,7 +432,7 @@ class MultiModelRouter(BaseEstimator):
         return np.asarray(self.models_)[choose_models(gains, costs, w)]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class CalibrationResult(ResultMixin):
     """A calibrated cost weight and what it achieves (see :func:`calibrate_weight`).
 

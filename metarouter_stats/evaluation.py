@@ -107,7 +107,7 @@ def check_rates(rates: Any) -> np.ndarray:
     return r
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class EfficiencyGainCurve(ResultMixin):
     """Efficiency gain of a router on a test set (see :func:`efficiency_gain`).
 
@@ -321,7 +321,7 @@ def gold_scorer(metric: str = "eg_area") -> Any:
 
 
 # --------------------------------------------------------------------------- cost-quality frontier
-@dataclass(frozen=True, init=False, eq=False)
+@dataclass(frozen=True, init=False, eq=False, repr=False)
 class CostQualityFrontier(ResultMixin):
     """Mean cost and mean gold quality of routed outcomes over a grid of cost weights.
 

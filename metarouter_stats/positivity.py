@@ -200,7 +200,7 @@ def _band_iv(band: Any, name: str) -> tuple[float, float]:
     return float(low), float(high)
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, kw_only=True, eq=False, repr=False)
 class PositivityReport(ResultMixin):
     """Overlap diagnostics of gold and preference queries (see :func:`positivity_report`).
 

@@ -119,7 +119,7 @@ _SPEC: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float, bool]] = {
 }
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class SimulatedStudy:
     """A simulated training set, test set and the true functions.
 
@@ -148,6 +148,10 @@ class SimulatedStudy:
     gold_train: np.ndarray
     scale: float
     scenario: str
+
+    def __repr__(self) -> str:
+        return (f"SimulatedStudy(scenario={self.scenario!r}, scale={self.scale:g}, n_gold={self.train.n_gold}, "
+                f"n_preference={self.train.n_preference}, n_test={self.X_test.shape[0]}, d={self.X_test.shape[1]})")
 
     def psi(self, X: np.ndarray) -> np.ndarray:
         """True gold gain psi(x) on the gold scale."""

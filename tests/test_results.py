@@ -118,3 +118,13 @@ def test_contract(results, name):
         assert np.all(np.asarray(low) <= np.asarray(high))
         with pytest.raises((ValueError, TypeError), match="confidence_level"):
             obj.confidence_interval(confidence_level=1.5)
+
+
+@pytest.mark.parametrize("name", sorted(_public_result_types()))
+def test_repr_is_short(results, name):
+    text = repr(results[name])
+    assert len(text) < 2000 and "\n" not in text and text.startswith(name)
+
+
+def test_simulated_study_repr_is_short():
+    assert len(repr(mrs.simulate(n_gold=20, n_preference=200, n_test=30, rng=0))) < 200

@@ -44,7 +44,7 @@ _PREFERENCE = {"preference", "judge", "0", "false"}
 _TIES = {"tie", "tie (inconsistent)", "draw", "0"}
 
 
-@dataclass(frozen=True, init=False, eq=False)
+@dataclass(frozen=True, init=False, eq=False, repr=False)
 class Judgments(ResultMixin):
     """Per-query gains of ``primary`` over ``alternative`` built from long-format votes.
 

@@ -18,7 +18,7 @@ __all__ = ["StudyResult"]
 _YLABEL = {"per_query": "EG per query", "relative": "EG / oracle EG"}
 
 
-@dataclass(frozen=True, init=False, eq=False)
+@dataclass(frozen=True, init=False, eq=False, repr=False)
 class StudyResult(ResultMixin):
     """Results of :func:`~metarouter_stats.experiment.run_study`.
 

@@ -43,7 +43,7 @@ def critical_value(estimate: np.ndarray, draws: np.ndarray, std_error: np.ndarra
     return float(np.quantile(t, level))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class Band(ResultMixin):
     """A confidence band at m points.
 

@@ -20,7 +20,7 @@ EG_UNITS = ("per_query", "gain", "relative")
 _YLABEL = {"gain": "efficiency gain", "per_query": "EG per query", "relative": "EG / oracle EG"}
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class EfficiencyGainBand(ResultMixin):
     """An efficiency-gain curve with a bootstrap band (see :func:`efficiency_gain_interval`).
 

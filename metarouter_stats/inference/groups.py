@@ -37,7 +37,7 @@ from .heterogeneity import cddf_splits, fitted_learner
 __all__ = ["GroupBiasResult", "bias_by_group"]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class GroupBiasResult(ResultMixin):
     """Average bias by group of queries sorted by the predicted bias (see :func:`bias_by_group`).
 

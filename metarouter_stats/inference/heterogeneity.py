@@ -36,7 +36,7 @@ def fitted_learner(obj: Any, what: str) -> Any:
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class HeterogeneityTestResult(ResultMixin):
     """Best-linear-predictor (BLP) test of a heterogeneous bias, over repeated sample splits.
 

@@ -263,7 +263,7 @@ def _tune(zc: np.ndarray, F: np.ndarray, g: np.ndarray, ip: np.ndarray, u_bar: n
 # --------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ScalarEstimate(ResultMixin):
     """One number with a bootstrap interval (an area, APGR, CPT, or a difference of them).
 
@@ -328,7 +328,7 @@ def _fmt_p(p: float) -> str:
     return "<1e-4" if p < 1e-4 else f"{p:.4f}"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class RouterComparison(ResultMixin):
     """EG(rho) of router ``a`` minus router ``b`` on the same queries (see :meth:`RouterEvaluation.compare`).
 
@@ -404,7 +404,7 @@ class RouterComparison(ResultMixin):
         return ax
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class RouterEvaluation(ResultMixin):
     """Prediction-powered EG(rho) of fixed routers with bootstrap intervals (see :func:`evaluate_routers`).
 

@@ -41,7 +41,7 @@ def _verdict(low: float, high: float) -> str:
     return "no evidence of a mean bias"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class ScaleSensitivity(ResultMixin):
     """Bias conclusions over a range of scale constants (see :func:`scale_sensitivity`).
 

@@ -25,7 +25,7 @@ __all__ = ["ALTERNATIVES", "BiasTestResult", "bias_ttest"]
 ALTERNATIVES = ("two-sided", "less", "greater")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class BiasTestResult(ResultMixin):
     """Result of :func:`bias_ttest`.
 
