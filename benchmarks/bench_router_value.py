@@ -6,8 +6,11 @@ value of these fixed routers. Their true EG(rho) per query is computed from the 
 true psi on a fresh population of 200,000 queries. Each replication then draws a new
 evaluation set of 2,000 queries with preference labels on all of them and gold labels on a
 subset, ``--gold`` of them on average: at random (``paper``, ``nonlinear_bias``) or, on
-``selection``, requested with probability proportional to exp(1.5 z1) (known by design and
-passed as ``gold_probability``). The pseudo-gold is either the Meta-router's corrected
+``selection``, requested with probability proportional to a mixture of the uniform design
+(share ``--selection-mix``, default 0.5) and exp(1.5 z1) (known by design and passed as
+``gold_probability``); the mixture keeps every probability at least half the uniform one, as
+a sound labelling design does. ``--selection-mix 0`` is the pure tilt, whose probabilities
+go down to 1/5,000 of the uniform one (a stress case: inverse weights up to about 10^4). The pseudo-gold is either the Meta-router's corrected
 preference label ``(y + Delta_hat(x)) / c`` (``label``), the Meta-router's own prediction
 psi_hat(x) (``prediction``), or both as two columns with a lambda each (``both``); none was
 fitted on evaluation rows. ``oracle`` uses the true psi(x): the bound on what any pseudo-gold
@@ -62,7 +65,7 @@ def fixed_routers(scenario: str) -> dict:
     return {"meta": meta, "pooled": pooled, "truth": truth, "study": s}
 
 
-def one_rep(scenario: str, fixed: dict, n_gold: int, rep: int, variant: str) -> dict:
+def one_rep(scenario: str, fixed: dict, n_gold: int, rep: int, variant: str, mix: float = 0.5) -> dict:
     rng = np.random.default_rng([SCENARIO_SEED[scenario], n_gold, rep])
     ev_study = mrs.simulate(n_gold=2, n_preference=2, n_test=N_EVAL, scenario=scenario,
                             rng=int(rng.integers(2**31)))
@@ -70,7 +73,8 @@ def one_rep(scenario: str, fixed: dict, n_gold: int, rep: int, variant: str) -> 
     y = ev_study.eta(X) + _SIGMA_PREF * rng.standard_normal(N_EVAL)
     if scenario == "selection":
         w = np.exp(1.5 * _z(X)[:, 0])
-        pi = np.minimum(1.0, w / w.mean() * n_gold / N_EVAL)
+        tilt = w / w.mean()
+        pi = np.minimum(1.0, (mix + (1 - mix) * tilt) * n_gold / N_EVAL)
     else:
         pi = np.full(N_EVAL, n_gold / N_EVAL)
     labelled = rng.random(N_EVAL) < pi
@@ -179,6 +183,7 @@ def main() -> None:
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--tag", default="")
     ap.add_argument("--timing", action="store_true")
+    ap.add_argument("--selection-mix", type=float, default=0.5)
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
     if args.timing:
@@ -191,7 +196,7 @@ def main() -> None:
         fixed = fixed_routers(scenario)
         jobs = [(n, r, v) for n in (int(x) for x in args.gold.split(",")) for v in args.variants.split(",")
                 for r in range(args.reps)]
-        rows = Parallel(n_jobs=args.n_jobs)(delayed(one_rep)(scenario, fixed, n, r, v) for n, r, v in jobs)
+        rows = Parallel(n_jobs=args.n_jobs)(delayed(one_rep)(scenario, fixed, n, r, v, args.selection_mix) for n, r, v in jobs)
         frames.append(pd.DataFrame(rows))
         print(summarise(frames[-1]).to_string(), flush=True)
     df = pd.concat(frames, ignore_index=True)

@@ -88,8 +88,8 @@ class ResultMixin:
         """One line: the class and its scalar fields, with the shapes of its arrays (no draws dumped)."""
         import dataclasses  # noqa: PLC0415
 
-        parts = []
-        fields = dataclasses.fields(self) if dataclasses.is_dataclass(self) else []
+        parts: list[str] = []
+        fields: tuple[Any, ...] = dataclasses.fields(self) if dataclasses.is_dataclass(self) else ()
         for f in fields:
             if f.name.startswith("_"):
                 continue

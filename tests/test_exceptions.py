@@ -153,7 +153,7 @@ def test_predict_and_route_errors(small_study):
     router = mrs.PooledRouter(random_state=0).fit(s.train)
     with pytest.raises(ValueError, match=r"`X` must have 50 columns, as in fit; got 3"):
         router.predict_gain(np.zeros((2, 3)))
-    with pytest.raises(ValueError, match=r"Pass exactly one of `threshold` and `rate`"):
+    with pytest.raises(ValueError, match=r"Pass `threshold` or `rate`, or calibrate a threshold first"):
         router.route(s.X_test)
     with pytest.raises(ValueError, match=r"Pass exactly one of `threshold` and `rate`"):
         router.route(s.X_test, 0.0, rate=0.5)

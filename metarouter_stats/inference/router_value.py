@@ -242,12 +242,12 @@ def _tune(zc: np.ndarray, F: np.ndarray, g: np.ndarray, ip: np.ndarray, u_bar: n
         z = zc[:, k]
         v = z * g
         vt = v - np.sum(ip * v) / sw
-        X = [z[:, None] * F - u_bar[k][None, :]] if p else []
+        blocks: list[np.ndarray] = [z[:, None] * F - u_bar[k][None, :]] if p else []
         if use_z:
-            X.append((z - np.sum(ip * z) / sw)[:, None])
-        if not X:
+            blocks.append((z - np.sum(ip * z) / sw)[:, None])
+        if not blocks:
             continue
-        X = np.hstack(X)
+        X = np.hstack(blocks)
         M = (X * w[:, None]).T @ X
         rhs = (X * w[:, None]).T @ vt
         if use_z and p:
@@ -912,6 +912,7 @@ def evaluate_routers(
     names, arrays = _check_scores(scores, n)
     if len(set(names)) != len(names):
         raise ValueError(f"Router names in `scores` must be unique; got {list(names)}.")
+    F: np.ndarray
     if pseudo_gold is None:
         F = np.zeros((n, 0))
     else:

@@ -142,7 +142,9 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
         return lines
     ev = results["router_evaluation"]
     meta = ev.names[0]
-    wins, ties, losses = [], [], []
+    wins: list[str] = []
+    ties: list[str] = []
+    losses: list[str] = []
     for other in ev.names[1:]:
         c = ev.compare(meta, other)
         (wins if c.area.low > 0 else losses if c.area.high < 0 else ties).append(other)
