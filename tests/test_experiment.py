@@ -324,3 +324,21 @@ def test_study_on_data_is_reproducible(tmp_path):
 
         bad = mrs.RoutingData(data.X[:6], data.outcome[:6], [1, 1, 0, 0, 0, 0], query_ids=[0, 1, 0, 1, 7, 8])
         split_data(bad, n_gold=1, n_preference=2, n_test=1)
+
+
+def test_study_with_partly_gold_labelled_test_sets():
+    """eval_gold: prediction-powered rows next to the fully labelled ones, consistent with them."""
+    cfg = experiment.StudyConfig(rounds=2, gold_sizes=(60,), n_preference=600, n_test=400, d=6,
+                                 routers=("meta-dr", "pooled", "random"), eval_gold=60)
+    res = experiment.run_study(cfg, progress=False)
+    df = res.to_frame()
+    ppi = df[df["evaluation"] == "ppi"].set_index(["round", "router", "rate"])
+    exact = df[df["evaluation"] == "exact"].set_index(["round", "router", "rate"])
+    z = (ppi["per_query"] - exact.loc[ppi.index, "per_query"]) / ppi["std_error"]
+    assert np.all(np.abs(z[np.isfinite(z)]) < 4)
+    again = experiment.run_study(cfg, progress=False).to_frame()
+    pd.testing.assert_frame_equal(again.drop(columns="fit_seconds"), df.drop(columns="fit_seconds"))
+    with pytest.raises(ValueError, match="eval_gold"):
+        experiment.StudyConfig(scenario="data", eval_gold=50)
+    with pytest.raises(ValueError, match="eval_gold"):
+        experiment.StudyConfig(n_test=100, eval_gold=200)

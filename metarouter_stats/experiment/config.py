@@ -55,6 +55,11 @@ class StudyConfig:
         Evaluate on noisy test gold labels or the true psi.
     paper_evaluation : bool, default False
         Also report the reference code's evaluation (truncation to psi_hat > 0).
+    eval_gold : int or None, default None
+        Simulations: also evaluate every router as a user with only ``eval_gold`` gold-labelled
+        test queries would, by prediction-powered evaluation with preference labels on every
+        test query (rows with ``evaluation == "ppi"``; see
+        :func:`~metarouter_stats.experiment.run_round`).
     name : str, default "study"
 
     Examples
@@ -78,6 +83,7 @@ class StudyConfig:
     seeding: str = "spawn"
     truth: str = "gold"
     paper_evaluation: bool = False
+    eval_gold: int | None = None
     name: str = "study"
 
     def __post_init__(self) -> None:
@@ -108,6 +114,12 @@ class StudyConfig:
             raise ValueError(f"`truth` must be 'gold' or 'psi'; got {self.truth!r}.")
         if not isinstance(self.name, str):
             raise TypeError(f"`name` must be a string; got {self.name!r}.")
+        if self.eval_gold is not None:
+            if self.scenario == "data":
+                raise ValueError("`eval_gold` needs a simulation: the test queries' preference labels are simulated.")
+            check_positive_int(self.eval_gold, "eval_gold", minimum=2)
+            if self.eval_gold > self.n_test:
+                raise ValueError(f"`eval_gold` must not exceed `n_test` ({self.n_test}); got {self.eval_gold}.")
         if not isinstance(self.paper_evaluation, bool):
             raise TypeError(f"`paper_evaluation` must be true or false; got {self.paper_evaluation!r}.")
 

@@ -23,9 +23,10 @@ from sklearn.base import clone
 from .._checks import as_1d_float, as_2d_float, as_rng, as_seed, check_n_jobs
 from .._threads import budgeted
 from ..data import RoutingData
-from ..evaluation import efficiency_gain
+from ..evaluation import DEFAULT_RATES, efficiency_gain
+from ..inference import evaluate_routers, pseudo_gold
 from ..routers import OracleRouter
-from ..simulation import SimulatedStudy, simulate
+from ..simulation import _SIGMA_PREF, SimulatedStudy, simulate
 from .config import StudyConfig
 from .registry import default_routers
 from .result import StudyResult
@@ -45,6 +46,7 @@ def run_round(
     truth: str = "gold",
     truncate: bool = False,
     rng: Any = None,
+    eval_gold: int | None = None,
 ) -> pd.DataFrame:
     """Fit every router on ``study.train`` and evaluate its efficiency gain.
 
@@ -64,13 +66,20 @@ def run_round(
         Also evaluate with the reference code's truncation to psi_hat > 0
         (rows with ``evaluation == "paper"``; ours are ``"exact"``).
     rng : None, int or numpy.random.Generator
-        Seed for the default routers.
+        Seed for the default routers (and of the partly labelled test set below).
+    eval_gold : int, optional
+        Simulation only: also evaluate as a user with few gold labels would
+        (rows with ``evaluation == "ppi"``): every test query gets a simulated preference label,
+        ``eval_gold`` random test queries keep their gold label, and
+        :func:`~metarouter_stats.evaluate_routers` estimates each router's EG from the
+        first Meta-router's corrected labels and prediction, rectified by those gold rows
+        (``per_query`` is the estimate, ``std_error`` its SE).
 
     Returns
     -------
     pandas.DataFrame
         One row per router and rate: router, rate, gain, per_query, relative,
-        reference, auc, auc_relative, fit_seconds.
+        reference, auc, auc_relative, fit_seconds (and std_error for ``"ppi"`` rows).
     """
     if truth not in ("gold", "psi"):
         raise ValueError(f"`truth` must be 'gold' or 'psi'; got {truth!r}.")
@@ -78,6 +87,7 @@ def run_round(
     X_test = as_2d_float(study.X_test, "study.X_test")
     target = as_1d_float(study.gold_test if truth == "gold" else study.psi_test, "gold_test")
     frames = []
+    fitted: dict[str, Any] = {}
     for name, proto in routers.items():
         router = clone(proto)
         t0 = time.perf_counter()
@@ -86,6 +96,7 @@ def run_round(
         else:
             router.fit(study.train)
         seconds = time.perf_counter() - t0
+        fitted[name] = (router, seconds)
         scores = router.predict_gain(X_test)
         for evaluation in ("exact", "paper") if truncate else ("exact",):
             curve = efficiency_gain(target, scores, rates=rates, truncate=evaluation == "paper")
@@ -96,7 +107,40 @@ def run_round(
             frame["auc_relative"] = curve.auc_relative
             frame["fit_seconds"] = seconds
             frames.append(frame)
+    if eval_gold is not None:
+        frames.append(_ppi_rows(study, fitted, X_test, rates, eval_gold, rng))
     return pd.concat(frames, ignore_index=True)
+
+
+def _ppi_rows(study: SimulatedStudy, fitted: dict[str, Any], X_test: np.ndarray, rates: Any, eval_gold: int,
+              rng: Any) -> pd.DataFrame:
+    """EG of every fitted router from a test set with ``eval_gold`` gold labels and preference labels on all."""
+    if not hasattr(study, "eta") or not np.isfinite(study.scale):
+        raise ValueError("`eval_gold` needs a simulated study (preference labels of the test queries are simulated).")
+    n = X_test.shape[0]
+    if not 2 <= eval_gold <= n:
+        raise ValueError(f"`eval_gold` must be between 2 and the {n} test queries; got {eval_gold}.")
+    gen = np.random.default_rng(np.random.SeedSequence(as_seed(rng), spawn_key=(7,)))
+    y = study.eta(X_test) + _SIGMA_PREF * gen.standard_normal(n)
+    keep = np.zeros(n, dtype=bool)
+    keep[gen.choice(n, size=eval_gold, replace=False)] = True
+    gold = np.where(keep, np.asarray(study.gold_test, dtype=float), np.nan)
+    metas = [k for k, (r, _) in fitted.items() if hasattr(r, "predict_bias")]
+    if not metas:
+        raise ValueError("`eval_gold` needs a Meta-router among the routers (its corrections are the pseudo-gold).")
+    meta = fitted[metas[0]][0]
+    f = np.column_stack([pseudo_gold(meta, X_test, y), pseudo_gold(meta, X_test)])
+    grid = np.asarray(rates if rates is not None else DEFAULT_RATES, dtype=float)
+    ev = evaluate_routers({k: r.predict_gain(X_test) for k, (r, _) in fitted.items()}, gold, pseudo_gold=f,
+                          rates=grid, n_boot=200, rng=gen)
+    rows = []
+    for i, name in enumerate(ev.names):
+        auc = float(np.trapezoid(ev.estimate[i], grid)) * n if grid.size > 1 else 0.0
+        for k, rate in enumerate(grid):
+            rows.append({"router": name, "evaluation": "ppi", "rate": rate, "gain": ev.estimate[i, k] * n,
+                         "per_query": ev.estimate[i, k], "std_error": ev.std_error[i, k], "relative": np.nan,
+                         "reference": np.nan, "auc": auc, "auc_relative": np.nan, "fit_seconds": fitted[name][1]})
+    return pd.DataFrame(rows)
 
 
 def split_data(data: RoutingData, *, n_gold: int, n_preference: int, n_test: int, rng: Any = None) -> SimulatedStudy:
@@ -186,7 +230,8 @@ def run_task(config: StudyConfig, round_: int, n_gold: int, data: RoutingData | 
     scale = None if config.scale == "none" else config.scale
     routers = default_routers(router_seed, learners=config.learners, scale=scale, names=config.routers)
     frame = run_round(
-        study, routers, rates=np.array(config.rates), truth=config.truth, truncate=config.paper_evaluation
+        study, routers, rates=np.array(config.rates), truth=config.truth, truncate=config.paper_evaluation,
+        eval_gold=config.eval_gold, rng=router_seed,
     )
     frame.insert(0, "round", round_)
     frame.insert(1, "n_gold", n_gold)
