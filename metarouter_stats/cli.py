@@ -222,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _study(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     backend = "dask" if args.scheduler else "loky"
+    print(f"study {config.name!r}: scenario {config.scenario}, {config.rounds} rounds x gold sizes "
+          f"{list(config.gold_sizes)} = {config.n_tasks} tasks, routers {', '.join(config.routers)}; "
+          f"{'Dask at ' + args.scheduler if args.scheduler else f'{args.n_jobs} worker(s)'}; checkpoints in {args.out} "
+          "(finished tasks there are reused)", flush=True)
     result = run_study(config, out=args.out, n_jobs=args.n_jobs, backend=backend, scheduler=args.scheduler,
                        progress=not args.quiet)
     areas = result.area_summary()

@@ -342,3 +342,12 @@ def test_study_with_partly_gold_labelled_test_sets():
         experiment.StudyConfig(scenario="data", eval_gold=50)
     with pytest.raises(ValueError, match="eval_gold"):
         experiment.StudyConfig(n_test=100, eval_gold=200)
+
+
+def test_study_with_eval_gold_is_stored_and_resumed(tmp_path):
+    cfg = experiment.StudyConfig(rounds=1, gold_sizes=(60,), n_preference=400, n_test=200, d=6,
+                                 routers=("meta-dr", "random"), eval_gold=40)
+    first = experiment.run_study(cfg, out=tmp_path, progress=False).to_frame()
+    assert set(first["evaluation"]) == {"exact", "ppi"} and "std_error" in first
+    again = experiment.run_study(cfg, out=tmp_path, progress=False).to_frame()  # resumed from the checkpoints
+    pd.testing.assert_frame_equal(again, first, check_dtype=False)

@@ -86,13 +86,20 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def expected_rows(config: StudyConfig) -> int:
-    """Rows of one task's frame: routers x rates x evaluations."""
-    return len(config.routers) * len(config.rates) * (2 if config.paper_evaluation else 1)
+    """Rows of one task's frame: routers x rates x evaluations (exact, paper, ppi)."""
+    evaluations = 1 + int(config.paper_evaluation) + int(getattr(config, "eval_gold", None) is not None)
+    return len(config.routers) * len(config.rates) * evaluations
+
+
+def _columns_ok(frame: pd.DataFrame, config: StudyConfig) -> bool:
+    """The study's columns; studies with ``eval_gold`` add the prediction-powered rows' ``std_error``."""
+    want = RESULT_COLUMNS + (("std_error",) if getattr(config, "eval_gold", None) is not None else ())
+    return tuple(frame.columns) == want
 
 
 def check_task_frame(frame: pd.DataFrame, config: StudyConfig, round_: int, n_gold: int) -> str | None:
     """Why ``frame`` is not the finished task (round_, n_gold) of ``config``, or None if it is."""
-    if tuple(frame.columns) != RESULT_COLUMNS:
+    if not _columns_ok(frame, config):
         return f"columns {list(frame.columns)[:6]}... are not the study's"
     if len(frame) != expected_rows(config):
         return f"{len(frame)} rows instead of {expected_rows(config)}"
@@ -260,7 +267,7 @@ class StudyStore:
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
             raise ValueError(f"{str(res_file)!r} is not a readable CSV ({exc}); run the study again to rebuild it.") from None
         want = config.n_tasks * expected_rows(config)
-        if tuple(frame.columns) != RESULT_COLUMNS or len(frame) != want or frame["gain"].isna().any():
+        if not _columns_ok(frame, config) or len(frame) != want or frame["gain"].isna().any():
             raise ValueError(
                 f"{str(res_file)!r} is incomplete or damaged ({len(frame)} rows, {want} expected for "
                 f"{config.n_tasks} tasks); run `metarouter study` on the same folder again to rebuild it."
