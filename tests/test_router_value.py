@@ -224,3 +224,26 @@ def test_result_errors_name_the_fix():
         ev.area("a", 0.2, 0.8)
     with pytest.raises(ValueError, match="kind"):
         ev.band("a", "simultaneous")
+
+
+def test_cost_quality_interval_covers_the_population_aiq():
+    """16 seeded replications (wide tolerance): the percentile interval of AIQ covers the value of the
+    fixed router computed on 200,000 queries; quality at a budget rises with the budget."""
+    def draw(n, rng):
+        g = np.column_stack([np.zeros(n), rng.normal(0.3, 1.0, n)])
+        c = np.column_stack([np.ones(n), 1 + np.exp(rng.normal(0, 0.3, n))])
+        return g, c, {"meta": g + rng.normal(size=g.shape)}
+
+    g, c, s = draw(200_000, np.random.default_rng(0))
+    truth = mrs.cost_quality_frontier(g, c, s).areas["meta"]
+    hits = 0
+    for rep in range(16):
+        g, c, s = draw(300, np.random.default_rng(100 + rep))
+        tab = mrs.cost_quality_interval(g, c, s, budget=1.5, n_boot=80, rng=rep).set_index("router")
+        hits += tab.loc["meta", "aiq_low"] <= truth <= tab.loc["meta", "aiq_high"]
+        assert tab.loc["oracle", "aiq"] >= tab.loc["meta", "aiq"] >= tab.loc["random", "aiq"] - 0.05
+    assert hits >= 13, hits  # nominal 0.95 of 16; 13 allows for Monte Carlo error
+    low = mrs.cost_quality_interval(g, c, s, budget=1.2, n_boot=20, rng=0).set_index("router")
+    assert low.loc["meta", "quality_at_budget"] <= tab.loc["meta", "quality_at_budget"]
+    with pytest.raises(ValueError, match="n_boot"):
+        mrs.cost_quality_interval(g, c, s, n_boot=1)

@@ -28,7 +28,14 @@ from .bands import Band, make_band
 from .bias_bands import bias_interval, fast_bootstrap, refit_bootstrap
 from .eg_bands import EfficiencyGainBand, efficiency_gain_interval
 from .groups import GroupBiasResult, bias_by_group
-from .router_value import RouterComparison, RouterEvaluation, ScalarEstimate, evaluate_routers, pseudo_gold
+from .router_value import (
+    RouterComparison,
+    RouterEvaluation,
+    ScalarEstimate,
+    cost_quality_interval,
+    evaluate_routers,
+    pseudo_gold,
+)
 from .heterogeneity import HeterogeneityTestResult, bias_heterogeneity_test
 from .sensitivity import ScaleSensitivity, scale_sensitivity
 from .ttest import BiasTestResult, bias_ttest
@@ -47,6 +54,7 @@ __all__ = [
     "bias_heterogeneity_test",
     "bias_interval",
     "bias_ttest",
+    "cost_quality_interval",
     "efficiency_gain_interval",
     "evaluate_routers",
     "fast_bootstrap",
