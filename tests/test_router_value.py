@@ -247,3 +247,18 @@ def test_cost_quality_interval_covers_the_population_aiq():
     assert low.loc["meta", "quality_at_budget"] <= tab.loc["meta", "quality_at_budget"]
     with pytest.raises(ValueError, match="n_boot"):
         mrs.cost_quality_interval(g, c, s, n_boot=1)
+
+
+def test_cross_fit_scores_for_one_data_set():
+    s = mrs.simulate(n_gold=80, n_preference=400, n_test=1, d=6, rng=0)
+    routers = {"meta": mrs.MetaRouter(random_state=0), "pooled": mrs.PooledRouter(random_state=0)}
+    out = mrs.cross_fit_scores(routers, s.train, folds=3, rng=0)
+    assert set(out["scores"]) == {"meta", "pooled"} and out["scores"]["meta"].shape == (480,)
+    np.testing.assert_array_equal(out["pseudo_gold"], out["scores"]["meta"])
+    assert np.isnan(out["gold"]).sum() == 400 and set(out["fold"]) == {0, 1, 2}
+    ev = mrs.evaluate_routers(out["scores"], out["gold"], pseudo_gold=out["pseudo_gold"], n_boot=50, rng=0)
+    assert ev.n_gold == 80 and np.all(np.isfinite(ev.estimate))
+    again = mrs.cross_fit_scores(routers, s.train, folds=3, rng=0)
+    np.testing.assert_array_equal(again["scores"]["pooled"], out["scores"]["pooled"])
+    with pytest.raises(TypeError, match="RoutingData"):
+        mrs.cross_fit_scores(routers, s.train.X)

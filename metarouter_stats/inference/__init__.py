@@ -33,6 +33,7 @@ from .router_value import (
     RouterEvaluation,
     ScalarEstimate,
     cost_quality_interval,
+    cross_fit_scores,
     evaluate_routers,
     pseudo_gold,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "bias_interval",
     "bias_ttest",
     "cost_quality_interval",
+    "cross_fit_scores",
     "efficiency_gain_interval",
     "evaluate_routers",
     "fast_bootstrap",

@@ -63,15 +63,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.base import clone
+from sklearn.model_selection import GroupKFold, KFold
 
 from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
 from .._ranking import k_for_rate
 from .._results import ResultMixin, frozen_array, new_axes
+from ..data import RoutingData
 from ..evaluation import check_rates, cost_quality_frontier
 from .bands import KINDS, critical_value
 
 __all__ = [
-    "RouterEvaluation", "RouterComparison", "ScalarEstimate", "cost_quality_interval", "evaluate_routers", "pseudo_gold",
+    "RouterEvaluation", "RouterComparison", "ScalarEstimate", "cost_quality_interval", "cross_fit_scores", "evaluate_routers",
+    "pseudo_gold",
 ]
 
 DEFAULT_EVAL_RATES = np.round(np.linspace(0.0, 1.0, 21), 10)
@@ -1086,3 +1090,71 @@ def cost_quality_interval(
         out["quality_at_budget_se"] = np.nanstd(bdraws, axis=0, ddof=1)
         out["quality_at_budget_low"], out["quality_at_budget_high"] = blo, bhi
     return out
+
+
+# --------------------------------------------------------------------------- one data set: cross-fitting
+
+
+def cross_fit_scores(
+    routers: dict[str, Any], data: Any, *, folds: int = 5, rng: Any = None
+) -> dict[str, Any]:
+    """Out-of-fold scores of every router on every row of one data set, for :func:`evaluate_routers`.
+
+    For a user with a single data set: each router is fitted ``folds`` times, each time without
+    one fold, and scores that fold's rows (folds grouped by query id when the data has them).
+    The pseudo-gold is the first Meta-router's out-of-fold prediction psi_hat(x), one function
+    for every row (corrected preference labels would exist on preference rows only, and a
+    rectifier needs the same prediction on labelled and unlabelled rows).
+
+    Then ``evaluate_routers(out["scores"], out["gold"], pseudo_gold=out["pseudo_gold"])``
+    estimates, with gold rows treated as a random subset of all rows (probability = gold share),
+    the **average value of the fold-wise routers**: the training procedure's value at
+    (folds - 1) / folds of the data, conditional on these fits. Its intervals omit the
+    variability of training itself, so they are too narrow for the procedure's expected value
+    (Bates, Hastie and Tibshirani 2023 on what cross-validation estimates); read them as
+    conditional on the fitted folds.
+
+    Parameters
+    ----------
+    routers : dict of name -> unfitted router
+    data : RoutingData
+    folds : int, default 5
+    rng : None, int or numpy.random.Generator
+        Seed of the fold assignment.
+
+    Returns
+    -------
+    dict
+        ``scores`` (name -> array (n,)), ``gold`` (gold labels, NaN on preference rows),
+        ``pseudo_gold`` (array (n,) or None without a Meta-router) and ``fold`` (array (n,)).
+    """
+    if not isinstance(data, RoutingData):
+        raise TypeError(f"`data` must be a RoutingData; got {type(data).__name__}.")
+    if not isinstance(routers, dict) or not routers:
+        raise ValueError("`routers` must be a non-empty dict name -> router.")
+    folds = check_positive_int(folds, "folds", minimum=2)
+    n = data.n
+    seed = int(as_rng(rng).integers(2**31))
+    if data.query_ids is not None:
+        ids = np.asarray(data.query_ids)
+        uniq, inv = np.unique(ids, return_inverse=True)
+        perm = np.random.default_rng(seed).permutation(uniq.size)
+        splitter = GroupKFold(n_splits=folds)
+        splits = list(splitter.split(np.zeros(n), groups=perm[inv]))
+    else:
+        splits = list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n)))
+    fold = np.empty(n, dtype=int)
+    scores = {name: np.empty(n) for name in routers}
+    pseudo = None
+    for k, (train_idx, test_idx) in enumerate(splits):
+        fold[test_idx] = k
+        train = data.subset(np.isin(np.arange(n), train_idx))
+        for name, proto in routers.items():
+            router = clone(proto).fit(train)
+            scores[name][test_idx] = router.predict_gain(data.X[test_idx])
+            if pseudo is None and hasattr(router, "predict_bias"):
+                pseudo = np.empty(n), name
+            if pseudo is not None and pseudo[1] == name:
+                pseudo[0][test_idx] = scores[name][test_idx]
+    gold = np.where(data.source == 1, data.outcome, np.nan)
+    return {"scores": scores, "gold": gold, "pseudo_gold": None if pseudo is None else pseudo[0], "fold": fold}
