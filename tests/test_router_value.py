@@ -262,3 +262,33 @@ def test_cross_fit_scores_for_one_data_set():
     np.testing.assert_array_equal(again["scores"]["pooled"], out["scores"]["pooled"])
     with pytest.raises(TypeError, match="RoutingData"):
         mrs.cross_fit_scores(routers, s.train.X)
+
+
+def test_bootstrap_components_match_a_direct_weighted_computation():
+    """One multiplier draw computed by brute force: weighted top-rho inclusion query by query."""
+    from metarouter_stats.inference import router_value as rv
+
+    rng = np.random.default_rng(5)
+    n = 300
+    s = rng.normal(size=n)
+    gold = rng.random(n) < 0.2
+    ip = np.where(gold, 1 / rng.uniform(0.1, 0.3, n), 0.0)
+    g = rng.normal(size=n)
+    F = rng.normal(size=(n, 1))
+    W = rng.standard_exponential((1, n))
+    rho = np.array([0.1, 0.37, 0.5, 0.9])
+    order, starts = rv._blocks(s)
+    comp = rv._components(order, starts, W, F, np.where(gold, ip * g, 0), ip[:, None] * F, ip, rho)
+    w = W[0]
+    for k, r in enumerate(rho):
+        a = np.zeros(n)
+        cum = 0.0
+        for i in order:  # highest score first: include while the weighted share is below rho
+            take = min(max(r * w.sum() - cum, 0.0) / w[i], 1.0)
+            a[i] = take
+            cum += w[i]
+        z = a - r
+        assert comp[0, 0, k] == pytest.approx(np.sum(w * ip * z * g) / np.sum(w * ip), abs=1e-12)
+        assert comp[1, 0, k] == pytest.approx(np.sum(w * ip * z) / np.sum(w * ip), abs=1e-12)
+        assert comp[2, 0, k] == pytest.approx(np.sum(w * z * F[:, 0]) / np.sum(w), abs=1e-12)
+        assert comp[3, 0, k] == pytest.approx(np.sum(w * ip * z * F[:, 0]) / np.sum(w * ip), abs=1e-12)

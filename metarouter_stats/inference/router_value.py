@@ -144,17 +144,15 @@ def _blocks(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, starts
 
 
-def _top_share(weights: np.ndarray, columns: list[np.ndarray], rho: np.ndarray) -> list[np.ndarray]:
-    """Weighted sums over the top-rho share of queries, ties in expectation.
+def _boundary(weights: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Boundary block j (b, len(rho)) of the weighted top-rho share and the fraction of it taken.
 
-    ``weights`` (b, m blocks) and each column (b, m) are block sums in score order; returns,
-    per column, an array (b, len(rho)) of the sum over the queries above the weighted
-    rate-rho quantile plus the fraction of the boundary block that completes the share.
+    ``weights`` (b, m blocks) are block weights in score order (ties form one block, taken in
+    expectation: the fraction of the block that completes the share).
     """
     cw = np.cumsum(weights, axis=1)
     total = cw[:, -1]
     last = weights.shape[1] - 1
-    # boundary block of each draw and rate, and the fraction of it that completes the share
     j = np.empty((weights.shape[0], rho.size), dtype=np.intp)
     for b in range(weights.shape[0]):
         j[b] = np.searchsorted(cw[b], rho * total[b], side="left")
@@ -164,12 +162,34 @@ def _top_share(weights: np.ndarray, columns: list[np.ndarray], rho: np.ndarray) 
     prev = cw[rows, j] - wj
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.clip(np.where(wj > 0, (rho[None, :] * total[:, None] - prev) / np.where(wj > 0, wj, 1.0), 0.0), 0.0, 1.0)
-    out = []
-    for c in columns:
-        cc = np.cumsum(c, axis=1)
-        cj = c[rows, j]
-        out.append(cc[rows, j] - cj + frac * cj)
-    return out
+    return j, frac
+
+
+def _top_dense(col: np.ndarray, j: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """Top-share sums of a dense block column (b, m): everything before block j plus frac of it."""
+    rows = np.arange(col.shape[0])[:, None]
+    cc = np.cumsum(col, axis=1)
+    cj = col[rows, j]
+    return cc[rows, j] - cj + frac * cj
+
+
+def _top_sparse(vals: np.ndarray, blocks: np.ndarray, j: np.ndarray, frac: np.ndarray) -> np.ndarray:
+    """The same for a column that is non-zero only in the (ascending) ``blocks``, values (b, len(blocks)).
+
+    Gold rows are a small share of the evaluation queries: summing over them only is what makes
+    the gold-row components cheap (a cumulative sum over n_gold, not n, per draw).
+    """
+    b = vals.shape[0]
+    cum = np.concatenate((np.zeros((b, 1)), np.cumsum(vals, axis=1)), axis=1)
+    m = np.searchsorted(blocks, j, side="left")  # gold blocks strictly before the boundary block
+    rows = np.arange(b)[:, None]
+    before = cum[rows, m]
+    at = np.zeros_like(frac)
+    hit = m < blocks.size
+    mm = np.where(hit, m, 0)
+    hit &= blocks[mm] == j
+    at[hit] = vals[np.broadcast_to(rows, j.shape)[hit], mm[hit]]
+    return before + frac * at
 
 
 def _components(
@@ -183,21 +203,35 @@ def _components(
     gold rows, 0 elsewhere).
     """
     p = F.shape[1]
-    vecs = [rg, r] + [F[:, k] for k in range(p)] + [RF[:, k] for k in range(p)]
+    n = order.size
     Ws = W[:, order]
-    if starts.size == order.size:  # no ties: every query is its own block (skip the block sums)
-        cols = [Ws * v[order] for v in vecs]
-        wb = Ws
-    else:
-        cols = [np.add.reduceat(Ws * v[order], starts, axis=1) for v in vecs]
-        wb = np.add.reduceat(Ws, starts, axis=1)
-    tops = _top_share(wb, cols, rho)
+    ties = starts.size != n
+    wb = np.add.reduceat(Ws, starts, axis=1) if ties else Ws
+    j, frac = _boundary(wb, rho)
+    # gold rows: their blocks in score order, and per-block sums of the sparse columns
+    pos = np.empty(n, dtype=np.intp)
+    pos[order] = np.arange(n)
+    block_of_pos = np.repeat(np.arange(starts.size), np.diff(np.append(starts, n)))
+    gold = np.flatnonzero(r)
+    gold = gold[np.argsort(pos[gold], kind="stable")]
+    gblock = block_of_pos[pos[gold]]
+    ub, first = np.unique(gblock, return_index=True)
+    Wg = W[:, gold]
+    sparse = [rg, r] + [RF[:, k] for k in range(p)]
+    sparse_tops = [_top_sparse(np.add.reduceat(Wg * v[gold], first, axis=1), ub, j, frac) for v in sparse]
+    dense_tops = []
+    for k in range(p):
+        col = Ws * F[order, k]
+        dense_tops.append(_top_dense(np.add.reduceat(col, starts, axis=1) if ties else col, j, frac))
+    tops = sparse_tops[:2] + dense_tops + sparse_tops[2:]
+    vecs = [rg, r] + [F[:, k] for k in range(p)] + [RF[:, k] for k in range(p)]
     wsum = W.sum(axis=1)[:, None]
-    rsum = (W @ r)[:, None]
+    rsum = (Wg @ r[gold])[:, None]
     dens = [rsum, rsum] + [wsum] * p + [rsum] * p
     out = np.empty((len(vecs), W.shape[0], rho.size))
     for i, (top, v, den) in enumerate(zip(tops, vecs, dens, strict=True)):
-        out[i] = (top - rho[None, :] * (W @ v)[:, None]) / den
+        total = (Wg @ v[gold]) if i not in range(2, 2 + p) else W @ v
+        out[i] = (top - rho[None, :] * total[:, None]) / den
     ends = (rho <= 0) | (rho >= 1)  # nobody or everybody routed: EG is 0 by definition
     out[:, :, ends] = 0.0
     return out
