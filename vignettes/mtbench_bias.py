@@ -23,9 +23,9 @@ The gold-efficient section evaluates the same cross-fitted routers on all 160 it
 ``evaluate_routers``: GPT-4 verdicts corrected by each fold's Meta-router (and its prediction)
 as pseudo-gold, rectified by the expert votes, routers compared paired on the same items. No
 paired difference of meta-dr against preference-only, pooled, mean-shift or gold-only is
-significant at 5 %, and with 130 of the 160 items already voted on by experts the GPT-4 labels
-add little precision (the effective number of expert votes stays close to the 130 there are): the correction's routing
-benefit cannot be measured on MT-Bench; its bias can.
+significant at 5 %, and with 130 of the 160 items already voted on by experts the GPT-4
+labels add little precision (the effective number of expert votes stays close to the 130
+there are): the correction's routing benefit cannot be measured on MT-Bench; its bias can.
 """
 
 from __future__ import annotations
