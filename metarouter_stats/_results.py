@@ -24,7 +24,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultMixin", "frozen_array", "frozen_copy", "new_axes"]
+__all__ = ["ResultMixin", "frozen_array", "frozen_copy", "new_axes", "router_style"]
+
+# one colour (and line style) per router name in every figure of the package
+_ROUTER_STYLES: dict[str, dict[str, Any]] = {
+    "oracle": {"color": "black", "linestyle": "--"},
+    "meta-dr": {"color": "#1f77b4"},
+    "meta-r": {"color": "#ff7f0e"},
+    "meta-forest": {"color": "#8c564b"},
+    "gold-only": {"color": "#2ca02c"},
+    "preference-only": {"color": "#d62728"},
+    "pooled": {"color": "#9467bd"},
+    "mean-shift": {"color": "#e377c2"},
+    "random": {"color": "grey", "linestyle": ":"},
+}
+_EXTRA = ("#17becf", "#bcbd22", "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a")
+
+
+def router_style(name: str) -> dict[str, Any]:
+    """Matplotlib style of a router, the same in every figure (unknown names: a stable pick by name)."""
+    if name in _ROUTER_STYLES:
+        return dict(_ROUTER_STYLES[name])
+    import zlib  # noqa: PLC0415
+
+    return {"color": _EXTRA[zlib.crc32(name.encode()) % len(_EXTRA)]}
 
 
 def frozen_array(values: Any, dtype: Any = float) -> np.ndarray:

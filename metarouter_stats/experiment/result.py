@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._results import ResultMixin, frozen_copy
+from .._results import ResultMixin, frozen_copy, router_style
 from .config import StudyConfig
 from .store import StudyStore
 
@@ -129,7 +129,7 @@ class StudyResult(ResultMixin):
         for a, n_gold in zip(axes, sizes, strict=True):
             part = summ[summ["n_gold"] == n_gold]
             for router, sub in part.groupby("router", sort=False):
-                (line,) = a.plot(sub["rate"], sub["mean"], marker="o", label=router)
+                (line,) = a.plot(sub["rate"], sub["mean"], marker="o", label=router, **router_style(router))
                 a.fill_between(
                     sub["rate"], sub["mean"] - 1.96 * sub["mc_se"], sub["mean"] + 1.96 * sub["mc_se"],
                     alpha=0.15, color=line.get_color(),

@@ -68,7 +68,7 @@ from sklearn.model_selection import GroupKFold, KFold
 
 from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
 from .._ranking import k_for_rate
-from .._results import ResultMixin, frozen_array, new_axes
+from .._results import ResultMixin, frozen_array, new_axes, router_style
 from ..data import RoutingData
 from ..evaluation import check_rates, cost_quality_frontier
 from .bands import KINDS, critical_value
@@ -781,8 +781,9 @@ class RouterEvaluation(ResultMixin):
         for name in names:
             i = self._index(name)
             lo, hi = self.band(name, kind)
-            (line,) = ax.plot(self.rates, self.estimate[i], marker="o", markersize=3, label=name)
-            ax.fill_between(self.rates, lo, hi, alpha=0.15, color=line.get_color())
+            style = router_style(name)
+            ax.plot(self.rates, self.estimate[i], marker="o", markersize=3, label=name, **style)
+            ax.fill_between(self.rates, lo, hi, alpha=0.15, color=style["color"])
         ax.axhline(0.0, color="grey", linewidth=0.8)
         ax.set_xlabel("primary-model usage rate")
         ax.set_ylabel("EG per query (gold scale)")

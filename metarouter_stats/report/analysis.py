@@ -27,6 +27,7 @@ from ..inference import (
 from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
 from ..simulation import SimulatedStudy
+from .._results import router_style
 from ._html import Report, json_block, versions_table
 
 __all__ = ["analysis_report"]
@@ -98,18 +99,21 @@ def _bias_figure(delta: np.ndarray, point: Any, uniform: Any, truth: np.ndarray 
 
 
 def _eg_figure(bands: Mapping[str, Any]) -> Any:
+    """EG curves of every router, one colour per router (as in every figure), bands only for the
+    Meta-routers (7-8 overlapping bands make a blob; the paired comparisons carry the rest),
+    legend outside the axes, full width."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = plt.subplots(figsize=(11, 4.5))
     for name, band in bands.items():
-        style: dict[str, Any] = {"oracle": {"color": "k", "linestyle": "--"},
-                                 "random": {"color": "grey", "linestyle": ":"}}.get(name, {})
-        (line,) = ax.plot(band.rates, band.estimate, marker="o", markersize=3, label=name, **style)
-        ax.fill_between(band.rates, band.low, band.high, alpha=0.12, color=line.get_color())
+        style = router_style(name)
+        ax.plot(band.rates, band.estimate, marker="o", markersize=3, label=name, **style)
+        if name.startswith("meta"):
+            ax.fill_between(band.rates, band.low, band.high, alpha=0.15, color=style["color"])
     ax.axhline(0, color="grey", linewidth=0.8)
     ax.set_xlabel("primary-model usage rate rho")
     ax.set_ylabel("efficiency gain per test query (gold scale)")
-    ax.legend(fontsize=8, ncol=2)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 
@@ -433,7 +437,8 @@ def analysis_report(
             "labels themselves."
         )
         rep.table(pd.DataFrame(rows))
-        rep.figure(_eg_figure(bands), f"Efficiency gain per test query with pointwise {level:.0%} bands.")
+        rep.figure(_eg_figure(bands), f"Efficiency gain per test query; shaded: pointwise {level:.0%} bands of the "
+                                      "Meta-routers (the paired comparisons below compare the routers).")
         rep.results.update(eg_bands=bands, eg_curves=curves, scores=scores)
         metas = [k for k, v in protos.items() if isinstance(v, MetaRouter)]
         others = [k for k in scores if k not in metas[:1] and k != "oracle"]
