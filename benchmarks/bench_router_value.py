@@ -44,7 +44,7 @@ from joblib import Parallel, delayed
 from scipy import stats
 
 import metarouter_stats as mrs
-from metarouter_stats.simulation import _SIGMA_PREF, _z
+from metarouter_stats.simulation import _z
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RATES = np.round(np.linspace(0.0, 1.0, 21), 10)
@@ -70,7 +70,7 @@ def one_rep(scenario: str, fixed: dict, n_gold: int, rep: int, variant: str, mix
     ev_study = mrs.simulate(n_gold=2, n_preference=2, n_test=N_EVAL, scenario=scenario,
                             rng=int(rng.integers(2**31)))
     X, g_full = ev_study.X_test, ev_study.gold_test
-    y = ev_study.eta(X) + _SIGMA_PREF * rng.standard_normal(N_EVAL)
+    y = ev_study.draw_preference(X, rng)
     if scenario == "selection":
         w = np.exp(1.5 * _z(X)[:, 0])
         tilt = w / w.mean()

@@ -153,6 +153,14 @@ class SimulatedStudy:
         return (f"SimulatedStudy(scenario={self.scenario!r}, scale={self.scale:g}, n_gold={self.train.n_gold}, "
                 f"n_preference={self.train.n_preference}, n_test={self.X_test.shape[0]}, d={self.X_test.shape[1]})")
 
+    def draw_preference(self, X: np.ndarray, rng: Any = None) -> np.ndarray:
+        """New preference labels of the queries ``X``: eta(x) plus the scenario's preference noise.
+
+        For evaluation sets that carry preference labels on every query (``rng`` seeds the noise).
+        """
+        X = np.asarray(X, dtype=float)
+        return self.eta(X) + _SIGMA_PREF * as_rng(rng).standard_normal(X.shape[0])
+
     def psi(self, X: np.ndarray) -> np.ndarray:
         """True gold gain psi(x) on the gold scale."""
         return _latent(np.asarray(X, dtype=float)) / self.scale

@@ -26,7 +26,7 @@ from ..data import RoutingData
 from ..evaluation import DEFAULT_RATES, efficiency_gain
 from ..inference import evaluate_routers, pseudo_gold
 from ..routers import OracleRouter
-from ..simulation import _SIGMA_PREF, SimulatedStudy, simulate
+from ..simulation import SimulatedStudy, simulate
 from .config import StudyConfig
 from .registry import default_routers
 from .result import StudyResult
@@ -121,7 +121,7 @@ def _ppi_rows(study: SimulatedStudy, fitted: dict[str, Any], X_test: np.ndarray,
     if not 2 <= eval_gold <= n:
         raise ValueError(f"`eval_gold` must be between 2 and the {n} test queries; got {eval_gold}.")
     gen = np.random.default_rng(np.random.SeedSequence(as_seed(rng), spawn_key=(7,)))
-    y = study.eta(X_test) + _SIGMA_PREF * gen.standard_normal(n)
+    y = study.draw_preference(X_test, gen)
     keep = np.zeros(n, dtype=bool)
     keep[gen.choice(n, size=eval_gold, replace=False)] = True
     gold = np.where(keep, np.asarray(study.gold_test, dtype=float), np.nan)
