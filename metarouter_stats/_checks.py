@@ -18,6 +18,7 @@ __all__ = [
     "as_2d_float",
     "as_rng",
     "as_seed",
+    "check_known_propensity",
     "check_n_jobs",
     "check_random_state",
     "as_source",
@@ -220,3 +221,36 @@ def check_n_jobs(value: Any, name: str = "n_jobs") -> int | None:
             f"got {value!r}."
         )
     return int(value)
+
+
+def check_known_propensity(propensity: Any, t: np.ndarray, *, name: str = "propensity") -> np.ndarray:
+    """Validate per-row probabilities of gold labelling known by design; returns a float array.
+
+    Every entry must be finite and in (0, 1] (a query that could not be gold-labelled has
+    no identified bias), and below 1 on preference rows (a query labelled with certainty
+    cannot be a preference row).
+    """
+    if isinstance(propensity, str) or np.ndim(propensity) != 1:
+        raise ValueError(
+            f"`{name}` must be a 1-D array of known probabilities, one per row; got {propensity!r:.60}."
+        )
+    try:
+        pi = np.asarray(propensity, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must hold numbers (probabilities); got {propensity!r:.60}.") from None
+    if pi.shape[0] != t.shape[0]:
+        raise ValueError(f"`{name}` must have one entry per row ({t.shape[0]}); got {pi.shape[0]}.")
+    bad = ~np.isfinite(pi) | (pi <= 0) | (pi > 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"`{name}` must be in (0, 1] on every row (the design must give every query a chance of a gold "
+            f"label); got {int(bad.sum())} row(s) outside, the first {pi[i]!r} at row {i}."
+        )
+    certain = (pi >= 1) & (t == 0)
+    if certain.any():
+        raise ValueError(
+            f"`{name}` is 1 on {int(certain.sum())} preference row(s) (first at row {int(np.flatnonzero(certain)[0])}): "
+            "a query gold-labelled with certainty cannot be a preference row. Check the rows' sources."
+        )
+    return pi

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction
+from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_known_propensity
 
 __all__ = ["RoutingData"]
 
@@ -49,6 +49,16 @@ class RoutingData:
         Names of the primary and the alternative model.
     feature_names : sequence of str, optional
         Names of the columns of ``X``.
+    propensity : array-like of shape (n,), optional
+        Probability, known by design, that the row's query got a gold label: the inclusion
+        probability of a random, stratified or active selection
+        (:func:`~metarouter_stats.select_for_gold`). In (0, 1] on every row and below 1 on
+        preference rows. When given, the Meta-router's DR and R learners use it exactly
+        instead of estimating a propensity model, and the positivity report reads it. For
+        the usual design (gold and preference rows are different queries; a query sent to the
+        experts leaves the preference pool) it is the query's inclusion probability; when a
+        gold-labelled query also keeps its preference row, a row's propensity is
+        ``pi / (1 + pi)``.
 
     Raises
     ------
@@ -75,6 +85,7 @@ class RoutingData:
     query_ids: np.ndarray | None = None
     model_names: tuple[str, str] = ("primary", "alternative")
     feature_names: tuple[str, ...] | None = field(default=None)
+    propensity: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         X = as_2d_float(self.X, "X")
@@ -130,6 +141,8 @@ class RoutingData:
             if len(set(feats)) != len(feats):
                 dup = sorted({f for f in feats if feats.count(f) > 1})
                 raise ValueError(f"`feature_names` must be unique; {dup} appear more than once.")
+        if self.propensity is not None:
+            object.__setattr__(self, "propensity", _readonly(check_known_propensity(self.propensity, source).copy()))
         object.__setattr__(self, "X", _readonly(X))
         object.__setattr__(self, "outcome", _readonly(outcome))
         object.__setattr__(self, "source", _readonly(source))
@@ -185,6 +198,7 @@ class RoutingData:
         source: str,
         query_id: str | None = None,
         model_names: tuple[str, str] = ("primary", "alternative"),
+        propensity: str | None = None,
     ) -> RoutingData:
         """Build from a data frame.
 
@@ -202,6 +216,8 @@ class RoutingData:
             Column with query identifiers.
         model_names : tuple of str
             Names of the primary and alternative model.
+        propensity : str, optional
+            Column with each row's probability of gold labelling known by design.
 
         Returns
         -------
@@ -221,6 +237,8 @@ class RoutingData:
         wanted = {"outcome": outcome, "source": source}
         if query_id is not None:
             wanted["query_id"] = query_id
+        if propensity is not None:
+            wanted["propensity"] = propensity
         reserved = set(wanted.values())
         if isinstance(features, str):
             cols = [c for c in frame.columns if str(c).startswith(features) and c not in reserved]
@@ -257,17 +275,20 @@ class RoutingData:
             query_ids=ids,
             model_names=model_names,
             feature_names=tuple(str(c) for c in cols),
+            propensity=None if propensity is None else frame[propensity].to_numpy(),
         )
 
     # ----------------------------------------------------------------- views
     def to_frame(self) -> pd.DataFrame:
-        """Tidy frame: feature columns, ``outcome``, ``source`` (and ``query_id``)."""
+        """Tidy frame: feature columns, ``outcome``, ``source`` (and ``query_id``, ``propensity``)."""
         names = self.feature_names or tuple(f"x{j}" for j in range(self.n_features))
         df = pd.DataFrame(self.X, columns=list(names))
         df["outcome"] = self.outcome
         df["source"] = self.source
         if self.query_ids is not None:
             df["query_id"] = self.query_ids
+        if self.propensity is not None:
+            df["propensity"] = self.propensity
         return df
 
     def subset(self, rows: Any) -> RoutingData:
@@ -282,6 +303,7 @@ class RoutingData:
             query_ids=None if self.query_ids is None else self.query_ids[idx],
             model_names=self.model_names,
             feature_names=self.feature_names,
+            propensity=None if self.propensity is None else self.propensity[idx],
         )
 
     def paired(self) -> pd.DataFrame:

@@ -49,7 +49,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._checks import as_2d_float, as_seed, as_source, check_positive_int
+from ._checks import as_2d_float, as_seed, as_source, check_known_propensity, check_positive_int
 from ._threads import budgeted
 from ._results import ResultMixin, new_axes
 
@@ -226,6 +226,10 @@ class PositivityReport(ResultMixin):
     smd_names : tuple of str
     max_abs_smd : float
         Largest absolute SMD over all covariates.
+    propensity_known : bool
+        True when ``propensity`` holds probabilities known by design (given to
+        :func:`positivity_report`), not cross-fitted estimates: the ratios are then exact and
+        the share outside the band is the design's, with no model error.
     """
 
     propensity: np.ndarray
@@ -238,6 +242,7 @@ class PositivityReport(ResultMixin):
     smd_values: np.ndarray
     smd_names: tuple[str, ...]
     max_abs_smd: float
+    propensity_known: bool = False
     _title = "Positivity (overlap of gold and preference queries)"
 
     def __post_init__(self) -> None:
@@ -323,6 +328,7 @@ class PositivityReport(ResultMixin):
             "n_gold": self.n_gold,
             "n_preference": int((self.source == 0).sum()),
             "gold_share": self.gold_share,
+            "propensity_known": self.propensity_known,
             "two_sample_auc": self.auc,
             "gold_ess": self.gold_ess,
             "gold_ess_share": self.gold_ess / max(self.n_gold, 1),
@@ -349,13 +355,19 @@ class PositivityReport(ResultMixin):
         verdict = (
             "good overlap" if self.good_overlap else "POOR OVERLAP: bias corrections extrapolate; consider trimming"
         )
+        outside = f"{100 * self.share_outside_preference:.2f} %"
+        if self.propensity_known:
+            outside += " (probabilities known by design: exact)"
+        else:
+            outside += (f" (at least {100 * self.share_outside_lower_bound():.2f} %, 95 % lower bound; a shrunk "
+                        "propensity understates it)")
         return [
+            ("propensity", "known by design" if self.propensity_known else "cross-fitted estimate"),
             ("gold rows / share", f"{self.n_gold} / {self.gold_share:.4f}"),
             ("two-sample AUC (0.5 = ideal)", f"{self.auc:.3f} (sd under overlap {self.auc_null_std_error:.3f})"),
             ("gold effective sample size", f"{self.gold_ess:.1f} of {self.n_gold}"),
             ("density ratio band", f"[{self.band[0]:g}, {self.band[1]:g}]"),
-            ("preference rows outside band", f"{100 * self.share_outside_preference:.2f} % (at least "
-             f"{100 * self.share_outside_lower_bound():.2f} %, 95 % lower bound; a shrunk propensity understates it)"),
+            ("preference rows outside band", outside),
             ("gold rows outside band", f"{100 * self.share_outside_gold:.2f} %"),
             ("max |SMD| over covariates", f"{self.max_abs_smd:.3f}"),
             ("verdict", verdict),
@@ -393,6 +405,7 @@ def positivity_report(
     n_covariates: int = 10,
     rng: Any = None,
     groups: Any = None,
+    propensity: Any = None,
 ) -> PositivityReport:
     """Diagnose overlap of gold and preference queries from cross-fitted propensities.
 
@@ -416,6 +429,10 @@ def positivity_report(
         Query ids: the rows of one query are kept in one cross-fitting fold. Pass them for
         paired data (a query with both a gold and a preference row, as in MT-Bench), where
         ungrouped folds give an AUC below 0.5. A RoutingData's ``query_ids``.
+    propensity : array-like of shape (n,), optional
+        Each row's probability of gold labelling known by design (a RoutingData's
+        ``propensity``; :func:`~metarouter_stats.select_for_gold`). Used as it is: no model is
+        fitted, ``model``, ``cv``, ``rng`` and ``groups`` are not used, and the report says so.
 
     Returns
     -------
@@ -435,15 +452,21 @@ def positivity_report(
         raise ValueError(f"`source` must have one entry per row of `X`; got {t.shape[0]} for {X.shape[0]} rows.")
     cv = check_positive_int(cv, "cv", minimum=2)
     n_gold = int(t.sum())
-    if n_gold < cv or t.size - n_gold < cv:
+    known = propensity is not None
+    if not known and (n_gold < cv or t.size - n_gold < cv):
         raise ValueError(
             f"`cv` must not exceed the number of gold ({n_gold}) or preference ({t.size - n_gold}) rows; got {cv}."
         )
+    if n_gold < 1 or n_gold == t.size:
+        raise ValueError(f"`source` must hold gold and preference rows; got {n_gold} gold of {t.size}.")
     low, high = _band_iv(band, "band")
     k = check_positive_int(n_covariates, "n_covariates")
-    e = cross_fit_propensity(X, t, model=model, cv=cv, rng=rng, groups=groups)
+    if known:
+        e = check_known_propensity(propensity, t).copy()
+    else:
+        e = cross_fit_propensity(X, t, model=model, cv=cv, rng=rng, groups=groups)
     p = n_gold / t.size
-    w = density_ratio(e, p)
+    w = density_ratio(np.minimum(e, 1 - 1e-9), p)  # a take-all (pi = 1) gold row: a very large, finite ratio
     auc = float(roc_auc_score(t, e))
     v = 1.0 / w[t == 1]
     ess = float(v.sum() ** 2 / np.sum(v**2))
@@ -466,6 +489,7 @@ def positivity_report(
         smd_values=smd.to_numpy(),
         smd_names=tuple(str(i) for i in smd.index),
         max_abs_smd=float(np.max(np.abs(smd_all))),
+        propensity_known=known,
     )
     if not report.good_overlap:
         warnings.warn(

@@ -33,7 +33,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_random_state
+from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_known_propensity, check_random_state
 from ._threads import budgeted
 from ._ranking import decide, eg_area, k_for_rate
 from .cate import default_outcome_model, default_propensity_model, make_learner, require_capability
@@ -396,7 +396,7 @@ class MetaRouter(_Router):
         return make_learner(self.cate, self.random_state if random_state is None else random_state)
 
     @budgeted
-    def fit(self, X: Any, y: Any = None, source: Any = None) -> MetaRouter:
+    def fit(self, X: Any, y: Any = None, source: Any = None, *, propensity: Any = None) -> MetaRouter:
         """Fit the Meta-router.
 
         Parameters
@@ -406,6 +406,11 @@ class MetaRouter(_Router):
             Observed gains, each on its mechanism's scale.
         source : array-like of shape (n,)
             1 / "gold" or 0 / "preference".
+        propensity : array-like of shape (n,), optional
+            Each row's probability of gold labelling, known by design (default: a
+            RoutingData's ``propensity``, if any). The bias learner then uses it exactly in
+            place of a propensity model (it needs the ``"known_propensity"`` capability:
+            ``"dr"`` and ``"r"``), and trimming reads the density ratio from it.
 
         Returns
         -------
@@ -418,8 +423,13 @@ class MetaRouter(_Router):
         if self.trim is not None:
             check_trim_rule(self.trim)
         raw = X
+        if propensity is None and isinstance(X, RoutingData):
+            propensity = X.propensity
         X, y, t = _unpack(X, y, source)
         _require(t, gold=2, preference=2)
+        known = None if propensity is None else check_known_propensity(propensity, t)
+        if known is not None:
+            require_capability(learner, "known_propensity", "fitting with known propensities")
         gold = t == 1
         c = resolve_scale(self.scale, y[gold], y[~gold])
         o = np.where(gold, c * y, y)
@@ -427,7 +437,7 @@ class MetaRouter(_Router):
         self.density_ratio_ = None
         if self.trim is not None:
             params = learner.get_params(deep=False) if hasattr(learner, "get_params") else {}
-            e = cross_fit_propensity(
+            e = known if known is not None else cross_fit_propensity(
                 X, t, model=params.get("model_propensity") or default_propensity_model(),
                 cv=int(params.get("cv", 5)), rng=self.random_state,
             )
@@ -444,7 +454,10 @@ class MetaRouter(_Router):
                 )
         keep = ~trimmed
         _require(t[keep], gold=2, preference=2)
-        self.bias_learner_ = learner.fit(X[keep], o[keep], t[keep])
+        if known is None:
+            self.bias_learner_ = learner.fit(X[keep], o[keep], t[keep])
+        else:
+            self.bias_learner_ = learner.fit(X[keep], o[keep], t[keep], propensity=known[keep])
         delta = np.asarray(self.bias_learner_.effect(X), dtype=float).reshape(-1)
         if trimmed.any() and self.trim_fallback == "mean":
             delta[trimmed] = delta[keep & ~gold].mean()

@@ -101,3 +101,84 @@ def test_propensity_memo_reuses_identical_fits_and_changes_nothing():
     np.testing.assert_array_equal(r.predict_gain(s.X_test), r0.predict_gain(s.X_test))
     # a model with random_state=None is never memoised (its randomness is "a fresh draw")
     assert not nuisance._FittedModels._deterministic(LogisticRegression(solver="saga"))
+
+
+def _selected_on_x(n=20000, seed=0):
+    """Gold drawn with known probabilities exp(x0)-tilted; the outcome is non-linear in x0."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    pi = np.clip(0.08 * np.exp(X[:, 0]) / np.exp(0.5), 0.005, 0.9)
+    t = (rng.random(n) < pi).astype(int)
+    y = np.abs(X[:, 0]) + t * (1.0 + X[:, 0] ** 2) + rng.normal(size=n)  # Delta(x) = 1 + x0^2, mean 2
+    return X, y, t, pi
+
+
+def test_known_propensity_makes_dr_consistent_with_a_useless_outcome_model():
+    """With mu = a constant the DR mean is pure IPW: only the known design's probabilities can unbias it."""
+    from sklearn.dummy import DummyRegressor
+
+    X, y, t, pi = _selected_on_x()
+    kw = dict(model_outcome=DummyRegressor(), cv=2, random_state=0)
+    known = DRBiasLearner(**kw).fit(X, y, t, propensity=pi)
+    share = DRBiasLearner(propensity="share", **kw).fit(X, y, t)
+    phi = known.scores_.pseudo_outcomes
+    se = phi.std() / np.sqrt(phi.size)
+    assert abs(phi.mean() - 2.0) < 4 * se  # truth E[Delta] = 1 + E[x0^2] = 2
+    assert abs(share.scores_.pseudo_outcomes.mean() - 2.0) > 6 * se  # ignoring the design: biased (+1.36)
+    assert known.known_propensity_ is not None and "propensity" not in known.capabilities
+    with pytest.raises(TypeError, match="known by design"):
+        known.predict_propensity(X[:2])
+
+
+def test_known_propensity_is_not_a_feature_of_the_outcome_model():
+    X, y, t, pi = _selected_on_x(n=3000)
+    m = DRBiasLearner(model_outcome=LinearRegression(), cv=2, random_state=0).fit(X, y, t, propensity=pi)
+    for fold_model in m.estimator_.models_regression[0]:
+        assert fold_model.estimator_.n_features_in_ == X.shape[1] + 1  # x and t, not the probability
+    r = RBiasLearner(model_outcome=LinearRegression(), cv=2, random_state=0).fit(X, y, t, propensity=pi)
+    for fold_model in r.estimator_.models_y[0]:
+        assert fold_model.estimator_.n_features_in_ == X.shape[1]
+    _, t_res = r.estimator_.residuals_[:2]
+    np.testing.assert_allclose(np.ravel(t_res), t - pi)  # t - e(x) with e the design's, exactly
+
+
+def test_constant_known_propensity_equals_the_constant_setting():
+    X, y, t, _ = _selected_on_x(n=3000)
+    a = DRBiasLearner(propensity=0.1, random_state=0).fit(X, y, t)
+    b = DRBiasLearner(random_state=0).fit(X, y, t, propensity=np.full(t.size, 0.1))
+    np.testing.assert_allclose(a.scores_.pseudo_outcomes, b.scores_.pseudo_outcomes, rtol=1e-12)
+    np.testing.assert_allclose(a.effect(X[:20]), b.effect(X[:20]), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("pi", "match"),
+    [
+        (lambda n: np.zeros(n), r"\(0, 1\]"),
+        (lambda n: np.full(n, 1.5), r"\(0, 1\]"),
+        (lambda n: np.full(n, np.nan), r"\(0, 1\]"),
+        (lambda n: np.full(n - 1, 0.1), "one entry per row"),
+        (lambda n: np.ones(n), "preference row"),
+        (lambda n: "share", "1-D array"),
+    ],
+)
+def test_known_propensity_input_errors(pi, match):
+    X, y, t, _ = _selected_on_x(n=400)
+    with pytest.raises(ValueError, match=match):
+        DRBiasLearner(random_state=0).fit(X, y, t, propensity=pi(t.size))
+    with pytest.raises(ValueError, match=match):
+        mrs.RoutingData(X, y, t, propensity=pi(t.size))
+
+
+def test_r_learner_refuses_certain_gold_and_other_learners_refuse_known_propensities():
+    from econml.metalearners import TLearner
+
+    from metarouter_stats.cate import EconMLLearner
+
+    X, y, t, pi = _selected_on_x(n=2000)
+    pi = np.where(t == 1, 1.0, pi)
+    with pytest.raises(ValueError, match="below 1 on every row for the R-learner"):
+        RBiasLearner(random_state=0).fit(X, y, t, propensity=pi)
+    DRBiasLearner(random_state=0).fit(X, y, t, propensity=pi)  # take-all gold rows are fine for DR
+    router = mrs.MetaRouter(cate=EconMLLearner(TLearner(models=LinearRegression())), scale=1.0, random_state=0)
+    with pytest.raises(TypeError, match="known_propensity"):
+        router.fit(X, y, t, propensity=pi)

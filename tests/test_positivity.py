@@ -171,3 +171,18 @@ def test_paired_data_grouped_by_query_gives_auc_near_one_half():
     assert ungrouped.auc < 0.5 - 2 * ungrouped.auc_null_std_error
     with pytest.raises(ValueError, match="groups"):
         mrs.positivity_report(Xp, source, rng=0, groups=ids[:10])
+
+
+def test_report_reads_probabilities_known_by_design():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2000, 4))
+    pi = np.clip(0.05 * np.exp(1.2 * X[:, 0]), 0.002, 0.9)
+    t = (rng.random(2000) < pi).astype(int)
+    rep = mrs.positivity_report(X, t, propensity=pi)
+    p = t.mean()
+    np.testing.assert_allclose(rep.ratio, (pi / (1 - pi)) / (p / (1 - p)))
+    np.testing.assert_array_equal(rep.propensity, pi)
+    assert rep.propensity_known and "known by design" in rep.summary()
+    assert dict(rep.summary_frame().to_numpy())["propensity_known"]
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        mrs.positivity_report(X, t, propensity=np.r_[0.0, pi[1:]])

@@ -199,3 +199,27 @@ def test_ate_and_ate_interval_cover_the_average_bias():
     assert lo_p == pytest.approx(lo * router.scale_) and hi_p == pytest.approx(hi * router.scale_)
     with pytest.raises(ValueError, match="alpha"):
         router.ate_interval(alpha=1.5)
+
+
+def test_meta_router_uses_the_known_propensities_of_routing_data():
+    import warnings
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(1500, 4))
+    pi = np.clip(0.06 * np.exp(X[:, 0]), 0.005, 0.9)
+    t = (rng.random(1500) < pi).astype(int)
+    y = X[:, 1] + t * (0.5 + X[:, 0]) + rng.normal(size=1500)
+    data = mrs.RoutingData(X, y, t, propensity=pi)
+    r = mrs.MetaRouter(scale=1.0, random_state=0).fit(data)
+    np.testing.assert_array_equal(r.bias_learner_.known_propensity_, pi)
+    same = mrs.MetaRouter(scale=1.0, random_state=0).fit(X, y, t, propensity=pi)
+    np.testing.assert_array_equal(r.predict_bias(X[:20]), same.predict_bias(X[:20]))
+    trimmed = mrs.MetaRouter(scale=1.0, trim=(0.1, 10), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        trimmed.fit(data)
+    p = t.mean()
+    np.testing.assert_allclose(trimmed.density_ratio_, (pi / (1 - pi)) / (p / (1 - p)))  # no model fitted
+    band = mrs.bias_interval(r, X[:5], method="refit", data=data, n_boot=3, rng=0, progress=False)
+    assert band.low.shape == (5,) and np.all(band.low <= band.high)
+    assert data.subset(np.arange(100)).propensity.shape == (100,)

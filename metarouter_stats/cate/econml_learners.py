@@ -41,7 +41,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._checks import as_1d_float, as_2d_float, as_source, check_fraction, check_positive_int, check_random_state
 from .._threads import budgeted
-from .nuisance import check_propensity, default_final_model, default_outcome_model, propensity_model
+from .nuisance import (
+    DropColumn,
+    KnownPropensity,
+    check_known_propensity,
+    check_propensity,
+    default_final_model,
+    default_outcome_model,
+    propensity_model,
+)
 from .protocol import CrossFitScores, register_learner
 
 __all__ = ["DRBiasLearner", "EconMLLearner", "RBiasLearner", "fit_weighted"]
@@ -91,7 +99,8 @@ class _EffectMixin:
 class _CrossFitLearner(_EffectMixin, BaseEstimator):
     """DR / R learners: shared parameters, checks, scores and final-stage refits."""
 
-    static_capabilities = frozenset({"scores", "refit_final", "propensity"})
+    static_capabilities = frozenset({"scores", "refit_final", "propensity", "known_propensity"})
+    known_propensity_: np.ndarray | None = None
 
     def __init__(
         self,
@@ -115,7 +124,10 @@ class _CrossFitLearner(_EffectMixin, BaseEstimator):
         """Declared capabilities; ``"undersmooth"`` when the final stage is a ``RidgeCV``."""
         final = self.model_final if self.model_final is not None else default_final_model()
         extra = {"undersmooth"} if isinstance(final, RidgeCV) else set()
-        return self.static_capabilities | extra
+        caps = self.static_capabilities | extra
+        if self.known_propensity_ is not None:  # fitted with probabilities known by design
+            caps = caps - {"propensity"}
+        return caps
 
     def _setup(self, X: Any, y: Any, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         X, y, t = check_fit_args(X, y, t)
@@ -130,10 +142,19 @@ class _CrossFitLearner(_EffectMixin, BaseEstimator):
             )
         return X, y, t, cv
 
-    def _models(self) -> tuple[Any, Any, Any]:
+    def _models(self, known: np.ndarray | None, column: int) -> tuple[Any, Any, Any, np.ndarray | None]:
+        """Outcome, propensity and final models, and EconML's ``W`` (the known probabilities, or None).
+
+        With known probabilities, ``W`` is their one column: EconML hands the nuisance models
+        ``[X, W]`` (and the DR outcome model ``[X, W, T]``), so the propensity model reads
+        column ``column`` (= d) and the outcome model is fitted without it.
+        """
         outcome = clone(self.model_outcome) if self.model_outcome is not None else default_outcome_model(self.random_state)
         final = clone(self.model_final) if self.model_final is not None else default_final_model()
-        return outcome, propensity_model(self.propensity, self.model_propensity), final
+        self.known_propensity_ = known
+        if known is None:
+            return outcome, propensity_model(self.propensity, self.model_propensity), final, None
+        return DropColumn(outcome, column=column), KnownPropensity(column=column), final, known[:, None]
 
     @property
     def final_model_(self) -> BaseEstimator:
@@ -169,8 +190,17 @@ class _CrossFitLearner(_EffectMixin, BaseEstimator):
 
     @budgeted
     def predict_propensity(self, X: Any) -> np.ndarray:
-        """P(gold | x) at the rows of ``X``: the mean of the cross-fitted propensity models (as clipped in fit)."""
+        """P(gold | x) at the rows of ``X``: the mean of the cross-fitted propensity models (as clipped in fit).
+
+        Not available after a fit with probabilities known by design (they belong to the
+        training rows; ``known_propensity_`` holds them).
+        """
         X = self._check_X(X)
+        if self.known_propensity_ is not None:
+            raise TypeError(
+                "This learner was fitted with propensities known by design (`known_propensity_`); they are not a "
+                "function of x, so there is no P(gold | x) to predict at new queries."
+            )
         models = self._propensity_models()
         return np.mean([np.asarray(m.predict_proba(X))[:, 1] for m in models], axis=0)
 
@@ -197,6 +227,8 @@ class DRBiasLearner(_CrossFitLearner):
     propensity : "estimate", "share" or float, default "estimate"
         Estimated (clipped relative to the gold share), the gold share of each fold
         (known by design when gold queries were drawn at random), or a known constant.
+        Per-query probabilities known by design are given to ``fit(..., propensity=pi)``
+        (or as :class:`~metarouter_stats.RoutingData`'s ``propensity``) and replace this setting.
     cv : int, default 5
         Cross-fitting folds (stratified by source).
     random_state : int or None
@@ -220,12 +252,17 @@ class DRBiasLearner(_CrossFitLearner):
     """
 
     @budgeted
-    def fit(self, X: Any, y: Any, t: Any) -> DRBiasLearner:
-        """Fit on outcomes already on one scale (t = 1 gold); returns self."""
+    def fit(self, X: Any, y: Any, t: Any, *, propensity: Any = None) -> DRBiasLearner:
+        """Fit on outcomes already on one scale (t = 1 gold); returns self.
+
+        ``propensity``: per-row P(gold) known by design (capability ``"known_propensity"``),
+        used exactly in the DR scores in place of the ``propensity`` setting.
+        """
         from econml.dr import DRLearner  # noqa: PLC0415 - heavy import, deferred
 
         X, y, t, cv = self._setup(X, y, t)
-        outcome, prop, final = self._models()
+        known = None if propensity is None else check_known_propensity(propensity, t)
+        outcome, prop, final, W = self._models(known, X.shape[1])
         est = DRLearner(
             model_propensity=prop, model_regression=outcome, model_final=final, cv=cv,
             min_propensity=1e-6, random_state=self.random_state,
@@ -233,7 +270,7 @@ class DRBiasLearner(_CrossFitLearner):
         with warnings.catch_warnings():
             # no analytic inference is asked of EconML: the bands live in `inference`
             warnings.filterwarnings("ignore", message=".*[Cc]o-variance matrix is underdetermined.*")
-            est.fit(y, t, X=X, cache_values=True, inference=None)
+            est.fit(y, t, X=X, W=W, cache_values=True, inference=None)
         # EconML's DRLearner caches the cross-fitted pseudo-outcome pieces privately
         y_pred = np.asarray(est._cached_values.nuisances[0]).reshape(t.size, -1)
         self._finish(est, X, t, y_pred[:, 1] - y_pred[:, 0], np.ones(t.size))
@@ -276,19 +313,29 @@ class RBiasLearner(_CrossFitLearner):
     """
 
     @budgeted
-    def fit(self, X: Any, y: Any, t: Any) -> RBiasLearner:
-        """Fit on outcomes already on one scale (t = 1 gold); returns self."""
+    def fit(self, X: Any, y: Any, t: Any, *, propensity: Any = None) -> RBiasLearner:
+        """Fit on outcomes already on one scale (t = 1 gold); returns self.
+
+        ``propensity``: per-row P(gold) known by design, below 1 on every row (a row with
+        t - e = 0 carries no weight in the R-loss).
+        """
         from econml.dml import NonParamDML  # noqa: PLC0415 - heavy import, deferred
 
         X, y, t, cv = self._setup(X, y, t)
-        outcome, prop, final = self._models()
+        known = None if propensity is None else check_known_propensity(propensity, t)
+        if known is not None and np.any(known >= 1):
+            raise ValueError(
+                "`propensity` must be below 1 on every row for the R-learner (t - e(x) = 0 there, a zero weight in "
+                "the R-loss); use cate='dr', which accepts gold queries labelled with certainty."
+            )
+        outcome, prop, final, W = self._models(known, X.shape[1])
         est = NonParamDML(
             model_y=outcome, model_t=prop, model_final=final, discrete_treatment=True, cv=cv,
             random_state=self.random_state,
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Cc]o-variance matrix is underdetermined.*")
-            est.fit(y, t, X=X, cache_values=True, inference=None)
+            est.fit(y, t, X=X, W=W, cache_values=True, inference=None)
         y_res, t_res = (np.asarray(a, dtype=float).reshape(-1) for a in est.residuals_[:2])
         if np.var(t_res) < MIN_T_RESIDUAL_VAR:
             warnings.warn(

@@ -23,12 +23,16 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import RidgeCV
 from sklearn.utils.validation import check_is_fitted
 
+from .._checks import check_known_propensity
 from ..positivity import default_propensity_model
 
 __all__ = [
     "CLIP_RATIO",
     "ClippedPropensity",
     "ConstantPropensity",
+    "DropColumn",
+    "KnownPropensity",
+    "check_known_propensity",
     "check_propensity",
     "default_final_model",
     "default_outcome_model",
@@ -122,6 +126,94 @@ class ConstantPropensity(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """The more likely class (0 unless p > 0.5)."""
         return (self.predict_proba(X)[:, 1] > 0.5).astype(int)
+
+
+class KnownPropensity(ClassifierMixin, BaseEstimator):
+    """Propensity known by design, query by query, read from a column of the input.
+
+    EconML passes its nuisance models ``hstack([X, W])``; with the known probabilities as
+    the single column of ``W`` this classifier returns that column as P(gold | x) and
+    estimates nothing. (EconML has no argument for known propensities; this is the
+    documented ``W`` route, kept inside this package.)
+
+    Parameters
+    ----------
+    column : int, default -1
+        Column of the input holding the probabilities.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from metarouter_stats.cate import KnownPropensity
+    >>> XW = np.array([[0.3, 0.2], [1.5, 0.05]])
+    >>> KnownPropensity().fit(XW, [1, 0]).predict_proba(XW)[:, 1]
+    array([0.2 , 0.05])
+    """
+
+    def __init__(self, column: int = -1) -> None:
+        self.column = column
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> KnownPropensity:
+        """Record the classes; the probabilities are known, nothing is estimated."""
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``[1 - pi, pi]`` with pi the known column."""
+        check_is_fitted(self, "classes_")
+        p1 = np.asarray(X, dtype=float)[:, self.column]
+        return np.column_stack([1.0 - p1, p1])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The more likely class."""
+        return (self.predict_proba(X)[:, 1] > 0.5).astype(int)
+
+
+class DropColumn(BaseEstimator):
+    """Fit and predict a model without one column of the input (the known propensities).
+
+    EconML hands the outcome model ``[X, W, T]``; with ``W`` the known probabilities the
+    outcome model must not see them (they describe the design, not the query), so this
+    wrapper deletes that column before the wrapped model sees the data.
+
+    Parameters
+    ----------
+    estimator : regressor
+    column : int
+        Column to delete (negative counts from the end).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from metarouter_stats.cate import DropColumn
+    >>> X = np.c_[np.arange(5.0), np.full(5, 0.3)]
+    >>> m = DropColumn(LinearRegression(), column=1).fit(X, 2 * np.arange(5.0))
+    >>> m.estimator_.n_features_in_
+    1
+    """
+
+    def __init__(self, estimator: Any = None, column: int = -1) -> None:
+        self.estimator = estimator
+        self.column = column
+
+    def _drop(self, X: Any) -> np.ndarray:
+        X = np.asarray(X, dtype=float)
+        return np.delete(X, self.column % X.shape[1], axis=1)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> DropColumn:
+        """Fit the wrapped model on the input without the column."""
+        self.estimator_ = clone(self.estimator)
+        if sample_weight is None:
+            self.estimator_.fit(self._drop(X), y)
+        else:
+            self.estimator_.fit(self._drop(X), y, sample_weight=sample_weight)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions of the wrapped model."""
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(self._drop(X))
 
 
 class _FittedModels:

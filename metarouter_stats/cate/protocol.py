@@ -30,7 +30,13 @@ error names the capability and the learners that have it.
 ``"propensity"``
     ``predict_propensity(X)`` returns the learner's estimate of P(gold | x) (the average of its
     cross-fitted propensity models); inference uses it to flag points where gold queries
-    are rare and the estimate extrapolates.
+    are rare and the estimate extrapolates. A learner fitted with known probabilities
+    drops this capability (its propensities are not a function of x).
+``"known_propensity"``
+    ``fit(X, y, t, propensity=pi)`` accepts per-row probabilities of gold labelling known
+    by design (random, stratified or active selection,
+    :func:`~metarouter_stats.select_for_gold`) and uses them exactly, estimating no
+    propensity model; after fit ``known_propensity_`` holds them.
 
 Learners are looked up by name in a registry (:func:`make_learner`,
 :func:`available_learners`). A module of the :mod:`metarouter_stats.cate` package that
@@ -57,7 +63,7 @@ __all__ = [
     "require_capability",
 ]
 
-CAPABILITIES = ("scores", "refit_final", "undersmooth", "intervals", "propensity")
+CAPABILITIES = ("scores", "refit_final", "undersmooth", "intervals", "propensity", "known_propensity")
 
 
 @runtime_checkable

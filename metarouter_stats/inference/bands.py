@@ -68,7 +68,8 @@ class Band(ResultMixin):
     outside_overlap : ndarray of bool, shape (m,)
         Points where gold queries are rare (estimated density ratio of gold to preference
         queries outside ``[0.1, 10]``): there the estimate extrapolates from elsewhere and
-        the band can miss its target (empty when the learner offers no propensity).
+        the band can miss its target (empty when the learner offers no propensity, or was
+        fitted with probabilities known by design, which are known at the training rows only).
     prediction : ndarray of shape (m,)
         The point prediction a user sees for the same quantity (e.g. ``predict_bias``)
         when the band is centred elsewhere (an undersmoothed fit); empty when the band is

@@ -50,14 +50,27 @@ _TARGET_PROJECTION = (
 OVERLAP_BAND = (0.1, 10.0)  # the positivity report's default band on the density ratio
 
 
+def _training_propensity(learner: Any) -> np.ndarray | None:
+    """P(gold) of the learner's training rows: known by design, or its cross-fitted estimate (else None)."""
+    if not has_capability(learner, "scores"):
+        return None
+    known = getattr(learner, "known_propensity_", None)
+    if known is not None:
+        return np.asarray(known, dtype=float)
+    if not has_capability(learner, "propensity"):
+        return None
+    return np.asarray(learner.predict_propensity(learner.scores_.X), dtype=float)
+
+
 def poor_overlap_share(learner: Any) -> float:
     """Share of the learner's preference rows outside ``OVERLAP_BAND`` (0 without the capabilities)."""
     from ..positivity import density_ratio  # noqa: PLC0415
 
-    if not (has_capability(learner, "propensity") and has_capability(learner, "scores")):
+    e = _training_propensity(learner)
+    if e is None:
         return 0.0
     source = learner.scores_.source
-    w = density_ratio(np.asarray(learner.predict_propensity(learner.scores_.X), dtype=float), float(source.mean()))
+    w = density_ratio(e, float(source.mean()))
     low, high = OVERLAP_BAND
     return float(((w < low) | (w > high))[source == 0].mean())
 
@@ -65,7 +78,9 @@ def poor_overlap_share(learner: Any) -> float:
 def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.ndarray | None, str]:
     """Points of ``X`` (if given) outside the overlap of gold and preference queries, and a target note.
 
-    Uses the learner's own cross-fitted propensity (capability ``"propensity"``): the
+    Uses the learner's own cross-fitted propensity (capability ``"propensity"``), or the
+    probabilities known by design it was fitted with (then no point of ``X`` is flagged:
+    the design's probabilities are known at the training rows only): the
     density ratio ``w(x) = (e / (1 - e)) / (p / (1 - p))`` outside ``OVERLAP_BAND`` marks
     a point where gold queries are rare. When more than 5 % of the learner's preference rows
     lie there (the positivity report's rule), a RuntimeWarning says that estimates there
@@ -76,16 +91,17 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
     """
     from ..positivity import density_ratio  # noqa: PLC0415
 
-    if not (has_capability(learner, "propensity") and has_capability(learner, "scores")):
+    e = _training_propensity(learner)
+    if e is None:
         return None, ""
     source = learner.scores_.source
     p = float(source.mean())
     low, high = OVERLAP_BAND
-    w_train = density_ratio(np.asarray(learner.predict_propensity(learner.scores_.X), dtype=float), p)
+    w_train = density_ratio(e, p)
     outside_train = (w_train < low) | (w_train > high)
     share = float(outside_train[source == 0].mean())
     flags = None
-    if X is not None:
+    if X is not None and getattr(learner, "known_propensity_", None) is None:
         w_at = density_ratio(np.asarray(learner.predict_propensity(X), dtype=float), p)
         flags = (w_at < low) | (w_at > high)
     if share <= 0.05:
@@ -155,8 +171,8 @@ def refit_bootstrap(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Full refit bootstrap of a fitted Meta-router's learner.
 
-    Each replicate resamples the training rows within source (trimmed rows stay out),
-    re-estimates c, and fits a fresh learner (``router.make_learner``) with its own seed;
+    Each replicate resamples the training rows within source (trimmed rows stay out;
+    probabilities known by design travel with their rows), re-estimates c, and fits a fresh learner (``router.make_learner``) with its own seed;
     seeds come from one ``SeedSequence``, so the draws do not depend on ``n_jobs``. With
     ``penalty_factor < 1`` the replicate's Delta_hat is its final stage refitted on its own
     scores at its own tuned penalty times ``penalty_factor`` (capability ``"undersmooth"``).
@@ -173,6 +189,7 @@ def refit_bootstrap(
     X, y, t = _training_rows(router, data)
     keep = ~router.trimmed_
     X, y, t = X[keep], y[keep], t[keep]
+    known = getattr(router.bias_learner_, "known_propensity_", None)  # aligned with the kept rows
     gold, pref = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
     gen = as_rng(rng)
     seeds = np.random.SeedSequence(int(gen.integers(2**63))).spawn(n_boot)
@@ -183,7 +200,11 @@ def refit_bootstrap(
         Xb, yb, tb = X[rows], y[rows], t[rows]
         c = resolve_scale(router.scale, yb[tb == 1], yb[tb == 0])
         ob = np.where(tb == 1, c * yb, yb)
-        learner = router.make_learner(int(g.integers(2**31 - 1))).fit(Xb, ob, tb)
+        learner = router.make_learner(int(g.integers(2**31 - 1)))
+        if known is None:
+            learner.fit(Xb, ob, tb)
+        else:  # the design's probabilities travel with their rows
+            learner.fit(Xb, ob, tb, propensity=known[rows])
         if penalty_factor == 1.0:
             return np.asarray(learner.effect(X_eval), dtype=float).reshape(-1), c
         sc = learner.scores_
