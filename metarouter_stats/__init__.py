@@ -44,6 +44,7 @@ from .inference import (
     ScaleSensitivity,
     scale_sensitivity,
 )
+from .planning import GoldSelection, select_for_gold
 from .positivity import PositivityReport, positivity_report
 from .routers import (
     GoldOnlyRouter,
@@ -72,12 +73,14 @@ __all__ = [
     "Band",
     "BiasTestResult",
     "EfficiencyGainBand",
+    "GoldSelection",
     "GroupBiasResult",
     "HeterogeneityTestResult",
     "PositivityReport",
     "bias_by_group",
     "ScaleSensitivity",
     "scale_sensitivity",
+    "select_for_gold",
     "bias_heterogeneity_test",
     "bias_interval",
     "bias_ttest",

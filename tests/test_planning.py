@@ -1,0 +1,98 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import metarouter_stats as mrs
+from metarouter_stats.planning import systematic_pps
+from metarouter_stats.planning.selection import _capped
+
+
+def test_systematic_pps_has_the_stated_inclusion_probabilities():
+    rng = np.random.default_rng(0)
+    pi = np.r_[1.0, rng.uniform(0.02, 0.9, 29)]
+    pi = _capped(pi, 8)[0]
+    reps = 20000
+    counts = np.zeros(pi.size)
+    for r in range(reps):
+        idx = systematic_pps(pi, rng)
+        assert idx.size == 8 and np.unique(idx).size == 8
+        counts[idx] += 1
+    freq = counts / reps
+    se = np.sqrt(pi * (1 - pi) / reps) + 1e-12
+    assert np.all(np.abs(freq - pi) <= 4.5 * se + 1e-9)  # all 30 within 4.5 MC SEs (Bonferroni-safe)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(0.01, 10.0), min_size=2, max_size=60), st.integers(1, 60))
+def test_capped_probabilities_sum_to_n_and_stay_in_unit_interval(q, n):
+    q = np.asarray(q)
+    n = min(n, q.size)
+    pi, kappa = _capped(q, n)
+    assert abs(pi.sum() - n) < 1e-9 and np.all(pi <= 1 + 1e-12) and np.all(pi > 0)
+    free = pi < 1
+    np.testing.assert_allclose(pi[free], kappa * q[free])
+
+
+@pytest.fixture(scope="module")
+def pool():
+    s = mrs.simulate(n_gold=60, n_preference=540, n_test=5, d=8, rng=2)
+    X = s.train.X
+    return s, X, s.draw_preference(X, rng=3), np.asarray(s.gold_train)
+
+
+def test_uniform_batches_accumulate_to_the_exact_inclusion_probability(pool):
+    s, X, pref, gold = pool
+    a = mrs.select_for_gold(None, X, 30, strategy="uniform", rng=0)
+    b = mrs.select_for_gold(None, X, 45, strategy="uniform", previous=a, rng=1)
+    np.testing.assert_allclose(b.propensity, 75 / 600)  # simple random sample of 75 of 600
+    assert b.n_labelled == 75 and not np.isin(b.indices, a.indices).any()
+    assert set(np.unique(b.batch)) == {0, 1, 2}
+    data = b.routing_data(X, pref, gold)
+    assert data.n_gold == 75 and np.all(data.propensity == b.propensity)
+
+
+def test_active_batch_keeps_every_query_positive_and_is_reproducible(pool):
+    s, X, pref, gold = pool
+    first = mrs.select_for_gold(None, X, 40, strategy="uniform", rng=0)
+    router = mrs.MetaRouter(random_state=0).fit(first.routing_data(X, pref, gold))
+    kw = dict(previous=first, n_boot=50, uniform_share=0.5)
+    a = mrs.select_for_gold(router, X, 30, rng=5, **kw)
+    b = mrs.select_for_gold(router, X, 30, rng=5, n_jobs=2, **kw)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    free = ~first.labelled
+    assert abs(a.batch_probability[free].sum() - 30) < 1e-9
+    assert a.batch_probability[free].min() >= 0.5 * 30 / free.sum() - 1e-12  # the uniform floor
+    assert a.batch_probability[free].max() > 2 * a.batch_probability[free].min()  # the score matters
+    u = mrs.select_for_gold(router, X, 30, strategy="uncertainty", rng=5, **kw)
+    assert u.indices.size == 30 and "uncertainty" in u.summary()
+    mrs.MetaRouter(random_state=0).fit(a.routing_data(X, pref, gold))  # the design fits as data
+
+
+def test_select_for_gold_input_errors(pool):
+    s, X, pref, gold = pool
+    first = mrs.select_for_gold(None, X, 10, strategy="uniform", rng=0)
+    with pytest.raises(ValueError, match="must not exceed the 600"):
+        mrs.select_for_gold(None, X, 601, strategy="uniform")
+    with pytest.raises(ValueError, match="must not exceed the 590"):
+        mrs.select_for_gold(None, X, 591, strategy="uniform", previous=first)
+    with pytest.raises(ValueError, match="gold-labelled row"):
+        mrs.select_for_gold(None, s.train, 5, strategy="uniform")
+    with pytest.raises(ValueError, match="pool of 600"):
+        mrs.select_for_gold(None, X[:500], 5, strategy="uniform", previous=first)
+    with pytest.raises(ValueError, match="uniform_share"):
+        mrs.select_for_gold(None, X, 5, strategy="uniform", uniform_share=0.0)
+    with pytest.raises(ValueError, match="uniform_share"):
+        mrs.select_for_gold(None, X, 5, strategy="uniform", uniform_share=1.5)
+    with pytest.raises(ValueError, match="strategy"):
+        mrs.select_for_gold(None, X, 5, strategy="greedy")
+    with pytest.raises(TypeError, match="fitted MetaRouter"):
+        mrs.select_for_gold(None, X, 5)
+    with pytest.raises(ValueError, match="rates"):
+        mrs.select_for_gold(None, X, 5, strategy="uniform", rates=[0.0, 0.5])
+    with pytest.raises(ValueError, match="integer >= 1"):
+        mrs.select_for_gold(None, X, 0, strategy="uniform")
+    with pytest.raises(ValueError, match="finite label for every labelled"):
+        first.routing_data(X, pref, np.full(600, np.nan))
+    with pytest.raises(ValueError, match="sum to an integer"):
+        systematic_pps(np.array([0.5, 0.7]))
