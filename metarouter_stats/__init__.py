@@ -44,7 +44,7 @@ from .inference import (
     ScaleSensitivity,
     scale_sensitivity,
 )
-from .planning import GoldSelection, select_for_gold
+from .planning import GoldPlan, GoldSelection, plan_gold, select_for_gold
 from .positivity import PositivityReport, positivity_report
 from .routers import (
     GoldOnlyRouter,
@@ -73,6 +73,7 @@ __all__ = [
     "Band",
     "BiasTestResult",
     "EfficiencyGainBand",
+    "GoldPlan",
     "GoldSelection",
     "GroupBiasResult",
     "HeterogeneityTestResult",
@@ -81,6 +82,7 @@ __all__ = [
     "ScaleSensitivity",
     "scale_sensitivity",
     "select_for_gold",
+    "plan_gold",
     "bias_heterogeneity_test",
     "bias_interval",
     "bias_ttest",

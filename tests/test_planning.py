@@ -96,3 +96,61 @@ def test_select_for_gold_input_errors(pool):
         first.routing_data(X, pref, np.full(600, np.nan))
     with pytest.raises(ValueError, match="sum to an integer"):
         systematic_pps(np.array([0.5, 0.7]))
+
+
+def _pilot(n_gold=80, n_pref=3000, seed=0, shift=0.3):
+    rng = np.random.default_rng(seed)
+    gold = shift + rng.normal(size=n_gold) * 1.5
+    pref = rng.normal(size=n_pref)
+    y = np.r_[gold, pref]
+    t = np.r_[np.ones(n_gold, int), np.zeros(n_pref, int)]
+    return mrs.RoutingData(rng.normal(size=(y.size, 2)), y, t)
+
+
+def test_plan_half_width_at_the_pilot_size_is_the_welch_interval():
+    data = _pilot()
+    plan = mrs.plan_gold(data, scale=1.0, sizes=[40, 80, 160])
+    res = mrs.bias_ttest(data.outcome[data.is_gold], data.outcome[~data.is_gold], paired=False, scale=1.0)
+    low, high = res.confidence_interval()
+    np.testing.assert_allclose(plan.half_width[1], (high - low) / 2, rtol=1e-10)
+    assert plan.half_width_low[1] < plan.half_width[1] < plan.half_width_high[1]
+    assert np.all(np.diff(plan.half_width) < 0)
+
+
+def test_plan_power_matches_the_noncentral_t_and_a_simulation():
+    from scipy import stats
+
+    data = _pilot()
+    plan = mrs.plan_gold(data, scale=1.0, effect=0.4, sizes=[30, 60])
+    # independent re-implementation: Welch noncentral t
+    sg2, sp2 = data.outcome[data.is_gold].var(ddof=1), data.outcome[~data.is_gold].var(ddof=1)
+    for m, pw in zip(plan.sizes, plan.power):
+        a, b = sg2 / m, sp2 / 3000
+        df = (a + b) ** 2 / (a**2 / (m - 1) + b**2 / 2999)
+        nc, crit = 0.4 / np.sqrt(a + b), stats.t.ppf(0.975, df)
+        direct = stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc)
+        np.testing.assert_allclose(pw, direct, rtol=1e-6)
+    # simulated power of the actual test with those variances (2,000 draws: MC SE <= 0.011)
+    rng = np.random.default_rng(1)
+    m = 60
+    rej = [mrs.bias_ttest(0.4 + rng.normal(size=m) * np.sqrt(sg2), rng.normal(size=3000) * np.sqrt(sp2),
+                          paired=False, scale=1.0).pvalue < 0.05 for _ in range(2000)]
+    assert abs(np.mean(rej) - plan.power[1]) < 0.035
+
+
+def test_plan_sizes_for_targets_and_errors():
+    data = _pilot()
+    plan = mrs.plan_gold(data, scale=1.0, target_half_width=0.3, target_power=0.9)
+    n, lo, hi = plan.n_for_half_width
+    assert lo <= n <= hi
+    assert "gold labels for half-width 0.3" in plan.summary()
+    tiny = mrs.plan_gold(data, scale=1.0, target_half_width=1e-4)
+    assert np.isinf(tiny.n_for_half_width[0]) and "not reachable" in tiny.summary()
+    with pytest.raises(TypeError, match="RoutingData"):
+        mrs.plan_gold(np.zeros(5))
+    with pytest.raises(ValueError, match="sizes"):
+        mrs.plan_gold(data, sizes=[1, 5])
+    with pytest.raises(ValueError, match="target_half_width"):
+        mrs.plan_gold(data, target_half_width=-1.0)
+    with pytest.raises(ValueError, match="paired=True"):
+        mrs.plan_gold(data, paired=True)

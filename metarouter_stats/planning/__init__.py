@@ -3,10 +3,14 @@
 * :func:`select_for_gold` (:mod:`~metarouter_stats.planning.selection`): the next batch of
   queries for gold labelling, drawn with known inclusion probabilities that the DR-learner
   then uses exactly (:class:`~metarouter_stats.RoutingData`'s ``propensity``).
+* :func:`plan_gold` (:mod:`~metarouter_stats.planning.budget`): the mean-bias interval's
+  half-width and the bias t-test's power against the number of gold labels, and the gold
+  size that reaches a target.
 """
 
 from __future__ import annotations
 
+from .budget import GoldPlan, plan_gold
 from .selection import STRATEGIES, GoldSelection, select_for_gold, systematic_pps
 
-__all__ = ["STRATEGIES", "GoldSelection", "select_for_gold", "systematic_pps"]
+__all__ = ["STRATEGIES", "GoldPlan", "GoldSelection", "plan_gold", "select_for_gold", "systematic_pps"]

@@ -111,7 +111,7 @@ def _capped(q: np.ndarray, n: int) -> tuple[np.ndarray, float]:
     return np.where(capped, 1.0, kappa * q), float(kappa)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class GoldSelection(ResultMixin):
     """A batch of queries chosen for gold labelling, with its inclusion probabilities.
 

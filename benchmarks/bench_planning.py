@@ -1,0 +1,183 @@
+"""Gold labels as a budget (issue 16): unbiasedness with known probabilities, active vs random selection.
+
+``unbiased``
+    Per replication a fresh pool (``--pool`` queries, ``--d`` dimensions; preference labels on
+    every query, gold labels drawn for the chosen ones) and four batches of 25 gold labels:
+    batch 1 uniform, batches 2-4 chosen by ``select_for_gold`` (``--strategy``) from the
+    Meta-router refitted on the labels so far. The final design is fitted three ways with the
+    true scale c (so that only the propensity differs): the DR-learner with the design's
+    cumulative probabilities (``propensity``), with them ignored (``propensity="share"``: the
+    labelled queries treated as a simple random sample) and with the package's default
+    estimated propensity. Target: the average bias over the pool's queries, mean of
+    Delta(x_i) (preference units), so the error excludes the pool's own sampling. Recorded:
+    mean error with its Monte Carlo SE, RMSE, and the coverage of ``ate_interval``.
+``active``
+    Per replication and scenario (``paper``, ``nonlinear_bias``) a pool of 4,500 queries (d = 50,
+    the paper's size); EG area over rates 0.2..0.8 of the final Meta-router, on 2,000 test
+    queries scored with their true psi (the router's true value, no test-label noise), for
+    (a) four batches of 25 as above (100 gold), (b) 100 and (c) 150 gold drawn at random;
+    paired differences with Monte Carlo SEs.
+
+Run::
+
+    python benchmarks/bench_planning.py unbiased --reps 200 --n-jobs 2
+    python benchmarks/bench_planning.py active --reps 50 --n-jobs 2
+
+Writes ``benchmarks/results/planning_{unbiased,active}{tag}.{csv,md}``. Nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+import metarouter_stats as mrs
+from metarouter_stats.cate import DRBiasLearner
+
+RESULTS = Path(__file__).resolve().parent / "results"
+RATES = np.round(np.linspace(0.2, 0.8, 13), 10)
+
+
+def pool_study(scenario: str, pool: int, d: int, seed: int) -> tuple:
+    s = mrs.simulate(n_gold=2, n_preference=pool - 2, n_test=2000, d=d, scenario=scenario, rng=seed)
+    X = np.asarray(s.train.X)
+    pref = s.draw_preference(X, rng=seed + 10_000)
+    return s, X, pref, np.asarray(s.gold_train)
+
+
+def active_design(X, pref, gold, *, batches: int, size: int, strategy: str, uniform_share: float, seed: int,
+                  scale) -> mrs.GoldSelection:
+    sel = mrs.select_for_gold(None, X, size, strategy="uniform", rng=seed)
+    for b in range(1, batches):
+        router = mrs.MetaRouter(scale=scale, random_state=seed + b).fit(sel.routing_data(X, pref, gold))
+        sel = mrs.select_for_gold(router, X, size, strategy=strategy, uniform_share=uniform_share, previous=sel,
+                                  n_boot=100, rng=seed + 100 + b)
+    return sel
+
+
+def one_unbiased(seed: int, args) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s, X, pref, gold = pool_study(args.scenario, args.pool, args.d, seed)
+        sel = active_design(X, pref, gold, batches=4, size=25, strategy=args.strategy,
+                            uniform_share=args.uniform_share, seed=seed, scale=s.scale)
+        data = sel.routing_data(X, pref, gold)
+        truth = float(np.mean(s.delta(X, scale="preference")))
+        row = {"seed": seed, "truth": truth, "max_weight_ratio": float(sel.propensity[sel.labelled].max()
+                                                                       / sel.propensity[sel.labelled].min())}
+        fits = {
+            "known": mrs.MetaRouter(scale=s.scale, random_state=seed).fit(data),
+            "ignored_share": mrs.MetaRouter(cate=DRBiasLearner(propensity="share"), scale=s.scale,
+                                            random_state=seed).fit(data.X, data.outcome, data.source),
+            "estimated": mrs.MetaRouter(scale=s.scale, random_state=seed).fit(data.X, data.outcome, data.source),
+        }
+        for name, r in fits.items():
+            est = r.ate(units="preference")
+            lo, hi = r.ate_interval(units="preference")
+            row[f"{name}_err"] = est - truth
+            row[f"{name}_cover"] = float(lo <= truth <= hi)
+    return row
+
+
+def one_active(seed: int, scenario: str, args) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s, X, pref, gold = pool_study(scenario, 4500, 50, seed)
+        psi_test = np.asarray(s.psi_test)
+        t0 = time.perf_counter()
+        sel = active_design(X, pref, gold, batches=4, size=25, strategy=args.strategy,
+                            uniform_share=args.uniform_share, seed=seed, scale="variance")
+        routers = {"active_100": (sel.routing_data(X, pref, gold), None)}
+        for n in (100, 150):
+            rnd = mrs.select_for_gold(None, X, n, strategy="uniform", rng=seed + 7)
+            routers[f"random_{n}"] = (rnd.routing_data(X, pref, gold), None)
+        row = {"seed": seed, "scenario": scenario}
+        for name, (data, _) in routers.items():
+            r = mrs.MetaRouter(random_state=seed).fit(data)
+            eg = mrs.efficiency_gain(psi_test, r.predict_gain(s.X_test), rates=RATES)
+            row[f"{name}_area"] = float(eg.auc)
+        row["oracle_area"] = float(mrs.efficiency_gain(psi_test, psi_test, rates=RATES).auc)
+        row["seconds"] = time.perf_counter() - t0
+    return row
+
+
+def mc(x: pd.Series) -> str:
+    x = x.dropna()
+    return f"{x.mean():.4f} ({x.std(ddof=1) / np.sqrt(len(x)):.4f})"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["unbiased", "active"])
+    ap.add_argument("--reps", type=int, default=50)
+    ap.add_argument("--n-jobs", type=int, default=2)
+    ap.add_argument("--scenario", default="paper", help="unbiased: the scenario")
+    ap.add_argument("--scenarios", default="paper,nonlinear_bias", help="active: scenarios")
+    ap.add_argument("--pool", type=int, default=2000, help="unbiased: pool size")
+    ap.add_argument("--d", type=int, default=20, help="unbiased: embedding dimension")
+    ap.add_argument("--strategy", default="decision")
+    ap.add_argument("--uniform-share", type=float, default=0.5)
+    ap.add_argument("--tag", default="")
+    args = ap.parse_args()
+    RESULTS.mkdir(exist_ok=True)
+    t0 = time.perf_counter()
+    if args.what == "unbiased":
+        rows = Parallel(n_jobs=args.n_jobs)(delayed(one_unbiased)(1000 + r, args) for r in range(args.reps))
+        df = pd.DataFrame(rows)
+        df.to_csv(RESULTS / f"planning_unbiased{args.tag}.csv", index=False)
+        lines = [
+            f"# Mean bias with the design's probabilities known, ignored, estimated ({args.reps} replications)",
+            "",
+            f"Scenario `{args.scenario}`, pool {args.pool} queries, d = {args.d}; four batches of 25 gold labels "
+            f"(first uniform, then `{args.strategy}`, uniform share {args.uniform_share}); true c. Target: mean of "
+            "Delta(x) over the pool (preference units). Cells: mean (Monte Carlo SE).",
+            "",
+            "| propensity | mean error | SD of error | RMSE | coverage of ate_interval (95 %) |",
+            "|---|---|---|---|---|",
+        ]
+        for name in ("known", "ignored_share", "estimated"):
+            e = df[f"{name}_err"]
+            lines.append(f"| {name} | {mc(e)} | {e.std(ddof=1):.4f} | {np.sqrt(np.mean(e**2)):.4f} | "
+                         f"{mc(df[f'{name}_cover'])} |")
+        lines += ["", f"Largest / smallest inverse-probability weight among labelled queries: median "
+                      f"{df.max_weight_ratio.median():.2f}, max {df.max_weight_ratio.max():.2f}.",
+                  f"Wall time {time.perf_counter() - t0:.0f} s on {args.n_jobs} workers."]
+        (RESULTS / f"planning_unbiased{args.tag}.md").write_text("\n".join(lines) + "\n")
+    else:
+        scen = args.scenarios.split(",")
+        jobs = [(2000 + r, sc) for sc in scen for r in range(args.reps)]
+        rows = Parallel(n_jobs=args.n_jobs)(delayed(one_active)(seed, sc, args) for seed, sc in jobs)
+        df = pd.DataFrame(rows)
+        df.to_csv(RESULTS / f"planning_active{args.tag}.csv", index=False)
+        lines = [
+            f"# Active selection (4 x 25 gold) against random gold ({args.reps} replications per scenario)",
+            "",
+            f"Pool 4,500 queries, d = 50; `{args.strategy}` score, uniform share {args.uniform_share}. EG area over "
+            "rates 0.2-0.8 on 2,000 test queries scored with the true psi. Cells: mean (Monte Carlo SE); "
+            "differences are paired within a replication.",
+            "",
+            "| scenario | active 100 | random 100 | random 150 | active - random 100 | active - random 150 | "
+            "share of oracle (active / r100 / r150) |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for sc, g in df.groupby("scenario", sort=False):
+            o = g.oracle_area.mean()
+            lines.append(
+                f"| {sc} | {mc(g.active_100_area)} | {mc(g.random_100_area)} | {mc(g.random_150_area)} | "
+                f"{mc(g.active_100_area - g.random_100_area)} | {mc(g.active_100_area - g.random_150_area)} | "
+                f"{g.active_100_area.mean() / o:.3f} / {g.random_100_area.mean() / o:.3f} / "
+                f"{g.random_150_area.mean() / o:.3f} |")
+        lines += ["", f"Wall time {time.perf_counter() - t0:.0f} s on {args.n_jobs} workers "
+                      f"(median {df.seconds.median():.0f} s per replication)."]
+        (RESULTS / f"planning_active{args.tag}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
