@@ -18,12 +18,19 @@
     (a) four batches of 25 as above (100 gold), (b) 100 and (c) 150 gold drawn at random;
     paired differences with Monte Carlo SEs.
 
+``power``
+    ``plan_gold`` run on pilots of 100 gold and 4,400 preference labels (``--reps`` pilots,
+    c estimated by variance matching, power at the scenario's true mean bias) against the
+    simulated power of ``bias_ttest(paired=False, scale="variance")`` (Welch, c re-estimated
+    and its error propagated) on fresh studies with m gold labels (``--sim-reps`` each).
+
 Run::
 
     python benchmarks/bench_planning.py unbiased --reps 200 --n-jobs 2
     python benchmarks/bench_planning.py active --reps 50 --n-jobs 2
+    python benchmarks/bench_planning.py power --reps 200 --sim-reps 2000
 
-Writes ``benchmarks/results/planning_{unbiased,active}{tag}.{csv,md}``. Nothing here asserts.
+Writes ``benchmarks/results/planning_{unbiased,active,power}{tag}.{csv,md}``. Nothing here asserts.
 """
 
 from __future__ import annotations
@@ -107,6 +114,30 @@ def one_active(seed: int, scenario: str, args) -> dict:
     return row
 
 
+POWER_SIZES = {"paper": (25, 50, 100, 200), "nonlinear_bias": (50, 100, 200, 400)}
+
+
+def power_cell(scenario: str, reps: int, sim_reps: int) -> list[dict]:
+    big = mrs.simulate(n_gold=2, n_preference=200_000, n_test=2, scenario=scenario, rng=99)
+    effect = float(np.mean(big.delta(big.train.X)))  # true mean bias, gold scale
+    sizes = POWER_SIZES[scenario]
+    predicted = np.array([
+        mrs.plan_gold(mrs.simulate(n_gold=100, n_preference=4400, n_test=2, scenario=scenario, rng=5000 + r).train,
+                      effect=effect, sizes=sizes).power for r in range(reps)])
+    rows = []
+    for j, m in enumerate(sizes):
+        rej = []
+        for r in range(sim_reps):
+            st = mrs.simulate(n_gold=m, n_preference=4400, n_test=2, scenario=scenario, rng=90_000 + 10 * r + j)
+            y = st.train.outcome
+            res = mrs.bias_ttest(y[st.train.is_gold], y[~st.train.is_gold], paired=False, scale="variance")
+            rej.append(res.pvalue < 0.05)
+        rows.append({"scenario": scenario, "n_gold": m, "effect": effect, "predicted_mean": predicted[:, j].mean(),
+                     "predicted_sd_over_pilots": predicted[:, j].std(ddof=1), "simulated": float(np.mean(rej)),
+                     "simulated_mc_se": float(np.std(rej, ddof=1) / np.sqrt(sim_reps))})
+    return rows
+
+
 def mc(x: pd.Series) -> str:
     x = x.dropna()
     return f"{x.mean():.4f} ({x.std(ddof=1) / np.sqrt(len(x)):.4f})"
@@ -114,7 +145,8 @@ def mc(x: pd.Series) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["unbiased", "active"])
+    ap.add_argument("what", choices=["unbiased", "active", "power"])
+    ap.add_argument("--sim-reps", type=int, default=2000, help="power: simulated tests per gold size")
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--n-jobs", type=int, default=2)
     ap.add_argument("--scenario", default="paper", help="unbiased: the scenario")
@@ -127,7 +159,30 @@ def main() -> None:
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
     t0 = time.perf_counter()
-    if args.what == "unbiased":
+    if args.what == "power":
+        scen = args.scenarios.split(",")
+        rows = [row for cell in Parallel(n_jobs=args.n_jobs)(delayed(power_cell)(sc, args.reps, args.sim_reps)
+                                                             for sc in scen) for row in cell]
+        df = pd.DataFrame(rows)
+        df.to_csv(RESULTS / f"planning_power{args.tag}.csv", index=False)
+        lines = [
+            f"# Planned against simulated power of the bias t-test ({args.reps} pilots, {args.sim_reps} tests per size)",
+            "",
+            "Pilot: 100 gold, 4,400 preference labels; `plan_gold(pilot, effect=true mean bias)` (c estimated, "
+            "treated as known). Simulated: `bias_ttest(paired=False, scale='variance')` at the 5 % level on fresh "
+            "studies with m gold labels.",
+            "",
+            "| scenario | true mean bias | m | planned power: mean over pilots (SD) | simulated power (MC SE) | "
+            "planned - simulated |",
+            "|---|---|---|---|---|---|",
+        ]
+        for r in rows:
+            lines.append(f"| {r['scenario']} | {r['effect']:.3f} | {r['n_gold']} | {r['predicted_mean']:.3f} "
+                         f"({r['predicted_sd_over_pilots']:.3f}) | {r['simulated']:.3f} ({r['simulated_mc_se']:.3f}) | "
+                         f"{r['predicted_mean'] - r['simulated']:+.3f} |")
+        lines += ["", f"Wall time {time.perf_counter() - t0:.0f} s on {args.n_jobs} workers."]
+        (RESULTS / f"planning_power{args.tag}.md").write_text("\n".join(lines) + "\n")
+    elif args.what == "unbiased":
         rows = Parallel(n_jobs=args.n_jobs)(delayed(one_unbiased)(1000 + r, args) for r in range(args.reps))
         df = pd.DataFrame(rows)
         df.to_csv(RESULTS / f"planning_unbiased{args.tag}.csv", index=False)
