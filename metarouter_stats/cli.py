@@ -8,6 +8,10 @@ otherwise) and prints where.
 
 ``metarouter report`` writes the HTML report of a study's output folder, of a
 simulation, of a CSV of routing data, or of long-format votes.
+
+``metarouter plan`` reads a pilot (a CSV of routing data, or a simulation) and prints how the
+mean-bias interval's half-width and the bias t-test's power grow with the number of gold
+labels, and the gold size for a target (:func:`~metarouter_stats.plan_gold`).
 """
 
 from __future__ import annotations
@@ -157,6 +161,35 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from .data import RoutingData  # noqa: PLC0415
+    from .planning import plan_gold  # noqa: PLC0415
+
+    if bool(args.data) == bool(args.simulate):
+        raise ValueError("Give exactly one of: --data CSV (the pilot) or --simulate.")
+    if args.data:
+        frame = pd.read_csv(_local_file(args.data, "--data"))
+        data = RoutingData.from_frame(frame, features=args.features, outcome=args.outcome, source=args.source,
+                                      query_id=args.query_id)
+    else:
+        data = simulate(n_gold=args.n_gold, n_preference=args.n_preference, n_test=1, scenario=args.scenario,
+                        rng=args.seed).train
+    scale: object = args.scale
+    try:
+        scale = float(args.scale)
+    except ValueError:
+        pass
+    plan = plan_gold(data, scale=scale, paired=args.paired, effect=args.effect,
+                     target_half_width=args.target_half_width, target_power=args.target_power)
+    print(plan.summary())
+    if args.figure:
+        _agg()
+        ax = plan.plot()
+        ax.figure.savefig(args.figure, dpi=120, bbox_inches="tight")
+        print(f"figure: {args.figure}")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -216,6 +249,26 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--confidence-level", type=float, default=0.95, help="level of every interval (default 0.95)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=_report)
+    plan = sub.add_parser("plan", parents=[common],
+                          help="how many gold labels to buy: mean-bias precision and t-test power by gold size")
+    plan.add_argument("--data", help="CSV of the pilot's routing data: feature columns, outcome, source")
+    plan.add_argument("--features", default="x", help="prefix of the feature columns in --data (default 'x')")
+    plan.add_argument("--outcome", default="outcome", help="outcome (gain) column in --data (default 'outcome')")
+    plan.add_argument("--source", default="source", help="source column in --data: 1 / gold or 0 / preference (default 'source')")
+    plan.add_argument("--query-id", default=None, help="query id column in --data (needed for --paired)")
+    plan.add_argument("--simulate", action="store_true", help="plan from a simulated pilot")
+    plan.add_argument("--scenario", choices=SCENARIOS, default="paper", help="--simulate: scenario (default paper)")
+    plan.add_argument("--n-gold", type=_positive_int, default=100, help="--simulate: pilot gold labels (default 100)")
+    plan.add_argument("--n-preference", type=_positive_int, default=4400, help="--simulate: preference labels (default 4400)")
+    plan.add_argument("--seed", type=int, default=0, help="--simulate: seed (default 0)")
+    plan.add_argument("--scale", default="variance",
+                      help="c, or how to estimate it: variance, amplitude, wasserstein (default variance)")
+    plan.add_argument("--paired", action="store_true", help="plan the paired test (both labels on the same queries)")
+    plan.add_argument("--effect", type=float, default=None, help="mean bias (gold scale) for the power (default: the pilot's)")
+    plan.add_argument("--target-half-width", type=float, default=None, help="half-width of the mean-bias interval to reach")
+    plan.add_argument("--target-power", type=float, default=0.8, help="power to reach (default 0.8)")
+    plan.add_argument("--figure", default=None, help="PNG file for the planning figure")
+    plan.set_defaults(func=_plan)
     return parser
 
 

@@ -70,3 +70,13 @@ def test_verbose_flag_works_before_and_after_the_subcommand_and_every_option_has
         for action in p._actions:
             if action.option_strings and action.dest != "help":
                 assert action.help, f"`metarouter {name} {action.option_strings[0]}` has no help text"
+
+
+def test_plan_command(tmp_path, capsys):
+    fig = tmp_path / "plan.png"
+    assert main(["plan", "--simulate", "--n-gold", "60", "--n-preference", "600", "--target-half-width", "1.0",
+                 "--figure", str(fig)]) == 0
+    out = capsys.readouterr().out
+    assert "gold labels for half-width 1" in out and "gold labels for power 0.8" in out and fig.is_file()
+    assert main(["plan"]) == 2
+    assert "exactly one of" in capsys.readouterr().err

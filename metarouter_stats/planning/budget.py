@@ -138,7 +138,8 @@ class GoldPlan(ResultMixin):
         if self.target_half_width is not None:
             ax.axhline(self.target_half_width, color="#1f77b4", linestyle="--", linewidth=1)
         ax.axvline(self.n_gold_pilot, color="grey", linestyle=":", linewidth=1)
-        ax.set_xlabel("gold labels")
+        ax.set_xscale("log")
+        ax.set_xlabel("gold labels (log scale)")
         ax.set_ylabel("half-width of the mean-bias interval (gold scale)")
         ax2 = ax.twinx()
         ax2.plot(self.sizes, self.power, color="#d62728", label="power")
@@ -251,9 +252,16 @@ def plan_gold(
         hw[key] = stats.t.ppf(z_level, df) * se
     se, df = se_df(var_g, m.astype(float))
     tp = TTestPower()
-    nobs = df + 1.0
-    power = np.array([tp.power(effect_size=abs(delta) / s / np.sqrt(k), nobs=k, alpha=alpha,
-                               alternative="two-sided") for s, k in zip(se, nobs, strict=True)])
+
+    def t_power(se_: np.ndarray, df_: np.ndarray) -> np.ndarray:
+        nobs = df_ + 1.0
+        nc = abs(delta) / se_
+        pw = np.asarray(tp.power(effect_size=nc / np.sqrt(nobs), nobs=nobs, alpha=alpha, alternative="two-sided"),
+                        dtype=float)
+        # statsmodels' noncentral t returns NaN far in the tail (noncentrality > ~37): the power is 1 there
+        return np.where(np.isnan(pw) & (nc > 8), 1.0, pw)
+
+    power = t_power(se, df)
 
     grid = np.unique(np.round(np.geomspace(2, 1e6, 4000)).astype(int)).astype(float)
 
@@ -271,10 +279,7 @@ def plan_gold(
     found_p = []
     for key in ("est", "low", "high"):
         s_, d_ = se_df(var_range[key], grid)
-        k_ = d_ + 1.0
-        # statsmodels' TTestPower on the whole grid at once (its power function is vectorised)
-        pw = tp.power(effect_size=abs(delta) / s_ / np.sqrt(k_), nobs=k_, alpha=alpha, alternative="two-sided")
-        found_p.append(first_reaching(np.asarray(pw) >= power_target))
+        found_p.append(first_reaching(t_power(s_, d_) >= power_target))
     return GoldPlan(
         sizes=m, half_width=hw["est"], half_width_low=hw["low"], half_width_high=hw["high"], power=power,
         effect=delta, estimate=estimate, scale=c, n_gold_pilot=int(n_g), n_preference=n_p, paired=bool(paired),
