@@ -44,7 +44,7 @@ from .inference import (
     ScaleSensitivity,
     scale_sensitivity,
 )
-from .planning import GoldPlan, GoldSelection, plan_gold, select_for_gold
+from .planning import GoldLearningCurve, GoldPlan, GoldSelection, gold_learning_curve, plan_gold, select_for_gold
 from .positivity import PositivityReport, positivity_report
 from .routers import (
     GoldOnlyRouter,
@@ -73,6 +73,7 @@ __all__ = [
     "Band",
     "BiasTestResult",
     "EfficiencyGainBand",
+    "GoldLearningCurve",
     "GoldPlan",
     "GoldSelection",
     "GroupBiasResult",
@@ -83,6 +84,7 @@ __all__ = [
     "scale_sensitivity",
     "select_for_gold",
     "plan_gold",
+    "gold_learning_curve",
     "bias_heterogeneity_test",
     "bias_interval",
     "bias_ttest",

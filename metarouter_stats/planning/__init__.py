@@ -6,11 +6,23 @@
 * :func:`plan_gold` (:mod:`~metarouter_stats.planning.budget`): the mean-bias interval's
   half-width and the bias t-test's power against the number of gold labels, and the gold
   size that reaches a target.
+* :func:`gold_learning_curve` (:mod:`~metarouter_stats.planning.curves`): routing quality (EG
+  area) against the number of gold labels, from refits on subsets of a pilot, extrapolated.
 """
 
 from __future__ import annotations
 
 from .budget import GoldPlan, plan_gold
+from .curves import GoldLearningCurve, gold_learning_curve
 from .selection import STRATEGIES, GoldSelection, select_for_gold, systematic_pps
 
-__all__ = ["STRATEGIES", "GoldPlan", "GoldSelection", "plan_gold", "select_for_gold", "systematic_pps"]
+__all__ = [
+    "STRATEGIES",
+    "GoldLearningCurve",
+    "GoldPlan",
+    "GoldSelection",
+    "gold_learning_curve",
+    "plan_gold",
+    "select_for_gold",
+    "systematic_pps",
+]

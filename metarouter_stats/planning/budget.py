@@ -16,10 +16,12 @@ candidate number m of gold labels (preference labels fixed at those in hand):
   test and the usual Welch approximation otherwise;
 * the gold size that reaches a target half-width or power, with an interval.
 
-The scale c is estimated from the pilot and treated as known here: its own error adds a
-little to the real test's standard error when the mean preference gain is far from 0
-(:func:`~metarouter_stats.bias_ttest` propagates it); ``benchmarks/bench_planning.py power``
-compares the predicted power with the simulated power of the actual test.
+With c estimated by ``"variance"`` or ``"wasserstein"`` the variances are those of the test's
+own influence values, c's error included, exactly as :func:`~metarouter_stats.bias_ttest`
+computes its delta-method standard error (the error of c can add to or cancel part of the
+mean bias's); with a known c or ``"amplitude"`` (whose test uses a bootstrap) c is treated as
+known. ``benchmarks/bench_planning.py power`` compares the predicted power with the simulated
+power of the actual test.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ class GoldPlan(ResultMixin):
 
         rows = [
             ("pilot", f"{self.n_gold_pilot} gold, {self.n_preference} preference labels"
-                      f"{' (paired)' if self.paired else ''}; c = {self.scale:.4g} treated as known"),
+                      f"{' (paired)' if self.paired else ''}; c = {self.scale:.4g}"),
             ("pilot mean bias (gold scale)", f"{self.estimate:.4g}"),
             ("target", f"half-width of the {100 * self.confidence_level:g} % interval of the mean bias, and "
                        f"the power of the {100 * self.alpha:g} % two-sided t-test at mean bias {self.effect:.4g}"),
@@ -203,7 +205,7 @@ def plan_gold(
     """
     from statsmodels.stats.power import TTestPower  # noqa: PLC0415 - heavy import, deferred
 
-    from ..scaling import resolve_scale  # noqa: PLC0415
+    from ..scaling import resolve_scale, scale_influence  # noqa: PLC0415
 
     if not isinstance(data, RoutingData):
         raise TypeError(f"`data` must be a RoutingData (the pilot); got {type(data).__name__}.")
@@ -214,6 +216,7 @@ def plan_gold(
         raise ValueError(f"`target_half_width` must be a positive number; got {target_half_width!r}.")
     gold_y, pref_y = data.outcome[data.is_gold], data.outcome[~data.is_gold]
     c = float(resolve_scale(scale, gold_y, pref_y))
+    delta_method = isinstance(scale, str) and scale != "amplitude"
     if paired:
         pairs = data.paired()
         if len(pairs) < 3:
@@ -221,11 +224,21 @@ def plan_gold(
                 f"`paired=True` needs at least 3 queries labelled by both mechanisms (matched by query_ids); "
                 f"the pilot has {len(pairs)}. Use paired=False."
             )
-        diffs = pairs["gold"].to_numpy() - pairs["preference"].to_numpy() / c
-        estimate, var_g, var_p, n_g = float(diffs.mean()), float(diffs.var(ddof=1)), 0.0, diffs.size
+        g_p, p_p = pairs["gold"].to_numpy(), pairs["preference"].to_numpy()
+        diffs = g_p - p_p / c
+        estimate, n_g = float(diffs.mean()), diffs.size
+        if delta_method:  # the test's own influence values, c's error included (bias_ttest)
+            ig, ip = scale_influence(g_p, p_p, scale, c=c)
+            diffs = diffs + (p_p.mean() / c**2) * (ig + ip)
+        var_g, var_p = float(diffs.var(ddof=1)), 0.0
     else:
-        estimate = float(gold_y.mean() - pref_y.mean() / c)
-        var_g, var_p, n_g = float(gold_y.var(ddof=1)), float((pref_y / c).var(ddof=1)), gold_y.size
+        estimate, n_g = float(gold_y.mean() - pref_y.mean() / c), gold_y.size
+        a, b_ = gold_y - gold_y.mean(), -(pref_y - pref_y.mean()) / c
+        if delta_method:
+            ig, ip = scale_influence(gold_y, pref_y, scale, c=c)
+            lever = pref_y.mean() / c**2
+            a, b_ = a + lever * ig, b_ + lever * ip
+        var_g, var_p = float(a.var(ddof=1)), float(b_.var(ddof=1))
     n_p = int(pref_y.size)
     delta = estimate if effect is None else float(effect)
     if sizes is None:

@@ -1,0 +1,297 @@
+r"""Routing quality against the number of gold labels: a learning curve from the pilot, extrapolated.
+
+:func:`gold_learning_curve` refits the Meta-router on random subsets of m of the pilot's gold
+rows (all preference rows kept), ``n_repeats`` times for each of a few sizes m, and measures
+each refit's EG area over usage rates 0.2-0.8 with the package's evaluation
+(:func:`~metarouter_stats.evaluate_routers`): the held-out gold rows rectify the refit's own
+prediction :math:`\hat\psi_m(x)` on every pilot query (prediction-powered; the prediction is
+a function of x alone and was not fitted on the held-out gold rows, so the estimate is
+unbiased for the refit's EG area on the pilot's query population). It then fits the inverse
+power law
+
+.. math:: A(m) = a - b\, m^{-\alpha}
+
+by weighted least squares (weights: the inverse squared standard errors of the size means),
+with :math:`\alpha` fixed (``exponent``, default 1: the routing regret of an estimate with
+sampling variance :math:`\propto 1/m` is quadratic in its error near the decision threshold,
+so it falls like :math:`1/m`; a free exponent is not identified from sizes within one pilot).
+:math:`a` is the large-sample EG area (more gold, the same preference labels), and the gold
+size reaching a share ``target_share`` of it is :math:`m^* = (b / ((1 - s) a))^{1/\alpha}`.
+Its interval comes from a bootstrap of the repeats within each size: it covers the
+subsampling and evaluation noise **given the pilot**, not the pilot's own sampling variation
+nor the error of the assumed curve shape. ``benchmarks/bench_planning.py curve`` compares
+:math:`m^*` from pilots of 100 gold rows with the size realised in simulation.
+
+The pilot's gold rows must be a random sample (no ``propensity`` design): subsampling them
+mimics buying fewer random labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
+from .._results import ResultMixin, frozen_array, new_axes
+from ..data import RoutingData
+
+__all__ = ["GoldLearningCurve", "gold_learning_curve"]
+
+EG_RATES = np.round(np.linspace(0.2, 0.8, 13), 10)
+MIN_HELD_OUT = 10
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class GoldLearningCurve(ResultMixin):
+    """EG area against the number of gold labels, measured by subsampling the pilot and extrapolated.
+
+    Attributes
+    ----------
+    sizes : ndarray of int
+        Gold size of each refit (one entry per refit).
+    areas, std_errors : ndarray
+        Each refit's estimated EG area per query over [0.2, 0.8] and its standard error.
+    asymptote, coefficient, exponent : float
+        The fitted curve ``asymptote - coefficient * m ** -exponent``.
+    target_share : float
+    n_for_target : tuple of float
+        (estimate, low, high): gold size reaching ``target_share`` of the asymptote (inf when the
+        fitted curve does not rise).
+    boot_asymptote, boot_coefficient : ndarray
+        Bootstrap draws of the curve's parameters (repeats resampled within size).
+    n_gold_pilot : int
+    confidence_level : float
+    """
+
+    sizes: np.ndarray
+    areas: np.ndarray
+    std_errors: np.ndarray
+    asymptote: float
+    coefficient: float
+    exponent: float
+    target_share: float
+    n_for_target: tuple[float, float, float]
+    boot_asymptote: np.ndarray
+    boot_coefficient: np.ndarray
+    n_gold_pilot: int
+    confidence_level: float
+    _title = "Routing quality by number of gold labels (learning curve)"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sizes", frozen_array(self.sizes, dtype=int))
+        for name in ("areas", "std_errors", "boot_asymptote", "boot_coefficient"):
+            object.__setattr__(self, name, frozen_array(getattr(self, name)))
+
+    def predict(self, m: Any) -> np.ndarray:
+        """The fitted EG area at gold sizes ``m``."""
+        m = np.asarray(m, dtype=float)
+        return self.asymptote - self.coefficient * m ** (-self.exponent)
+
+    def band(self, m: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Pointwise ``confidence_level`` bootstrap band of the fitted curve at ``m`` (given the pilot)."""
+        m = np.asarray(m, dtype=float)
+        draws = self.boot_asymptote[:, None] - self.boot_coefficient[:, None] * m[None, :] ** (-self.exponent)
+        q = (1 - self.confidence_level) / 2
+        return np.quantile(draws, q, axis=0), np.quantile(draws, 1 - q, axis=0)
+
+    def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
+        """Bootstrap percentile interval of the gold size reaching ``target_share`` (given the pilot)."""
+        level = check_fraction(confidence_level, "confidence_level", closed=False)
+        draws = _n_for(self.boot_asymptote, self.boot_coefficient, self.exponent, self.target_share)
+        q = (1 - level) / 2
+        return float(np.quantile(draws, q)), float(np.quantile(draws, 1 - q))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per refit: n_gold, area, std_error."""
+        return pd.DataFrame({"n_gold": self.sizes, "area": self.areas, "std_error": self.std_errors})
+
+    def _rows(self) -> list[tuple[str, str]]:
+        est, lo, hi = self.n_for_target
+        means = self.to_frame().groupby("n_gold")["area"].mean()
+        reach = (f"{est:.0f} ({100 * self.confidence_level:g} % interval {lo:.0f} to {hi:.0f})"
+                 if np.isfinite(est) else "not reached: the fitted curve does not rise with more gold")
+        return [
+            ("pilot", f"{self.n_gold_pilot} gold labels; refits on {len(means)} sizes x "
+                      f"{len(self.sizes) // max(len(means), 1)} random subsets"),
+            ("target", f"gold size at which the Meta-router's EG area over rates 0.2-0.8 reaches "
+                       f"{100 * self.target_share:g} % of its large-sample value (same preference labels)"),
+            ("mean EG area by size", ", ".join(f"{m}: {a:.3g}" for m, a in means.items())),
+            ("fitted curve", f"{self.asymptote:.4g} - {self.coefficient:.4g} m^-{self.exponent:g}"),
+            (f"gold labels for {100 * self.target_share:g} % of the asymptote", reach),
+        ]
+
+    def _notes(self) -> list[str]:
+        return ["The interval covers the subsampling and evaluation noise given the pilot; not the pilot's own "
+                "sampling variation nor the error of the assumed curve shape (inverse power law, fixed exponent)."]
+
+    def plot(self, ax: Any = None) -> Any:
+        """The refits' areas, the fitted curve with its band, the asymptote and the target size.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        ax = new_axes(ax, figsize=(6.5, 4))
+        est = self.n_for_target[0]
+        top = max(4 * self.n_gold_pilot, 1.5 * est if np.isfinite(est) else 0)
+        grid = np.geomspace(max(2, self.sizes.min() / 2), top, 100)
+        lo, hi = self.band(grid)
+        ax.fill_between(grid, lo, hi, color="#1f77b4", alpha=0.2, label="band (given the pilot)")
+        ax.plot(grid, self.predict(grid), color="#1f77b4", label="fitted curve")
+        ax.scatter(self.sizes, self.areas, s=12, color="k", alpha=0.6, label="refits on subsets of the pilot")
+        ax.axhline(self.asymptote, color="grey", linestyle=":", linewidth=1)
+        ax.axhline(self.target_share * self.asymptote, color="#d62728", linestyle="--", linewidth=1,
+                   label=f"{100 * self.target_share:g} % of the asymptote")
+        if np.isfinite(est):
+            ax.axvline(est, color="#d62728", linestyle=":", linewidth=1)
+        ax.set_xscale("log")
+        ax.set_xlabel("gold labels (log scale)")
+        ax.set_ylabel("EG area per query, rates 0.2-0.8")
+        ax.set_title("Routing quality by number of gold labels")
+        ax.legend(fontsize=8, loc="lower right")
+        return ax
+
+
+def _n_for(a: np.ndarray, b: np.ndarray, alpha: float, share: float) -> np.ndarray:
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = (b / ((1 - share) * a)) ** (1 / alpha)
+    return np.where((a > 0) & (b > 0), m, np.where((a > 0) & (b <= 0), 1.0, np.inf))
+
+
+def _fit_curve(sizes: np.ndarray, areas: np.ndarray, ses: np.ndarray, alpha: float) -> tuple[float, float]:
+    """WLS of the size means on ``[1, -m^-alpha]`` with weights 1 / SE(mean)^2."""
+    us = np.unique(sizes)
+    mean = np.array([areas[sizes == m].mean() for m in us])
+    var = np.array([np.mean(ses[sizes == m] ** 2) / np.sum(sizes == m) for m in us])
+    w = 1.0 / np.maximum(var, 1e-12 * np.max(var) + 1e-300)
+    design = np.column_stack([np.ones(us.size), -(us.astype(float) ** (-alpha))])
+    sw = np.sqrt(w)
+    coef, *_ = np.linalg.lstsq(design * sw[:, None], mean * sw, rcond=None)
+    return float(coef[0]), float(coef[1])
+
+
+def gold_learning_curve(
+    data: Any,
+    *,
+    router: Any = None,
+    sizes: Any = None,
+    n_repeats: int = 4,
+    target_share: float = 0.9,
+    exponent: float = 1.0,
+    n_boot: int = 1000,
+    confidence_level: float = 0.95,
+    rng: Any = None,
+    n_jobs: int | None = None,
+) -> GoldLearningCurve:
+    """Learning curve of routing quality against the number of gold labels, from a pilot.
+
+    Parameters
+    ----------
+    data : RoutingData
+        The pilot: gold rows drawn at random, and the preference rows.
+    router : MetaRouter, optional
+        Unfitted template refitted on each subset (cloned; default ``MetaRouter()``).
+    sizes : array-like of int, optional
+        Gold sizes of the refits, each leaving at least 10 gold rows out. Default: four sizes
+        from 40 % to 85 % of the pilot's gold rows.
+    n_repeats : int, default 4
+        Random subsets per size.
+    target_share : float, default 0.9
+        Share of the large-sample EG area whose gold size is reported.
+    exponent : float, default 1
+        The power law's exponent alpha (module docstring).
+    n_boot : int, default 1000
+        Bootstrap draws of the curve (repeats resampled within size).
+    confidence_level : float, default 0.95
+    rng : None, int or numpy.random.Generator
+        Seed of the subsets, the refits and the bootstrap: same seed, same curve for any ``n_jobs``.
+    n_jobs : int or None
+        joblib workers over the refits.
+
+    Returns
+    -------
+    GoldLearningCurve
+
+    Examples
+    --------
+    >>> import metarouter_stats as mrs
+    >>> s = mrs.simulate(n_gold=60, n_preference=300, n_test=5, d=6, rng=0)
+    >>> curve = mrs.gold_learning_curve(s.train, sizes=[25, 40], n_repeats=2, n_boot=50, rng=0)
+    >>> curve.sizes.tolist()
+    [25, 25, 40, 40]
+    """
+    from joblib import Parallel, delayed  # noqa: PLC0415
+    from sklearn.base import clone  # noqa: PLC0415
+
+    from ..inference import evaluate_routers  # noqa: PLC0415
+    from ..routers import MetaRouter  # noqa: PLC0415
+
+    if not isinstance(data, RoutingData):
+        raise TypeError(f"`data` must be a RoutingData (the pilot); got {type(data).__name__}.")
+    if data.propensity is not None and np.ptp(data.propensity) > 1e-12:
+        raise ValueError(
+            "`data` has gold rows drawn with unequal known probabilities (`propensity`): subsampling them would not "
+            "mimic buying fewer random labels. Use a pilot whose gold rows were drawn at random."
+        )
+    share = check_fraction(target_share, "target_share", closed=False)
+    level = check_fraction(confidence_level, "confidence_level", closed=False)
+    reps = check_positive_int(n_repeats, "n_repeats", minimum=2)
+    n_boot = check_positive_int(n_boot, "n_boot", minimum=10)
+    alpha = float(exponent)
+    if not (np.isfinite(alpha) and alpha > 0):
+        raise ValueError(f"`exponent` must be a positive number; got {exponent!r}.")
+    gold_rows = np.flatnonzero(data.is_gold)
+    n_g = gold_rows.size
+    if sizes is None:
+        m = np.unique(np.round(np.linspace(0.4, 0.85, 4) * n_g).astype(int))
+        m = m[(m >= 10) & (m <= n_g - MIN_HELD_OUT)]
+        if m.size < 2:
+            raise ValueError(f"The pilot's {n_g} gold rows are too few for a learning curve (need about 40).")
+    else:
+        m = np.unique(as_1d_float(sizes, "sizes").astype(int))
+        if m.size < 2 or m.min() < 5 or m.max() > n_g - MIN_HELD_OUT:
+            raise ValueError(
+                f"`sizes` must hold at least 2 gold sizes from 5 to {n_g - MIN_HELD_OUT} (the pilot's {n_g} gold rows "
+                f"minus {MIN_HELD_OUT} held out for evaluation); got {sizes!r}."
+            )
+    template = MetaRouter() if router is None else router
+    if not hasattr(template, "get_params"):
+        raise TypeError(f"`router` must be an unfitted MetaRouter (a template); got {type(template).__name__}.")
+    gen = as_rng(rng)
+    jobs = [(int(size), np.sort(gen.choice(gold_rows, size=int(size), replace=False)), int(gen.integers(2**31 - 1)))
+            for size in m for _ in range(reps)]
+
+    def one(size: int, train_gold: np.ndarray, seed: int) -> tuple[float, float]:
+        keep = ~data.is_gold
+        keep[train_gold] = True
+        r = clone(template).set_params(random_state=seed).fit(data.subset(keep))
+        pred = np.asarray(r.predict_gain(data.X), dtype=float)
+        held = data.is_gold.copy()
+        held[train_gold] = False
+        gold = np.where(held, data.outcome, np.nan)
+        ev = evaluate_routers({"router": pred}, gold, pseudo_gold=pred, rates=EG_RATES, n_boot=200, rng=seed)
+        area = ev.area("router")
+        return float(area.estimate), float(area.std_error)
+
+    out = Parallel(n_jobs=n_jobs)(delayed(one)(*job) for job in jobs)
+    sz = np.array([j[0] for j in jobs])
+    areas = np.array([o[0] for o in out])
+    ses = np.array([o[1] for o in out])
+    a, b = _fit_curve(sz, areas, ses, alpha)
+    boot_a, boot_b = np.empty(n_boot), np.empty(n_boot)
+    groups = [np.flatnonzero(sz == size) for size in m]
+    for k in range(n_boot):
+        idx = np.concatenate([gen.choice(g, size=g.size) for g in groups])
+        boot_a[k], boot_b[k] = _fit_curve(sz[idx], areas[idx], ses[idx], alpha)
+    draws = _n_for(boot_a, boot_b, alpha, share)
+    q = (1 - level) / 2
+    est = float(_n_for(np.array([a]), np.array([b]), alpha, share)[0])
+    return GoldLearningCurve(
+        sizes=sz, areas=areas, std_errors=ses, asymptote=a, coefficient=b, exponent=alpha, target_share=share,
+        n_for_target=(est, float(np.quantile(draws, q)), float(np.quantile(draws, 1 - q))),
+        boot_asymptote=boot_a, boot_coefficient=boot_b, n_gold_pilot=int(n_g), confidence_level=level,
+    )
