@@ -24,11 +24,19 @@
     simulated power of ``bias_ttest(paired=False, scale="variance")`` (Welch, c re-estimated
     and its error propagated) on fresh studies with m gold labels (``--sim-reps`` each).
 
+``curve``
+    The gold size at which the Meta-router's EG area (rates 0.2-0.8, true psi on 2,000 test
+    queries) reaches 90 % of its large-sample value: *realised* from simulations with m gold
+    labels (``--curve-reps`` per size, m = 25 ... 3,200, 4,400 preference labels; the value at
+    3,200 is the large-sample value; the crossing is interpolated on log m), against
+    *planned* by ``gold_learning_curve`` on ``--reps`` pilots of 100 gold labels.
+
 Run::
 
     python benchmarks/bench_planning.py unbiased --reps 200 --n-jobs 2
     python benchmarks/bench_planning.py active --reps 50 --n-jobs 2
     python benchmarks/bench_planning.py power --reps 200 --sim-reps 2000
+    python benchmarks/bench_planning.py curve --reps 10 --curve-reps 12 --n-jobs 2
 
 Writes ``benchmarks/results/planning_{unbiased,active,power}{tag}.{csv,md}``. Nothing here asserts.
 """
@@ -138,6 +146,43 @@ def power_cell(scenario: str, reps: int, sim_reps: int) -> list[dict]:
     return rows
 
 
+CURVE_SIZES = (25, 50, 100, 200, 400, 800, 1600, 3200)
+
+
+def realised_area(scenario: str, m: int, seed: int) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = mrs.simulate(n_gold=m, n_preference=4400, n_test=2000, scenario=scenario, rng=seed)
+        r = mrs.MetaRouter(random_state=seed).fit(s.train)
+        psi = np.asarray(s.psi_test)
+        area = mrs.efficiency_gain(psi, r.predict_gain(s.X_test), rates=RATES).auc
+        oracle = mrs.efficiency_gain(psi, psi, rates=RATES).auc
+    return {"scenario": scenario, "n_gold": m, "seed": seed, "share": float(area / oracle)}
+
+
+def planned_size(scenario: str, seed: int) -> dict:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = mrs.simulate(n_gold=100, n_preference=4400, n_test=2, scenario=scenario, rng=seed)
+        t0 = time.perf_counter()
+        c = mrs.gold_learning_curve(s.train, rng=seed)
+    est, lo, hi = c.n_for_target
+    return {"scenario": scenario, "seed": seed, "planned": est, "low": lo, "high": hi,
+            "asymptote": c.asymptote, "seconds": time.perf_counter() - t0}
+
+
+def crossing(sizes: np.ndarray, means: np.ndarray, level: float) -> float:
+    """First m (interpolated on log m) where the mean curve reaches ``level``."""
+    above = np.flatnonzero(means >= level)
+    if above.size == 0:
+        return float("inf")
+    k = int(above[0])
+    if k == 0:
+        return float(sizes[0])
+    x0, x1, y0, y1 = np.log(sizes[k - 1]), np.log(sizes[k]), means[k - 1], means[k]
+    return float(np.exp(x0 + (level - y0) / (y1 - y0) * (x1 - x0)))
+
+
 def mc(x: pd.Series) -> str:
     x = x.dropna()
     return f"{x.mean():.4f} ({x.std(ddof=1) / np.sqrt(len(x)):.4f})"
@@ -145,7 +190,8 @@ def mc(x: pd.Series) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["unbiased", "active", "power"])
+    ap.add_argument("what", choices=["unbiased", "active", "power", "curve"])
+    ap.add_argument("--curve-reps", type=int, default=12, help="curve: simulations per gold size")
     ap.add_argument("--sim-reps", type=int, default=2000, help="power: simulated tests per gold size")
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--n-jobs", type=int, default=2)
@@ -159,7 +205,34 @@ def main() -> None:
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
     t0 = time.perf_counter()
-    if args.what == "power":
+    if args.what == "curve":
+        scen = args.scenarios.split(",")
+        real = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
+            delayed(realised_area)(sc, m, 3000 + 37 * r + m) for sc in scen for m in CURVE_SIZES
+            for r in range(args.curve_reps)))
+        plan = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
+            delayed(planned_size)(sc, 6000 + r) for sc in scen for r in range(args.reps)))
+        real.to_csv(RESULTS / f"planning_curve_realised{args.tag}.csv", index=False)
+        plan.to_csv(RESULTS / f"planning_curve_planned{args.tag}.csv", index=False)
+        lines = [f"# Gold size for 90 % of the large-sample EG area: planned from a pilot of 100 vs realised",
+                 "", f"Realised: {args.curve_reps} simulations per gold size; planned: `gold_learning_curve` on "
+                 f"{args.reps} pilots (defaults). Share = EG area / the true-psi ranking's EG area.", ""]
+        for sc in scen:
+            g = real[real.scenario == sc].groupby("n_gold")["share"]
+            means, ses = g.mean(), g.sem()
+            target = 0.9 * means.loc[CURVE_SIZES[-1]]
+            m90 = crossing(means.index.to_numpy(), means.to_numpy(), target)
+            p = plan[plan.scenario == sc]
+            within = np.mean(np.abs(p.planned / m90 - 1) <= 0.3)
+            covered = np.mean((p.low <= m90) & (m90 <= p.high))
+            lines += [f"## {sc}", "", "| gold | EG share of the true-psi ranking (MC SE) |", "|---|---|"]
+            lines += [f"| {m} | {means.loc[m]:.4f} ({ses.loc[m]:.4f}) |" for m in means.index]
+            lines += ["", f"Realised m90 (90 % of the value at {CURVE_SIZES[-1]}): {m90:.0f}. Planned (per pilot): "
+                      + ", ".join(f"{v:.0f}" for v in p.planned) + f"; median {p.planned.median():.0f}; within "
+                      f"+-30 % of the realised size: {within:.2f}; pilot intervals covering it: {covered:.2f}.", ""]
+        lines.append(f"Wall time {time.perf_counter() - t0:.0f} s on {args.n_jobs} workers.")
+        (RESULTS / f"planning_curve{args.tag}.md").write_text("\n".join(lines) + "\n")
+    elif args.what == "power":
         scen = args.scenarios.split(",")
         rows = [row for cell in Parallel(n_jobs=args.n_jobs)(delayed(power_cell)(sc, args.reps, args.sim_reps)
                                                              for sc in scen) for row in cell]

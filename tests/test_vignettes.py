@@ -63,3 +63,11 @@ def test_mtbench_multimodel(tmp_path, data_dir):
     areas = rep.results["frontier"].areas
     assert rep.results["n_items"] > 30
     assert areas["oracle"] >= areas.drop("oracle").max()
+
+
+def test_gold_budget(tmp_path):
+    rep = _load("gold_budget")["run"](tmp_path, small=True)
+    _check_html(tmp_path / "gold_budget.html", 3)
+    plan, curve, sel = rep.results["plan"], rep.results["curve"], rep.results["selection"]
+    assert np.all(np.diff(plan.half_width) < 0) and plan.n_for_half_width[1] <= plan.n_for_half_width[0]
+    assert curve.sizes.size == 8 and sel.n_labelled == 40 and rep.results["positivity"].propensity_known

@@ -1,13 +1,16 @@
 r"""Routing quality against the number of gold labels: a learning curve from the pilot, extrapolated.
 
 :func:`gold_learning_curve` refits the Meta-router on random subsets of m of the pilot's gold
-rows (all preference rows kept), ``n_repeats`` times for each of a few sizes m, and measures
-each refit's EG area over usage rates 0.2-0.8 with the package's evaluation
-(:func:`~metarouter_stats.evaluate_routers`): the held-out gold rows rectify the refit's own
-prediction :math:`\hat\psi_m(x)` on every pilot query (prediction-powered; the prediction is
-a function of x alone and was not fitted on the held-out gold rows, so the estimate is
-unbiased for the refit's EG area on the pilot's query population). It then fits the inverse
-power law
+rows (all preference rows kept) for a few sizes m, ``n_repeats`` times, and measures each
+refit's EG area over usage rates 0.2-0.8 with the package's evaluation
+(:func:`~metarouter_stats.evaluate_routers`). Each repeat holds out the same
+``n_gold - max(m)`` gold rows for all its sizes and adds the other gold rows in one random
+order (nested subsets), so that the sizes of a repeat share their evaluation noise and the
+curve's rise is measured far more precisely than its level. The held-out gold rows rectify a
+pseudo-gold on every pilot query, the prediction :math:`\hat\psi(x)` of the repeat's largest
+refit (prediction-powered; a function of x alone, not fitted on the held-out rows, so each
+estimate is unbiased for the refit's EG area on the pilot's query population). It then fits
+the inverse power law
 
 .. math:: A(m) = a - b\, m^{-\alpha}
 
@@ -17,7 +20,7 @@ sampling variance :math:`\propto 1/m` is quadratic in its error near the decisio
 so it falls like :math:`1/m`; a free exponent is not identified from sizes within one pilot).
 :math:`a` is the large-sample EG area (more gold, the same preference labels), and the gold
 size reaching a share ``target_share`` of it is :math:`m^* = (b / ((1 - s) a))^{1/\alpha}`.
-Its interval comes from a bootstrap of the repeats within each size: it covers the
+Its interval comes from a bootstrap of whole repeats: it covers the
 subsampling and evaluation noise **given the pilot**, not the pilot's own sampling variation
 nor the error of the assumed curve shape. ``benchmarks/bench_planning.py curve`` compares
 :math:`m^*` from pilots of 100 gold rows with the size realised in simulation.
@@ -51,7 +54,7 @@ class GoldLearningCurve(ResultMixin):
     Attributes
     ----------
     sizes : ndarray of int
-        Gold size of each refit (one entry per refit).
+        Gold size of each refit (one entry per refit, repeat by repeat).
     areas, std_errors : ndarray
         Each refit's estimated EG area per query over [0.2, 0.8] and its standard error.
     asymptote, coefficient, exponent : float
@@ -61,7 +64,7 @@ class GoldLearningCurve(ResultMixin):
         (estimate, low, high): gold size reaching ``target_share`` of the asymptote (inf when the
         fitted curve does not rise).
     boot_asymptote, boot_coefficient : ndarray
-        Bootstrap draws of the curve's parameters (repeats resampled within size).
+        Bootstrap draws of the curve's parameters (whole repeats resampled).
     n_gold_pilot : int
     confidence_level : float
     """
@@ -179,7 +182,7 @@ def gold_learning_curve(
     *,
     router: Any = None,
     sizes: Any = None,
-    n_repeats: int = 4,
+    n_repeats: int = 6,
     target_share: float = 0.9,
     exponent: float = 1.0,
     n_boot: int = 1000,
@@ -196,16 +199,16 @@ def gold_learning_curve(
     router : MetaRouter, optional
         Unfitted template refitted on each subset (cloned; default ``MetaRouter()``).
     sizes : array-like of int, optional
-        Gold sizes of the refits, each leaving at least 10 gold rows out. Default: four sizes
-        from 40 % to 85 % of the pilot's gold rows.
-    n_repeats : int, default 4
-        Random subsets per size.
+        Gold sizes of the refits, the largest leaving at least 10 gold rows out for evaluation.
+        Default: four sizes from 30 % to 70 % of the pilot's gold rows.
+    n_repeats : int, default 6
+        Repeats (held-out set and order of the gold rows).
     target_share : float, default 0.9
         Share of the large-sample EG area whose gold size is reported.
     exponent : float, default 1
         The power law's exponent alpha (module docstring).
     n_boot : int, default 1000
-        Bootstrap draws of the curve (repeats resampled within size).
+        Bootstrap draws of the curve (whole repeats resampled).
     confidence_level : float, default 0.95
     rng : None, int or numpy.random.Generator
         Seed of the subsets, the refits and the bootstrap: same seed, same curve for any ``n_jobs``.
@@ -222,7 +225,7 @@ def gold_learning_curve(
     >>> s = mrs.simulate(n_gold=60, n_preference=300, n_test=5, d=6, rng=0)
     >>> curve = mrs.gold_learning_curve(s.train, sizes=[25, 40], n_repeats=2, n_boot=50, rng=0)
     >>> curve.sizes.tolist()
-    [25, 25, 40, 40]
+    [25, 40, 25, 40]
     """
     from joblib import Parallel, delayed  # noqa: PLC0415
     from sklearn.base import clone  # noqa: PLC0415
@@ -247,7 +250,7 @@ def gold_learning_curve(
     gold_rows = np.flatnonzero(data.is_gold)
     n_g = gold_rows.size
     if sizes is None:
-        m = np.unique(np.round(np.linspace(0.4, 0.85, 4) * n_g).astype(int))
+        m = np.unique(np.round(np.linspace(0.3, 0.7, 4) * n_g).astype(int))
         m = m[(m >= 10) & (m <= n_g - MIN_HELD_OUT)]
         if m.size < 2:
             raise ValueError(f"The pilot's {n_g} gold rows are too few for a learning curve (need about 40).")
@@ -262,30 +265,41 @@ def gold_learning_curve(
     if not hasattr(template, "get_params"):
         raise TypeError(f"`router` must be an unfitted MetaRouter (a template); got {type(template).__name__}.")
     gen = as_rng(rng)
-    jobs = [(int(size), np.sort(gen.choice(gold_rows, size=int(size), replace=False)), int(gen.integers(2**31 - 1)))
-            for size in m for _ in range(reps)]
+    held_n = n_g - int(m.max())
+    plans = []  # per repeat: held-out gold rows, and the order in which the other gold rows are added
+    for _ in range(reps):
+        perm = gen.permutation(gold_rows)
+        plans.append((np.sort(perm[:held_n]), perm[held_n:]))
+    seeds = gen.integers(2**31 - 1, size=(reps, m.size))
+    jobs = [(r, j) for r in range(reps) for j in range(m.size)]
 
-    def one(size: int, train_gold: np.ndarray, seed: int) -> tuple[float, float]:
+    def fit(r: int, j: int) -> np.ndarray:
         keep = ~data.is_gold
-        keep[train_gold] = True
-        r = clone(template).set_params(random_state=seed).fit(data.subset(keep))
-        pred = np.asarray(r.predict_gain(data.X), dtype=float)
-        held = data.is_gold.copy()
-        held[train_gold] = False
-        gold = np.where(held, data.outcome, np.nan)
-        ev = evaluate_routers({"router": pred}, gold, pseudo_gold=pred, rates=EG_RATES, n_boot=200, rng=seed)
-        area = ev.area("router")
-        return float(area.estimate), float(area.std_error)
+        keep[plans[r][1][: int(m[j])]] = True  # nested: the first m of this repeat's order
+        fitted = clone(template).set_params(random_state=int(seeds[r, j])).fit(data.subset(keep))
+        return np.asarray(fitted.predict_gain(data.X), dtype=float)
 
-    out = Parallel(n_jobs=n_jobs)(delayed(one)(*job) for job in jobs)
-    sz = np.array([j[0] for j in jobs])
-    areas = np.array([o[0] for o in out])
-    ses = np.array([o[1] for o in out])
+    preds = dict(zip(jobs, Parallel(n_jobs=n_jobs)(delayed(fit)(r, j) for r, j in jobs), strict=True))
+    sz, areas, ses = [], [], []
+    for r in range(reps):
+        gold = np.full(data.n, np.nan)
+        gold[plans[r][0]] = data.outcome[plans[r][0]]
+        scores = {f"m={int(m[j])}": preds[(r, j)] for j in range(m.size)}
+        # one evaluation per repeat: the sizes share the held-out rows, so their differences are precise;
+        # pseudo-gold: the largest refit's prediction (a function of x, not fitted on the held-out rows)
+        ev = evaluate_routers(scores, gold, pseudo_gold=preds[(r, m.size - 1)], rates=EG_RATES, n_boot=200,
+                              rng=int(seeds[r, 0]))
+        for j in range(m.size):
+            area = ev.area(f"m={int(m[j])}")
+            sz.append(int(m[j]))
+            areas.append(float(area.estimate))
+            ses.append(float(area.std_error))
+    sz, areas, ses = np.array(sz), np.array(areas), np.array(ses)
     a, b = _fit_curve(sz, areas, ses, alpha)
     boot_a, boot_b = np.empty(n_boot), np.empty(n_boot)
-    groups = [np.flatnonzero(sz == size) for size in m]
-    for k in range(n_boot):
-        idx = np.concatenate([gen.choice(g, size=g.size) for g in groups])
+    by_repeat = np.arange(sz.size).reshape(reps, m.size)
+    for k in range(n_boot):  # whole repeats are resampled: their sizes share one evaluation
+        idx = by_repeat[gen.integers(reps, size=reps)].ravel()
         boot_a[k], boot_b[k] = _fit_curve(sz[idx], areas[idx], ses[idx], alpha)
     draws = _n_for(boot_a, boot_b, alpha, share)
     q = (1 - level) / 2
