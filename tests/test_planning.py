@@ -163,3 +163,43 @@ def test_plan_with_estimated_scale_matches_the_delta_method_test_at_the_pilot_si
     plan = mrs.plan_gold(s.train, scale="variance", sizes=[80])
     low, high = res.confidence_interval()
     np.testing.assert_allclose(plan.half_width[0], (high - low) / 2, rtol=1e-9)
+
+
+def test_learning_curve_is_reproducible_and_checks_its_input():
+    s = mrs.simulate(n_gold=40, n_preference=200, n_test=2, d=6, rng=1)
+    kw = dict(sizes=[12, 20], n_repeats=2, n_boot=50, rng=3)
+    a = mrs.gold_learning_curve(s.train, **kw)
+    b = mrs.gold_learning_curve(s.train, n_jobs=2, **kw)
+    np.testing.assert_array_equal(a.areas, b.areas)
+    assert a.n_for_target == b.n_for_target
+    lo, hi = a.confidence_interval(0.9)
+    assert lo <= hi and "target" in a.summary()
+    m = np.unique(a.sizes)
+    np.testing.assert_allclose(a.predict(m), a.asymptote - a.coefficient / m)
+    with pytest.raises(ValueError, match="sizes"):
+        mrs.gold_learning_curve(s.train, sizes=[12, 35])  # leaves fewer than 10 gold rows out
+    with pytest.raises(ValueError, match="sizes"):
+        mrs.gold_learning_curve(s.train, sizes=[20])
+    with pytest.raises(TypeError, match="RoutingData"):
+        mrs.gold_learning_curve(s.train.X)
+    with pytest.raises(ValueError, match="target_share"):
+        mrs.gold_learning_curve(s.train, target_share=1.0)
+    with pytest.raises(ValueError, match="exponent"):
+        mrs.gold_learning_curve(s.train, exponent=0.0)
+    design = mrs.RoutingData(s.train.X, s.train.outcome, s.train.source,
+                             propensity=np.where(np.arange(240) % 2 == 0, 0.1, 0.3))
+    with pytest.raises(ValueError, match="unequal known probabilities"):
+        mrs.gold_learning_curve(design)
+    tiny = mrs.simulate(n_gold=15, n_preference=100, n_test=2, d=6, rng=1)
+    with pytest.raises(ValueError, match="too few"):
+        mrs.gold_learning_curve(tiny.train)
+
+
+def test_fit_curve_recovers_an_exact_power_law():
+    from metarouter_stats.planning.curves import _fit_curve, _n_for
+
+    sizes = np.repeat([20, 40, 80], 3)
+    areas = 2.0 - 30.0 / sizes
+    a, b = _fit_curve(sizes, areas, np.full(sizes.size, 0.1), 1.0)
+    np.testing.assert_allclose([a, b], [2.0, 30.0])
+    np.testing.assert_allclose(_n_for(np.array([a]), np.array([b]), 1.0, 0.9), [150.0])  # 2 - 30/150 = 1.8
