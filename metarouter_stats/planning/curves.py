@@ -280,7 +280,9 @@ def gold_learning_curve(
         return np.asarray(fitted.predict_gain(data.X), dtype=float)
 
     preds = dict(zip(jobs, Parallel(n_jobs=n_jobs)(delayed(fit)(r, j) for r, j in jobs), strict=True))
-    sz, areas, ses = [], [], []
+    sz_l: list[int] = []
+    area_l: list[float] = []
+    se_l: list[float] = []
     for r in range(reps):
         gold = np.full(data.n, np.nan)
         gold[plans[r][0]] = data.outcome[plans[r][0]]
@@ -291,10 +293,10 @@ def gold_learning_curve(
                               rng=int(seeds[r, 0]))
         for j in range(m.size):
             area = ev.area(f"m={int(m[j])}")
-            sz.append(int(m[j]))
-            areas.append(float(area.estimate))
-            ses.append(float(area.std_error))
-    sz, areas, ses = np.array(sz), np.array(areas), np.array(ses)
+            sz_l.append(int(m[j]))
+            area_l.append(float(area.estimate))
+            se_l.append(float(area.std_error))
+    sz, areas, ses = np.array(sz_l), np.array(area_l), np.array(se_l)
     a, b = _fit_curve(sz, areas, ses, alpha)
     boot_a, boot_b = np.empty(n_boot), np.empty(n_boot)
     by_repeat = np.arange(sz.size).reshape(reps, m.size)
