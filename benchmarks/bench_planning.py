@@ -199,7 +199,7 @@ def main() -> None:
     ap.add_argument("--scenarios", default="paper,nonlinear_bias", help="active: scenarios")
     ap.add_argument("--pool", type=int, default=2000, help="unbiased: pool size")
     ap.add_argument("--d", type=int, default=20, help="unbiased: embedding dimension")
-    ap.add_argument("--strategy", default="decision")
+    ap.add_argument("--strategy", default="decision", help="select_for_gold strategy of the active batches")
     ap.add_argument("--uniform-share", type=float, default=0.5)
     ap.add_argument("--tag", default="")
     args = ap.parse_args()

@@ -63,7 +63,9 @@ def test_active_batch_keeps_every_query_positive_and_is_reproducible(pool):
     free = ~first.labelled
     assert abs(a.batch_probability[free].sum() - 30) < 1e-9
     assert a.batch_probability[free].min() >= 0.5 * 30 / free.sum() - 1e-12  # the uniform floor
-    assert a.batch_probability[free].max() > 2 * a.batch_probability[free].min()  # the score matters
+    assert a.batch_probability[free].max() > a.batch_probability[free].min()  # the score matters
+    d = mrs.select_for_gold(router, X, 30, strategy="decision", rng=5, **kw)
+    assert d.batch_probability[free].max() > 2 * d.batch_probability[free].min()
     u = mrs.select_for_gold(router, X, 30, strategy="uncertainty", rng=5, **kw)
     assert u.indices.size == 30 and "uncertainty" in u.summary()
     mrs.MetaRouter(random_state=0).fit(a.routing_data(X, pref, gold))  # the design fits as data
@@ -203,3 +205,40 @@ def test_fit_curve_recovers_an_exact_power_law():
     a, b = _fit_curve(sizes, areas, np.full(sizes.size, 0.1), 1.0)
     np.testing.assert_allclose([a, b], [2.0, 30.0])
     np.testing.assert_allclose(_n_for(np.array([a]), np.array([b]), 1.0, 0.9), [150.0])  # 2 - 30/150 = 1.8
+
+
+def test_neyman_score_is_the_influence_on_delta_hat_at_decision_points(pool):
+    """Independent check: a_i^2 = sum_0 w_0 h(x_0, x_i)^2 with h the ridge smoother weight, by brute force."""
+    from scipy import stats
+
+    from metarouter_stats.planning.selection import EG_RATES
+
+    s, X, pref, gold = pool
+    first = mrs.select_for_gold(None, X, 60, strategy="uniform", rng=0)
+    router = mrs.MetaRouter(random_state=0).fit(first.routing_data(X, pref, gold))
+    sel = mrs.select_for_gold(router, X, 20, previous=first, n_boot=40, rng=2)
+    band = mrs.bias_interval(router, X, method="fast", n_boot=40, rng=np.random.default_rng(2))
+    # (select_for_gold draws the band from its own generator first; rebuild the same draws)
+    se = np.asarray(band.std_error)
+    psi = router.predict_gain(X)
+    z = np.abs(psi[:, None] - np.quantile(psi, 1 - EG_RATES)[None]) / se[:, None]
+    w0 = stats.norm.pdf(z).mean(axis=1)
+    train = np.asarray(router.bias_learner_.scores_.X)
+    c = train.mean(axis=0)
+    alpha = router.bias_learner_.final_model_.alpha_
+    H = (X - c) @ np.linalg.solve((train - c).T @ (train - c) + alpha * np.eye(X.shape[1]), (X - c).T)  # h(x0, xi)
+    direct = np.sqrt((w0[:, None] * H**2).sum(axis=0))
+    np.testing.assert_allclose(sel.score, direct, rtol=1e-6)
+
+
+def test_neyman_falls_back_for_a_nonlinear_final_stage(pool):
+    from sklearn.ensemble import RandomForestRegressor
+
+    from metarouter_stats.cate import DRBiasLearner
+
+    s, X, pref, gold = pool
+    first = mrs.select_for_gold(None, X, 60, strategy="uniform", rng=0)
+    learner = DRBiasLearner(model_final=RandomForestRegressor(n_estimators=20, random_state=0))
+    router = mrs.MetaRouter(cate=learner, random_state=0).fit(first.routing_data(X, pref, gold))
+    with pytest.warns(UserWarning, match="ridge final stage"):
+        mrs.select_for_gold(router, X, 10, previous=first, n_boot=20, rng=0)
