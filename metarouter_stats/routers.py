@@ -36,7 +36,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_known_propensity, check_random_state
 from ._threads import budgeted
 from ._ranking import decide, eg_area, k_for_rate
-from .cate import default_outcome_model, default_propensity_model, make_learner, require_capability
+from .cate import default_outcome_model, default_propensity_model, has_capability, make_learner, require_capability
 from .data import RoutingData
 from .positivity import check_trim_rule, cross_fit_propensity, density_ratio, trim_mask
 from .scaling import resolve_scale
@@ -425,6 +425,7 @@ class MetaRouter(_Router):
         raw = X
         if propensity is None and isinstance(X, RoutingData):
             propensity = X.propensity
+        ids = X.query_ids if isinstance(X, RoutingData) else None
         X, y, t = _unpack(X, y, source)
         _require(t, gold=2, preference=2)
         known = None if propensity is None else check_known_propensity(propensity, t)
@@ -440,6 +441,7 @@ class MetaRouter(_Router):
             e = known if known is not None else cross_fit_propensity(
                 X, t, model=params.get("model_propensity") or default_propensity_model(),
                 cv=int(params.get("cv", 5)), rng=self.random_state,
+                groups=ids if ids is not None and np.unique(ids).size < ids.size else None,
             )
             self.density_ratio_ = density_ratio(e, gold.mean())
             trimmed = trim_mask(self.density_ratio_, t, self.trim)
@@ -454,10 +456,12 @@ class MetaRouter(_Router):
                 )
         keep = ~trimmed
         _require(t[keep], gold=2, preference=2)
-        if known is None:
-            self.bias_learner_ = learner.fit(X[keep], o[keep], t[keep])
-        else:
-            self.bias_learner_ = learner.fit(X[keep], o[keep], t[keep], propensity=known[keep])
+        extra: dict[str, Any] = {}
+        if known is not None:
+            extra["propensity"] = known[keep]
+        if ids is not None and np.unique(ids).size < ids.size and has_capability(learner, "groups"):
+            extra["groups"] = ids[keep]  # paired data: a query's rows stay in one cross-fitting fold
+        self.bias_learner_ = learner.fit(X[keep], o[keep], t[keep], **extra)
         delta = np.asarray(self.bias_learner_.effect(X), dtype=float).reshape(-1)
         if trimmed.any() and self.trim_fallback == "mean":
             delta[trimmed] = delta[keep & ~gold].mean()

@@ -223,3 +223,42 @@ def test_meta_router_uses_the_known_propensities_of_routing_data():
     band = mrs.bias_interval(r, X[:5], method="refit", data=data, n_boot=3, rng=0, progress=False)
     assert band.low.shape == (5,) and np.all(band.low <= band.high)
     assert data.subset(np.arange(100)).propensity.shape == (100,)
+
+
+def test_paired_query_ids_group_the_bias_learners_folds():
+    from sklearn.base import BaseEstimator
+
+    seen = {}
+
+    class Spy(BaseEstimator):
+        capabilities = frozenset({"groups"})
+
+        def __init__(self, random_state=None):
+            self.random_state = random_state
+
+        def fit(self, X, y, t, groups=None):
+            seen["groups"] = groups
+            self.mean_ = float(y[t == 1].mean() - y[t == 0].mean())
+            return self
+
+        def effect(self, X):
+            return np.full(np.asarray(X).shape[0], self.mean_)
+
+    rng = np.random.default_rng(0)
+    n = 120
+    X = np.repeat(rng.normal(size=(n, 3)), 2, axis=0)
+    ids = np.repeat(np.arange(n), 2)
+    t = np.tile([1, 0], n)
+    y = X[:, 0] + 0.5 * t + rng.normal(size=2 * n)
+    paired = mrs.RoutingData(X, y, t, query_ids=ids)
+    mrs.MetaRouter(cate=Spy(), scale=1.0, random_state=0).fit(paired)
+    np.testing.assert_array_equal(seen["groups"], ids)
+    mrs.MetaRouter(cate=Spy(), scale=1.0, random_state=0).fit(mrs.RoutingData(X, y, t, query_ids=np.arange(2 * n)))
+    assert "groups" not in seen or seen["groups"] is None  # distinct ids: nothing to group
+    # the DR-learner keeps a query's rows together (EconML's StratifiedGroupKFold), and distinct ids change nothing
+    grouped = mrs.MetaRouter(scale=1.0, random_state=0).fit(paired)
+    assert np.isfinite(grouped.ate())
+    a = mrs.MetaRouter(scale=1.0, random_state=0).fit(X, y, t)
+    b = mrs.MetaRouter(scale=1.0, random_state=0).fit(mrs.RoutingData(X, y, t, query_ids=np.arange(2 * n)))
+    np.testing.assert_array_equal(a.predict_bias(X[:10]), b.predict_bias(X[:10]))
+    assert not np.array_equal(grouped.bias_learner_.scores_.pseudo_outcomes, a.bias_learner_.scores_.pseudo_outcomes)

@@ -99,7 +99,7 @@ class _EffectMixin:
 class _CrossFitLearner(_EffectMixin, BaseEstimator):
     """DR / R learners: shared parameters, checks, scores and final-stage refits."""
 
-    static_capabilities = frozenset({"scores", "refit_final", "propensity", "known_propensity"})
+    static_capabilities = frozenset({"scores", "refit_final", "propensity", "known_propensity", "groups"})
     known_propensity_: np.ndarray | None = None
 
     def __init__(
@@ -141,6 +141,16 @@ class _CrossFitLearner(_EffectMixin, BaseEstimator):
                 f"({t.size - n_gold}) rows; got cv={cv}. Lower `cv` or add gold labels."
             )
         return X, y, t, cv
+
+    @staticmethod
+    def _groups(groups: Any, t: np.ndarray) -> np.ndarray | None:
+        """Query ids for grouped folds; None when absent or all distinct (grouping would change nothing)."""
+        if groups is None:
+            return None
+        g = np.asarray(groups)
+        if g.ndim != 1 or g.shape[0] != t.shape[0]:
+            raise ValueError(f"`groups` must be 1-D with one entry per row ({t.shape[0]}); got shape {g.shape}.")
+        return g if np.unique(g).size < g.size else None
 
     def _models(self, known: np.ndarray | None, column: int) -> tuple[Any, Any, Any, np.ndarray | None]:
         """Outcome, propensity and final models, and EconML's ``W`` (the known probabilities, or None).
@@ -252,11 +262,14 @@ class DRBiasLearner(_CrossFitLearner):
     """
 
     @budgeted
-    def fit(self, X: Any, y: Any, t: Any, *, propensity: Any = None) -> DRBiasLearner:
+    def fit(self, X: Any, y: Any, t: Any, *, propensity: Any = None, groups: Any = None) -> DRBiasLearner:
         """Fit on outcomes already on one scale (t = 1 gold); returns self.
 
         ``propensity``: per-row P(gold) known by design (capability ``"known_propensity"``),
-        used exactly in the DR scores in place of the ``propensity`` setting.
+        used exactly in the DR scores in place of the ``propensity`` setting. ``groups``:
+        query ids; the rows of one query stay in one cross-fitting fold (EconML's
+        ``StratifiedGroupKFold``), so that a query's gold row is never predicted by a model
+        fitted on its own preference row.
         """
         from econml.dr import DRLearner  # noqa: PLC0415 - heavy import, deferred
 
@@ -270,7 +283,7 @@ class DRBiasLearner(_CrossFitLearner):
         with warnings.catch_warnings():
             # no analytic inference is asked of EconML: the bands live in `inference`
             warnings.filterwarnings("ignore", message=".*[Cc]o-variance matrix is underdetermined.*")
-            est.fit(y, t, X=X, W=W, cache_values=True, inference=None)
+            est.fit(y, t, X=X, W=W, groups=self._groups(groups, t), cache_values=True, inference=None)
         # EconML's DRLearner caches the cross-fitted pseudo-outcome pieces privately
         y_pred = np.asarray(est._cached_values.nuisances[0]).reshape(t.size, -1)
         self._finish(est, X, t, y_pred[:, 1] - y_pred[:, 0], np.ones(t.size))
@@ -313,11 +326,11 @@ class RBiasLearner(_CrossFitLearner):
     """
 
     @budgeted
-    def fit(self, X: Any, y: Any, t: Any, *, propensity: Any = None) -> RBiasLearner:
+    def fit(self, X: Any, y: Any, t: Any, *, propensity: Any = None, groups: Any = None) -> RBiasLearner:
         """Fit on outcomes already on one scale (t = 1 gold); returns self.
 
         ``propensity``: per-row P(gold) known by design, below 1 on every row (a row with
-        t - e = 0 carries no weight in the R-loss).
+        t - e = 0 carries no weight in the R-loss). ``groups``: query ids kept in one fold.
         """
         from econml.dml import NonParamDML  # noqa: PLC0415 - heavy import, deferred
 
@@ -335,7 +348,7 @@ class RBiasLearner(_CrossFitLearner):
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Cc]o-variance matrix is underdetermined.*")
-            est.fit(y, t, X=X, W=W, cache_values=True, inference=None)
+            est.fit(y, t, X=X, W=W, groups=self._groups(groups, t), cache_values=True, inference=None)
         y_res, t_res = (np.asarray(a, dtype=float).reshape(-1) for a in est.residuals_[:2])
         if np.var(t_res) < MIN_T_RESIDUAL_VAR:
             warnings.warn(

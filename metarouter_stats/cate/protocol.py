@@ -37,6 +37,9 @@ error names the capability and the learners that have it.
     by design (random, stratified or active selection,
     :func:`~metarouter_stats.select_for_gold`) and uses them exactly, estimating no
     propensity model; after fit ``known_propensity_`` holds them.
+``"groups"``
+    ``fit(X, y, t, groups=query_ids)`` keeps the rows of one query in one cross-fitting fold
+    (paired data: a query with a gold and a preference row).
 
 Learners are looked up by name in a registry (:func:`make_learner`,
 :func:`available_learners`). A module of the :mod:`metarouter_stats.cate` package that
@@ -63,7 +66,7 @@ __all__ = [
     "require_capability",
 ]
 
-CAPABILITIES = ("scores", "refit_final", "undersmooth", "intervals", "propensity", "known_propensity")
+CAPABILITIES = ("scores", "refit_final", "undersmooth", "intervals", "propensity", "known_propensity", "groups")
 
 
 @runtime_checkable
