@@ -11,6 +11,9 @@
     estimated propensity. Target: the average bias over the pool's queries, mean of
     Delta(x_i) (preference units), so the error excludes the pool's own sampling. Recorded:
     mean error with its Monte Carlo SE, RMSE, and the coverage of ``ate_interval``.
+    ``--design tilt``: one batch of 100 with probabilities tilted toward high z1 (the
+    ``selection`` scenario's exp(1.5 z1), mixed with ``--uniform-share`` of uniform), where
+    ignoring the design biases the estimate.
 ``active``
     Per replication and scenario (``paper``, ``nonlinear_bias``) a pool of 4,500 queries (d = 50,
     the paper's size); EG area over rates 0.2..0.8 of the final Meta-router, on 2,000 test
@@ -76,12 +79,30 @@ def active_design(X, pref, gold, *, batches: int, size: int, strategy: str, unif
     return sel
 
 
+def tilted_design(X, n: int, mix: float, seed: int) -> mrs.GoldSelection:
+    """One batch of n drawn with pi proportional to mix * uniform + (1 - mix) * exp(1.5 z1) (systematic pps)."""
+    from metarouter_stats.planning.selection import GoldSelection, _capped
+    from metarouter_stats.simulation import _z
+
+    w = np.exp(1.5 * _z(X)[:, 0])
+    q = mix / X.shape[0] + (1 - mix) * w / w.sum()
+    pi, _ = _capped(q, n)
+    idx = mrs.planning.systematic_pps(pi, seed)
+    lab = np.zeros(X.shape[0], dtype=bool)
+    lab[idx] = True
+    return GoldSelection(indices=idx, batch_probability=pi, propensity=pi, labelled=lab, batch=lab.astype(int),
+                         score=w, strategy="tilt", uniform_share=mix, n_batches=1)
+
+
 def one_unbiased(seed: int, args) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         s, X, pref, gold = pool_study(args.scenario, args.pool, args.d, seed)
-        sel = active_design(X, pref, gold, batches=4, size=25, strategy=args.strategy,
-                            uniform_share=args.uniform_share, seed=seed, scale=s.scale)
+        if args.design == "tilt":
+            sel = tilted_design(X, 100, args.uniform_share, seed)
+        else:
+            sel = active_design(X, pref, gold, batches=4, size=25, strategy=args.strategy,
+                                uniform_share=args.uniform_share, seed=seed, scale=s.scale)
         data = sel.routing_data(X, pref, gold)
         truth = float(np.mean(s.delta(X, scale="preference")))
         row = {"seed": seed, "truth": truth, "max_weight_ratio": float(sel.propensity[sel.labelled].max()
@@ -201,6 +222,8 @@ def main() -> None:
     ap.add_argument("--d", type=int, default=20, help="unbiased: embedding dimension")
     ap.add_argument("--strategy", default="decision", help="select_for_gold strategy of the active batches")
     ap.add_argument("--uniform-share", type=float, default=0.5)
+    ap.add_argument("--design", choices=["active", "tilt"], default="active",
+                    help="unbiased: four active batches, or one batch of 100 tilted as exp(1.5 z1) (mixed with uniform)")
     ap.add_argument("--tag", default="")
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
@@ -262,8 +285,11 @@ def main() -> None:
         lines = [
             f"# Mean bias with the design's probabilities known, ignored, estimated ({args.reps} replications)",
             "",
-            f"Scenario `{args.scenario}`, pool {args.pool} queries, d = {args.d}; four batches of 25 gold labels "
-            f"(first uniform, then `{args.strategy}`, uniform share {args.uniform_share}); true c. Target: mean of "
+            f"Scenario `{args.scenario}`, pool {args.pool} queries, d = {args.d}; "
+            + ("four batches of 25 gold labels (first uniform, then "
+               f"`{args.strategy}`, uniform share {args.uniform_share})" if args.design == "active" else
+               f"one batch of 100 gold labels, pi proportional to {args.uniform_share} uniform + "
+               f"{1 - args.uniform_share:g} exp(1.5 z1)") + "; true c. Target: mean of "
             "Delta(x) over the pool (preference units). Cells: mean (Monte Carlo SE).",
             "",
             "| propensity | mean error | SD of error | RMSE | coverage of ate_interval (95 %) |",
