@@ -272,3 +272,16 @@ def test_report_opens_with_a_summary_that_decides():
     assert "gold units" in summary and "heterogeneity test p" in summary
     assert any(w in summary for w in ("Route with", "beats", "no router is distinguishable"))
     assert "router_comparisons" in rep.results and len(rep.results["router_comparisons"]) >= 1
+
+
+def test_summary_says_how_many_gold_labels_would_sharpen_an_undecided_bias():
+    import warnings
+
+    s = mrs.simulate(n_gold=60, n_preference=600, n_test=200, d=8, scenario="no_bias", rng=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = mrs.build_report(s, n_boot=30, rng=0, progress=False)
+    summary = " ".join(rep.results["summary"])
+    plan = rep.results["gold_plan"]
+    assert "No mean bias detected" in summary and "Halving that interval" in summary
+    assert f"{plan.n_for_half_width[0]:.0f} gold labels" in summary and plan.n_for_half_width[0] > 2 * 60

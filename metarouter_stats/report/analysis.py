@@ -24,6 +24,7 @@ from ..inference import (
     evaluate_routers,
     scale_sensitivity,
 )
+from ..planning import plan_gold
 from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
 from ..simulation import SimulatedStudy
@@ -132,6 +133,12 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
         else:
             lines.append(f"No mean bias detected: {res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to "
                          f"{hi:+.3f}, p {_p(res.pvalue)}); the CI says how large a bias the data cannot exclude.")
+            plan = results.get("gold_plan")
+            if plan is not None and np.isfinite(plan.n_for_half_width[0]):
+                n, n_lo, n_hi = plan.n_for_half_width
+                lines.append(f"Halving that interval (half-width {plan.target_half_width:.3f}) would take about "
+                             f"{n:.0f} gold labels ({n_lo:.0f} to {n_hi:.0f}), against {plan.n_gold_pilot} now "
+                             "(plan_gold, from these labels' variances).")
     het = results.get("heterogeneity")
     if het is not None:
         if het.pvalue < 1 - level:
@@ -307,6 +314,14 @@ def analysis_report(
     )
     rep.table(ttab, digits=4)
     rep.results["bias_ttest"] = tests
+    final = list(tests.values())[-1]
+    lo_f, hi_f = final.confidence_interval(level)
+    try:  # how many gold labels would halve the interval (the summary says it when no bias is detected)
+        rep.results["gold_plan"] = plan_gold(train, scale=scale if scale is not None else 1.0,
+                                             paired=paired is not None, confidence_level=level,
+                                             target_half_width=(hi_f - lo_f) / 4)
+    except ValueError:
+        rep.results["gold_plan"] = None
 
     # ------------------------------------------------------------------ sensitivity to c
     rep.section("Does the conclusion depend on the scale c?")
