@@ -21,6 +21,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -115,8 +116,16 @@ def _agg() -> None:
     matplotlib.use("Agg")
 
 
-def _report(args: argparse.Namespace) -> int:
+def _read_data(args: argparse.Namespace) -> Any:
+    """The RoutingData of ``--data`` and its column options."""
     from .data import RoutingData  # noqa: PLC0415
+
+    frame = pd.read_csv(_local_file(args.data, "--data"))
+    return RoutingData.from_frame(frame, features=args.features, outcome=args.outcome, source=args.source,
+                                  query_id=args.query_id)
+
+
+def _report(args: argparse.Namespace) -> int:
     from .report import build_report, check_output_file  # noqa: PLC0415
 
     _agg()
@@ -135,9 +144,7 @@ def _report(args: argparse.Namespace) -> int:
         rep = build_report(study, config={"scenario": args.scenario, "n_gold": args.n_gold,
                                     "n_preference": args.n_preference, "n_test": args.n_test}, **common)
     elif args.data:
-        frame = pd.read_csv(_local_file(args.data, "--data"))
-        data = RoutingData.from_frame(frame, features=args.features, outcome=args.outcome, source=args.source,
-                                      query_id=args.query_id)
+        data = _read_data(args)
         rep = build_report(data, holdout=args.holdout, config={"data": args.data}, **common)
     else:
         from .datasets import from_judgments  # noqa: PLC0415
@@ -162,15 +169,12 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from .data import RoutingData  # noqa: PLC0415
     from .planning import plan_gold  # noqa: PLC0415
 
     if bool(args.data) == bool(args.simulate):
         raise ValueError("Give exactly one of: --data CSV (the pilot) or --simulate.")
     if args.data:
-        frame = pd.read_csv(_local_file(args.data, "--data"))
-        data = RoutingData.from_frame(frame, features=args.features, outcome=args.outcome, source=args.source,
-                                      query_id=args.query_id)
+        data = _read_data(args)
     else:
         data = simulate(n_gold=args.n_gold, n_preference=args.n_preference, n_test=1, scenario=args.scenario,
                         rng=args.seed).train
@@ -225,7 +229,14 @@ def build_parser() -> argparse.ArgumentParser:
     study.add_argument("--scheduler", default=None, help="Dask scheduler address: run the rounds on that cluster")
     study.add_argument("--quiet", action="store_true", help="no progress bar")
     study.set_defaults(func=_study)
-    rep = sub.add_parser("report", parents=[common], help="write a self-contained HTML report (study folder, simulation, CSV or votes)")
+    # a CSV of routing data, read the same way by `report` and `plan`
+    csv = argparse.ArgumentParser(add_help=False)
+    csv.add_argument("--data", help="CSV of routing data: feature columns, outcome, source (1/0 or gold/preference)")
+    csv.add_argument("--features", default="x", help="prefix of the feature columns in --data (default 'x')")
+    csv.add_argument("--outcome", default="outcome", help="outcome (gain) column in --data (default 'outcome')")
+    csv.add_argument("--source", default="source", help="source column in --data: 1 / gold or 0 / preference (default 'source')")
+    csv.add_argument("--query-id", default=None, help="query id column in --data (pairs gold and preference labels)")
+    rep = sub.add_parser("report", parents=[common, csv], help="write a self-contained HTML report (study folder, simulation, CSV or votes)")
     rep.add_argument("study_dir", nargs="?", help="output folder of `metarouter study`")
     rep.add_argument("--out", required=True, help="HTML file to write")
     rep.add_argument("--simulate", action="store_true", help="analyse one simulated study")
@@ -233,11 +244,6 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--n-gold", type=_positive_int, default=100, help="--simulate: gold-labelled training rows (default 100)")
     rep.add_argument("--n-preference", type=_positive_int, default=4400, help="--simulate: preference-labelled rows (default 4400)")
     rep.add_argument("--n-test", type=_positive_int, default=500, help="--simulate: gold-labelled test queries (default 500)")
-    rep.add_argument("--data", help="CSV of routing data: feature columns, outcome, source (1/0 or gold/preference)")
-    rep.add_argument("--features", default="x", help="prefix of the feature columns in --data (default 'x')")
-    rep.add_argument("--outcome", default="outcome", help="outcome (gain) column in --data (default 'outcome')")
-    rep.add_argument("--source", default="source", help="source column in --data: 1 / gold or 0 / preference (default 'source')")
-    rep.add_argument("--query-id", default=None, help="query id column in --data (pairs gold and preference labels)")
     rep.add_argument("--judgments", help="long-format votes (.csv, .jsonl, .json): query_id, mechanism, model_a, model_b, winner")
     rep.add_argument("--primary", help="primary model for --judgments")
     rep.add_argument("--alternative", help="alternative model for --judgments")
@@ -249,13 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--confidence-level", type=float, default=0.95, help="level of every interval (default 0.95)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
     rep.set_defaults(func=_report)
-    plan = sub.add_parser("plan", parents=[common],
-                          help="how many gold labels to buy: mean-bias precision and t-test power by gold size")
-    plan.add_argument("--data", help="CSV of the pilot's routing data: feature columns, outcome, source")
-    plan.add_argument("--features", default="x", help="prefix of the feature columns in --data (default 'x')")
-    plan.add_argument("--outcome", default="outcome", help="outcome (gain) column in --data (default 'outcome')")
-    plan.add_argument("--source", default="source", help="source column in --data: 1 / gold or 0 / preference (default 'source')")
-    plan.add_argument("--query-id", default=None, help="query id column in --data (needed for --paired)")
+    plan = sub.add_parser("plan", parents=[common, csv],
+                          help="how many gold labels to buy: mean-bias precision and t-test power by gold size (--data: the pilot)")
     plan.add_argument("--simulate", action="store_true", help="plan from a simulated pilot")
     plan.add_argument("--scenario", choices=SCENARIOS, default="paper", help="--simulate: scenario (default paper)")
     plan.add_argument("--n-gold", type=_positive_int, default=100, help="--simulate: pilot gold labels (default 100)")
