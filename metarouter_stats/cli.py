@@ -135,7 +135,8 @@ def _report(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer; got {args.seed}.")
     check_output_file(args.out, "--out")
-    common = dict(rng=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level, progress=not args.quiet)
+    common = dict(rng=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level, progress=not args.quiet,
+                  plan=args.plan)
     if args.study_dir:
         rep = build_report(args.study_dir)
     elif args.simulate:
@@ -254,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--n-boot", type=_positive_int, default=500, help="bootstrap replicates of every band (default 500)")
     rep.add_argument("--confidence-level", type=float, default=0.95, help="level of every interval (default 0.95)")
     rep.add_argument("--quiet", action="store_true", help="no progress bar")
+    rep.add_argument("--plan", action="store_true",
+                     help="add the section 'How many gold labels?' (plan_gold and the routing learning curve)")
     rep.set_defaults(func=_report)
     plan = sub.add_parser("plan", parents=[common, csv],
                           help="how many gold labels to buy: mean-bias precision and t-test power by gold size (--data: the pilot)")

@@ -285,3 +285,15 @@ def test_summary_says_how_many_gold_labels_would_sharpen_an_undecided_bias():
     plan = rep.results["gold_plan"]
     assert "No mean bias detected" in summary and "Halving that interval" in summary
     assert f"{plan.n_for_half_width[0]:.0f} gold labels" in summary and plan.n_for_half_width[0] > 2 * 60
+
+
+def test_report_plan_section_on_request():
+    import warnings
+
+    s = mrs.simulate(n_gold=60, n_preference=300, n_test=100, d=6, rng=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rep = mrs.build_report(s, n_boot=30, rng=0, progress=False, plan=True)
+    html = rep.to_html()
+    assert "How many gold labels?" in html and "gold_learning_curve" in html
+    assert rep.results["gold_learning_curve"].sizes.size == 16

@@ -51,6 +51,7 @@ def build_report(
     config: Mapping[str, Any] | None = None,
     holdout: float | None = None,
     progress: bool = True,
+    plan: bool = False,
 ) -> Report:
     """Build an HTML report of an analysis or a study, and write it to ``out`` if given.
 
@@ -96,6 +97,10 @@ def build_report(
     progress : bool, default True
         A progress bar naming the section being computed (analysis reports; on a terminal
         only, tqdm's default; False switches it off).
+    plan : bool, default False
+        Analysis reports: add the section "How many gold labels?" (:func:`~metarouter_stats.plan_gold`
+        and :func:`~metarouter_stats.gold_learning_curve` on the training data; about 16
+        extra Meta-router fits).
 
     Returns
     -------
@@ -126,7 +131,7 @@ def build_report(
         rep = analysis_report(
             obj, test=test, routers=routers, scale=scale, costs=costs, n_in=n_in, n_out=n_out, rates=rates,
             confidence_level=confidence_level, n_boot=n_boot, rng=rng, cate=cate, title=title, config=config,
-            holdout=holdout, progress=progress,
+            holdout=holdout, progress=progress, plan=plan,
         )
     else:
         raise TypeError(
