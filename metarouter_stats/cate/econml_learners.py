@@ -258,7 +258,7 @@ class DRBiasLearner(_CrossFitLearner):
     >>> s = mrs.simulate(n_gold=60, n_preference=600, n_test=10, rng=0)
     >>> m = DRBiasLearner(random_state=0).fit(s.train.X, s.train.outcome, s.train.source)
     >>> m.effect(s.X_test).shape, sorted(m.capabilities)
-    ((10,), ['propensity', 'refit_final', 'scores', 'undersmooth'])
+    ((10,), ['groups', 'known_propensity', 'propensity', 'refit_final', 'scores', 'undersmooth'])
     """
 
     @budgeted

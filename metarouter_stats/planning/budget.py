@@ -200,7 +200,7 @@ def plan_gold(
     >>> import metarouter_stats as mrs
     >>> s = mrs.simulate(n_gold=100, n_preference=2000, n_test=5, rng=0)
     >>> plan = mrs.plan_gold(s.train, target_half_width=0.5)
-    >>> plan.n_for_half_width[0] > 0, plan.power[-1] >= plan.power[0]
+    >>> bool(plan.n_for_half_width[0] > 0), bool(plan.power[-1] >= plan.power[0])
     (True, True)
     """
     from statsmodels.stats.power import TTestPower  # noqa: PLC0415 - heavy import, deferred
