@@ -426,6 +426,8 @@ class MetaRouter(_Router):
         if propensity is None and isinstance(X, RoutingData):
             propensity = X.propensity
         ids = X.query_ids if isinstance(X, RoutingData) else None
+        if ids is not None and np.unique(ids).size == ids.size:
+            ids = None  # distinct ids: no query has two rows, nothing to keep together
         X, y, t = _unpack(X, y, source)
         _require(t, gold=2, preference=2)
         known = None if propensity is None else check_known_propensity(propensity, t)
@@ -441,7 +443,7 @@ class MetaRouter(_Router):
             e = known if known is not None else cross_fit_propensity(
                 X, t, model=params.get("model_propensity") or default_propensity_model(),
                 cv=int(params.get("cv", 5)), rng=self.random_state,
-                groups=ids if ids is not None and np.unique(ids).size < ids.size else None,
+                groups=ids,
             )
             self.density_ratio_ = density_ratio(e, gold.mean())
             trimmed = trim_mask(self.density_ratio_, t, self.trim)
@@ -459,7 +461,7 @@ class MetaRouter(_Router):
         extra: dict[str, Any] = {}
         if known is not None:
             extra["propensity"] = known[keep]
-        if ids is not None and np.unique(ids).size < ids.size and has_capability(learner, "groups"):
+        if ids is not None and has_capability(learner, "groups"):
             extra["groups"] = ids[keep]  # paired data: a query's rows stay in one cross-fitting fold
         self.bias_learner_ = learner.fit(X[keep], o[keep], t[keep], **extra)
         delta = np.asarray(self.bias_learner_.effect(X), dtype=float).reshape(-1)

@@ -44,10 +44,10 @@ import pandas as pd
 from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
 from .._results import ResultMixin, frozen_array, new_axes
 from ..data import RoutingData
+from .selection import EG_RATES
 
 __all__ = ["GoldLearningCurve", "gold_learning_curve"]
 
-EG_RATES = np.round(np.linspace(0.2, 0.8, 13), 10)
 MIN_HELD_OUT = 10
 
 

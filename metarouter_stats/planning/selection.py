@@ -82,7 +82,7 @@ from ..data import RoutingData
 __all__ = ["STRATEGIES", "GoldSelection", "select_for_gold", "systematic_pps"]
 
 STRATEGIES = ("neyman", "decision", "uncertainty", "uniform")
-EG_RATES = np.linspace(0.2, 0.8, 13)  # the EG reference range of the paper's figures
+EG_RATES = np.round(np.linspace(0.2, 0.8, 13), 10)  # the EG reference range of the paper's figures
 
 
 def systematic_pps(pi: np.ndarray, rng: Any = None) -> np.ndarray:
@@ -118,7 +118,6 @@ def systematic_pps(pi: np.ndarray, rng: Any = None) -> np.ndarray:
 def _capped(q: np.ndarray, n: int) -> tuple[np.ndarray, float]:
     """``min(1, kappa * q)`` summing to ``n`` (q > 0), and kappa."""
     capped = np.zeros(q.size, dtype=bool)
-    kappa = 1.0 / float(q.min())
     for _ in range(q.size + 1):
         free = ~capped
         if not free.any():  # n equals the pool: every query is taken
@@ -181,6 +180,11 @@ class GoldSelection(ResultMixin):
         return int(self.labelled.size)
 
     @property
+    def _batch_pool(self) -> np.ndarray:
+        """Queries that were in this batch's pool (not labelled before it)."""
+        return ~self.labelled | np.isin(np.arange(self.n_pool), self.indices)
+
+    @property
     def n_labelled(self) -> int:
         """Gold-labelled pool queries after this batch."""
         return int(self.labelled.sum())
@@ -227,8 +231,7 @@ class GoldSelection(ResultMixin):
         })
 
     def _rows(self) -> list[tuple[str, str]]:
-        pool = ~self.labelled | np.isin(np.arange(self.n_pool), self.indices)
-        bp = self.batch_probability[pool]
+        bp = self.batch_probability[self._batch_pool]
         w = 1.0 / self.propensity[self.labelled]
         return [
             ("strategy", f"{self.strategy} (uniform share {self.uniform_share:g})"),
@@ -247,7 +250,7 @@ class GoldSelection(ResultMixin):
         matplotlib.axes.Axes
         """
         ax = new_axes(ax, figsize=(6, 4))
-        pool = ~self.labelled | np.isin(np.arange(self.n_pool), self.indices)
+        pool = self._batch_pool
         ax.scatter(self.score[pool], self.batch_probability[pool], s=6, alpha=0.4, color="grey", label="pool")
         ax.scatter(self.score[self.indices], self.batch_probability[self.indices], s=14, color="#1f77b4",
                    label="chosen")
