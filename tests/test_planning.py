@@ -92,6 +92,8 @@ def test_select_for_gold_input_errors(pool):
         mrs.select_for_gold(None, X, 5)
     with pytest.raises(ValueError, match="rates"):
         mrs.select_for_gold(None, X, 5, strategy="uniform", rates=[0.0, 0.5])
+    with pytest.raises(TypeError, match="`rates` must hold numbers"):
+        mrs.select_for_gold(None, X, 5, strategy="uniform", rates=["a"])
     with pytest.raises(ValueError, match="integer >= 1"):
         mrs.select_for_gold(None, X, 0, strategy="uniform")
     with pytest.raises(ValueError, match="finite label for every labelled"):
