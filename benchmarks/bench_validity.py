@@ -55,6 +55,7 @@ from joblib import Parallel, delayed
 
 import metarouter_stats as mrs
 from metarouter_stats.inference import make_band
+from metarouter_stats.inference.bands import critical_value
 from metarouter_stats.simulation import _eigen
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -196,31 +197,51 @@ def selection_rep(n_gold: int, rep: int, variant: str, Xe: np.ndarray) -> dict:
             pw = mrs.bias_interval(router, Xe, n_boot=50, method="refit", data=s.train, rng=seed, progress=False)
         else:
             pw = mrs.bias_interval(router, Xe, n_boot=200, rng=seed)
+    truth = s.delta(Xe)
+    crit = critical_value(pw.estimate, pw.draws, pw.std_error, "uniform", 0.95)  # sup-t from the same draws
     return {"n_gold": n_gold, "rep": rep, "variant": variant, "n_trimmed": router.n_trimmed_,
             "estimate": pw.estimate.tolist(), "se": pw.std_error.tolist(), "outside": pw.outside_overlap.tolist(),
-            "covered": ((pw.low <= s.delta(Xe)) & (s.delta(Xe) <= pw.high)).tolist()}
+            "covered": ((pw.low <= truth) & (truth <= pw.high)).tolist(),
+            "covered_uniform": bool(np.all(np.abs(pw.estimate - truth) <= crit * pw.std_error))}
 
 
-def run_selection(reps: int, n_jobs: int, gold_sizes: list[int], refit_reps: int = 0) -> pd.DataFrame:
+def run_selection(reps: int, n_jobs: int, gold_sizes: list[int], refit_reps: int = 0,
+                  first_rep: int = 0) -> pd.DataFrame:
+    """Raw rows (one per replication and variant) of the ``selection`` band study.
+
+    Replications ``first_rep, ..., first_rep + reps - 1`` of the trimming variants and
+    ``first_rep, ..., first_rep + refit_reps - 1`` of the refit band, so that a long run can be
+    split into chunks with distinct seeds and merged by :func:`summarise_selection`.
+    """
+    Xe = eval_points()
+    jobs = [(n, r, v) for n in gold_sizes for v in ("none", "band", "crump") for r in range(first_rep, first_rep + reps)]
+    jobs += [(n, r, "refit") for n in gold_sizes for r in range(first_rep, first_rep + refit_reps)]
+    return pd.DataFrame(Parallel(n_jobs=n_jobs)(delayed(selection_rep)(n, r, v, Xe) for n, r, v in jobs))
+
+
+def summarise_selection(rows: pd.DataFrame) -> pd.DataFrame:
     """Why the fast band under-covers on ``selection``: bias or standard error, with and without trimming.
 
     Delta is linear in x on this scenario, so Delta(x) is also the band's stated target.
-    Per cell: pointwise coverage over all points, over the points the band flags as inside
-    the overlap and outside it; the RMS over points of bias / Monte Carlo SD of the band
-    centre, and the mean of (mean bootstrap SE) / (Monte Carlo SD).
+    Per cell: pointwise coverage over all points (with its Monte Carlo SE from the replication
+    means, which keeps the correlation between a replication's points), over the points the
+    band flags as inside the overlap and outside it; the RMS over points of bias / Monte Carlo
+    SD of the band centre, and the mean of (mean bootstrap SE) / (Monte Carlo SD).
     """
     Xe = eval_points()
     truth = mrs.simulate(n_gold=2, n_preference=2, n_test=2, scenario="selection", rng=0).delta(Xe)
-    jobs = [(n, r, v) for n in gold_sizes for v in ("none", "band", "crump") for r in range(reps)]
-    jobs += [(n, r, "refit") for n in gold_sizes for r in range(refit_reps)]
-    rows = pd.DataFrame(Parallel(n_jobs=n_jobs)(delayed(selection_rep)(n, r, v, Xe) for n, r, v in jobs))
+    rows = rows.drop_duplicates(["n_gold", "variant", "rep"])
     out = []
     for (n, v), g in rows.groupby(["n_gold", "variant"], sort=False):
         est, se = np.array(g["estimate"].tolist()), np.array(g["se"].tolist())
         cov, outside = np.array(g["covered"].tolist()), np.array(g["outside"].tolist())
         sd = est.std(axis=0, ddof=1)
+        per_rep = cov.mean(axis=1)
+        uni = g["covered_uniform"].astype(float) if "covered_uniform" in g else pd.Series(np.nan, index=g.index)
         out.append({"n_gold": n, "trim": v, "reps": len(g), "rows_trimmed": g["n_trimmed"].mean(),
-                    "coverage": cov.mean(), "coverage_inside_overlap": cov[~outside].mean(),
+                    "coverage": cov.mean(), "coverage_mc_se": per_rep.std(ddof=1) / np.sqrt(len(g)),
+                    "uniform_coverage": uni.mean(), "uniform_mc_se": uni.std(ddof=1) / np.sqrt(uni.notna().sum()),
+                    "coverage_inside_overlap": cov[~outside].mean(),
                     "coverage_outside_overlap": cov[outside].mean() if outside.any() else np.nan,
                     "share_points_outside": outside.mean(),
                     "rms_bias_over_sd": float(np.sqrt(np.mean(((est.mean(axis=0) - truth) / sd) ** 2))),
@@ -305,6 +326,10 @@ def main() -> None:
     ap.add_argument("--methods", default="variance,wasserstein,amplitude", help="ttest: scale methods to run")
     ap.add_argument("--refit-reps", type=int, default=0, help="selection: replications of the refit band (50 refits each)")
     ap.add_argument("--tag", default="", help="suffix of the output files (to run cells separately)")
+    ap.add_argument("--first-rep", type=int, default=0,
+                    help="selection: index of the first replication (run a long study in chunks with distinct seeds)")
+    ap.add_argument("--merge", default=None,
+                    help="selection: summarise every raw file validity_selection<MERGE>*_raw.json (no new runs)")
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
     t0 = time.perf_counter()
@@ -323,12 +348,22 @@ def main() -> None:
                 "(0 with random gold; about 0.227 on `selection`). `lower_bound_holds`: how often bound <= truth.")
         write_table(f"validity_overlap{args.tag}.md", head, table)
     elif args.part == "selection":
-        table = run_selection(40 if args.reps is None else args.reps, args.n_jobs, [int(v) for v in args.gold.split(",")], args.refit_reps)
+        if args.merge is None:
+            raw = run_selection(40 if args.reps is None else args.reps, args.n_jobs,
+                                [int(v) for v in args.gold.split(",")], args.refit_reps, args.first_rep)
+            raw.to_json(RESULTS / f"validity_selection{args.tag}_raw.json", orient="records")
+            table = summarise_selection(raw)
+        else:
+            files = sorted(RESULTS.glob(f"validity_selection{args.merge}*_raw.json"))
+            if not files:
+                raise SystemExit(f"no raw files validity_selection{args.merge}*_raw.json in {RESULTS}")
+            table = summarise_selection(pd.concat([pd.read_json(f, orient="records") for f in files], ignore_index=True))
+            args.tag = args.merge
         head = ("Fast 95 % Delta band on the `selection` scenario (DR, true c, 4,400 preference rows, 20 points, "
                 "seeds of the `fits` part), without trimming and with the Meta-router's trimming of preference rows "
                 "by the cross-fitted density ratio: `band` = outside [0.1, 10], `crump` = Crump et al.'s rule. "
-                "Coverage MC SE about 0.01 pointwise (40 reps x 20 correlated points: read differences of 0.03 as "
-                "noise). se_over_sd < 1: the bootstrap SE misses part of the Monte Carlo SD. `refit`: no trimming, method='refit' "
+                "coverage_mc_se: Monte Carlo SE of the pointwise coverage from the per-replication means. "
+                "se_over_sd < 1: the bootstrap SE misses part of the Monte Carlo SD. `refit`: no trimming, method='refit' "
                 "(50 refits of every stage per band; fewer replications, so its SD and coverage are rougher).")
         write_table(f"validity_selection{args.tag}.md", head, table)
     else:
