@@ -121,32 +121,46 @@ def _read_data(args: argparse.Namespace) -> Any:
     from .data import RoutingData  # noqa: PLC0415
 
     frame = pd.read_csv(_local_file(args.data, "--data"))
+    names = _models(args, ("primary", "alternative")) if hasattr(args, "primary") else ("primary", "alternative")
     return RoutingData.from_frame(frame, features=args.features, outcome=args.outcome, source=args.source,
-                                  query_id=args.query_id)
+                                  query_id=args.query_id, model_names=names)
 
 
 def _report(args: argparse.Namespace) -> int:
     from .report import build_report, check_output_file  # noqa: PLC0415
 
     _agg()
-    sources = [x for x in (args.study_dir, args.data, args.judgments) if x] + (["simulate"] if args.simulate else [])
+    sources = [x for x in (args.study_dir, args.data, args.judgments, args.mtbench, args.pandalm) if x]
+    sources += ["simulate"] if args.simulate else []
     if len(sources) != 1:
-        raise ValueError("Give exactly one of: a study folder, --simulate, --data CSV, or --judgments FILE.")
+        raise ValueError("Give exactly one of: a study folder, --simulate, --data CSV, --judgments FILE, "
+                         "--mtbench FOLDER or --pandalm FOLDER.")
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer; got {args.seed}.")
     check_output_file(args.out, "--out")
+    costs = _costs(args)
     common = dict(rng=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level, progress=not args.quiet,
-                  plan=args.plan)
+                  plan=args.plan, **costs)
     if args.study_dir:
+        if costs:
+            raise ValueError("--price, --tokens-in and --tokens-out apply to analysis reports, not to a study folder.")
         rep = build_report(args.study_dir)
     elif args.simulate:
         study = simulate(n_gold=args.n_gold, n_preference=args.n_preference, n_test=args.n_test,
                          scenario=args.scenario, rng=args.seed)
+        _check_priced(costs, study.train.model_names)
         rep = build_report(study, config={"scenario": args.scenario, "n_gold": args.n_gold,
                                     "n_preference": args.n_preference, "n_test": args.n_test}, **common)
     elif args.data:
         data = _read_data(args)
+        _check_priced(costs, data.model_names)
         rep = build_report(data, holdout=args.holdout, config={"data": args.data}, **common)
+    elif args.mtbench or args.pandalm:
+        judg = _load_benchmark(args)
+        _check_priced(costs, judg.data.model_names)
+        rep = build_report(judg.data, holdout=args.holdout, title=f"Meta-router analysis of {judg.source}",
+                           config={"data": judg.source, "primary": judg.primary, "alternative": judg.alternative,
+                                   **judg.counts}, **common)
     else:
         from .datasets import from_judgments  # noqa: PLC0415
 
@@ -162,11 +176,88 @@ def _report(args: argparse.Namespace) -> int:
             line = int(dup.index[0]) + 2  # the header is line 1
             raise ValueError(f"{args.texts}:{line}: query_id {dup.iloc[0]!r} appears more than once; give one text per query.")
         judg = from_judgments(args.judgments, primary=args.primary, alternative=args.alternative,
-                              texts=dict(zip(texts["query_id"], texts["text"], strict=True)))
+                              texts=dict(zip(texts["query_id"], texts["text"], strict=True)),
+                              dim=args.dim, embedding=args.embedding)
+        _check_priced(costs, judg.data.model_names)
         rep = build_report(judg.data, holdout=args.holdout, config={"judgments": args.judgments, **judg.counts}, **common)
     path = rep.save(args.out)
     print(f"HTML report ({len(rep.figures)} figures embedded): {path.resolve()}")
     return 0
+
+
+def _models(args: argparse.Namespace, default: tuple[str, str]) -> tuple[str, str]:
+    """(primary, alternative) from the options, each defaulting to the loader's choice."""
+    return (args.primary or default[0], args.alternative or default[1])
+
+
+def _load_benchmark(args: argparse.Namespace) -> Any:
+    """The Judgments of ``--mtbench`` or ``--pandalm`` (a folder of the published files)."""
+    from .datasets import load_mtbench, load_pandalm  # noqa: PLC0415
+
+    folder = args.mtbench or args.pandalm
+    option = "--mtbench" if args.mtbench else "--pandalm"
+    if not Path(folder).is_dir():
+        raise FileNotFoundError(f"{option} {folder!r} is not a folder; give the folder that holds the published files.")
+    if args.texts:
+        raise ValueError(f"--texts applies to --judgments; {option} reads the texts from its folder.")
+    if args.mtbench:
+        if args.judge:
+            raise ValueError("--judge applies to --pandalm; MT-Bench's preference labels are GPT-4's.")
+        primary, alternative = _models(args, ("gpt-4", "gpt-3.5-turbo"))
+        return load_mtbench(folder, primary, alternative, dim=args.dim, embedding=args.embedding)
+    primary, alternative = _models(args, ("llama-7b", "bloom-7b"))
+    return load_pandalm(folder, primary, alternative, judge=args.judge or "gpt-3.5-turbo", dim=args.dim,
+                        embedding=args.embedding)
+
+
+def _price(text: str) -> tuple[str, Any]:
+    """``MODEL=INPUT:OUTPUT[:PER_CALL]`` -> (model, TokenCost)."""
+    from .decision import TokenCost  # noqa: PLC0415
+
+    model, sep, prices = text.rpartition("=")
+    parts = prices.split(":")
+    if not sep or not model or len(parts) not in (2, 3):
+        raise argparse.ArgumentTypeError(
+            f"expected MODEL=INPUT:OUTPUT[:PER_CALL] ($ per million input / output tokens, flat $ per call), "
+            f"e.g. gpt-4=30:60; got {text!r}")
+    try:
+        values = [float(v) for v in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"prices in {text!r} must be numbers, e.g. gpt-4=30:60") from None
+    try:
+        return model, TokenCost(*values)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"{text!r}: {err}") from None
+
+
+def _costs(args: argparse.Namespace) -> dict[str, Any]:
+    """build_report's ``costs``, ``n_in`` and ``n_out`` from --price / --tokens-in / --tokens-out."""
+    if not args.price:
+        if args.tokens_in is not None or args.tokens_out is not None:
+            raise ValueError("--tokens-in / --tokens-out need prices: give --price MODEL=INPUT:OUTPUT for both models.")
+        return {}
+    costs = dict(args.price)
+    if len(costs) != len(args.price):
+        raise ValueError("--price names a model twice; give one price per model.")
+    if args.tokens_in is None or args.tokens_out is None:
+        raise ValueError("--price needs the token counts per query: --tokens-in N and --tokens-out N.")
+    return {"costs": costs, "n_in": args.tokens_in, "n_out": args.tokens_out}
+
+
+def _check_priced(costs: dict[str, Any], models: tuple[str, str]) -> None:
+    """Every model of the data has a --price, and every --price names a model of the data."""
+    if not costs:
+        return
+    priced = set(costs["costs"])
+    if priced != set(models):
+        raise ValueError(f"--price must name exactly the data's two models {list(models)}; got prices for {sorted(priced)}.")
+
+
+def _nonnegative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0; got {text!r}")
+    return value
 
 
 def _plan(args: argparse.Namespace) -> int:
@@ -246,9 +337,32 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--n-preference", type=_positive_int, default=4400, help="--simulate: preference-labelled rows (default 4400)")
     rep.add_argument("--n-test", type=_positive_int, default=500, help="--simulate: gold-labelled test queries (default 500)")
     rep.add_argument("--judgments", help="long-format votes (.csv, .jsonl, .json): query_id, mechanism, model_a, model_b, winner")
-    rep.add_argument("--primary", help="primary model for --judgments")
-    rep.add_argument("--alternative", help="alternative model for --judgments")
+    rep.add_argument("--mtbench", metavar="FOLDER",
+                     help="MT-Bench folder (human.jsonl, gpt4_pair.jsonl, question.jsonl): human experts' votes as gold, "
+                          "GPT-4's as preference labels")
+    rep.add_argument("--pandalm", metavar="FOLDER",
+                     help="PandaLM folder (testset-v1.json and the judge's file): annotators' majority as gold, "
+                          "the --judge's verdicts as preference labels")
+    rep.add_argument("--judge", choices=("gpt-3.5-turbo", "pandalm-7b"), default=None,
+                     help="--pandalm: the judge whose verdicts are the preference labels (default gpt-3.5-turbo)")
+    rep.add_argument("--primary", help="primary model (required with --judgments; default gpt-4 for --mtbench, "
+                                       "llama-7b for --pandalm)")
+    rep.add_argument("--alternative", help="alternative model (required with --judgments; default gpt-3.5-turbo "
+                                           "for --mtbench, bloom-7b for --pandalm)")
     rep.add_argument("--texts", help="CSV with query_id and text columns for --judgments")
+    rep.add_argument("--embedding", choices=("tfidf-svd", "sentence"), default="tfidf-svd",
+                     help="text embedding of --judgments, --mtbench, --pandalm (default tfidf-svd; "
+                          "'sentence' needs the sentence extra)")
+    rep.add_argument("--dim", type=_positive_int, default=20,
+                     help="embedding dimension for --judgments, --mtbench, --pandalm (default 20)")
+    rep.add_argument("--price", type=_price, action="append", metavar="MODEL=IN:OUT[:CALL]",
+                     help="token prices of one model ($ per million input / output tokens, optional flat $ per call); "
+                          "give it for both models to add the cost-quality section, e.g. --price gpt-4=30:60 "
+                          "--price gpt-3.5-turbo=0.5:1.5")
+    rep.add_argument("--tokens-in", type=_nonnegative_float, default=None,
+                     help="--price: input tokens per query (the same for both models)")
+    rep.add_argument("--tokens-out", type=_nonnegative_float, default=None,
+                     help="--price: output tokens per query (the same for both models)")
     rep.add_argument("--holdout", type=float, default=0.3,
                      help="share of gold queries held out as the test set for real data (default 0.3)")
     rep.add_argument("--seed", type=int, default=0, help="seed of every fit, split and bootstrap (default 0)")

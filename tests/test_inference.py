@@ -319,6 +319,21 @@ def test_heterogeneity_slope_interval_and_summary(fitted):
     assert "Target" in res.summary() and "median-adjusted" in res.summary()
 
 
+def test_heterogeneity_explained_sd_is_bounded_by_the_true_sd(fitted):
+    # beta_2 * SD(S) = cov(Delta, S) / SD(S) <= SD(Delta) (Cauchy-Schwarz), on the learner's scale c * Delta;
+    # a proxy fitted on 200 gold rows recovers a good part of a linear bias, and ~0 of a constant one
+    sds = {}
+    for scenario in ("paper", "homogeneous"):
+        s, router = fitted[scenario]
+        res = mrs.bias_heterogeneity_test(router, n_splits=30, rng=0)
+        assert res.split_proxy_sds.shape == (30,) and "SD of the proxy" in res.summary()
+        big = mrs.simulate(n_gold=2, n_preference=2, n_test=20_000, scenario=scenario, rng=9)
+        sds[scenario] = (res.explained_sd, s.scale * np.std(big.delta(big.X_test)))
+    explained, true_sd = sds["paper"]
+    assert 0.5 * true_sd < explained < 1.1 * true_sd
+    assert sds["homogeneous"][0] < 0.15 * explained
+
+
 def test_group_bias_covers_a_constant_bias():
     hits, uniform = [], []
     for s in range(60):

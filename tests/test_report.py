@@ -1,6 +1,7 @@
 """The HTML report: embedded figures, the numbers it shows, study reports, the CLI."""
 
 import base64
+import contextlib
 import html
 import io
 import os
@@ -192,6 +193,49 @@ def test_report_command(tmp_path, capsys):
     assert "18 queries with gold labels" in (tmp_path / "d.html").read_text()  # 30 % of 60 gold held out
     assert main(["report", "--out", str(out)]) == 2
     assert "Give exactly one of" in capsys.readouterr().err
+
+
+def test_report_command_on_the_mtbench_and_pandalm_folders(tmp_path, capsys, data_dir):
+    """`metarouter report --mtbench FOLDER` / `--pandalm FOLDER` read the published files directly."""
+    from pathlib import Path
+
+    root = Path(data_dir)
+    out = tmp_path / "mt.html"
+    assert main(["report", "--mtbench", str(root / "mtbench"), "--n-boot", "30", "--quiet", "--out", str(out),
+                 "--price", "gpt-4=30:60", "--price", "gpt-3.5-turbo=0.5:1.5",
+                 "--tokens-in", "400", "--tokens-out", "300"]) == 0
+    text = out.read_text()
+    assert "Meta-router analysis of MT-Bench" in text and "Summary: what the data say" in text
+    assert "Decisions under token costs" in text and "AIQ" in text
+    assert main(["report", "--pandalm", str(root / "pandalm"), "--judge", "pandalm-7b", "--primary", "llama-7b",
+                 "--alternative", "opt-7b", "--n-boot", "30", "--quiet", "--out", str(tmp_path / "pl.html")]) == 0
+    text = html.unescape((tmp_path / "pl.html").read_text())
+    assert "judge pandalm-7b" in text and "'llama-7b', alternative 'opt-7b'" in text
+    capsys.readouterr()
+    # a price for a model the data do not have names both sides
+    assert main(["report", "--mtbench", str(root / "mtbench"), "--price", "gpt-4=30:60", "--price", "claude=8:24",
+                 "--tokens-in", "1", "--tokens-out", "1", "--out", str(tmp_path / "x.html")]) == 2
+    assert "--price must name exactly the data's two models ['gpt-4', 'gpt-3.5-turbo']" in capsys.readouterr().err
+    assert main(["report", "--mtbench", str(root / "mtbench"), "--judge", "pandalm-7b",
+                 "--out", str(tmp_path / "x.html")]) == 2
+    assert "--judge applies to --pandalm" in capsys.readouterr().err
+
+
+def test_report_command_option_errors(tmp_path, capsys):
+    out = str(tmp_path / "x.html")
+    for argv, message in [
+        (["--mtbench", str(tmp_path / "none")], "--mtbench"),
+        (["--simulate", "--price", "gpt-4=30"], "expected MODEL=INPUT:OUTPUT[:PER_CALL]"),
+        (["--simulate", "--price", "gpt-4=a:1"], "must be numbers"),
+        (["--simulate", "--price", "gpt-4=-1:1"], "input_price"),
+        (["--simulate", "--price", "primary=1:2", "--price", "alternative=0:1"], "--tokens-in N and --tokens-out N"),
+        (["--simulate", "--tokens-in", "3"], "--tokens-in / --tokens-out need prices"),
+        (["--simulate", "--tokens-in", "-3"], "must be a number >= 0"),
+        (["--simulate", "--mtbench", str(tmp_path)], "Give exactly one of"),
+    ]:
+        with contextlib.suppress(SystemExit):  # argparse's own errors exit with code 2
+            assert main(["report", *argv, "--out", out]) == 2
+        assert message in capsys.readouterr().err, argv
 
 
 @pytest.fixture(scope="module")

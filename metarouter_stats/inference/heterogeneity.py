@@ -64,6 +64,10 @@ class HeterogeneityTestResult(ResultMixin):
     n_splits : int
     split_slopes, split_std_errors, split_statistics : ndarray of shape (n_splits,)
         The per-split values (read-only).
+    split_proxy_sds : ndarray of shape (n_splits,)
+        Weighted standard deviation of each split's proxy on its main half (learner's scale).
+        The slope is measured per unit of the proxy, so a nearly constant proxy makes it
+        large and hard to read; ``explained_sd`` is the scale-free summary.
     """
 
     statistic: float
@@ -77,6 +81,7 @@ class HeterogeneityTestResult(ResultMixin):
     split_slopes: np.ndarray = field(default_factory=lambda: np.empty(0))
     split_std_errors: np.ndarray = field(default_factory=lambda: np.empty(0))
     split_statistics: np.ndarray = field(default_factory=lambda: np.empty(0))
+    split_proxy_sds: np.ndarray = field(default_factory=lambda: np.empty(0))
     _title = "Heterogeneity of the bias (BLP calibration test)"
 
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
@@ -94,11 +99,27 @@ class HeterogeneityTestResult(ResultMixin):
         high = float(np.median(self.split_slopes + z * self.split_std_errors))
         return (low, high)
 
+    @property
+    def explained_sd(self) -> float:
+        """Standard deviation of the bias along the proxy: median over splits of slope x proxy SD.
+
+        The SD over queries of the best linear predictor :math:`\beta_2 (S(x) - \bar S)` of
+        the bias, on the learner's scale: 0 under a constant bias; the proxy's own SD when
+        the proxy is calibrated (slope 1). Unlike the slope, it does not grow without bound
+        when the proxy barely varies. A point summary (the test and the interval are the
+        slope's).
+        """
+        if self.split_proxy_sds.size == 0:
+            return float("nan")
+        return float(np.median(np.abs(self.split_slopes) * self.split_proxy_sds))
+
     def _rows(self) -> list[tuple[str, str]]:
         low, high = self.confidence_interval()
         return [
             ("mean bias (learner's scale)", f"{self.mean_bias:.4f} (se {self.mean_bias_std_error:.4f})"),
             ("heterogeneity slope", f"{self.slope:.3f} (se {self.slope_std_error:.3f})"),
+            ("SD of the proxy / of the bias along it", f"{float(np.median(self.split_proxy_sds)):.4g} / "
+                                                        f"{self.explained_sd:.4g}"),
             ("95% CI of the slope", f"[{low:.3f}, {high:.3f}]"),
             ("median t / adjusted one-sided p", f"{self.statistic:.3f} / {self.pvalue:.4g}"),
             ("rows / sample splits", f"{self.n} / {self.n_splits}"),
@@ -138,19 +159,20 @@ def cddf_splits(learner: Any, n_splits: int, rng: Any) -> Iterator[tuple[np.ndar
         yield main, np.asarray(model.predict(X[main]), dtype=float).reshape(-1)
 
 
-def _one_split(scores: Any, main: np.ndarray, proxy: np.ndarray) -> tuple[float, float, float, float]:
-    """Slope, its HC3 SE, intercept and its SE on the main half."""
+def _one_split(scores: Any, main: np.ndarray, proxy: np.ndarray) -> tuple[float, float, float, float, float]:
+    """Slope, its HC3 SE, intercept, its SE and the proxy's weighted SD on the main half."""
     import statsmodels.api as sm  # noqa: PLC0415
 
     phi, w = scores.pseudo_outcomes, scores.weights
     centred = proxy - np.average(proxy, weights=w[main])
+    proxy_sd = float(np.sqrt(np.average(centred**2, weights=w[main])))
     if not np.ptp(centred) > 1e-12 * max(1.0, float(np.max(np.abs(proxy)))):
         # a constant proxy carries no heterogeneity: slope 0, no evidence (t = 0)
         fit = sm.WLS(phi[main], np.ones((main.size, 1)), weights=w[main]).fit(cov_type="HC3")
-        return 0.0, float("inf"), float(fit.params[0]), float(fit.bse[0])
+        return 0.0, float("inf"), float(fit.params[0]), float(fit.bse[0]), 0.0
     design = np.column_stack((np.ones(main.size), centred))
     fit = sm.WLS(phi[main], design, weights=w[main]).fit(cov_type="HC3")
-    return float(fit.params[1]), float(fit.bse[1]), float(fit.params[0]), float(fit.bse[0])
+    return float(fit.params[1]), float(fit.bse[1]), float(fit.params[0]), float(fit.bse[0]), proxy_sd
 
 
 @budgeted
@@ -203,7 +225,7 @@ def bias_heterogeneity_test(router: Any, *, n_splits: int = 100, rng: Any = None
     n_splits = check_positive_int(n_splits, "n_splits", minimum=1)
     scores = learner.scores_
     out = np.array([_one_split(scores, main, proxy) for main, proxy in cddf_splits(learner, n_splits, rng)])
-    slopes, ses, icpt, icpt_se = out.T
+    slopes, ses, icpt, icpt_se, proxy_sds = out.T
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(np.isfinite(ses) & (ses > 0), slopes / ses, 0.0)
     p = stats.norm.sf(t)
@@ -219,4 +241,5 @@ def bias_heterogeneity_test(router: Any, *, n_splits: int = 100, rng: Any = None
         split_slopes=frozen_array(slopes),
         split_std_errors=frozen_array(ses),
         split_statistics=frozen_array(t),
+        split_proxy_sds=frozen_array(proxy_sds),
     )

@@ -430,6 +430,8 @@ def analysis_report(
         quantities += ["heterogeneity slope (BLP, median over sample splits)", f"slope {level:.0%} CI low",
                        f"slope {level:.0%} CI high", "one-sided p-value (constant bias; median-adjusted)"]
         values += [het.slope, slope_ci[0], slope_ci[1], het.pvalue]
+        quantities.append("SD over queries of the bias along the proxy (gold scale; 0 = constant)")
+        values.append(het.explained_sd / c)
     if truth is not None:
         quantities.append("pointwise band covers true Delta (share)")
         values.append(float(np.mean(point.covers(truth))))
@@ -438,6 +440,11 @@ def analysis_report(
             values.append(float(np.all(uniform.covers(truth))))
     het_tab = pd.DataFrame({"quantity": quantities, "value": values})
     rep.table(het_tab, digits=3)
+    if het is not None and het.split_proxy_sds.size and abs(slope_ci[1] - slope_ci[0]) > 10:
+        rep.paragraph(
+            f"The slope is measured per unit of the learner's proxy, which barely varies here (SD "
+            f"{float(np.median(het.split_proxy_sds)) / c:.2g} gold units), so it is large and imprecise; read the "
+            "p-value and the SD of the bias along the proxy instead (a calibrated proxy has slope 1).")
     rep.figure(_bias_figure(delta, point, uniform, truth, mean_test),
                "Left: distribution of Delta_hat. Right: queries sorted by Delta_hat with pointwise (shaded)"
                + (" and uniform (dashed) bands" if uniform is not None else " intervals")
