@@ -25,6 +25,7 @@ from .decision import CalibrationResult, MultiModelRouter, TokenCost, calibrate_
 from .evaluation import CostQualityFrontier, EfficiencyGainCurve, cost_quality_frontier, efficiency_gain, gold_scorer
 from .inference import (
     Band,
+    BiasRScorer,
     BiasTestResult,
     EfficiencyGainBand,
     GroupBiasResult,
@@ -71,6 +72,7 @@ __all__ = [
     "cost_quality_interval",
     "cross_fit_scores",
     "Band",
+    "BiasRScorer",
     "BiasTestResult",
     "EfficiencyGainBand",
     "GoldLearningCurve",

@@ -15,7 +15,9 @@ Functions of data or of a fitted router / bias learner, each result stating its 
 * :func:`evaluate_routers` -- prediction-powered EG(rho) of fixed routers on a partly
   gold-labelled evaluation set (pseudo-gold from :func:`pseudo_gold`), with pointwise and
   uniform intervals, paired comparisons, areas, APGR and CPT;
-* :func:`scale_sensitivity` -- the mean-bias conclusion over a range of scale constants c.
+* :func:`scale_sensitivity` -- the mean-bias conclusion over a range of scale constants c;
+* :class:`BiasRScorer` -- EconML's R-loss score of bias learners on held-out data, with
+  standard errors, to choose a learner.
 
 Sign convention everywhere: the bias is **gold minus preference**,
 :math:`\Delta = \psi - \eta` (DESIGN.md), stated on the gold scale unless ``units`` says
@@ -37,12 +39,14 @@ from .router_value import (
     evaluate_routers,
     pseudo_gold,
 )
+from .model_selection import BiasRScorer
 from .heterogeneity import HeterogeneityTestResult, bias_heterogeneity_test
 from .sensitivity import ScaleSensitivity, scale_sensitivity
 from .ttest import BiasTestResult, bias_ttest
 
 __all__ = [
     "Band",
+    "BiasRScorer",
     "BiasTestResult",
     "EfficiencyGainBand",
     "GroupBiasResult",
