@@ -51,6 +51,13 @@ def as_1d_float(values: Any, name: str, *, allow_empty: bool = False) -> np.ndar
         )
     if arr.dtype.kind == "b":
         arr = arr.astype(float)
+    if arr.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: `{name}` must hold real numbers; got dtype {arr.dtype}.")
+    if arr.dtype.kind == "O":
+        try:
+            arr = arr.astype(float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"`{name}` must hold numbers; an entry of its object array is not one ({exc}).") from None
     if arr.dtype.kind not in "iuf":
         raise TypeError(
             f"`{name}` must hold numbers; got dtype {arr.dtype}. Convert it with "
@@ -70,9 +77,19 @@ def as_1d_float(values: Any, name: str, *, allow_empty: bool = False) -> np.ndar
 
 
 def as_2d_float(values: Any, name: str) -> np.ndarray:
-    """Return ``values`` as a finite 2-D float array (n x d) or raise naming ``name``."""
+    """Return ``values`` as a finite 2-D float array (n x d) or raise naming ``name``.
+
+    The messages for sparse, complex, empty and non-numeric object input contain
+    scikit-learn's own wording (``check_array``), so that its estimator checks and users who
+    know them recognise them.
+    """
     if isinstance(values, (str, bytes)):
         raise TypeError(f"`{name}` must be a 2-D array of numbers; got a string.")
+    if hasattr(values, "toarray") and hasattr(values, "nnz"):  # scipy.sparse, without importing it
+        raise TypeError(
+            f"`{name}`: sparse data was passed, but dense data is required (query embeddings are dense). "
+            f"Use `{name}.toarray()` to convert it to a dense numpy array."
+        )
     arr = np.asarray(values)
     if arr.ndim == 1:
         raise ValueError(
@@ -83,13 +100,25 @@ def as_2d_float(values: Any, name: str) -> np.ndarray:
         raise ValueError(f"`{name}` must be 2-D (n_queries x n_features); got shape {arr.shape}.")
     if arr.dtype.kind == "b":
         arr = arr.astype(float)
+    if arr.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: `{name}` must hold real numbers; got dtype {arr.dtype}.")
+    if arr.dtype.kind == "O":
+        try:
+            arr = arr.astype(float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"`{name}` must hold numbers; an entry of its object array is not one ({exc}). Embed text first, "
+                "e.g. with `metarouter_stats.embed_texts`."
+            ) from None
     if arr.dtype.kind not in "iuf":
         raise TypeError(
             f"`{name}` must hold numbers; got dtype {arr.dtype}. Embed text first, "
             "e.g. with `metarouter_stats.embed_texts`."
         )
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise ValueError(f"`{name}` must have at least one row and one column; got shape {arr.shape}.")
+    if arr.shape[0] == 0:
+        raise ValueError(f"`{name}`: found array with 0 sample(s) (shape={arr.shape}) while a minimum of 1 is required.")
+    if arr.shape[1] == 0:
+        raise ValueError(f"`{name}`: found array with 0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
     arr = np.array(arr, dtype=float, copy=True)
     bad = ~np.isfinite(arr)
     if bad.any():

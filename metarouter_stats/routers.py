@@ -91,6 +91,9 @@ def _unpack_raw(X: Any, y: Any, source: Any, *, need_source: bool = True) -> tup
             raise ValueError("Pass either a RoutingData as `X` alone, or `X`, `y` and `source`.")
         return X.X, X.outcome, X.source
     X = as_2d_float(X, "X")
+    if X.shape[0] < 2:
+        raise ValueError(f"`X` has {X.shape[0]} sample(s) (shape={X.shape}); fitting a router needs several rows "
+                         "(the Meta-router: at least 2 gold and 2 preference).")
     if y is None:
         raise ValueError("`y` is required unless `X` is a RoutingData.")
     y = as_1d_float(y, "y")
@@ -142,7 +145,9 @@ class _Router(BaseEstimator):
             validate_data(self, raw, reset=False, skip_check_array=True)
         X = as_2d_float(raw, "X")
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"`X` must have {self.n_features_in_} columns, as in fit; got {X.shape[1]}.")
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input: `X` must have {self.n_features_in_} columns, "
+                             "as in fit.")
         return X
 
     @budgeted

@@ -151,7 +151,7 @@ def test_router_errors(small_study):
 def test_predict_and_route_errors(small_study):
     s = small_study
     router = mrs.PooledRouter(random_state=0).fit(s.train)
-    with pytest.raises(ValueError, match=r"`X` must have 50 columns, as in fit; got 3"):
+    with pytest.raises(ValueError, match=r"X has 3 features, but PooledRouter is expecting 50 features as input: `X` must have 50 columns"):
         router.predict_gain(np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"Pass `threshold` or `rate`, or calibrate a threshold first"):
         router.route(s.X_test)
@@ -176,7 +176,7 @@ def test_bias_model_errors():
     with pytest.raises(ValueError, match=r"`X`, `y` and `t` must have the same length; got 8, 7 and 8"):
         DRBiasLearner().fit(X, y[:7], t)
     m = DRBiasLearner(cv=2, random_state=0).fit(np.tile(X, (5, 1)), np.tile(y, 5), np.tile(t, 5))
-    with pytest.raises(ValueError, match=r"`X` must have 2 columns, as in fit; got 1"):
+    with pytest.raises(ValueError, match=r"X has 1 features, .* `X` must have 2 columns, as in fit"):
         m.effect(np.zeros((2, 1)))
 
 

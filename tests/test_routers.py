@@ -262,3 +262,78 @@ def test_paired_query_ids_group_the_bias_learners_folds():
     b = mrs.MetaRouter(scale=1.0, random_state=0).fit(mrs.RoutingData(X, y, t, query_ids=np.arange(2 * n)))
     np.testing.assert_array_equal(a.predict_bias(X[:10]), b.predict_bias(X[:10]))
     assert not np.array_equal(grouped.bias_learner_.scores_.pseudo_outcomes, a.bias_learner_.scores_.pseudo_outcomes)
+
+
+# ---------------------------------------------------------------- scikit-learn's estimator checks
+# scikit-learn's checks call fit(X, y); a router needs `source` too. Each harness below derives
+# `source` from the row order (alternate gold and preference rows) and is otherwise the router
+# itself, so every generic check (dtypes, sparse / complex / object / empty input, one sample,
+# one feature, n_features_in_, pickling, idempotence, sample-order invariance...) runs on it.
+# c is given (scale=1.0) where a check's integer labels can have no spread among gold rows.
+
+
+def _alternate(X):
+    return np.arange(np.shape(X)[0]) % 2
+
+
+class CheckedMetaRouter(mrs.MetaRouter):
+    def fit(self, X, y, **kw):
+        return super().fit(X, y, source=_alternate(X))
+
+
+class CheckedPooledRouter(mrs.PooledRouter):
+    def fit(self, X, y, **kw):
+        return super().fit(X, y, source=_alternate(X))
+
+
+class CheckedGoldOnlyRouter(mrs.GoldOnlyRouter):
+    def fit(self, X, y, **kw):
+        return super().fit(X, y, source=_alternate(X))
+
+
+class CheckedMeanShiftRouter(mrs.MeanShiftRouter):
+    def fit(self, X, y, **kw):
+        return super().fit(X, y, source=_alternate(X))
+
+
+class CheckedPreferenceOnlyRouter(mrs.PreferenceOnlyRouter):
+    def fit(self, X, y, **kw):
+        return super().fit(X, y, source=_alternate(X))
+
+
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+
+@parametrize_with_checks([
+    CheckedMetaRouter(scale=1.0, random_state=0),
+    CheckedPooledRouter(scale=1.0),
+    CheckedGoldOnlyRouter(),
+    CheckedMeanShiftRouter(scale=1.0),
+    CheckedPreferenceOnlyRouter(scale=1.0),
+])
+def test_sklearn_estimator_checks(estimator, check):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # small-batch and overlap warnings on the checks' toy data
+        check(estimator)
+
+
+def test_input_errors_use_scikit_learn_wording():
+    import scipy.sparse
+
+    s = mrs.simulate(n_gold=20, n_preference=40, n_test=1, d=6, rng=0).train
+    router = mrs.MetaRouter(scale=1.0)
+    for X, err, message in [
+        (scipy.sparse.csr_matrix(s.X), TypeError, r"sparse data was passed, but dense data is required.*toarray"),
+        (s.X + 1j, ValueError, "Complex data not supported"),
+        (np.empty((60, 0)), ValueError, r"0 feature\(s\) \(shape=\(60, 0\)\) while a minimum of 1 is required"),
+        (s.X[:1], ValueError, r"`X` has 1 sample\(s\)"),
+    ]:
+        with pytest.raises(err, match=message):
+            router.fit(X, s.outcome[: X.shape[0]], source=s.source[: X.shape[0]])
+    obj = s.X.astype(object)
+    router.fit(obj, s.outcome, source=s.source)  # numbers held in an object array are numbers
+    obj[0, 0] = {"not": "a number"}
+    with pytest.raises(TypeError, match=r"`X` must hold numbers; an entry of its object array is not one"):
+        router.fit(obj, s.outcome, source=s.source)

@@ -86,7 +86,9 @@ class _EffectMixin:
         check_is_fitted(self, "estimator_")
         X = as_2d_float(X, "X")
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"`X` must have {self.n_features_in_} columns, as in fit; got {X.shape[1]}.")
+            raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input: `X` must have {self.n_features_in_} columns, "
+                             "as in fit.")
         return X
 
     @budgeted
