@@ -29,7 +29,7 @@ myst_heading_anchors = 3
 
 autosummary_generate = True
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
-autodoc_default_options = {"members": True, "inherited-members": False, "show-inheritance": False}
+autodoc_default_options = {"members": True, "inherited-members": False}
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
@@ -37,7 +37,9 @@ numpydoc_xref_param_type = False
 html_theme = "alabaster"
 html_title = f"metarouter_stats {release}"
 html_theme_options = {"description": "LLM routing from scarce gold and abundant, biased preference labels",
-                      "fixed_sidebar": True}
+                      "fixed_sidebar": True, "page_width": "1180px", "sidebar_width": "250px"}
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 
 
 def _skip_sklearn_request_methods(app, what, name, obj, skip, options):

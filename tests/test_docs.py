@@ -25,3 +25,26 @@ def test_docs_build_with_warnings_as_errors(tmp_path):
     meta = (out / "generated" / "metarouter_stats.MetaRouter.html").read_text(encoding="utf-8")
     assert "bias_interval" in meta and "predict_gain" in meta  # methods documented from their docstrings
     assert "-0.369" in (out / "vignettes" / "mtbench_bias.html").read_text(encoding="utf-8")
+
+
+HOWTOS_WITH_EXAMPLES = sorted(p.name for p in (DOCS / "howto").glob("*.md") if ">>> " in p.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("page", HOWTOS_WITH_EXAMPLES)
+def test_howto_examples_run_and_print_what_the_page_shows(page):
+    """The ``>>>`` examples of a how-to page run, and print exactly the outputs the page shows."""
+    import doctest
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # warnings are part of what a page may show, not of its output
+        result = doctest.testfile(str(DOCS / "howto" / page), module_relative=False, verbose=False, report=True,
+                                  optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0, f"{result.failed} of {result.attempted} examples failed"
+
+
+def test_some_howtos_carry_executed_examples():
+    assert {"inference.md", "learners.md"} <= set(HOWTOS_WITH_EXAMPLES)
