@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["ResultMixin", "frozen_array", "frozen_copy", "new_axes", "router_style"]
+__all__ = ["ResultMixin", "frozen_array", "frozen_copy", "new_axes", "plain_log_ticks", "router_style"]
 
 # one colour (and line style) per router name in every figure of the package
 _ROUTER_STYLES: dict[str, dict[str, Any]] = {
@@ -143,3 +143,15 @@ class ResultMixin:
     def to_frame(self) -> pd.DataFrame:
         """Tidy frame of the result's numbers."""
         raise NotImplementedError
+
+
+def plain_log_ticks(ax: Any) -> None:
+    """Label a log x axis with plain numbers (10, 20, 50, ...) and no crowded minor labels."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter  # noqa: PLC0415
+
+    low, high = ax.get_xlim()
+    ticks = [v * 10**k for k in range(-1, 7) for v in (1, 2, 5) if low <= v * 10**k <= high]
+    if len(ticks) >= 2:
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(NullFormatter())

@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from .._checks import as_1d_float, check_fraction
-from .._results import ResultMixin, frozen_array, new_axes
+from .._results import ResultMixin, frozen_array, new_axes, plain_log_ticks
 from ..data import RoutingData
 
 __all__ = ["GoldPlan", "plan_gold"]
@@ -141,6 +141,7 @@ class GoldPlan(ResultMixin):
             ax.axhline(self.target_half_width, color="#1f77b4", linestyle="--", linewidth=1)
         ax.axvline(self.n_gold_pilot, color="grey", linestyle=":", linewidth=1)
         ax.set_xscale("log")
+        plain_log_ticks(ax)
         ax.set_xlabel("gold labels (log scale)")
         ax.set_ylabel("half-width of the mean-bias interval (gold scale)")
         ax2 = ax.twinx()

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
-from .._results import ResultMixin, frozen_array, new_axes
+from .._results import ResultMixin, frozen_array, new_axes, plain_log_ticks
 from ..data import RoutingData
 from .selection import EG_RATES
 
@@ -155,6 +155,7 @@ class GoldLearningCurve(ResultMixin):
         if np.isfinite(est):
             ax.axvline(est, color="#d62728", linestyle=":", linewidth=1)
         ax.set_xscale("log")
+        plain_log_ticks(ax)
         ax.set_xlabel("gold labels (log scale)")
         ax.set_ylabel("EG area per query, rates 0.2-0.8")
         ax.set_title("Routing quality by number of gold labels")
@@ -281,7 +282,9 @@ def gold_learning_curve(
         keep = ~data.is_gold
         keep[plans[r][1][: int(m[j])]] = True  # nested: the first m of this repeat's order
         fitted = clone(template).set_params(random_state=int(seeds[r, j])).fit(data.subset(keep))
-        return np.asarray(fitted.predict_gain(data.X), dtype=float)
+        # the feature names the refit recorded, so that predicting does not warn about them
+        X_all = pd.DataFrame(data.X, columns=list(data.feature_names)) if data.feature_names else data.X
+        return np.asarray(fitted.predict_gain(X_all), dtype=float)
 
     preds = dict(zip(jobs, Parallel(n_jobs=n_jobs)(delayed(fit)(r, j) for r, j in jobs), strict=True))
     sz_l: list[int] = []

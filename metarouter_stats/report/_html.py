@@ -63,12 +63,14 @@ def _is_p_column(name: Any) -> bool:
     return text.startswith("p ") or text in ("p", "pvalue", "p value") or "p value" in text or text.startswith("p(")
 
 
-def format_number(value: Any, digits: int = 3, *, pvalue: bool = False) -> str:
+def format_number(value: Any, digits: int = 3, *, pvalue: bool = False, keep_decimals: bool = False) -> str:
     """One number for a report table.
 
     p-values below 1e-4 print as ``<1e-4`` (4 decimals otherwise); whole numbers print without
-    decimals (a df of 129, not ``129.0000``); non-zero numbers too small for ``digits`` decimals
-    print in scientific notation (a price of ``2.5e-06``, not ``0.000000``); NaN prints empty.
+    decimals (a df of 129, not ``129.0000``) unless ``keep_decimals`` (a column of fractions in
+    which one value happens to be 1 prints ``1.000`` like its neighbours); non-zero numbers too
+    small for ``digits`` decimals print in scientific notation (a price of ``2.5e-06``, not
+    ``0.000000``); NaN prints empty.
     """
     try:
         v = float(value)
@@ -78,7 +80,7 @@ def format_number(value: Any, digits: int = 3, *, pvalue: bool = False) -> str:
         return "" if np.isnan(v) else str(v)
     if pvalue:
         return "<1e-4" if v < 1e-4 else f"{v:.4f}"
-    if v == int(v) and abs(v) < 1e15:
+    if v == int(v) and abs(v) < 1e15 and not keep_decimals:
         return f"{int(v)}"
     if 0 < abs(v) < 0.5 * 10.0 ** (-digits):
         return f"{v:.2e}"
@@ -137,9 +139,19 @@ class Report:
         self._body.append(f"<p{cls}>{html.escape(text)}</p>")
 
     def table(self, frame: pd.DataFrame, *, index: bool = False, digits: int = 3) -> None:
-        """A table from a DataFrame, numbers formatted by :func:`format_number` (``digits`` decimals)."""
+        """A table from a DataFrame, numbers formatted by :func:`format_number` (``digits`` decimals).
+
+        One format per column: a column with any fractional value keeps ``digits`` decimals on
+        all its values.
+        """
+        def fractional(col: Any) -> bool:
+            v = frame[col].to_numpy(dtype=float)
+            v = v[np.isfinite(v)]
+            return bool(np.any(v != np.round(v)))
+
         formatters = {
-            col: (lambda v, c=col: format_number(v, digits, pvalue=_is_p_column(c)))
+            col: (lambda v, c=col, keep=fractional(col): format_number(v, digits, pvalue=_is_p_column(c),
+                                                                       keep_decimals=keep))
             for col in frame.columns if pd.api.types.is_float_dtype(frame[col])
         }
         self._body.append(

@@ -129,10 +129,10 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
         if lo > 0 or hi < 0:
             side = "understate" if res.estimate > 0 else "overstate"
             lines.append(f"Biased judge: the preference labels {side} the primary model's gain; mean bias "
-                         f"{res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to {hi:+.3f}, p {_p(res.pvalue)}).")
+                         f"{res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to {hi:+.3f}, {_p(res.pvalue)}).")
         else:
             lines.append(f"No mean bias detected: {res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to "
-                         f"{hi:+.3f}, p {_p(res.pvalue)}); the CI says how large a bias the data cannot exclude.")
+                         f"{hi:+.3f}, {_p(res.pvalue)}); the CI says how large a bias the data cannot exclude.")
             plan = results.get("gold_plan")
             if plan is not None and np.isfinite(plan.n_for_half_width[0]):
                 n, n_lo, n_hi = plan.n_for_half_width
@@ -142,10 +142,10 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
     het = results.get("heterogeneity")
     if het is not None:
         if het.pvalue < 1 - level:
-            lines.append(f"The bias varies with the query (heterogeneity test p {_p(het.pvalue)}): a constant "
+            lines.append(f"The bias varies with the query (heterogeneity test {_p(het.pvalue)}): a constant "
                          "correction (mean shift) does not remove it; the Meta-router's per-query correction is needed.")
         else:
-            lines.append(f"No evidence that the bias varies with the query (heterogeneity test p {_p(het.pvalue)} with "
+            lines.append(f"No evidence that the bias varies with the query (heterogeneity test {_p(het.pvalue)} with "
                          f"{n_gold} gold rows): a mean shift may suffice, or the test lacks the power to see it.")
     comp = results.get("router_comparisons")
     if comp is None or len(comp) == 0:
@@ -210,7 +210,8 @@ def _plan_section(rep: Report, train: RoutingData, plan: Any, cate: Any, scale: 
 
 
 def _p(p: float) -> str:
-    return "< 1e-4" if p < 1e-4 else f"{p:.3g}"
+    """``p < 1e-4`` or ``p = 0.0082`` for prose."""
+    return "p < 1e-4" if p < 1e-4 else f"p = {p:.2g}"
 
 
 def _comparison_row(c: Any) -> dict[str, Any]:
@@ -531,11 +532,12 @@ def analysis_report(
             front = cost_quality_frontier(
                 gold2, C, {k: np.column_stack([np.zeros(n_q), v]) for k, v in scores.items() if k not in ("oracle", "random")}
             )
-            price = pd.DataFrame(
+            price = pd.DataFrame(  # prices as given (4 significant digits), not padded to 6 decimals
                 {"model": [alternative, primary],
-                 "input $/M tokens": [costs[alternative].input_price, costs[primary].input_price],
-                 "output $/M tokens": [costs[alternative].output_price, costs[primary].output_price],
-                 "mean cost per query": C.mean(axis=0)}
+                 "input $/M tokens": [f"{costs[m].input_price:.4g}" for m in (alternative, primary)],
+                 "output $/M tokens": [f"{costs[m].output_price:.4g}" for m in (alternative, primary)],
+                 "per call $": [f"{costs[m].per_call:.4g}" for m in (alternative, primary)],
+                 "mean cost per query $": [f"{v:.4g}" for v in C.mean(axis=0)]}
             )
             rep.paragraph(f"Route to {primary!r} iff psi_hat(x) - w * (cost difference) > 0, over a grid of weights w; "
                           "AIQ = average quality over the budget range (higher is better).")
