@@ -146,11 +146,11 @@ class ResultMixin:
 
 
 def plain_log_ticks(ax: Any) -> None:
-    """Label a log x axis with plain numbers (10, 20, 50, ...) and no crowded minor labels."""
+    """Label a log x axis with plain numbers (10, 20, 30, 50, ...) and no crowded minor labels."""
     from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter  # noqa: PLC0415
 
     low, high = ax.get_xlim()
-    ticks = [v * 10**k for k in range(-1, 7) for v in (1, 2, 5) if low <= v * 10**k <= high]
+    ticks = [v * 10**k for k in range(-3, 7) for v in (1, 2, 3, 5) if low <= v * 10**k <= high]
     if len(ticks) >= 2:
         ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(ScalarFormatter())

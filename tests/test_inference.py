@@ -266,6 +266,13 @@ def test_scale_sensitivity_rows_are_the_known_c_tests():
     zero = mrs.bias_ttest(gold, pref, scale=res.zero_bias_scale)
     assert abs(zero.estimate) < 1e-10
     assert not res.robust and "depends on c" in res.summary()
+    # the verdict changes between neighbouring grid points with different verdicts
+    verdicts = res.to_frame()["verdict"].to_numpy()
+    changes = res.verdict_changes
+    assert changes.size == int(np.sum(verdicts[1:] != verdicts[:-1])) >= 1
+    for c in changes:
+        below, above = res.scales[res.scales < c].max(), res.scales[res.scales > c].min()
+        assert np.isclose(c, np.sqrt(below * above))
     with pytest.raises(ValueError, match="scales"):
         mrs.scale_sensitivity(gold, pref, scales=[0.0, 1.0])
 

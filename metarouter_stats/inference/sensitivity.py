@@ -26,7 +26,7 @@ import pandas as pd
 from .._checks import as_1d_float, check_fraction
 from types import MappingProxyType
 
-from .._results import ResultMixin, frozen_array, frozen_copy, new_axes
+from .._results import ResultMixin, frozen_array, frozen_copy, new_axes, plain_log_ticks
 from ..scaling import SCALE_METHODS, estimate_scale
 from .ttest import bias_ttest
 
@@ -70,6 +70,17 @@ class ScaleSensitivity(ResultMixin):
     _title = "Sensitivity of the mean-bias conclusion to the scale c"
 
     @property
+    def verdict_changes(self) -> np.ndarray:
+        """The c values (grid resolution: geometric midpoints of neighbours) where the verdict changes.
+
+        Empty when ``robust``. The verdict can change without the mean bias crossing 0 (the
+        interval widens as c grows), so this is not ``zero_bias_scale``.
+        """
+        v = self.frame["verdict"].to_numpy()
+        k = np.flatnonzero(v[1:] != v[:-1])
+        return np.sqrt(self.scales[k] * self.scales[k + 1])
+
+    @property
     def verdict_at_estimates(self) -> dict[str, str]:
         """The verdict at each method's c ({method: verdict})."""
         f = self.frame.set_index("scale")
@@ -106,6 +117,7 @@ class ScaleSensitivity(ResultMixin):
         for name, c in self.estimates.items():
             ax.axvline(c, linestyle="--", linewidth=0.8, label=f"c ({name})", color=f"C{list(SCALE_METHODS).index(name)}")
         ax.set_xscale("log")
+        plain_log_ticks(ax)
         ax.set_xlabel("scale constant c")
         ax.set_ylabel("mean bias, gold - preference / c")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))

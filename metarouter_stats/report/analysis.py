@@ -370,8 +370,11 @@ def analysis_report(
         "Routing does not depend on c; statements about the bias do. "
         + ("The verdict on the mean bias is the same for every c from half the smallest to twice the largest "
            "estimate." if sens.robust else
-           f"The verdict on the mean bias changes with c (zero mean bias at c = {sens.zero_bias_scale:.3g}): "
-           "state the c and the reason for it with any claim about the bias."),
+           "The verdict on the mean bias changes with c (at c = "
+           + " and ".join(f"{v:.2g}" for v in sens.verdict_changes)
+           + ("; the mean bias is 0 at c = " + f"{sens.zero_bias_scale:.3g}" if np.isfinite(sens.zero_bias_scale)
+              else "; the mean bias is 0 at no positive c: mean gold and preference labels have opposite signs")
+           + "): state the c and the reason for it with any claim about the bias."),
         css_class="verdict-ok" if sens.robust else "verdict-warn",
     )
     ranges = sens.to_frame().groupby("verdict", sort=False)["scale"].agg(["min", "max"]).reset_index()
