@@ -24,12 +24,14 @@ __all__ = ["Report", "check_output_file", "figure_png", "json_block", "versions_
 
 _CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2rem auto;
-       max-width: 68rem; padding: 0 1rem; color: #222; line-height: 1.45; }
+       max-width: 84rem; padding: 0 1rem; color: #222; line-height: 1.45; }
+p, figcaption { max-width: 68rem; }
 h1 { border-bottom: 2px solid #345; padding-bottom: .3rem; }
 h2 { margin-top: 2.2rem; border-bottom: 1px solid #ccc; }
 .table-wrap { overflow-x: auto; max-width: 100%; }
-table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
-th, td { border: 1px solid #ccc; padding: .25rem .6rem; text-align: right; }
+table { border-collapse: collapse; margin: .6rem 0; font-size: .85rem; }
+th, td { border: 1px solid #ccc; padding: .25rem .5rem; text-align: right; }
+td:not(:first-child) { white-space: nowrap; }  /* an estimate and its interval stay on one line */
 th { background: #f0f3f6; }
 td:first-child, th:first-child { text-align: left; }
 figure { margin: 1rem 0; }
