@@ -546,6 +546,44 @@ class MetaRouter(_Router):
         return (theta - z * se) / f, (theta + z * se) / f
 
 
+    def summary(self, alpha: float = 0.05) -> Any:
+        """The bias model in one table, as EconML's ``summary()``: average bias and its linear predictor.
+
+        Parameters
+        ----------
+        alpha : float in (0, 1), default 0.05
+            Intervals at level ``1 - alpha``.
+
+        Returns
+        -------
+        metarouter_stats.cate.summary.BiasModelSummary
+            The average bias (:meth:`ate`, with its interval) and the best linear predictor of
+            the bias given x (weighted least squares of the learner's cross-fitted scores on
+            ``[1, x]``, HC3 standard errors; gold scale, c treated as known). Needs a learner
+            with the ``"scores"`` capability (``"dr"``, ``"r"``).
+
+        Examples
+        --------
+        >>> import metarouter_stats as mrs
+        >>> s = mrs.simulate(n_gold=100, n_preference=1000, n_test=1, d=6, rng=0)
+        >>> router = mrs.MetaRouter(scale=0.25, random_state=0).fit(s.train)
+        >>> table = router.summary().to_frame()
+        >>> list(table.columns)
+        ['estimate', 'std_error', 'z', 'pvalue', 'ci_low', 'ci_high']
+        >>> table.index[:3].tolist()
+        ['intercept', 'x0', 'x1']
+        """
+        from .cate.summary import summarise_bias_model  # noqa: PLC0415
+
+        alpha = check_fraction(alpha, "alpha", closed=False)
+        theta, se = self._ate_parts()
+        names = getattr(self, "feature_names_in_", None)
+        return summarise_bias_model(
+            self.bias_learner_.scores_, ate=theta / self.scale_, ate_std_error=se / self.scale_, scale=self.scale_,
+            learner=type(self.bias_learner_).__name__, feature_names=names, confidence_level=1 - alpha,
+        )
+
+
 class GoldOnlyRouter(_Router):
     """Regress psi on the gold rows only (preference rows ignored).
 
