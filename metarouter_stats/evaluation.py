@@ -136,7 +136,8 @@ class EfficiencyGainCurve(ResultMixin):
         rows = [("test queries", f"{self.n}"), ("mean test gold gain", f"{self.mean_gold:.4g}")]
         rows += [(f"EG({r:.2f}) per query", f"{v:.4g}  (oracle {o:.4g})")
                  for r, v, o in zip(self.rates, self.per_query, self.oracle_gain / self.n, strict=True)]
-        rows += [("area (gain units)", f"{self.auc:.4g}"), ("share of the test-label oracle's area", f"{self.auc_relative:.3f}")]
+        rows += [(f"area per query, rates {self.rates[0]:g}-{self.rates[-1]:g}", f"{self.auc_per_query:.4g}"),
+                 ("share of the test-label oracle's area", f"{self.auc_relative:.3f}")]
         return rows
 
     def _notes(self) -> list[str]:
@@ -174,8 +175,13 @@ class EfficiencyGainCurve(ResultMixin):
 
     @property
     def auc(self) -> float:
-        """Trapezoidal area under EG(rho) over ``rates`` (0 for a single rate)."""
+        """Trapezoidal area under the total EG(rho) over ``rates`` (0 for a single rate); see ``auc_per_query``."""
         return float(np.trapezoid(self.gain, self.rates)) if self.rates.size > 1 else 0.0
+
+    @property
+    def auc_per_query(self) -> float:
+        """``auc / n``: the area under the per-query EG, the scale of every other number of the summary."""
+        return self.auc / self.n
 
     @property
     def auc_relative(self) -> float:

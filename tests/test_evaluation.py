@@ -184,3 +184,9 @@ def test_gold_scorer_scores_gold_rows_only_and_drives_a_grid_search_over_learner
         est = mrs.MetaRouter(random_state=0).set_fit_request(source=True).set_score_request(source=True)
         scores = cross_val_score(est, X, y, cv=cv, params={"source": t})
         assert scores.shape == (3,) and np.all(np.isfinite(scores))
+
+
+def test_curve_summary_is_per_query_throughout():
+    eg = mrs.efficiency_gain([3.0, -1.0, 0.0, 2.0], [0.9, 0.1, 0.2, 0.5], rates=[0.25, 0.5, 0.75])
+    assert eg.auc_per_query == pytest.approx(eg.auc / 4)
+    assert f"area per query, rates 0.25-0.75        {eg.auc_per_query:.4g}" in eg.summary()
