@@ -34,12 +34,20 @@
     3,200 is the large-sample value; the crossing is interpolated on log m), against
     *planned* by ``gold_learning_curve`` on ``--reps`` pilots of 100 gold labels.
 
+``heterogeneity``
+    ``plan_heterogeneity``'s power formula applied to the pilots of the validity benchmark
+    (``benchmarks/bench_validity.py fits``: 30-100 fits per scenario and gold size 50 / 100 / 500,
+    DR Meta-router, true c, 4,400 preference rows, each with the median split t of CDDF's test
+    stored), against the rejection rate of the actual test at the other gold sizes. No new
+    fits: it reads ``benchmarks/results/validity_fits_*_raw.csv``.
+
 Run::
 
     python benchmarks/bench_planning.py unbiased --reps 200 --n-jobs 2
     python benchmarks/bench_planning.py active --reps 50 --n-jobs 2
     python benchmarks/bench_planning.py power --reps 200 --sim-reps 2000
     python benchmarks/bench_planning.py curve --reps 10 --curve-reps 12 --n-jobs 2
+    python benchmarks/bench_planning.py heterogeneity
 
 Writes ``benchmarks/results/planning_{unbiased,active,power}{tag}.{csv,md}``. Nothing here asserts.
 """
@@ -215,9 +223,39 @@ def mc(x: pd.Series) -> str:
     return f"{x.mean():.4f} ({x.std(ddof=1) / np.sqrt(len(x)):.4f})"
 
 
+def heterogeneity_table() -> list[str]:
+    """Planned (from each stored pilot's median t) vs realised power of the BLP test."""
+    from metarouter_stats.planning.heterogeneity_power import _power
+
+    files = sorted(RESULTS.glob("validity_fits_*_raw.csv"))
+    if not files:
+        raise SystemExit("run benchmarks/bench_validity.py fits first: no validity_fits_*_raw.csv")
+    fits = pd.concat([pd.read_csv(f) for f in files], ignore_index=True).drop_duplicates(["scenario", "n_gold", "rep"])
+    lines = ["# Power of the heterogeneity test: planned from a pilot vs realised", "",
+             "Pilots and realised tests: the stored fits of `bench_validity.py fits` (DR, true c, 4,400 preference "
+             "rows, d = 50, 100 splits). Planned: `plan_heterogeneity`'s formula on each pilot's median split t "
+             "(mean and median over pilots); realised: "
+             "the rejection rate at 5 % of the fits at the target size (MC SE in brackets).", "",
+             "| scenario | pilot gold | target gold | planned power: mean (median) | realised power | pilots |",
+             "|---|---|---|---|---|---|"]
+    for sc in fits.scenario.unique():
+        for n0 in (50, 100, 500):
+            pilots = fits[(fits.scenario == sc) & (fits.n_gold == n0)]
+            for m in (50, 100, 500):
+                real = fits[(fits.scenario == sc) & (fits.n_gold == m)]
+                if m == n0 or pilots.empty or real.empty:
+                    continue
+                planned = np.array([_power(t, n0, np.array([m]), 0.05)[0] for t in pilots.het_t_median])
+                rej = (real.het_p < 0.05).to_numpy(dtype=float)
+                se = np.sqrt(rej.mean() * (1 - rej.mean()) / rej.size)
+                lines.append(f"| {sc} | {n0} | {m} | {planned.mean():.2f} ({np.median(planned):.2f}) | "
+                             f"{rej.mean():.2f} ({se:.2f}) | {len(pilots)} |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["unbiased", "active", "power", "curve"])
+    ap.add_argument("what", choices=["unbiased", "active", "power", "curve", "heterogeneity"])
     ap.add_argument("--curve-reps", type=int, default=12, help="curve: simulations per gold size")
     ap.add_argument("--sim-reps", type=int, default=2000, help="power: simulated tests per gold size")
     ap.add_argument("--reps", type=int, default=50)
@@ -234,7 +272,10 @@ def main() -> None:
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
     t0 = time.perf_counter()
-    if args.what == "curve":
+    if args.what == "heterogeneity":
+        lines = heterogeneity_table()
+        (RESULTS / f"planning_heterogeneity{args.tag}.md").write_text("\n".join(lines) + "\n")
+    elif args.what == "curve":
         scen = args.scenarios.split(",")
         real = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
             delayed(realised_area)(sc, m, 3000 + 37 * r + m) for sc in scen for m in CURVE_SIZES

@@ -45,7 +45,16 @@ from .inference import (
     ScaleSensitivity,
     scale_sensitivity,
 )
-from .planning import GoldLearningCurve, GoldPlan, GoldSelection, gold_learning_curve, plan_gold, select_for_gold
+from .planning import (
+    GoldLearningCurve,
+    GoldPlan,
+    GoldSelection,
+    HeterogeneityPlan,
+    gold_learning_curve,
+    plan_gold,
+    plan_heterogeneity,
+    select_for_gold,
+)
 from .positivity import PositivityReport, positivity_report
 from .routers import (
     GoldOnlyRouter,
@@ -78,6 +87,7 @@ __all__ = [
     "GoldLearningCurve",
     "GoldPlan",
     "GoldSelection",
+    "HeterogeneityPlan",
     "GroupBiasResult",
     "HeterogeneityTestResult",
     "PositivityReport",
@@ -86,6 +96,7 @@ __all__ = [
     "scale_sensitivity",
     "select_for_gold",
     "plan_gold",
+    "plan_heterogeneity",
     "gold_learning_curve",
     "bias_heterogeneity_test",
     "bias_interval",

@@ -244,3 +244,43 @@ def test_neyman_falls_back_for_a_nonlinear_final_stage(pool):
     router = mrs.MetaRouter(cate=learner, random_state=0).fit(first.routing_data(X, pref, gold))
     with pytest.warns(UserWarning, match="ridge final stage"):
         mrs.select_for_gold(router, X, 10, previous=first, n_boot=20, rng=0)
+
+
+@pytest.fixture(scope="module")
+def pilot_router():
+    s = mrs.simulate(n_gold=100, n_preference=1000, n_test=1, d=6, rng=0)
+    return mrs.MetaRouter(scale=0.25, random_state=0).fit(s.train)
+
+
+def test_heterogeneity_plan_is_the_median_t_scaled_by_sqrt_of_the_gold_size(pilot_router):
+    from scipy import stats
+
+    plan = mrs.plan_heterogeneity(pilot_router, sizes=[25, 100, 400], n_splits=30, rng=0)
+    test = mrs.bias_heterogeneity_test(pilot_router, n_splits=30, rng=0)
+    mu = test.statistic
+    assert plan.noncentrality == mu and plan.n_gold_pilot == 100
+    # statsmodels' NormalIndPower equals the direct formula
+    expected = stats.norm.cdf(mu * np.sqrt(np.array([25, 100, 400]) / 100) - stats.norm.ppf(0.975))
+    np.testing.assert_allclose(plan.power, expected, rtol=1e-10)
+    # at the pilot size: the chance that the median t clears the test's critical value under N(mu, 1)
+    assert plan.power[1] == pytest.approx(stats.norm.sf(stats.norm.ppf(0.975) - mu))
+    assert np.all(plan.power_low <= plan.power) and np.all(plan.power <= plan.power_high)
+    # the size for the target is the first one whose power reaches it
+    n_est = plan.n_for_power[0]
+    p_at = mrs.plan_heterogeneity(pilot_router, sizes=[n_est - 1, n_est], n_splits=30, rng=0).power
+    assert p_at[0] < 0.8 <= p_at[1] + 1e-12
+    assert plan.n_for_power[1] <= n_est <= plan.n_for_power[2]
+    assert "heterogeneity" in plan.summary() and plan.to_frame().shape == (3, 4)
+
+
+def test_heterogeneity_plan_errors(pilot_router):
+    with pytest.raises(ValueError, match="`sizes` must be gold sizes of at least 2"):
+        mrs.plan_heterogeneity(pilot_router, sizes=[1, 10])
+    with pytest.raises(ValueError, match="target_power"):
+        mrs.plan_heterogeneity(pilot_router, target_power=1.5)
+    with pytest.raises(ValueError, match="n_splits"):
+        mrs.plan_heterogeneity(pilot_router, n_splits=1)
+    forest = mrs.MetaRouter(cate="forest", random_state=0).fit(
+        mrs.simulate(n_gold=60, n_preference=300, n_test=1, d=6, rng=1).train)
+    with pytest.raises(Exception, match="scores"):
+        mrs.plan_heterogeneity(forest)

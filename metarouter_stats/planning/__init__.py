@@ -6,6 +6,8 @@
 * :func:`plan_gold` (:mod:`~metarouter_stats.planning.budget`): the mean-bias interval's
   half-width and the bias t-test's power against the number of gold labels, and the gold
   size that reaches a target.
+* :func:`plan_heterogeneity` (:mod:`~metarouter_stats.planning.heterogeneity_power`): the power
+  of the heterogeneity (BLP) test against the number of gold labels, from a fitted pilot.
 * :func:`gold_learning_curve` (:mod:`~metarouter_stats.planning.curves`): routing quality (EG
   area) against the number of gold labels, from refits on subsets of a pilot, extrapolated.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from .budget import GoldPlan, plan_gold
 from .curves import GoldLearningCurve, gold_learning_curve
+from .heterogeneity_power import HeterogeneityPlan, plan_heterogeneity
 from .selection import STRATEGIES, GoldSelection, select_for_gold, systematic_pps
 
 __all__ = [
@@ -21,8 +24,10 @@ __all__ = [
     "GoldLearningCurve",
     "GoldPlan",
     "GoldSelection",
+    "HeterogeneityPlan",
     "gold_learning_curve",
     "plan_gold",
+    "plan_heterogeneity",
     "select_for_gold",
     "systematic_pps",
 ]
