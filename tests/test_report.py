@@ -341,3 +341,6 @@ def test_report_plan_section_on_request():
     html = rep.to_html()
     assert "How many gold labels?" in html and "gold_learning_curve" in html
     assert rep.results["gold_learning_curve"].sizes.size == 16
+    het_plan = rep.results["heterogeneity_plan"]
+    assert "plan_heterogeneity" in html and het_plan.n_gold_pilot == 60
+    assert np.isfinite(het_plan.noncentrality) and het_plan.power.size == 20

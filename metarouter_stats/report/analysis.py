@@ -24,7 +24,7 @@ from ..inference import (
     evaluate_routers,
     scale_sensitivity,
 )
-from ..planning import gold_learning_curve, plan_gold
+from ..planning import gold_learning_curve, plan_gold, plan_heterogeneity
 from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
 from ..simulation import SimulatedStudy
@@ -172,8 +172,9 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
     return lines
 
 
-def _plan_section(rep: Report, train: RoutingData, plan: Any, cate: Any, scale: Any, seed: int) -> None:
-    """The section "How many gold labels?": the mean-bias plan and the routing learning curve."""
+def _plan_section(rep: Report, train: RoutingData, plan: Any, cate: Any, scale: Any, seed: int,
+                  meta: Any = None) -> None:
+    """The section "How many gold labels?": the mean-bias plan, the heterogeneity test's power, the learning curve."""
     rep.section("How many gold labels? Precision, power and routing quality by gold size")
     if plan is not None:
         n, lo, hi = plan.n_for_half_width
@@ -187,6 +188,21 @@ def _plan_section(rep: Report, train: RoutingData, plan: Any, cate: Any, scale: 
         rep.table(plan.to_frame(), digits=3)
         ax = plan.plot()
         rep.figure(ax.figure, "Half-width of the mean-bias interval and power of the bias t-test by gold size.")
+    learner = getattr(meta, "bias_learner_", None)
+    if learner is not None and has_capability(learner, "scores") and has_capability(learner, "refit_final"):
+        het_plan = plan_heterogeneity(meta, rng=seed)
+        h_n, h_lo, h_hi = het_plan.n_for_power
+        at = {int(m): p for m, p in zip(het_plan.sizes, het_plan.power, strict=True)}
+        rep.paragraph(
+            "plan_heterogeneity: the heterogeneity test's power grows with the gold size as its median split t "
+            f"({het_plan.noncentrality:.2f} here) times sqrt(m / {het_plan.n_gold_pilot}). "
+            + (f"{100 * het_plan.target_power:.0f} % power takes about {h_n:.0f} gold labels ({h_lo:.0f} to "
+               + ("no finite number" if not np.isfinite(h_hi) else f"{h_hi:.0f}")
+               + "; conservative when the learner's proxy improves with more gold)." if np.isfinite(h_n) else
+               "The pilot shows no heterogeneity to detect (median t <= 0): no gold size is planned.")
+            + f" Power at the largest planned size ({max(at)}): {at[max(at)]:.2f}."
+        )
+        rep.results["heterogeneity_plan"] = het_plan
     if train.propensity is not None and np.ptp(train.propensity) > 0:
         rep.paragraph("The routing learning curve needs gold labels drawn at random; these were drawn with "
                       "unequal known probabilities, so it is not shown.", css_class="note")
@@ -553,7 +569,7 @@ def analysis_report(
 
     # ------------------------------------------------------------------ how many gold labels (on request)
     if plan:
-        _plan_section(rep, train, rep.results.get("gold_plan"), cate, scale, s_het)
+        _plan_section(rep, train, rep.results.get("gold_plan"), cate, scale, s_het, rep.results.get("meta_router"))
 
     # ------------------------------------------------------------------ summary (shown first)
     head = Report(rep.title)
