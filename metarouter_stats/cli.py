@@ -278,6 +278,13 @@ def _plan(args: argparse.Namespace) -> int:
     plan = plan_gold(data, scale=scale, paired=args.paired, effect=args.effect,
                      target_half_width=args.target_half_width, target_power=args.target_power)
     print(plan.summary())
+    if args.heterogeneity:
+        from .planning import plan_heterogeneity  # noqa: PLC0415
+        from .routers import MetaRouter  # noqa: PLC0415
+
+        router = MetaRouter(scale=scale, random_state=args.seed).fit(data)
+        print()
+        print(plan_heterogeneity(router, target_power=args.target_power, rng=args.seed).summary())
     if args.figure:
         _agg()
         ax = plan.plot()
@@ -386,6 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--target-half-width", type=float, default=None, help="half-width of the mean-bias interval to reach")
     plan.add_argument("--target-power", type=float, default=0.8, help="power to reach (default 0.8)")
     plan.add_argument("--figure", default=None, help="PNG file for the planning figure")
+    plan.add_argument("--heterogeneity", action="store_true",
+                      help="also plan the power of the heterogeneity test (fits the Meta-router on the pilot)")
     plan.set_defaults(func=_plan)
     return parser
 

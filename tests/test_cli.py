@@ -78,5 +78,7 @@ def test_plan_command(tmp_path, capsys):
                  "--figure", str(fig)]) == 0
     out = capsys.readouterr().out
     assert "gold labels for half-width 1" in out and "gold labels for power 0.8" in out and fig.is_file()
+    assert main(["plan", "--simulate", "--n-gold", "60", "--n-preference", "600", "--heterogeneity"]) == 0
+    assert "power of the heterogeneity (BLP) test by gold size" in capsys.readouterr().out
     assert main(["plan"]) == 2
     assert "exactly one of" in capsys.readouterr().err
