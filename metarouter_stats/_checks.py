@@ -34,6 +34,20 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _real_numbers(arr: np.ndarray, name: str, hint: str) -> np.ndarray:
+    """Booleans and object arrays of numbers as floats; complex data refused with scikit-learn's wording."""
+    if arr.dtype.kind == "b":
+        return arr.astype(float)
+    if arr.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: `{name}` must hold real numbers; got dtype {arr.dtype}.")
+    if arr.dtype.kind == "O":
+        try:
+            return arr.astype(float)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"`{name}` must hold numbers; an entry of its object array is not one ({exc}).{hint}") from None
+    return arr
+
+
 def as_1d_float(values: Any, name: str, *, allow_empty: bool = False) -> np.ndarray:
     """Return ``values`` as a finite 1-D float array or raise naming ``name``."""
     if isinstance(values, (str, bytes)):
@@ -49,15 +63,7 @@ def as_1d_float(values: Any, name: str, *, allow_empty: bool = False) -> np.ndar
             f"`{name}` must be 1-D; got an array of shape {arr.shape}. "
             "Pass one value per query."
         )
-    if arr.dtype.kind == "b":
-        arr = arr.astype(float)
-    if arr.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: `{name}` must hold real numbers; got dtype {arr.dtype}.")
-    if arr.dtype.kind == "O":
-        try:
-            arr = arr.astype(float)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"`{name}` must hold numbers; an entry of its object array is not one ({exc}).") from None
+    arr = _real_numbers(arr, name, "")
     if arr.dtype.kind not in "iuf":
         raise TypeError(
             f"`{name}` must hold numbers; got dtype {arr.dtype}. Convert it with "
@@ -98,18 +104,7 @@ def as_2d_float(values: Any, name: str) -> np.ndarray:
         )
     if arr.ndim != 2:
         raise ValueError(f"`{name}` must be 2-D (n_queries x n_features); got shape {arr.shape}.")
-    if arr.dtype.kind == "b":
-        arr = arr.astype(float)
-    if arr.dtype.kind == "c":
-        raise ValueError(f"Complex data not supported: `{name}` must hold real numbers; got dtype {arr.dtype}.")
-    if arr.dtype.kind == "O":
-        try:
-            arr = arr.astype(float)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"`{name}` must hold numbers; an entry of its object array is not one ({exc}). Embed text first, "
-                "e.g. with `metarouter_stats.embed_texts`."
-            ) from None
+    arr = _real_numbers(arr, name, " Embed text first, e.g. with `metarouter_stats.embed_texts`.")
     if arr.dtype.kind not in "iuf":
         raise TypeError(
             f"`{name}` must hold numbers; got dtype {arr.dtype}. Embed text first, "
