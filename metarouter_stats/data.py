@@ -291,6 +291,28 @@ class RoutingData:
             df["propensity"] = self.propensity
         return df
 
+    def with_feature_names(self, X: Any) -> Any:
+        """``X`` as a DataFrame with this data's feature names, or as given when the data have none.
+
+        A router fitted on named features records them (``feature_names_in_``) and, like every
+        scikit-learn estimator, warns when asked to predict on a bare array; pass
+        ``data.with_feature_names(X_new)`` instead.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from metarouter_stats import RoutingData
+        >>> d = RoutingData(np.eye(4)[:, :2], np.zeros(4), [1, 1, 0, 0], feature_names=("a", "b"))
+        >>> list(d.with_feature_names(np.zeros((3, 2))).columns)
+        ['a', 'b']
+        """
+        if self.feature_names is None:
+            return X
+        arr = np.asarray(X)
+        if arr.ndim != 2 or arr.shape[1] != len(self.feature_names):
+            raise ValueError(f"`X` must have {len(self.feature_names)} columns like the data; got shape {arr.shape}.")
+        return pd.DataFrame(arr, columns=list(self.feature_names))
+
     def subset(self, rows: Any) -> RoutingData:
         """Rows selected by a boolean mask or integer index (re-validated)."""
         idx = np.asarray(rows)

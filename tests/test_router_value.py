@@ -292,3 +292,21 @@ def test_bootstrap_components_match_a_direct_weighted_computation():
         assert comp[1, 0, k] == pytest.approx(np.sum(w * ip * z) / np.sum(w * ip), abs=1e-12)
         assert comp[2, 0, k] == pytest.approx(np.sum(w * z * F[:, 0]) / np.sum(w), abs=1e-12)
         assert comp[3, 0, k] == pytest.approx(np.sum(w * ip * z * F[:, 0]) / np.sum(w * ip), abs=1e-12)
+
+
+def test_pseudo_gold_keeps_feature_names_of_a_frame():
+    import warnings
+
+    s = mrs.simulate(n_gold=60, n_preference=300, n_test=20, d=6, rng=0)
+    named = mrs.RoutingData(s.train.X, s.train.outcome, s.train.source, feature_names=tuple(f"e{j}" for j in range(6)))
+    router = mrs.MetaRouter(random_state=0).fit(named)
+    X = named.with_feature_names(s.X_test)
+    y = np.where(np.arange(20) < 10, s.eta(s.X_test), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        f = mrs.pseudo_gold(router, X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the same numbers from a bare array (with sklearn's warning)
+        np.testing.assert_allclose(f, mrs.pseudo_gold(router, s.X_test, y))
+    with pytest.raises(ValueError, match="must have 6 columns like the data"):
+        named.with_feature_names(np.zeros((2, 3)))

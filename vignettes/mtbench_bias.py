@@ -77,7 +77,7 @@ def cross_fitted_gains(mt, routers: dict, *, folds: int = 5, seed: int = 0) -> t
         test_rows = gold_rows[fold[gold_rows] == f]
         for name, proto in routers.items():
             router = clone(proto).fit(train)
-            pred.loc[data.query_ids[test_rows], name] = router.predict_gain(data.X[test_rows])
+            pred.loc[data.query_ids[test_rows], name] = router.predict_gain(data.with_feature_names(data.X[test_rows]))
     return pred, data.outcome[gold_rows]
 
 
@@ -102,10 +102,11 @@ def cross_fitted_items(mt, routers: dict, *, folds: int = 5, seed: int = 0) -> d
         rows = item_fold == f
         for name, proto in routers.items():
             router = clone(proto).fit(train)
-            scores[name][rows] = router.predict_gain(X[rows])
+            Xf = data.with_feature_names(X[rows])
+            scores[name][rows] = router.predict_gain(Xf)
             if name == "meta-dr":
-                f_label[rows] = mrs.pseudo_gold(router, X[rows], pref[rows])
-                f_pred[rows] = mrs.pseudo_gold(router, X[rows])
+                f_label[rows] = mrs.pseudo_gold(router, Xf, pref[rows])
+                f_pred[rows] = mrs.pseudo_gold(router, Xf)
     return {"items": items, "gold": gold, "preference": pref, "scores": scores,
             "pseudo_gold": np.column_stack([f_label, f_pred])}
 

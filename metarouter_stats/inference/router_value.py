@@ -128,7 +128,8 @@ def pseudo_gold(router: Any, X: Any, preference: Any = None) -> np.ndarray:
         raise TypeError("`router` needs `predict_bias` and `scale_` to correct preference labels (a fitted MetaRouter).")
     out = prediction.copy()
     if has.any():
-        delta = np.asarray(router.predict_bias(np.asarray(X)[has], units="preference"), dtype=float).reshape(-1)
+        rows = X.iloc[has] if isinstance(X, pd.DataFrame) else np.asarray(X)[has]  # keep the feature names
+        delta = np.asarray(router.predict_bias(rows, units="preference"), dtype=float).reshape(-1)
         out[has] = (y[has] + delta) / float(router.scale_)
     return out
 

@@ -282,9 +282,7 @@ def gold_learning_curve(
         keep = ~data.is_gold
         keep[plans[r][1][: int(m[j])]] = True  # nested: the first m of this repeat's order
         fitted = clone(template).set_params(random_state=int(seeds[r, j])).fit(data.subset(keep))
-        # the feature names the refit recorded, so that predicting does not warn about them
-        X_all = pd.DataFrame(data.X, columns=list(data.feature_names)) if data.feature_names else data.X
-        return np.asarray(fitted.predict_gain(X_all), dtype=float)
+        return np.asarray(fitted.predict_gain(data.with_feature_names(data.X)), dtype=float)
 
     preds = dict(zip(jobs, Parallel(n_jobs=n_jobs)(delayed(fit)(r, j) for r, j in jobs), strict=True))
     sz_l: list[int] = []

@@ -44,11 +44,6 @@ def _paired_labels(data: RoutingData) -> tuple[np.ndarray, np.ndarray] | None:
     return paired["gold"].to_numpy(dtype=float), paired["preference"].to_numpy(dtype=float)
 
 
-def _named(X: np.ndarray, train: RoutingData) -> Any:
-    """``X`` with the training data's column names, when it has names (routers fitted on them expect them)."""
-    return pd.DataFrame(X, columns=list(train.feature_names)) if train.feature_names else X
-
-
 def _resolve_test(obj: Any, test: Any) -> tuple[np.ndarray | None, np.ndarray | None]:
     if test is None:
         if isinstance(obj, SimulatedStudy):
@@ -425,10 +420,10 @@ def analysis_report(
     if X_eval.shape[0] > _MAX_BAND_POINTS:
         pick = np.sort(pick_rng.choice(X_eval.shape[0], _MAX_BAND_POINTS, replace=False))
         X_eval = X_eval[pick]
-    delta = meta.predict_bias(_named(X_eval, train))
+    delta = meta.predict_bias(train.with_feature_names(X_eval))
     learner = meta.bias_learner_
-    point = bias_interval(meta, _named(X_eval, train), level, n_boot=n_boot, kind="pointwise", rng=s_band)
-    uniform = (bias_interval(meta, _named(X_eval, train), level, n_boot=n_boot, kind="uniform", rng=s_band)
+    point = bias_interval(meta, train.with_feature_names(X_eval), level, n_boot=n_boot, kind="pointwise", rng=s_band)
+    uniform = (bias_interval(meta, train.with_feature_names(X_eval), level, n_boot=n_boot, kind="uniform", rng=s_band)
                if point.draws.shape[0] else None)
     truth = study.delta(X_eval) if study is not None else None
     het = (bias_heterogeneity_test(meta, rng=s_het)
@@ -499,7 +494,7 @@ def analysis_report(
                 router.fit(train.X, np.asarray(study.gold_train))  # type: ignore[union-attr]
             else:
                 router = clone(proto).fit(train)
-            scores[name] = router.predict_gain(_named(X_test, train))
+            scores[name] = router.predict_gain(train.with_feature_names(X_test))
             curves[name] = efficiency_gain(gold_test, scores[name], rates=r)
             bands[name] = efficiency_gain_interval(gold_test, scores[name], r, confidence_level=level,
                                                    n_boot=n_boot, rng=np.random.default_rng(ss))
