@@ -47,4 +47,4 @@ def test_howto_examples_run_and_print_what_the_page_shows(page):
 
 
 def test_some_howtos_carry_executed_examples():
-    assert {"inference.md", "learners.md"} <= set(HOWTOS_WITH_EXAMPLES)
+    assert {"inference.md", "learners.md", "evaluation.md", "planning.md"} <= set(HOWTOS_WITH_EXAMPLES)
