@@ -22,6 +22,7 @@ from ._version import __version__
 from .data import RoutingData
 from .datasets import embed_texts, from_judgments
 from .decision import CalibrationResult, MultiModelRouter, TokenCost, calibrate_weight, cost_matrix
+from .cate.summary import BiasModelSummary
 from .evaluation import CostQualityFrontier, EfficiencyGainCurve, cost_quality_frontier, efficiency_gain, gold_scorer
 from .inference import (
     Band,
@@ -81,6 +82,7 @@ __all__ = [
     "cost_quality_interval",
     "cross_fit_scores",
     "Band",
+    "BiasModelSummary",
     "BiasRScorer",
     "BiasTestResult",
     "EfficiencyGainBand",

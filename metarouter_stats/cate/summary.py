@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._checks import check_fraction
 from .._results import ResultMixin, frozen_copy
 from .protocol import CrossFitScores
 
@@ -63,7 +64,8 @@ class BiasModelSummary(ResultMixin):
 
     def confidence_interval(self, confidence_level: float | None = None) -> tuple[float, float]:
         """Normal interval for the average bias (gold scale)."""
-        level = self.confidence_level if confidence_level is None else float(confidence_level)
+        level = self.confidence_level if confidence_level is None else check_fraction(
+            confidence_level, "confidence_level", closed=False)
         z = float(stats.norm.ppf(0.5 + level / 2))
         return self.ate - z * self.ate_std_error, self.ate + z * self.ate_std_error
 
@@ -74,6 +76,8 @@ class BiasModelSummary(ResultMixin):
         strongest = slopes.reindex(slopes["z"].abs().sort_values(ascending=False).index).head(5)
         rows = [
             ("bias learner", self.learner),
+            ("target", "average bias over the training queries; best linear predictor of the bias given x "
+                       "(gold scale, c known, conditional on the cross-fitted nuisances)"),
             ("average bias (gold scale)", f"{self.ate:.4f} (se {self.ate_std_error:.4f})"),
             (f"{self.confidence_level:.0%} CI", f"[{low:.4f}, {high:.4f}]"),
             ("scale c (treated as known)", f"{self.scale:.4g}"),
