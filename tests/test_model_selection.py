@@ -54,6 +54,14 @@ def test_equals_econml_rscorer_with_the_same_nuisances_and_folds(fitted):
         assert ours.score(router) == pytest.approx(theirs.score(AsCate(router)), abs=1e-10)
 
 
+def test_a_splitter_object_gives_the_same_folds_as_its_splits(fitted):
+    valid, routers = fitted
+    splitter = StratifiedKFold(4, shuffle=True, random_state=1)
+    a = _linear_scorer(cv=splitter).fit(valid).score(routers["dr"])
+    b = _linear_scorer(cv=list(splitter.split(valid.X, valid.source))).fit(valid).score(routers["dr"])
+    assert a == b
+
+
 def test_standard_errors_match_the_monte_carlo_spread():
     # the true bias against half of it, on 60 fresh validation sets: the delta-method SEs of the
     # score and of the paired difference vs the Monte Carlo SDs (SD precision ~9 %: ratio within 0.7-1.4)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, clone
-from sklearn.model_selection import GroupKFold, KFold, StratifiedGroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from .._checks import as_seed, check_positive_int
 from ..cate import default_outcome_model, default_propensity_model
@@ -154,7 +154,7 @@ class BiasRScorer(BaseEstimator):
                 return list(splitter.split(X, t))
             splitter = StratifiedGroupKFold(k, shuffle=True, random_state=seed)
             return list(splitter.split(X, t, groups))
-        if isinstance(self.cv, (KFold, GroupKFold, StratifiedKFold, StratifiedGroupKFold)) or hasattr(self.cv, "split"):
+        if hasattr(self.cv, "split"):  # a scikit-learn splitter
             return list(self.cv.split(X, t, groups))
         try:
             splits = [(np.asarray(a, dtype=int), np.asarray(b, dtype=int)) for a, b in self.cv]
