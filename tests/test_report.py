@@ -313,7 +313,7 @@ def test_report_opens_with_a_summary_that_decides():
     first_h2 = text.find("<h2>")
     assert text[first_h2:first_h2 + 40].startswith("<h2>Summary")
     summary = " ".join(rep.results["summary"])
-    assert "gold units" in summary and "heterogeneity test p" in summary
+    assert "gold units" in summary and "heterogeneity test p" in summary and "<p>" not in summary
     assert any(w in summary for w in ("Route with", "beats", "no router is distinguishable"))
     assert "router_comparisons" in rep.results and len(rep.results["router_comparisons"]) >= 1
 

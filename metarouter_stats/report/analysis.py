@@ -569,10 +569,11 @@ def analysis_report(
     # ------------------------------------------------------------------ summary (shown first)
     head = Report(rep.title)
     head.section("Summary: what the data say")
-    for line in _decisions(rep.results, level, gold_test.size if gold_test is not None else 0, train.n_gold):
+    decisions = _decisions(rep.results, level, gold_test.size if gold_test is not None else 0, train.n_gold)
+    for line in decisions:
         head.paragraph(line)
     rep.insert(summary_at, head)
-    rep.results["summary"] = [b for b in head._body[1:]]
+    rep.results["summary"] = list(decisions)  # plain text: nothing has to be read back from HTML
 
     # ------------------------------------------------------------------ reproduction
     rep.section("Reproduction")
