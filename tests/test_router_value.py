@@ -1,6 +1,7 @@
 """Prediction-powered router evaluation (inference/router_value.py)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -310,3 +311,44 @@ def test_pseudo_gold_keeps_feature_names_of_a_frame():
         np.testing.assert_allclose(f, mrs.pseudo_gold(router, s.X_test, y))
     with pytest.raises(ValueError, match="must have 6 columns like the data"):
         named.with_feature_names(np.zeros((2, 3)))
+
+
+def _multi(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    g = np.column_stack([np.zeros(n), rng.normal(0.5, 1, n), rng.normal(0.2, 1, n)])
+    c = np.tile([1.0, 3.0, 2.0], (n, 1)) * (1 + 0.1 * rng.random((n, 1)))
+    f = g + np.column_stack([np.zeros(n), rng.normal(scale=0.3, size=(n, 2))])
+    return g, c, f, {"r": f + rng.normal(size=g.shape)}
+
+
+def test_cost_quality_with_every_gold_label_is_the_frontier():
+    g, c, _, scores = _multi()
+    tab = mrs.evaluate_cost_quality(g, c, scores, budget=2.0, n_boot=200, rng=0)
+    full = mrs.cost_quality_frontier(g, c, scores)
+    assert tab.loc[0, "aiq"] == pytest.approx(full.areas["r"], abs=1e-12)
+    d = full.frame[full.frame.router == "r"]
+    assert tab.loc[0, "quality_at_budget"] == pytest.approx(d.mean_quality[d.mean_cost <= 2.0].max(), abs=1e-12)
+    assert tab.loc[0, "aiq_low"] < tab.loc[0, "aiq"] < tab.loc[0, "aiq_high"] and tab.loc[0, "lambda_mean"] == 0
+    again = mrs.evaluate_cost_quality(g, c, scores, budget=2.0, n_boot=200, rng=0)
+    pd.testing.assert_frame_equal(tab, again)  # same seed, same intervals
+
+
+def test_cost_quality_pseudo_gold_narrows_the_interval_and_errors_name_the_argument():
+    g, c, f, scores = _multi(n=1000)
+    g_obs = np.where((np.arange(1000) % 10 == 0)[:, None], g, np.nan)  # gold on 100 of 1,000 queries
+    ppi = mrs.evaluate_cost_quality(g_obs, c, scores, pseudo_gold=f, n_boot=300, rng=0)
+    gold_only = mrs.evaluate_cost_quality(g_obs, c, scores, n_boot=300, rng=0)
+    assert ppi.loc[0, "gold_rows"] == 100 and 0.5 < ppi.loc[0, "lambda_mean"] <= 1
+    assert ppi.loc[0, "aiq_se"] < 0.8 * gold_only.loc[0, "aiq_se"]
+    bad = g_obs.copy()
+    bad[0, 1] = np.nan
+    with pytest.raises(ValueError, match="row 0 is partly NaN"):
+        mrs.evaluate_cost_quality(bad, c, scores)
+    with pytest.raises(ValueError, match=r"`pseudo_gold` must have shape \(1000, 3\)"):
+        mrs.evaluate_cost_quality(g_obs, c, scores, pseudo_gold=f[:, :2])
+    with pytest.raises(ValueError, match="`propensity` must hold one probability"):
+        mrs.evaluate_cost_quality(g_obs, c, scores, propensity=np.zeros(1000))
+    with pytest.raises(ValueError, match="at least 2 gold-labelled"):
+        mrs.evaluate_cost_quality(np.full_like(g, np.nan), c, scores)
+    with pytest.raises(TypeError, match="non-empty dict"):
+        mrs.evaluate_cost_quality(g, c, {})

@@ -15,6 +15,8 @@ Functions of data or of a fitted router / bias learner, each result stating its 
 * :func:`evaluate_routers` -- prediction-powered EG(rho) of fixed routers on a partly
   gold-labelled evaluation set (pseudo-gold from :func:`pseudo_gold`), with pointwise and
   uniform intervals, paired comparisons, areas, APGR and CPT;
+* :func:`evaluate_cost_quality` -- the same for multi-model routers under token costs: AIQ and
+  the quality at a budget from partly gold-labelled queries;
 * :func:`scale_sensitivity` -- the mean-bias conclusion over a range of scale constants c;
 * :class:`BiasRScorer` -- EconML's R-loss score of bias learners on held-out data, with
   standard errors, to choose a learner.
@@ -27,6 +29,7 @@ the primary model's gain. Every function asks for the capability it needs of the
 """
 
 from .bands import Band, make_band
+from .cost_value import evaluate_cost_quality
 from .bias_bands import bias_interval, fast_bootstrap, refit_bootstrap
 from .eg_bands import EfficiencyGainBand, efficiency_gain_interval
 from .groups import GroupBiasResult, bias_by_group
@@ -62,6 +65,7 @@ __all__ = [
     "cost_quality_interval",
     "cross_fit_scores",
     "efficiency_gain_interval",
+    "evaluate_cost_quality",
     "evaluate_routers",
     "fast_bootstrap",
     "make_band",
