@@ -26,7 +26,7 @@ import pandas as pd
 
 import metarouter_stats as mrs
 from metarouter_stats.decision import choose_models
-from metarouter_stats.evaluation import _hull_area
+from metarouter_stats.evaluation import frontier_area
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BASE = np.array([1.0, 6.0, 2.0])
@@ -59,7 +59,7 @@ def truth(n: int = 200_000) -> dict:
         k = np.column_stack([choose_models(s, d["c"], w) for w in WEIGHTS])
         cost, qual = d["c"][idx[:, None], k].mean(axis=0), mu(d["X"])[idx[:, None], k].mean(axis=0)
         ok = cost <= BUDGET
-        out[name] = (_hull_area(cost, qual, lo, hi), float(qual[ok].max()))
+        out[name] = (frontier_area(cost, qual, lo, hi), float(qual[ok].max()))
     return out
 
 

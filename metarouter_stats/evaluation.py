@@ -49,6 +49,7 @@ __all__ = [
     "NORMALISATIONS",
     "check_rates",
     "eg_core",
+    "frontier_area",
     "normalise_eg",
     "CostQualityFrontier",
     "EfficiencyGainCurve",
@@ -386,7 +387,13 @@ class CostQualityFrontier(ResultMixin):
         return ax
 
 
-def _hull_area(cost: np.ndarray, quality: np.ndarray, lo: float, hi: float) -> float:
+def frontier_area(cost: np.ndarray, quality: np.ndarray, lo: float, hi: float) -> float:
+    """AIQ of one router's trace: mean of its upper envelope of quality over mean cost from ``lo`` to ``hi``.
+
+    The points are sorted by cost and the quality is made non-decreasing (the best quality at
+    mean cost <= x); the area over ``[lo, hi]`` (the cheapest and dearest models' mean costs) is
+    divided by its width. With ``hi <= lo`` the best quality.
+    """
     order = np.argsort(cost, kind="stable")
     c, q = cost[order], np.maximum.accumulate(quality[order])
     if hi <= lo:
@@ -524,7 +531,7 @@ def cost_quality_frontier(
     frame = pd.concat([routers.iloc[:n_scored], oracle, routers.iloc[n_scored:]], ignore_index=True)
     lo, hi = float(mean_cost[cheap]), float(mean_cost[dear])
     areas = pd.Series(
-        {str(name): _hull_area(d["mean_cost"].to_numpy(), d["mean_quality"].to_numpy(), lo, hi)
+        {str(name): frontier_area(d["mean_cost"].to_numpy(), d["mean_quality"].to_numpy(), lo, hi)
          for name, d in frame.groupby("router", sort=False)},
         name="aiq",
     )

@@ -110,7 +110,7 @@ def evaluate_cost_quality(
     ['router', 'aiq', 'aiq_se', 'aiq_low', 'aiq_high']
     """
     from ..decision import choose_models  # noqa: PLC0415
-    from ..evaluation import _hull_area  # noqa: PLC0415 - the frontier's own area rule
+    from ..evaluation import frontier_area  # noqa: PLC0415 - the frontier's own area rule
 
     level = check_fraction(confidence_level, "confidence_level", closed=False)
     n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
@@ -169,8 +169,8 @@ def evaluate_cost_quality(
         # influence of each query on each Q_j (mean zero), and the multiplier draws of Q
         infl = lam * (fj - f_mean) / n + hw[:, None] * ((y - lam * fj) - rect) / hw_sum
         q_draws = q + xi @ infl                                                 # (B, J)
-        aiq = _hull_area(m_cost, q, lo, hi)
-        aiq_d = np.array([_hull_area(m_cost, qd, lo, hi) for qd in q_draws])
+        aiq = frontier_area(m_cost, q, lo, hi)
+        aiq_d = np.array([frontier_area(m_cost, qd, lo, hi) for qd in q_draws])
         row = {"router": name, "aiq": aiq, "aiq_se": float(np.std(aiq_d, ddof=1)),
                "aiq_low": float(np.quantile(aiq_d, q_lo)), "aiq_high": float(np.quantile(aiq_d, q_hi))}
         if budget is not None:
