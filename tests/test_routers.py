@@ -276,29 +276,22 @@ def _alternate(X):
     return np.arange(np.shape(X)[0]) % 2
 
 
-class CheckedMetaRouter(mrs.MetaRouter):
+def _checked(router_class):
+    """A module-level subclass (picklable) whose fit(X, y) passes source=_alternate(X)."""
+
     def fit(self, X, y, **kw):
-        return super().fit(X, y, source=_alternate(X))
+        return router_class.fit(self, X, y, source=_alternate(X))
+
+    name = f"Checked{router_class.__name__}"
+    cls = type(name, (router_class,), {"fit": fit, "__module__": __name__, "__qualname__": name})
+    globals()[name] = cls
+    return cls
 
 
-class CheckedPooledRouter(mrs.PooledRouter):
-    def fit(self, X, y, **kw):
-        return super().fit(X, y, source=_alternate(X))
-
-
-class CheckedGoldOnlyRouter(mrs.GoldOnlyRouter):
-    def fit(self, X, y, **kw):
-        return super().fit(X, y, source=_alternate(X))
-
-
-class CheckedMeanShiftRouter(mrs.MeanShiftRouter):
-    def fit(self, X, y, **kw):
-        return super().fit(X, y, source=_alternate(X))
-
-
-class CheckedPreferenceOnlyRouter(mrs.PreferenceOnlyRouter):
-    def fit(self, X, y, **kw):
-        return super().fit(X, y, source=_alternate(X))
+CheckedMetaRouter, CheckedPooledRouter, CheckedGoldOnlyRouter, CheckedMeanShiftRouter, CheckedPreferenceOnlyRouter = (
+    _checked(c) for c in (mrs.MetaRouter, mrs.PooledRouter, mrs.GoldOnlyRouter, mrs.MeanShiftRouter,
+                          mrs.PreferenceOnlyRouter)
+)
 
 
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402

@@ -278,11 +278,13 @@ def gold_learning_curve(
     seeds = gen.integers(2**31 - 1, size=(reps, m.size))
     jobs = [(r, j) for r in range(reps) for j in range(m.size)]
 
+    X_all = data.with_feature_names(data.X)  # the feature names each refit records
+
     def fit(r: int, j: int) -> np.ndarray:
         keep = ~data.is_gold
         keep[plans[r][1][: int(m[j])]] = True  # nested: the first m of this repeat's order
         fitted = clone(template).set_params(random_state=int(seeds[r, j])).fit(data.subset(keep))
-        return np.asarray(fitted.predict_gain(data.with_feature_names(data.X)), dtype=float)
+        return np.asarray(fitted.predict_gain(X_all), dtype=float)
 
     preds = dict(zip(jobs, Parallel(n_jobs=n_jobs)(delayed(fit)(r, j) for r, j in jobs), strict=True))
     sz_l: list[int] = []

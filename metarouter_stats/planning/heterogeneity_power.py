@@ -132,6 +132,7 @@ def plan_heterogeneity(
     confidence_level: float = 0.95,
     n_splits: int = 100,
     rng: Any = None,
+    test: Any = None,
 ) -> HeterogeneityPlan:
     """Predict the power of the heterogeneity test against the gold size, from a router fitted on the pilot.
 
@@ -150,6 +151,9 @@ def plan_heterogeneity(
         Sample splits of the pilot's test (CDDF use 100).
     rng : None, int or numpy.random.Generator
         Seed of the splits.
+    test : HeterogeneityTestResult, optional
+        The test already run on this router (its median t is reused; ``n_splits`` and ``rng``
+        are then not used).
 
     Returns
     -------
@@ -170,7 +174,8 @@ def plan_heterogeneity(
     level = check_fraction(confidence_level, "confidence_level", closed=False)
     power_target = check_fraction(target_power, "target_power", closed=False)
     n_splits = check_positive_int(n_splits, "n_splits", minimum=2)
-    test = bias_heterogeneity_test(router, n_splits=n_splits, rng=rng)
+    if test is None:
+        test = bias_heterogeneity_test(router, n_splits=n_splits, rng=rng)
     learner = getattr(router, "bias_learner_", router)
     n0 = int(np.sum(learner.scores_.source == 1))
     if sizes is None:

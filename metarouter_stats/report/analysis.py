@@ -185,7 +185,7 @@ def _plan_section(rep: Report, train: RoutingData, plan: Any, cate: Any, scale: 
         rep.figure(ax.figure, "Half-width of the mean-bias interval and power of the bias t-test by gold size.")
     learner = getattr(meta, "bias_learner_", None)
     if learner is not None and has_capability(learner, "scores") and has_capability(learner, "refit_final"):
-        het_plan = plan_heterogeneity(meta, rng=seed)
+        het_plan = plan_heterogeneity(meta, test=rep.results.get("heterogeneity"), rng=seed)  # the section's test
         h_n, h_lo, h_hi = het_plan.n_for_power
         at = {int(m): p for m, p in zip(het_plan.sizes, het_plan.power, strict=True)}
         rep.paragraph(
