@@ -173,18 +173,30 @@ class _CrossFitLearner(_EffectMixin, BaseEstimator):
         """The fitted final-stage model."""
         raise NotImplementedError
 
-    def refit_final(self, X: Any, pseudo_outcomes: Any, weights: Any, penalty_factor: float = 1.0) -> BaseEstimator:
+    def refit_final(
+        self, X: Any, pseudo_outcomes: Any, weights: Any, penalty_factor: float = 1.0, model: Any = None
+    ) -> BaseEstimator:
         """A fresh final stage fitted on given scores, tuning fixed at the fitted values.
 
         A ``RidgeCV`` final stage is refitted as ``Ridge`` with the penalty it chose on
         the full data times ``penalty_factor`` (``< 1`` undersmooths): resampling then
         measures the sampling variability at the tuned penalty, 20 times faster than
         re-tuning each time. Other final stages are cloned and refitted as given.
+
+        ``model`` (an unfitted regressor) replaces the learner's final stage: it is fitted
+        on the scores the way this learner's final stage is (the DR-learner unweighted,
+        the R-learner with its weights), e.g. a richer basis for a band on Delta(x) itself
+        (:func:`~metarouter_stats.bias_interval`'s ``final_stage``); ``penalty_factor``
+        must then be 1 (set the model's own penalty).
         """
         check_is_fitted(self, "estimator_")
+        if model is not None:
+            if penalty_factor != 1.0:
+                raise ValueError("`penalty_factor` must be 1 when `model` is given: set the model's own penalty.")
+            return self._fit_final(clone(model), X, pseudo_outcomes, weights)
         fitted = self.final_model_
         if isinstance(fitted, RidgeCV):
-            model: Any = Ridge(alpha=float(fitted.alpha_) * penalty_factor, fit_intercept=fitted.fit_intercept)
+            model = Ridge(alpha=float(fitted.alpha_) * penalty_factor, fit_intercept=fitted.fit_intercept)
         elif penalty_factor != 1.0:
             raise ValueError(
                 "`undersmooth` needs the default ridge final stage (RidgeCV); this learner's final model is "

@@ -19,8 +19,10 @@ error names the capability and the learners that have it.
     and final-stage weights of the training rows (DR scores; R-learner ratios with
     weights :math:`(t - e)^2`). Used by the heterogeneity test and the fast band.
 ``"refit_final"``
-    ``refit_final(X, pseudo_outcomes, weights, penalty_factor=1.0)`` returns a fresh final
-    stage fitted on given scores (its tuning parameters fixed at the fitted values).
+    ``refit_final(X, pseudo_outcomes, weights, penalty_factor=1.0, model=None)`` returns a
+    fresh final stage fitted on given scores (its tuning parameters fixed at the fitted
+    values), or the unfitted regressor ``model`` fitted on them the way the learner's final
+    stage is (weighted or not).
 ``"undersmooth"``
     ``refit_final`` accepts ``penalty_factor < 1`` (a penalised final stage).
 ``"intervals"``

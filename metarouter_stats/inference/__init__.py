@@ -9,7 +9,9 @@ Functions of data or of a fitted router / bias learner, each result stating its 
 * :func:`bias_by_group` -- the average bias of groups of queries sorted by the
   predicted bias (CDDF's GATES), valid without a model of Delta(x);
 * :func:`bias_interval` -- confidence bands (pointwise and uniform) for Delta_hat(x):
-  fast final-stage bootstrap, full refit bootstrap, or the learner's own intervals;
+  fast final-stage bootstrap, full refit bootstrap, or the learner's own intervals; for
+  the best linear predictor of the bias, or (``final_stage="spline"``) for Delta(x) itself
+  by an additive spline sieve (:func:`spline_basis`);
 * :func:`efficiency_gain_interval` -- bootstrap bands for an efficiency-gain curve on a
   fully gold-labelled test set;
 * :func:`evaluate_routers` -- prediction-powered EG(rho) of fixed routers on a partly
@@ -30,7 +32,7 @@ the primary model's gain. Every function asks for the capability it needs of the
 
 from .bands import Band, make_band
 from .cost_value import evaluate_cost_quality
-from .bias_bands import bias_interval, fast_bootstrap, refit_bootstrap
+from .bias_bands import bias_interval, fast_bootstrap, refit_bootstrap, spline_basis
 from .eg_bands import EfficiencyGainBand, efficiency_gain_interval
 from .groups import GroupBiasResult, bias_by_group
 from .router_value import (
@@ -72,4 +74,5 @@ __all__ = [
     "pseudo_gold",
     "refit_bootstrap",
     "scale_sensitivity",
+    "spline_basis",
 ]

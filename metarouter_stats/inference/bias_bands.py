@@ -15,6 +15,20 @@ Three engines, chosen by what the router's bias learner declares
 ``"learner"`` (capability ``"intervals"``)
     the learner's own pointwise intervals (e.g. EconML's bootstrap-of-little-bags
     intervals of a causal forest), where the fast bootstrap does not apply.
+
+Two targets, chosen by ``final_stage``:
+
+``"learner"``
+    the learner's own final stage (the default ridge: linear in x), whose band covers the
+    **best linear predictor** of the bias given x, not Delta(x) when the bias is non-linear.
+``"spline"`` (or any scikit-learn transformer)
+    an additive cubic-spline **sieve** refitted on the learner's cross-fitted scores: the
+    training embeddings are expanded in a B-spline basis per coordinate, a ridge regression
+    of the pseudo-outcomes on that basis is tuned by leave-one-out and then undersmoothed
+    (penalty x 0.01) so that its approximation bias is small next to its standard error.
+    Its target is Delta(x) itself when the bias is a sum of smooth functions of single
+    coordinates (and its best such approximation otherwise); the band is wider, the
+    price of a target that does not depend on a model class.
 """
 
 from __future__ import annotations
@@ -25,6 +39,9 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
+from sklearn.base import clone
+from sklearn.linear_model import Ridge, RidgeCV
+from sklearn.preprocessing import SplineTransformer
 
 from .._checks import as_2d_float, as_rng, check_fraction, check_n_jobs, check_positive_int
 from .._threads import budgeted
@@ -36,10 +53,33 @@ from ..scaling import resolve_scale
 from .bands import KINDS, Band, make_band
 from .heterogeneity import fitted_learner
 
-__all__ = ["DEFAULT_UNDERSMOOTH", "METHODS", "bias_interval", "fast_bootstrap", "refit_bootstrap"]
+__all__ = [
+    "DEFAULT_SIEVE_UNDERSMOOTH", "DEFAULT_UNDERSMOOTH", "METHODS", "bias_interval", "fast_bootstrap",
+    "refit_bootstrap", "spline_basis",
+]
 
 DEFAULT_UNDERSMOOTH = 0.1  # ridge penalty factor of the fast band (docs/benchmarks.md)
+# penalty factor of the spline sieve: chosen on four cells (nonlinear_bias at 100 and 500 gold, paper at
+# 500, homogeneous at 50), checked on the others (benchmarks/bench_validity.py sieve, docs/benchmarks.md)
+DEFAULT_SIEVE_UNDERSMOOTH = 0.01
+SIEVE_ALPHAS = np.logspace(-3, 5, 33)  # leave-one-out grid of the sieve's ridge penalty
 METHODS = ("fast", "refit", "learner")
+
+
+def spline_basis(n_knots: int = 4, degree: int = 3) -> SplineTransformer:
+    """The default basis of the spline sieve: cubic B-splines per coordinate, knots at quantiles.
+
+    With ``extrapolation="linear"`` the basis continues linearly beyond the training range
+    (a band there is an extrapolation and widens accordingly). ``n_knots + degree - 1``
+    columns per coordinate: 6 with the defaults, so 300 columns for a 50-dimensional embedding.
+
+    Examples
+    --------
+    >>> from metarouter_stats.inference import spline_basis
+    >>> spline_basis().n_knots
+    4
+    """
+    return SplineTransformer(n_knots=n_knots, degree=degree, knots="quantile", extrapolation="linear")
 
 _TARGET_PROJECTION = (
     "the best linear predictor of the bias given x (Delta(x) projected on the final stage's model class: "
@@ -121,9 +161,31 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
     return flags, note
 
 
+class _Sieve:
+    """A basis fitted on the learner's training embeddings, and the ridge fits on it."""
+
+    def __init__(self, learner: Any, basis: Any, X_eval: np.ndarray) -> None:
+        sc = learner.scores_
+        self.transformer = clone(basis).fit(sc.X)
+        self.B_eval = np.asarray(self.transformer.transform(X_eval), dtype=float)
+        self.learner = learner
+
+    def basis(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.transformer.transform(X), dtype=float)
+
+    def tuned_alpha(self, learner: Any, B: np.ndarray) -> float:
+        """Leave-one-out ridge penalty of the pseudo-outcomes on the basis (``learner``'s scores)."""
+        sc = learner.scores_
+        return float(learner.refit_final(B, sc.pseudo_outcomes, sc.weights, model=RidgeCV(alphas=SIEVE_ALPHAS)).alpha_)
+
+    def fit_predict(self, learner: Any, B: np.ndarray, phi: np.ndarray, w: np.ndarray, alpha: float) -> np.ndarray:
+        model = learner.refit_final(B, phi, w, model=Ridge(alpha=alpha))
+        return np.asarray(model.predict(self.B_eval), dtype=float).reshape(-1)
+
+
 def fast_bootstrap(
     learner: Any, X_eval: np.ndarray, n_boot: int, rng: Any = None, n_jobs: int | None = None,
-    penalty_factor: float = 1.0,
+    penalty_factor: float = 1.0, basis: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bootstrap draws of Delta_hat at ``X_eval`` by resampling the final stage only.
 
@@ -131,7 +193,10 @@ def fast_bootstrap(
     kept fixed); the cross-fitted scores are reused and only the final stage is refitted
     (``learner.refit_final``). With ``penalty_factor < 1`` (capability ``"undersmooth"``)
     the final stage is refitted with a smaller penalty, and the band is centred at that
-    less-biased fit.
+    less-biased fit. With ``basis`` (an unfitted scikit-learn transformer, e.g.
+    :func:`spline_basis`), the final stage is replaced by a ridge regression on the basis
+    fitted on the training embeddings, at its leave-one-out penalty times ``penalty_factor``
+    (a sieve; it needs ``"refit_final"`` only, not ``"undersmooth"``).
 
     Returns
     -------
@@ -144,7 +209,7 @@ def fast_bootstrap(
 
     require_capability(learner, "scores", "The fast bootstrap")
     require_capability(learner, "refit_final", "The fast bootstrap")
-    if penalty_factor != 1.0:
+    if penalty_factor != 1.0 and basis is None:
         require_capability(learner, "undersmooth", "An undersmoothed band (undersmooth < 1)")
     gen = as_rng(rng)
     scores = learner.scores_
@@ -152,9 +217,20 @@ def fast_bootstrap(
     pref = np.flatnonzero(scores.source == 0)
     # all indices drawn up front, in order: the draws do not depend on n_jobs
     idx = [np.concatenate((gen.choice(gold, gold.size), gen.choice(pref, pref.size))) for _ in range(n_boot)]
+    phi, w = scores.pseudo_outcomes, scores.weights
+    if basis is not None:
+        sieve = _Sieve(learner, basis, X_eval)
+        B = sieve.basis(scores.X)
+        alpha = sieve.tuned_alpha(learner, B) * penalty_factor
+
+        def one(rows: np.ndarray) -> np.ndarray:
+            return sieve.fit_predict(learner, B[rows], phi[rows], w[rows], alpha)
+
+        out = Parallel(n_jobs=n_jobs)(delayed(one)(rows) for rows in idx)
+        return one(np.arange(scores.n)), np.vstack(out)
 
     def one(rows: np.ndarray) -> np.ndarray:
-        model = learner.refit_final(scores.X[rows], scores.pseudo_outcomes[rows], scores.weights[rows], penalty_factor)
+        model = learner.refit_final(scores.X[rows], phi[rows], w[rows], penalty_factor)
         return np.asarray(model.predict(X_eval), dtype=float).reshape(-1)
 
     if penalty_factor == 1.0:
@@ -167,7 +243,7 @@ def fast_bootstrap(
 
 def refit_bootstrap(
     router: Any, data: Any, X_eval: np.ndarray, n_boot: int, rng: Any = None, n_jobs: int | None = None,
-    progress: bool = True, penalty_factor: float = 1.0,
+    progress: bool = True, penalty_factor: float = 1.0, basis: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Full refit bootstrap of a fitted Meta-router's learner.
 
@@ -175,7 +251,10 @@ def refit_bootstrap(
     probabilities known by design travel with their rows), re-estimates c, and fits a fresh learner (``router.make_learner``) with its own seed;
     seeds come from one ``SeedSequence``, so the draws do not depend on ``n_jobs``. With
     ``penalty_factor < 1`` the replicate's Delta_hat is its final stage refitted on its own
-    scores at its own tuned penalty times ``penalty_factor`` (capability ``"undersmooth"``).
+    scores at its own tuned penalty times ``penalty_factor`` (capability ``"undersmooth"``);
+    with ``basis`` (see :func:`fast_bootstrap`), the replicate's sieve on the basis fitted on
+    the router's training embeddings, at the replicate's own leave-one-out penalty times
+    ``penalty_factor``.
 
     Returns
     -------
@@ -193,6 +272,7 @@ def refit_bootstrap(
     gold, pref = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
     gen = as_rng(rng)
     seeds = np.random.SeedSequence(int(gen.integers(2**63))).spawn(n_boot)
+    sieve = None if basis is None else _Sieve(router.bias_learner_, basis, X_eval)
 
     def one(seed: np.random.SeedSequence) -> tuple[np.ndarray, float]:
         g = np.random.default_rng(seed)
@@ -205,6 +285,11 @@ def refit_bootstrap(
             learner.fit(Xb, ob, tb)
         else:  # the design's probabilities travel with their rows
             learner.fit(Xb, ob, tb, propensity=known[rows])
+        if sieve is not None:
+            sc = learner.scores_
+            B = sieve.basis(sc.X)
+            alpha = sieve.tuned_alpha(learner, B) * penalty_factor
+            return sieve.fit_predict(learner, B, sc.pseudo_outcomes, sc.weights, alpha), c
         if penalty_factor == 1.0:
             return np.asarray(learner.effect(X_eval), dtype=float).reshape(-1), c
         sc = learner.scores_
@@ -241,8 +326,23 @@ def _training_rows(router: Any, data: Any) -> tuple[np.ndarray, np.ndarray, np.n
     return X, y, t
 
 
+def _final_stage(final_stage: Any) -> Any:
+    """None for the learner's own final stage, else an unfitted basis transformer."""
+    if isinstance(final_stage, str):
+        if final_stage == "learner":
+            return None
+        if final_stage == "spline":
+            return spline_basis()
+    elif hasattr(final_stage, "fit") and hasattr(final_stage, "transform"):
+        return final_stage
+    raise ValueError(
+        "`final_stage` must be 'learner' (the learner's own final stage), 'spline' (an additive spline sieve "
+        f"whose target is Delta(x)) or an unfitted scikit-learn transformer (a sieve basis); got {final_stage!r}."
+    )
+
+
 def _bias_interval_iv(
-    learner: Any, confidence_level: Any, n_boot: Any, kind: Any, method: Any, undersmooth: Any
+    learner: Any, confidence_level: Any, n_boot: Any, kind: Any, method: Any, undersmooth: Any, basis: Any
 ) -> tuple[float, int, str, float]:
     level = check_fraction(confidence_level, "confidence_level", closed=False)
     n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
@@ -250,20 +350,39 @@ def _bias_interval_iv(
         raise ValueError(f"`kind` must be 'pointwise' or 'uniform'; got {kind!r}.")
     if method is None:
         fast = has_capability(learner, "scores") and has_capability(learner, "refit_final")
-        method = "fast" if fast or not has_capability(learner, "intervals") else "learner"
+        method = "fast" if fast or basis is not None or not has_capability(learner, "intervals") else "learner"
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}; got {method!r}.")
+    if basis is not None:
+        if method == "learner":
+            raise ValueError("`final_stage` other than 'learner' needs method='fast' or 'refit' (a sieve is refitted "
+                             "on the learner's scores); method='learner' gives the learner's own intervals.")
+        require_capability(learner, "scores", "A sieve band (final_stage)")
+        require_capability(learner, "refit_final", "A sieve band (final_stage)")
     if undersmooth is None:
-        undersmooth = DEFAULT_UNDERSMOOTH if method != "learner" and has_capability(learner, "undersmooth") else 1.0
+        if basis is not None:
+            undersmooth = DEFAULT_SIEVE_UNDERSMOOTH
+        else:
+            undersmooth = DEFAULT_UNDERSMOOTH if method != "learner" and has_capability(learner, "undersmooth") else 1.0
     if isinstance(undersmooth, bool) or not isinstance(undersmooth, numbers.Real) or not 0 < float(undersmooth) <= 1:
         raise ValueError(f"`undersmooth` must be in (0, 1]; got {undersmooth!r}.")
     if method == "learner" and undersmooth != 1:
         raise ValueError("`undersmooth` applies to method='fast' or 'refit'; got method='learner'.")
-    if undersmooth != 1:
+    if undersmooth != 1 and basis is None:
         require_capability(learner, "undersmooth", "An undersmoothed band (undersmooth < 1)")
     if method == "learner" and kind == "uniform":
         raise ValueError("method='learner' gives pointwise intervals only; use kind='pointwise' or method='refit'.")
     return level, n_boot, str(method), float(undersmooth)
+
+
+def _sieve_target(basis: Any, undersmooth: float) -> str:
+    if isinstance(basis, SplineTransformer):
+        what = (f"an additive cubic-spline sieve ({basis.n_knots} knots per coordinate, ridge penalty x "
+                f"{undersmooth:g} of its leave-one-out choice)")
+        return ("Delta(x) itself when the bias is a sum of smooth functions of single coordinates of x (else its best "
+                f"such additive approximation), by {what} refitted on the learner's cross-fitted scores")
+    return (f"Delta(x) projected on the span of the basis {type(basis).__name__} (ridge penalty x {undersmooth:g} of "
+            "its leave-one-out choice), refitted on the learner's cross-fitted scores")
 
 
 @budgeted
@@ -277,6 +396,7 @@ def bias_interval(
     method: str | None = None,
     units: str = "gold",
     undersmooth: float | None = None,
+    final_stage: Any = "learner",
     data: Any = None,
     rng: Any = None,
     n_jobs: int | None = None,
@@ -314,7 +434,21 @@ def bias_interval(
         shrinkage bias made 95 % bands cover only 82 % (pointwise) and 55 % (uniform) of
         the time with 100 gold rows, and 0.1 restored 94 % / 93 %
         (``benchmarks/bench_coverage.py``, docs/benchmarks.md). None means 0.1 where
-        it applies and 1 (no change) otherwise.
+        it applies and 1 (no change) otherwise; with a sieve (``final_stage``), its
+        leave-one-out penalty times this factor, None meaning 0.01.
+    final_stage : {"learner", "spline"} or transformer, default "learner"
+        What the band is about. ``"learner"``: the learner's own final stage, whose target
+        is the best linear predictor of the bias given x with the default ridge (it does
+        not cover Delta(x) when the bias is non-linear: 0.63 pointwise, 0.00 uniform at 500
+        gold rows on ``nonlinear_bias``). ``"spline"``: an additive cubic-spline sieve
+        (:func:`~metarouter_stats.inference.spline_basis`) refitted on the learner's
+        cross-fitted scores and undersmoothed, whose target is **Delta(x) itself** when the
+        bias is a sum of smooth functions of single coordinates (its best such
+        approximation otherwise); wider (SE about twice the linear band's), centred at the
+        sieve's fit, with ``predict_bias`` carried as ``prediction``. Any unfitted
+        scikit-learn transformer is used as the sieve's basis instead. Needs the
+        capabilities ``"scores"`` and ``"refit_final"`` (``"dr"``, ``"r"``); coverage in
+        docs/benchmarks.md (``benchmarks/bench_validity.py sieve``).
     data : RoutingData or (X, y, source), optional
         The router's training data; required by ``method="refit"`` (the estimator does
         not keep its training data).
@@ -347,6 +481,12 @@ def bias_interval(
     >>> band = mrs.bias_interval(router, s.X_test, n_boot=50, rng=0)
     >>> band.low.shape, band.method
     ((20,), 'fast')
+
+    A band for Delta(x) itself (an additive spline sieve), wider than the linear one:
+
+    >>> curve = mrs.bias_interval(router, s.X_test, n_boot=50, final_stage="spline", rng=0)
+    >>> bool((curve.high - curve.low).mean() > (band.high - band.low).mean())
+    True
     """
     learner = fitted_learner(router, "bias_interval")
     if not hasattr(router, "scale_"):
@@ -356,7 +496,9 @@ def bias_interval(
     X = as_2d_float(X.X if isinstance(X, RoutingData) else X, "X")
     units = check_units(units)
     auto = method is None
-    level, n_boot, method, undersmooth = _bias_interval_iv(learner, confidence_level, n_boot, kind, method, undersmooth)
+    basis = _final_stage(final_stage)
+    level, n_boot, method, undersmooth = _bias_interval_iv(
+        learner, confidence_level, n_boot, kind, method, undersmooth, basis)
     if auto and method == "fast" and data is not None and poor_overlap_share(learner) > 0.05:
         # gold selected on x: the fast band freezes the propensity and under-covers (SE / SD 0.77-0.85);
         # the refit bootstrap re-estimates it (coverage 0.97 on the selection benchmark)
@@ -379,29 +521,37 @@ def bias_interval(
             target=("Delta(x), by the learner's own pointwise intervals, c treated as known; for the causal forest "
                     "NOT calibrated: 0.43-0.66 coverage at 95 % nominal, 300 gold (benchmarks/results/forest.md)"),
         )
+    what = _TARGET_PROJECTION if basis is None else _sieve_target(basis, undersmooth)
     if method == "fast":
-        estimate, draws = fast_bootstrap(learner, X, n_boot, gen, n_jobs=n_jobs, penalty_factor=undersmooth)
+        estimate, draws = fast_bootstrap(learner, X, n_boot, gen, n_jobs=n_jobs, penalty_factor=undersmooth,
+                                         basis=basis)
         factors = np.full(n_boot, c)
-        target = _TARGET_PROJECTION + "; conditional on the cross-fitted nuisances and c"
+        target = what + "; conditional on the cross-fitted nuisances and c"
     else:
-        if undersmooth == 1.0:
+        if basis is not None:
+            sieve = _Sieve(learner, basis, X)
+            sc = learner.scores_
+            B = sieve.basis(sc.X)
+            estimate = sieve.fit_predict(learner, B, sc.pseudo_outcomes, sc.weights,
+                                         sieve.tuned_alpha(learner, B) * undersmooth)
+        elif undersmooth == 1.0:
             estimate = delta
         else:
             sc = learner.scores_
             full = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, undersmooth)
             estimate = np.asarray(full.predict(X), dtype=float).reshape(-1)
         draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs, progress=progress,
-                                         penalty_factor=undersmooth)
-        target = _TARGET_PROJECTION + "; nuisances and c re-estimated in every replicate"
+                                         penalty_factor=undersmooth, basis=basis)
+        target = what + "; nuisances and c re-estimated in every replicate"
     flags, overlap_note = overlap_check(learner, X, "bias_interval")
     target += f"; {overlap_note}" if overlap_note else ""
-    prediction = delta if undersmooth != 1.0 else None
+    prediction = delta if undersmooth != 1.0 or basis is not None else None
     if units == "gold":
         estimate = estimate / c
         draws = draws / factors[:, None]
         prediction = None if prediction is None else prediction / c
     if prediction is not None:
-        target += (f"; centred at the undersmoothed fit (ridge penalty x {undersmooth:g}), not at predict_bias "
-                   "(both in the band: `estimate`, `prediction`)")
+        centre = "the sieve's fit" if basis is not None else f"the undersmoothed fit (ridge penalty x {undersmooth:g})"
+        target += f"; centred at {centre}, not at predict_bias (both in the band: `estimate`, `prediction`)"
     return make_band(estimate, draws, kind=kind, confidence_level=level, method=method, target=target,
                      prediction=prediction, outside_overlap=flags)
