@@ -94,6 +94,9 @@ def test_report_numbers_match_direct_calls(small_report):
     assert np.all(band.low <= band.high) and band.estimate.size == 200
     # the simulation's truth is inside the pointwise band for most test queries
     assert np.mean(band.covers(study.delta(study.X_test))) > 0.8
+    sieve = rep.results["bias_band_sieve"]  # the band whose target is Delta(x) itself: wider, covers it too
+    assert "Delta(x) itself" in sieve.target and np.mean(sieve.high - sieve.low) > np.mean(band.high - band.low)
+    assert np.mean(sieve.covers(study.delta(study.X_test))) > 0.8
     assert rep.results["frontier"].areas["oracle"] >= rep.results["frontier"].areas.drop("oracle").max()
 
 
