@@ -223,11 +223,11 @@ def fast_bootstrap(
         B = sieve.basis(scores.X)
         alpha = sieve.tuned_alpha(learner, B) * penalty_factor
 
-        def one(rows: np.ndarray) -> np.ndarray:
+        def one_sieve(rows: np.ndarray) -> np.ndarray:
             return sieve.fit_predict(learner, B[rows], phi[rows], w[rows], alpha)
 
-        out = Parallel(n_jobs=n_jobs)(delayed(one)(rows) for rows in idx)
-        return one(np.arange(scores.n)), np.vstack(out)
+        out = Parallel(n_jobs=n_jobs)(delayed(one_sieve)(rows) for rows in idx)
+        return one_sieve(np.arange(scores.n)), np.vstack(out)
 
     def one(rows: np.ndarray) -> np.ndarray:
         model = learner.refit_final(scores.X[rows], phi[rows], w[rows], penalty_factor)
