@@ -152,7 +152,7 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
         f"{what}: {100 * share:.1f} % of the preference rows lie where gold queries are rare (density ratio "
         f"outside [{low:g}, {high:g}]): gold queries look selected on x. There the estimate extrapolates and its "
         "fast interval under-covers (about 85 % pointwise for a 95 % band with 50-100 gold rows in the package's "
-        "selection benchmark; the refit bootstrap, which re-estimates the propensity, covered 97 %). "
+        "selection benchmark; the refit bootstrap, which re-estimates the propensity, covered 93-98 %). "
         "bias_interval uses the refit bootstrap here when given the training data (`data=`); otherwise read "
         "`outside_overlap`, label gold queries there, or trim (MetaRouter(trim=(0.1, 10))).",
         RuntimeWarning,
@@ -421,7 +421,7 @@ def bias_interval(
         says which capability is missing); but ``"refit"`` when gold queries look selected on
         x (more than 5 % of preference rows outside the overlap, the positivity report's rule)
         and ``data`` is given: there the fast band under-covers (SE / SD 0.77-0.85, coverage
-        0.85 at 50-100 gold rows) and the refit bootstrap covered 0.97
+        0.85 at 50-100 gold rows) and the refit bootstrap covered 0.93-0.98 (SE / SD 0.98-1.7)
         (``benchmarks/bench_validity.py selection``). See the module docstring.
     units : {"gold", "preference"}, default "gold"
     undersmooth : float in (0, 1] or None, default None
@@ -501,7 +501,7 @@ def bias_interval(
         learner, confidence_level, n_boot, kind, method, undersmooth, basis)
     if auto and method == "fast" and data is not None and poor_overlap_share(learner) > 0.05:
         # gold selected on x: the fast band freezes the propensity and under-covers (SE / SD 0.77-0.85);
-        # the refit bootstrap re-estimates it (coverage 0.97 on the selection benchmark)
+        # the refit bootstrap re-estimates it (coverage 0.93-0.98 on the selection benchmark)
         method = "refit"
     n_jobs = check_n_jobs(n_jobs)
     gen = as_rng(rng)
