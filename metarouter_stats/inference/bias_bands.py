@@ -165,10 +165,8 @@ class _Sieve:
     """A basis fitted on the learner's training embeddings, and the ridge fits on it."""
 
     def __init__(self, learner: Any, basis: Any, X_eval: np.ndarray) -> None:
-        sc = learner.scores_
-        self.transformer = clone(basis).fit(sc.X)
+        self.transformer = clone(basis).fit(learner.scores_.X)  # knots from the training embeddings, kept fixed
         self.B_eval = np.asarray(self.transformer.transform(X_eval), dtype=float)
-        self.learner = learner
 
     def basis(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(self.transformer.transform(X), dtype=float)
