@@ -41,6 +41,14 @@
     stored), against the rejection rate of the actual test at the other gold sizes. No new
     fits: it reads ``benchmarks/results/validity_fits_*_raw.csv``.
 
+``bound``
+    The most any design can gain over uniform sampling for the Neyman target (the variance of
+    Delta_hat at queries whose routing is in doubt, linear ridge final stage): 1 + CV(a)^2 of
+    the ``"neyman"`` scores a over the pool, for one default Meta-router fitted on each of
+    ``paper`` and ``nonlinear_bias`` (100 gold, 4,400 preference, seeds 0-2) and, when
+    ``METAROUTER_DATA_DIR`` is set, on MT-Bench (gpt-4 vs gpt-3.5-turbo, item embeddings of
+    10 and 20 dimensions; pool = the preference rows).
+
 ``ranges``
     Coverage of ``plan_gold``'s ranges: on ``--reps`` pilots of 100 gold and 4,400 preference
     labels (c given: the true 0.25, so that only the gold variance is uncertain, as the ranges
@@ -56,6 +64,7 @@ Run::
     python benchmarks/bench_planning.py curve --reps 10 --curve-reps 12 --n-jobs 2
     python benchmarks/bench_planning.py heterogeneity
     python benchmarks/bench_planning.py ranges --reps 1000 --n-jobs 2
+    python benchmarks/bench_planning.py bound
 
 Writes ``benchmarks/results/planning_{unbiased,active,power}{tag}.{csv,md}``. Nothing here asserts.
 """
@@ -240,6 +249,42 @@ def _range_hits(scenario: str, seed: int, truth_hw: float, truth_pw: float, effe
     return bool(p.n_for_half_width[1] <= truth_hw <= p.n_for_half_width[2]), bool(lo_p <= truth_pw <= hi_p)
 
 
+def neyman_bound(router: mrs.MetaRouter, pool: np.ndarray) -> float:
+    """1 + CV(a)^2 of the Neyman scores: the best design's variance reduction over uniform sampling."""
+    a = mrs.select_for_gold(router, pool, 10, strategy="neyman", n_boot=50, rng=0).score
+    return float(1 + (a.std() / a.mean()) ** 2)
+
+
+def bound_table() -> list[str]:
+    import os  # noqa: PLC0415
+
+    lines = ["# The most a design can gain: 1 + CV(a)^2 of the Neyman scores", "",
+             "One default DR Meta-router per row; pool = its preference rows; a = `select_for_gold(strategy='neyman')`"
+             "'s score. A value v means the best allocation has 1 / v of uniform sampling's variance of Delta_hat at "
+             "the queries whose routing is in doubt (gold noise homoscedastic).", "",
+             "| data | embedding | gold / preference rows | 1 + CV(a)^2 |", "|---|---|---|---|"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for sc in ("paper", "nonlinear_bias"):
+            vals = []
+            for seed in range(3):
+                s = mrs.simulate(n_gold=100, n_preference=4400, n_test=2, scenario=sc, rng=seed)
+                r = mrs.MetaRouter(random_state=seed).fit(s.train)
+                vals.append(neyman_bound(r, s.train.X[s.train.source == 0]))
+            lines.append(f"| simulated `{sc}` (seeds 0-2) | Gaussian, d = 50 | 100 / 4,400 | "
+                         f"{min(vals):.3f}-{max(vals):.3f} |")
+        root = os.environ.get("METAROUTER_DATA_DIR")
+        if root:
+            from metarouter_stats.datasets import load_mtbench  # noqa: PLC0415
+
+            for dim in (10, 20):
+                d = load_mtbench(Path(root) / "mtbench", primary="gpt-4", alternative="gpt-3.5-turbo", dim=dim).data
+                r = mrs.MetaRouter(random_state=0).fit(d)
+                lines.append(f"| MT-Bench, gpt-4 vs gpt-3.5-turbo | TF-IDF SVD, d = {dim} | {d.n_gold} / "
+                             f"{d.X.shape[0] - d.n_gold} | {neyman_bound(r, d.X[d.source == 0]):.3f} |")
+    return lines
+
+
 def ranges_table(reps: int, n_jobs: int, scenarios: list[str]) -> list[str]:
     """Coverage of plan_gold's gold-size ranges for a half-width and a power target."""
     lines = ["# Coverage of plan_gold's ranges (95 %, gold-variance uncertainty)", "",
@@ -304,7 +349,7 @@ def heterogeneity_table() -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["unbiased", "active", "power", "curve", "heterogeneity", "ranges"])
+    ap.add_argument("what", choices=["unbiased", "active", "power", "curve", "heterogeneity", "ranges", "bound"])
     ap.add_argument("--curve-reps", type=int, default=12, help="curve: simulations per gold size")
     ap.add_argument("--sim-reps", type=int, default=2000, help="power: simulated tests per gold size")
     ap.add_argument("--reps", type=int, default=50)
@@ -324,6 +369,9 @@ def main() -> None:
     if args.what == "ranges":
         lines = ranges_table(args.reps, args.n_jobs, args.scenarios.split(","))
         (RESULTS / f"planning_ranges{args.tag}.md").write_text("\n".join(lines) + "\n")
+    elif args.what == "bound":
+        lines = bound_table()
+        (RESULTS / f"planning_bound{args.tag}.md").write_text("\n".join(lines) + "\n")
     elif args.what == "heterogeneity":
         lines = heterogeneity_table()
         (RESULTS / f"planning_heterogeneity{args.tag}.md").write_text("\n".join(lines) + "\n")

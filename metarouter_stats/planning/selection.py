@@ -38,8 +38,8 @@ s is the strategy's score:
     variance over uniform sampling is :math:`1 + CV(a)^2`; on the simulated scenarios it is
     1.015 (isotropic Gaussian embeddings: every query teaches the bias model about as much), so
     no design can buy much there (measured: +12 (SE 13) and +9.5 (6.6) EG area against 100
-    random labels, short of 150 random ones); it is larger where queries differ (clustered
-    embeddings, heteroscedastic labels).
+    random labels, short of 150 random ones); it is larger where queries differ (1.08-1.12 on
+    MT-Bench's item embeddings, ``benchmarks/bench_planning.py bound``) or gold noise varies.
 
 The mixture with uniform sampling keeps every query's probability at least
 ``lambda * n / |R|``: the design stays positive everywhere, so the DR-learner fitted with
