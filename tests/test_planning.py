@@ -233,6 +233,26 @@ def test_neyman_score_is_the_influence_on_delta_hat_at_decision_points(pool):
     np.testing.assert_allclose(sel.score, direct, rtol=1e-6)
 
 
+def test_neyman_with_gold_noise_allocates_in_proportion_to_a_times_sigma(pool):
+    """Neyman with stratum SDs: a query with noise sigma gets score a * sigma (same band, same seed)."""
+    s, X, pref, gold = pool
+    first = mrs.select_for_gold(None, X, 60, strategy="uniform", rng=0)
+    router = mrs.MetaRouter(random_state=0).fit(first.routing_data(X, pref, gold))
+    sigma = np.where(np.arange(600) % 2 == 0, 1.0, 3.0)
+    plain = mrs.select_for_gold(router, X, 20, previous=first, n_boot=20, rng=2)
+    noisy = mrs.select_for_gold(router, X, 20, previous=first, n_boot=20, rng=2, gold_noise=sigma)
+    np.testing.assert_allclose(noisy.score, plain.score * sigma, rtol=1e-12)
+    # the objective sum a^2 sigma^2 / pi over the remaining pool is smaller under the noise-aware design
+    free = ~first.labelled
+    a2s2 = (plain.score * sigma)[free] ** 2
+    assert np.sum(a2s2 / noisy.batch_probability[free]) < np.sum(a2s2 / plain.batch_probability[free])
+    with pytest.raises(ValueError, match="strategy='neyman' only"):
+        mrs.select_for_gold(router, X, 5, previous=first, strategy="uncertainty", gold_noise=sigma, n_boot=10)
+    for bad in (sigma[:10], -sigma, np.where(sigma > 2, np.nan, sigma)):
+        with pytest.raises(ValueError, match="`gold_noise` must"):
+            mrs.select_for_gold(router, X, 5, previous=first, gold_noise=bad, n_boot=10)
+
+
 def test_neyman_falls_back_for_a_nonlinear_final_stage(pool):
     from sklearn.ensemble import RandomForestRegressor
 

@@ -33,7 +33,10 @@ s is the strategy's score:
     :math:`a_i^2 = \tilde x_i^\top G M G \tilde x_i` with :math:`M = \sum_0 w_0 \tilde x_0 \tilde x_0^\top`,
     and :math:`\sum_i a_i^2 / \pi_i` subject to :math:`\sum \pi_i = n` is smallest at
     :math:`\pi_i \propto a_i` (Neyman allocation; gold noise taken as homoscedastic), so
-    s_i = a_i. It needs a linear final stage with a ridge penalty (the default); for other
+    s_i = a_i. With per-query gold noise levels :math:`\sigma_i` (``gold_noise``: e.g. the
+    spread of the experts' ratings of each query, any common unit) a gold row contributes
+    :math:`\sigma_i^2 h_i^2 / \pi_i` and the allocation is :math:`\pi_i \propto a_i \sigma_i`,
+    s_i = a_i sigma_i (Neyman's allocation with stratum standard deviations). It needs a linear final stage with a ridge penalty (the default); for other
     final stages ``"uncertainty"`` is used, with a warning. The best possible reduction of that
     variance over uniform sampling is :math:`1 + CV(a)^2`; on the simulated scenarios it is
     1.015 (isotropic Gaussian embeddings: every query teaches the bias model about as much), so
@@ -262,7 +265,7 @@ class GoldSelection(ResultMixin):
 
 
 def _scores(router: Any, X: np.ndarray, strategy: str, n_boot: int, rates: np.ndarray, gen: np.random.Generator,
-            n_jobs: int | None) -> np.ndarray:
+            n_jobs: int | None, noise: np.ndarray | None = None) -> np.ndarray:
     if strategy == "uniform":
         return np.ones(X.shape[0])
     from ..inference import bias_interval  # noqa: PLC0415
@@ -288,7 +291,7 @@ def _scores(router: Any, X: np.ndarray, strategy: str, n_boot: int, rates: np.nd
                 UserWarning,
                 stacklevel=3,
             )
-            return se
+            return se if noise is None else se * noise
         train = np.asarray(router.bias_learner_.scores_.X, dtype=float)
         centre = train.mean(axis=0)
         xt, xp = train - centre, X - centre
@@ -297,7 +300,8 @@ def _scores(router: Any, X: np.ndarray, strategy: str, n_boot: int, rates: np.nd
         M = (xp * w0[:, None]).T @ xp
         B = G @ M @ G
         a2 = np.einsum("ij,jk,ik->i", xp, B, xp)
-        return np.sqrt(np.maximum(a2, 1e-12 * max(float(a2.max()), 1e-300)))
+        a = np.sqrt(np.maximum(a2, 1e-12 * max(float(a2.max()), 1e-300)))
+        return a if noise is None else a * noise
     regret = se[:, None] * (stats.norm.pdf(z) - z * stats.norm.sf(z))
     return np.maximum(regret.mean(axis=1), 1e-12 * se)
 
@@ -323,6 +327,7 @@ def select_for_gold(
     uniform_share: float = 0.5,
     previous: GoldSelection | None = None,
     rates: Any = None,
+    gold_noise: Any = None,
     n_boot: int = 200,
     rng: Any = None,
     n_jobs: int | None = None,
@@ -353,6 +358,11 @@ def select_for_gold(
     rates : array-like, optional
         Usage rates whose thresholds the "decision" score looks at. Default: 0.2, 0.25, ..., 0.8
         (the EG reference range).
+    gold_noise : array-like of shape (n_pool,), optional
+        ``strategy="neyman"`` only: the standard deviation of each pool query's gold-label
+        noise, in any common unit (only ratios matter), e.g. the spread of the experts'
+        ratings where several rate a query. The score becomes a_i sigma_i: noisier queries
+        need more labels to teach the bias model as much. None: homoscedastic.
     n_boot : int, default 200
         Bootstrap draws of the fast band behind the standard errors.
     rng : None, int or numpy.random.Generator
@@ -427,8 +437,18 @@ def select_for_gold(
     rate_grid = EG_RATES if rates is None else as_1d_float(np.ravel(rates), "rates")
     if rate_grid.size == 0 or np.any((rate_grid <= 0) | (rate_grid >= 1)):
         raise ValueError(f"`rates` must be usage rates in (0, 1); got {rates!r}.")
+    noise = None
+    if gold_noise is not None:
+        if strategy != "neyman":
+            raise ValueError(f"`gold_noise` is used by strategy='neyman' only; got strategy={strategy!r}.")
+        noise = as_1d_float(gold_noise, "gold_noise")
+        if noise.shape != (n_pool,) or not np.all(np.isfinite(noise)) or np.any(noise <= 0):
+            raise ValueError(
+                f"`gold_noise` must hold one finite, positive standard deviation per pool query ({n_pool}); got "
+                f"shape {noise.shape} with min {float(np.min(noise)) if noise.size else float('nan'):.3g}."
+            )
     gen = as_rng(rng)
-    s = _scores(router, X, strategy, n_boot, rate_grid, gen, n_jobs)
+    s = _scores(router, X, strategy, n_boot, rate_grid, gen, n_jobs, noise)
     free = ~labelled
     q = (1.0 - lam) * s / s[free].sum() + lam / remaining
     pi_free, kappa = _capped(q[free], n)
