@@ -3,7 +3,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
-from sklearn.linear_model import Ridge
 
 import metarouter_stats as mrs
 
@@ -194,48 +193,6 @@ def test_undersmoothed_band_is_wider_and_recentred(fitted):
     assert np.std(under.estimate) > np.std(base.estimate)
 
 
-def test_spline_sieve_band_covers_a_nonlinear_delta_where_the_linear_band_does_not():
-    """Seeded small version of bench_validity.py's sieve part (nonlinear_bias, 400 gold rows).
-
-    The linear band's target is the best linear predictor, so it misses the non-linear Delta(x)
-    (0.65-0.82 at 60 points over seeds 0-5, here 0.75); the sieve's target is Delta(x) itself
-    (0.90-0.98 over the same seeds, 0.95 here; its RMS error / mean SE 0.93-1.21).
-    """
-    s = mrs.simulate(n_gold=400, n_preference=2000, n_test=60, scenario="nonlinear_bias", rng=0)
-    router = mrs.MetaRouter(scale=s.scale, random_state=0).fit(s.train)
-    truth = s.delta(s.X_test)
-    sieve = mrs.bias_interval(router, s.X_test, n_boot=100, final_stage="spline", rng=0)
-    linear = mrs.bias_interval(router, s.X_test, n_boot=100, rng=0)
-
-    def cover(b):
-        return np.mean((b.low <= truth) & (truth <= b.high))
-
-    assert cover(sieve) >= 0.85 and cover(linear) <= 0.8, (cover(sieve), cover(linear))
-    assert "Delta(x) itself" in sieve.target and "best linear predictor" in linear.target
-    np.testing.assert_allclose(sieve.prediction, router.predict_bias(s.X_test))  # the point prediction, carried
-    assert 0.7 < np.sqrt(np.mean((sieve.estimate - truth) ** 2)) / np.mean(sieve.std_error) < 1.5
-    # any transformer is a basis; the same seed gives the same band for any n_jobs
-    from sklearn.preprocessing import SplineTransformer
-
-    a = mrs.bias_interval(router, s.X_test[:5], n_boot=20, final_stage=SplineTransformer(n_knots=3), rng=1)
-    b = mrs.bias_interval(router, s.X_test[:5], n_boot=20, final_stage=SplineTransformer(n_knots=3), rng=1, n_jobs=2)
-    np.testing.assert_array_equal(a.draws, b.draws)
-    assert "3 knots" in a.target
-
-
-def test_sieve_band_input_errors(fitted):
-    s, router = fitted["paper"]
-    with pytest.raises(ValueError, match="`final_stage` must be 'learner'"):
-        mrs.bias_interval(router, s.X_test, final_stage="splines")
-    with pytest.raises(ValueError, match="`final_stage` must be"):
-        mrs.bias_interval(router, s.X_test, final_stage=3)
-    with pytest.raises(ValueError, match="needs method='fast' or 'refit'"):
-        mrs.bias_interval(router, s.X_test, final_stage="spline", method="learner")
-    with pytest.raises(ValueError, match="`penalty_factor` must be 1 when `model` is given"):
-        sc = router.bias_learner_.scores_
-        router.bias_learner_.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, 0.5, model=Ridge())
-
-
 @pytest.mark.slow
 def test_fast_bootstrap_agrees_with_full_refit():
     """Fast (final-stage) and full-refit bootstrap standard errors agree within a factor 1.5.
@@ -247,12 +204,9 @@ def test_fast_bootstrap_agrees_with_full_refit():
     """
     s = mrs.simulate(n_gold=150, n_preference=600, n_test=40, rng=5)
     router = mrs.MetaRouter(random_state=0).fit(s.train)
-    fast = mrs.bias_interval(router, s.X_test, n_boot=200, rng=1, undersmooth=1)
-    refit = mrs.bias_interval(router, s.X_test, n_boot=30, rng=1, method="refit", data=s.train, n_jobs=2,
-                              undersmooth=1)
-    ratio = np.median(fast.std_error / refit.std_error)
-    assert 1 / 1.5 < ratio < 1.5, ratio
-    # both undersmoothed by default: one centre (the undersmoothed full-data fit), SEs agree as above
+    # the default, undersmoothed bands (the same check at undersmooth=1 left the suite for time;
+    # benchmarks/bench_bootstrap.py measures that one with 100 refits)
+    # both undersmoothed: one centre (the undersmoothed full-data fit), SEs agree within the factor above
     fast_u = mrs.bias_interval(router, s.X_test, n_boot=200, rng=1)
     refit_u = mrs.bias_interval(router, s.X_test, n_boot=30, rng=1, method="refit", data=s.train, n_jobs=2)
     np.testing.assert_allclose(refit_u.estimate, fast_u.estimate, rtol=1e-10)
