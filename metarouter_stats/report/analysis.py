@@ -440,8 +440,8 @@ def analysis_report(
         f"{X_eval.shape[0]} {where} queries. Bands: {how}. Target: {point.target}."
         + ("" if sieve is None else
            f" A second pointwise band, bias_interval(final_stage='spline'), targets Delta(x) itself: {sieve.target}; "
-           f"it is wider (mean width {float(np.mean(sieve.high - sieve.low)):.3g} against "
-           f"{float(np.mean(point.high - point.low)):.3g}), the price of not assuming a linear bias.")
+           f"mean width {float(np.mean(sieve.high - sieve.low)):.3g} against "
+           f"{float(np.mean(point.high - point.low)):.3g} for the linear band (not assuming a linear bias costs width).")
         + ("" if het is not None else " The heterogeneity test needs a learner with cross-fitted scores and a "
            "refittable final stage; this one has neither, so it is left out.")
     )
