@@ -28,7 +28,9 @@ Monte Carlo standard errors into ``benchmarks/results/``:
     The band for Delta(x) itself (``final_stage="spline"``, an undersmoothed additive spline
     sieve on the DR scores, fast bootstrap) against the true Delta(x) at the 20 points, next to
     the default linear band on the same fits; seeds distinct from ``fits`` (the sieve's penalty
-    factor was chosen on a few ``fits`` seeds).
+    factor was chosen on a few ``fits`` seeds). ``--stages pairs`` scores the sieve with pairwise
+    interactions of the 5 leading coordinates (``final_stage="spline_pairs"``) on the same fits
+    (same seeds), so the two sieves compare fit by fit.
 ``selection``
     The fast band on the ``selection`` scenario without and with trimming of preference rows
     outside the overlap: coverage inside and outside the overlap, bias / SD and SE / SD of the
@@ -42,6 +44,8 @@ Run (about 1 s per ``ttest`` cell of 1,000; about 8 s per ``fits`` replication o
     python benchmarks/bench_validity.py overlap --reps 100 --scenarios paper,selection --gold 50,100,500 --n-jobs 2
     python benchmarks/bench_validity.py selection --reps 0 --refit-reps 12 --gold 100 --n-jobs 2 --tag _refit
     OMP_NUM_THREADS=1 python benchmarks/bench_validity.py sieve --reps 25 --n-jobs 1 --tag _a
+    OMP_NUM_THREADS=1 python benchmarks/bench_validity.py sieve --stages pairs --reps 40 --n-jobs 1 \
+        --scenarios nonlinear_bias,paper --tag _pairs_a
 
 Replication r of a cell uses a seed derived from (part, cell, r) only, so the numbers do
 not depend on ``--n-jobs``.
@@ -189,8 +193,12 @@ def run_fits(reps: int, n_jobs: int, scenarios: list[str], gold_sizes: list[int]
     return pd.DataFrame(rows)
 
 
-def sieve_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, n_boot: int = 200) -> dict:
-    """One fit: the spline-sieve band and the default linear band, both scored against Delta(x)."""
+SIEVE_STAGES = {"sieve": "spline", "pairs": "spline_pairs", "linear": "learner"}
+
+
+def sieve_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, n_boot: int = 200,
+              stages: tuple[str, ...] = ("sieve", "linear")) -> dict:
+    """One fit: the sieve bands and the default linear band, each scored against Delta(x)."""
     t0 = time.perf_counter()
     seed = _seed("sieve", scenario, n_gold, rep)
     s = mrs.simulate(n_gold=n_gold, n_preference=4400, n_test=10, scenario=scenario, rng=seed)
@@ -199,7 +207,8 @@ def sieve_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, n_boot: int 
         warnings.simplefilter("ignore")  # the poor-overlap warning on `selection` is expected
         router = mrs.MetaRouter(cate="dr", scale=s.scale, random_state=rep).fit(s.train)
         row = {"scenario": scenario, "n_gold": n_gold, "rep": rep}
-        for name, stage in (("sieve", "spline"), ("linear", "learner")):
+        for name in stages:
+            stage = SIEVE_STAGES[name]
             pw = mrs.bias_interval(router, Xe, n_boot=n_boot, method="fast", final_stage=stage, rng=seed)
             crit = critical_value(pw.estimate, pw.draws, pw.std_error, "uniform", 0.95)
             row[f"{name}_pointwise"] = float(np.mean((pw.low <= truth) & (truth <= pw.high)))
@@ -211,10 +220,12 @@ def sieve_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, n_boot: int 
     return row
 
 
-def run_sieve(reps: int, n_jobs: int, scenarios: list[str], gold_sizes: list[int], first_rep: int) -> pd.DataFrame:
+def run_sieve(reps: int, n_jobs: int, scenarios: list[str], gold_sizes: list[int], first_rep: int,
+              stages: tuple[str, ...] = ("sieve", "linear")) -> pd.DataFrame:
     Xe = eval_points()
     jobs = [(sc, n, r) for r in range(first_rep, first_rep + reps) for sc in scenarios for n in gold_sizes]
-    return pd.DataFrame(Parallel(n_jobs=n_jobs)(delayed(sieve_rep)(sc, n, r, Xe) for sc, n, r in jobs))
+    return pd.DataFrame(Parallel(n_jobs=n_jobs)(delayed(sieve_rep)(sc, n, r, Xe, stages=stages)
+                                                for sc, n, r in jobs))
 
 
 def summarise_sieve(raw: pd.DataFrame) -> pd.DataFrame:
@@ -223,7 +234,7 @@ def summarise_sieve(raw: pd.DataFrame) -> pd.DataFrame:
     for (sc, n), g in raw.drop_duplicates(["scenario", "n_gold", "rep"]).groupby(["scenario", "n_gold"]):
         reps = len(g)
         row = {"scenario": sc, "n_gold": n, "reps": reps}
-        for name in ("sieve", "linear"):
+        for name in (nm for nm in SIEVE_STAGES if f"{nm}_pointwise" in g):
             row[f"{name}_pointwise"] = g[f"{name}_pointwise"].mean()
             row[f"{name}_pw_mc_se"] = g[f"{name}_pointwise"].std(ddof=1) / np.sqrt(reps)
             row[f"{name}_uniform"] = g[f"{name}_uniform"].mean()
@@ -377,6 +388,8 @@ def main() -> None:
     ap.add_argument("--gold", default="50,100,500")
     ap.add_argument("--methods", default="variance,wasserstein,amplitude", help="ttest: scale methods to run")
     ap.add_argument("--refit-reps", type=int, default=0, help="selection: replications of the refit band (50 refits each)")
+    ap.add_argument("--stages", default="sieve,linear",
+                    help="sieve: bands to score (sieve = 'spline', pairs = 'spline_pairs', linear = the default)")
     ap.add_argument("--tag", default="", help="suffix of the output files (to run cells separately)")
     ap.add_argument("--first-rep", type=int, default=0,
                     help="selection: index of the first replication (run a long study in chunks with distinct seeds)")
@@ -402,7 +415,7 @@ def main() -> None:
     elif args.part == "sieve":
         if args.merge is None:
             raw = run_sieve(args.reps or 25, args.n_jobs, args.scenarios.split(","),
-                            [int(v) for v in args.gold.split(",")], args.first_rep)
+                            [int(v) for v in args.gold.split(",")], args.first_rep, tuple(args.stages.split(",")))
             raw.to_csv(RESULTS / f"validity_sieve{args.tag}_raw.csv", index=False)
         else:
             args.tag = args.merge
@@ -410,6 +423,8 @@ def main() -> None:
         table = summarise_sieve(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))
         head = ("Bands for Delta(x) itself: `sieve` = bias_interval(final_stage='spline') (additive cubic splines, 4 "
                 "knots per coordinate, ridge penalty x 0.01 of its leave-one-out choice, fast bootstrap, 200 draws); "
+                "`pairs` (where run) = bias_interval(final_stage='spline_pairs') (the same plus piecewise-linear tensor "
+                "products of the 5 highest-variance coordinates' pairs); "
                 "`linear` = the default band (target: the best linear predictor) on the same fits. DR Meta-router, "
                 "true c, 4,400 preference rows, d = 50, 20 points; both scored against the true Delta(x). "
                 "rmse_over_se: RMS error of the band centre over its mean bootstrap SE (about 1 when the SE is honest "
