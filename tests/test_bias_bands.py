@@ -51,3 +51,28 @@ def test_sieve_band_input_errors():
     with pytest.raises(ValueError, match="`penalty_factor` must be 1 when `model` is given"):
         sc = router.bias_learner_.scores_
         router.bias_learner_.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, 0.5, model=Ridge())
+
+
+def test_spline_basis_with_pairs_spans_products_of_the_leading_coordinates():
+    """Piecewise-linear hats with linear extrapolation span x_j, so their products span x_j x_k exactly."""
+    from metarouter_stats.inference import spline_basis
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 6)) * np.array([1.0, 0.3, 0.3, 2.0, 0.3, 0.3])  # columns 3 and 0 lead
+    f = X[:, 0] * X[:, 3]
+
+    def residual(basis, y):
+        B = np.column_stack([np.ones(len(X)), basis.fit_transform(X)])
+        return np.std(y - B @ np.linalg.lstsq(B, y, rcond=None)[0]) / np.std(y)
+
+    assert residual(spline_basis(pairs=2), f) < 1e-8
+    assert residual(spline_basis(), f) > 0.9  # an additive basis cannot represent a product
+    assert residual(spline_basis(pairs=2), X[:, 1] * X[:, 2]) > 0.9  # the trailing coordinates are not paired
+    with pytest.raises(ValueError, match="`pairs` must be 0"):
+        spline_basis(pairs=1)
+    with pytest.raises(ValueError, match="`pairs` must be 0"):
+        spline_basis(pairs=-2)
+    s = mrs.simulate(n_gold=80, n_preference=400, n_test=5, scenario="nonlinear_bias", rng=1)
+    router = mrs.MetaRouter(scale=s.scale, random_state=0).fit(s.train)
+    band = mrs.bias_interval(router, s.X_test, n_boot=20, final_stage="spline_pairs", rng=0)
+    assert "pairs among its 5 highest-variance coordinates" in band.target

@@ -21,14 +21,16 @@ Two targets, chosen by ``final_stage``:
 ``"learner"``
     the learner's own final stage (the default ridge: linear in x), whose band covers the
     **best linear predictor** of the bias given x, not Delta(x) when the bias is non-linear.
-``"spline"`` (or any scikit-learn transformer)
+``"spline"``, ``"spline_pairs"`` (or any scikit-learn transformer)
     an additive cubic-spline **sieve** refitted on the learner's cross-fitted scores: the
     training embeddings are expanded in a B-spline basis per coordinate, a ridge regression
     of the pseudo-outcomes on that basis is tuned by leave-one-out and then undersmoothed
     (penalty x 0.01) so that its approximation bias is small next to its standard error.
     Its target is Delta(x) itself when the bias is a sum of smooth functions of single
     coordinates (and its best such approximation otherwise); the band is wider, the
-    price of a target that does not depend on a model class.
+    price of a target that does not depend on a model class. ``"spline_pairs"`` adds
+    piecewise-linear tensor products of pairs of the leading coordinates, so that the
+    target also holds for interactions among them.
 """
 
 from __future__ import annotations
@@ -505,7 +507,7 @@ def bias_interval(
         (``benchmarks/bench_coverage.py``, docs/benchmarks.md). None means 0.1 where
         it applies and 1 (no change) otherwise; with a sieve (``final_stage``), its
         leave-one-out penalty times this factor, None meaning 0.01.
-    final_stage : {"learner", "spline"} or transformer, default "learner"
+    final_stage : {"learner", "spline", "spline_pairs"} or transformer, default "learner"
         What the band is about. ``"learner"``: the learner's own final stage, whose target
         is the best linear predictor of the bias given x with the default ridge (it does
         not cover Delta(x) when the bias is non-linear: 0.63 pointwise, 0.00 uniform at 500
@@ -521,6 +523,9 @@ def bias_interval(
         where the bias is additive; 0.93 at 50-100 gold rows on ``nonlinear_bias`` (linear band
         0.85) and 0.92 at 500, where the bias's non-additive part (8 % of its variance) is half
         an SE; with gold selected on x the fast sieve under-covers like the fast linear band.
+        ``"spline_pairs"``: the same sieve plus the pairwise interactions of the 5
+        highest-variance coordinates (``spline_basis(pairs=5)``, 210 more columns), whose
+        target is Delta(x) also when the bias has interactions among those coordinates.
     data : RoutingData or (X, y, source), optional
         The router's training data; required by ``method="refit"`` (the estimator does
         not keep its training data).
