@@ -27,7 +27,8 @@ nor the error of the assumed curve shape. ``benchmarks/bench_planning.py curve``
 scenario the median plan was 101 against a realised 132 (half the pilots within +-30 %); on
 ``nonlinear_bias`` it was 13 against 339, because there the EG area keeps rising slowly up to
 thousands of gold labels while it looks flat between 30 and 70: where the bias is not in the
-final stage's class, read the plan as a lower bound.
+final stage's class, read the plan as a lower bound. On ``selection`` (gold selected on x,
+outside this function's assumption) it was 70 against 597.
 
 The pilot's gold rows must be a random sample (no ``propensity`` design): subsampling them
 mimics buying fewer random labels.
