@@ -44,8 +44,9 @@ Run (about 1 s per ``ttest`` cell of 1,000; about 8 s per ``fits`` replication o
     python benchmarks/bench_validity.py overlap --reps 100 --scenarios paper,selection --gold 50,100,500 --n-jobs 2
     python benchmarks/bench_validity.py selection --reps 0 --refit-reps 12 --gold 100 --n-jobs 2 --tag _refit
     OMP_NUM_THREADS=1 python benchmarks/bench_validity.py sieve --reps 25 --n-jobs 1 --tag _a
-    OMP_NUM_THREADS=1 python benchmarks/bench_validity.py sieve --stages pairs --reps 40 --n-jobs 1 \
-        --scenarios nonlinear_bias,paper --tag _pairs_a
+    OMP_NUM_THREADS=1 python benchmarks/bench_validity.py sieve --stages pairs --reps 10 --first-rep 10k \
+        --n-jobs 1 --scenarios nonlinear_bias,paper --tag _pairs_ck      # k = 0, 1, ...
+    python benchmarks/bench_validity.py sieve --merge _pairs_c --paired-with _c --tag _pairs_c
 
 Replication r of a cell uses a seed derived from (part, cell, r) only, so the numbers do
 not depend on ``--n-jobs``.
@@ -390,6 +391,8 @@ def main() -> None:
     ap.add_argument("--refit-reps", type=int, default=0, help="selection: replications of the refit band (50 refits each)")
     ap.add_argument("--stages", default="sieve,linear",
                     help="sieve: bands to score (sieve = 'spline', pairs = 'spline_pairs', linear = the default)")
+    ap.add_argument("--paired-with", default=None,
+                    help="sieve --merge: join the bands of another run's raw files (same seeds) on the common fits")
     ap.add_argument("--tag", default="", help="suffix of the output files (to run cells separately)")
     ap.add_argument("--first-rep", type=int, default=0,
                     help="selection: index of the first replication (run a long study in chunks with distinct seeds)")
@@ -420,7 +423,13 @@ def main() -> None:
         else:
             args.tag = args.merge
         files = sorted(RESULTS.glob(f"validity_sieve{args.merge or args.tag}*_raw.csv"))
-        table = summarise_sieve(pd.concat([pd.read_csv(f) for f in files], ignore_index=True))
+        raw = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+        if args.paired_with:  # the same fits (same seeds) scored by bands of another run: join them
+            other = pd.concat([pd.read_csv(f) for f in sorted(RESULTS.glob(f"validity_sieve{args.paired_with}*_raw.csv"))],
+                              ignore_index=True).drop_duplicates(["scenario", "n_gold", "rep"])
+            new = [c for c in other.columns if c.split("_")[0] in SIEVE_STAGES and c not in raw.columns]
+            raw = raw.merge(other[["scenario", "n_gold", "rep", *new]], on=["scenario", "n_gold", "rep"])
+        table = summarise_sieve(raw)
         head = ("Bands for Delta(x) itself: `sieve` = bias_interval(final_stage='spline') (additive cubic splines, 4 "
                 "knots per coordinate, ridge penalty x 0.01 of its leave-one-out choice, fast bootstrap, 200 draws); "
                 "`pairs` (where run) = bias_interval(final_stage='spline_pairs') (the same plus piecewise-linear tensor "
