@@ -76,3 +76,6 @@ def test_spline_basis_with_pairs_spans_products_of_the_leading_coordinates():
     router = mrs.MetaRouter(scale=s.scale, random_state=0).fit(s.train)
     band = mrs.bias_interval(router, s.X_test, n_boot=20, final_stage="spline_pairs", rng=0)
     assert "pairs among its 5 highest-variance coordinates" in band.target
+    # its column selector travels to joblib workers: same seed, same band for any n_jobs
+    twin = mrs.bias_interval(router, s.X_test, n_boot=20, final_stage="spline_pairs", rng=0, n_jobs=2)
+    np.testing.assert_array_equal(band.draws, twin.draws)
