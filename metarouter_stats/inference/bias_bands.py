@@ -525,7 +525,10 @@ def bias_interval(
         an SE; with gold selected on x the fast sieve under-covers like the fast linear band.
         ``"spline_pairs"``: the same sieve plus the pairwise interactions of the 5
         highest-variance coordinates (``spline_basis(pairs=5)``, 210 more columns), whose
-        target is Delta(x) also when the bias has interactions among those coordinates.
+        target is Delta(x) also when the bias has interactions among those coordinates:
+        on ``nonlinear_bias`` at 500 gold rows it covered 0.947 pointwise and 0.92 uniformly
+        (110 fits); where the bias is additive it is about a fifth wider at 500 gold rows and
+        covered 0.93-0.94 pointwise.
     data : RoutingData or (X, y, source), optional
         The router's training data; required by ``method="refit"`` (the estimator does
         not keep its training data).
