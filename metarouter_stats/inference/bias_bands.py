@@ -140,7 +140,7 @@ def _pairs_of(basis: Any) -> int:
 
     if not isinstance(basis, FeatureUnion) or [n for n, _ in basis.transformer_list] != ["additive", "pairs"]:
         return 0
-    columns = basis.transformer_list[1][1].steps[0][1].transformers[0][2]
+    columns = basis.named_transformers["pairs"].named_steps["leading"].transformers[0][2]
     return int(columns.k) if isinstance(columns, _LeadingColumns) else 0
 
 
@@ -442,7 +442,7 @@ def _bias_interval_iv(
 def _sieve_target(basis: Any, undersmooth: float) -> str:
     k = _pairs_of(basis)
     if k:
-        additive = basis.transformer_list[0][1]
+        additive = basis.named_transformers["additive"]
         return ("Delta(x) itself when the bias is a sum of smooth functions of single coordinates of x and of pairs "
                 f"among its {k} highest-variance coordinates (else its best such approximation), by a spline sieve "
                 f"({additive.n_knots} knots per coordinate plus piecewise-linear tensor products of those pairs, ridge "
