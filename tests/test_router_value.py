@@ -352,3 +352,26 @@ def test_cost_quality_pseudo_gold_narrows_the_interval_and_errors_name_the_argum
         mrs.evaluate_cost_quality(np.full_like(g, np.nan), c, scores)
     with pytest.raises(TypeError, match="non-empty dict"):
         mrs.evaluate_cost_quality(g, c, {})
+
+
+def test_small_sample_dof_is_the_regression_rule_for_equal_weights_and_smaller_for_skewed_ones():
+    """Satterthwaite df: n_e - 1 - k when every informative row weighs the same; fewer when a few rows dominate."""
+    from metarouter_stats.inference.router_value import _dof
+
+    n, k = 40, 2
+    z = np.r_[np.ones(n // 2), -np.ones(n // 2), np.zeros(10)]  # a paired difference: rows routed alike carry 0
+    ip = np.full(z.size, 4.0)  # random gold, pi = 1/4
+    infl, df = _dof(z, ip, k)
+    assert df == pytest.approx(n - 1 - k)
+    assert infl == pytest.approx(np.sqrt(n / (n - 1 - k)))
+    # skewed 1/pi (a few rows with large weights) shrink n_e, and df by more
+    ip_skew = np.r_[np.full(4, 40.0), np.full(n - 4, 2.0), np.full(10, 2.0)]
+    infl_s, df_s = _dof(z, ip_skew, k)
+    w = ip_skew[: n]
+    n_e = w.sum() ** 2 / np.sum(w**2)
+    a2 = w**2
+    n_s = a2.sum() ** 2 / np.sum(a2**2)
+    assert df_s == pytest.approx(n_s * (n_e - 1 - k) / n_e)
+    assert df_s < n_e - 1 - k
+    # gold on every query: nothing tuned, normal quantiles
+    assert _dof(z, np.ones(z.size), k) == (1.0, np.inf)

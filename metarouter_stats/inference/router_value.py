@@ -38,7 +38,8 @@ and the gold-row normalisation, with :math:`\lambda` held at its estimate (its e
 second order). Pointwise intervals use the bootstrap SE and Student-t quantiles under a small-sample
 rule (only gold rows with a non-zero contrast inform an estimand: for a paired difference,
 the rows the two routers route differently; with n_e of them and k tuned coefficients the
-SE is inflated by sqrt(n_e / (n_e - 1 - k)) and df = n_e - 1 - k); the uniform band over
+SE is inflated by sqrt(n_e / (n_e - 1 - k)), and df is Satterthwaite's effective number
+of the weights z / pi scaled by (n_e - 1 - k) / n_e, see ``_dof``); the uniform band over
 the rates 0.2-0.8 is sup-t (:func:`~metarouter_stats.inference.critical_value`), its
 critical value scaled by the same t / z ratio.
 Everything is linear in the per-query contrast, so differences between routers (paired on
@@ -796,11 +797,22 @@ def _dof(zc: np.ndarray, ip: np.ndarray, k: int) -> tuple[float, float]:
     """Small-sample rule: (SE inflation, degrees of freedom) of an estimand with contrast ``zc`` on the gold rows.
 
     Only gold rows with a non-zero contrast carry information (for a paired difference: the
-    rows the two routers route differently); their Kish effective number n_e, minus 1 for the
-    mean and ``k`` for the tuned coefficients (lambda's and beta, fitted on the same rows),
-    gives df = n_e - 1 - k (at least 1). The bootstrap SE is inflated by sqrt(n_e / df) and
-    intervals use Student-t quantiles with df: the usual regression correction, which matters
-    when a comparison rests on a dozen gold rows.
+    rows the two routers route differently). The estimate is a weighted sum
+    sum_i a_i e_i of residuals over those rows, with a_i = z_i / pi_i, and its variance
+    estimate sum_i a_i^2 e_i^2. Two corrections follow from that form:
+
+    * **Inflation**: with n_e = (sum 1/pi)^2 / sum 1/pi^2 (Kish's effective number) and ``k``
+      tuned coefficients (lambda's and beta, fitted on the same rows), the residuals' variance is
+      under-estimated by about (n_e - 1 - k) / n_e; the SE is inflated by the square root of its
+      inverse (the usual regression correction).
+    * **Degrees of freedom** (Satterthwaite; the Bell-McCaffrey rule that Imbens and Kolesar
+      2016 recommend for few effective observations): under a homoskedastic working model the
+      variance estimate is a weighted sum of chi-square(1) terms with weights a_i^2, whose
+      effective df is n_s = (sum a^2)^2 / sum a^4; the fitted coefficients take their share,
+      df = n_s (n_e - 1 - k) / n_e (at least 1). With equal probabilities and a constant
+      |z| (a paired difference) this is n_e - 1 - k, the plain regression rule; when a few rows carry large weights
+      (gold selected on x) or a few rows carry the contrast (rates near 0 or 1), n_s is much
+      smaller than n_e and the Student-t quantile widens to say so.
     """
     nz = np.abs(zc) > 1e-12
     if not nz.any():
@@ -809,8 +821,11 @@ def _dof(zc: np.ndarray, ip: np.ndarray, k: int) -> tuple[float, float]:
     n_e = float(w.sum() ** 2 / np.sum(w * w))
     if not np.isfinite(n_e) or np.all(ip <= 1.0 + 1e-12):  # gold everywhere (pi = 1): nothing tuned, nothing to correct
         return 1.0, np.inf
-    df = max(n_e - 1.0 - k, 1.0)
-    return float(np.sqrt(n_e / df)), df
+    a2 = (w * zc[nz]) ** 2
+    n_s = float(a2.sum() ** 2 / np.sum(a2 * a2))
+    resid = max(n_e - 1.0 - k, 1.0)
+    df = max(n_s * resid / n_e, 1.0)
+    return float(np.sqrt(n_e / resid)), df
 
 
 def _uniform_crit(est: np.ndarray, draws: np.ndarray, raw_se: np.ndarray, df: np.ndarray, level: float) -> float:
