@@ -201,10 +201,10 @@ def power_cell(scenario: str, reps: int, sim_reps: int) -> list[dict]:
 CURVE_SIZES = (25, 50, 100, 200, 400, 800, 1600, 3200)
 
 
-def realised_area(scenario: str, m: int, seed: int) -> dict:
+def realised_area(scenario: str, m: int, seed: int, d: int = 50) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s = mrs.simulate(n_gold=m, n_preference=4400, n_test=2000, scenario=scenario, rng=seed)
+        s = mrs.simulate(n_gold=m, n_preference=4400, n_test=2000, d=d, scenario=scenario, rng=seed)
         r = mrs.MetaRouter(random_state=seed).fit(s.train)
         psi = np.asarray(s.psi_test)
         area = mrs.efficiency_gain(psi, r.predict_gain(s.X_test), rates=RATES).auc
@@ -212,10 +212,10 @@ def realised_area(scenario: str, m: int, seed: int) -> dict:
     return {"scenario": scenario, "n_gold": m, "seed": seed, "share": float(area / oracle)}
 
 
-def planned_size(scenario: str, seed: int) -> dict:
+def planned_size(scenario: str, seed: int, d: int = 50) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        s = mrs.simulate(n_gold=100, n_preference=4400, n_test=2, scenario=scenario, rng=seed)
+        s = mrs.simulate(n_gold=100, n_preference=4400, n_test=2, d=d, scenario=scenario, rng=seed)
         t0 = time.perf_counter()
         c = mrs.gold_learning_curve(s.train, rng=seed)
     est, lo, hi = c.n_for_target
@@ -358,6 +358,7 @@ def main() -> None:
     ap.add_argument("--scenarios", default="paper,nonlinear_bias", help="active: scenarios")
     ap.add_argument("--pool", type=int, default=2000, help="unbiased: pool size")
     ap.add_argument("--d", type=int, default=20, help="unbiased: embedding dimension")
+    ap.add_argument("--curve-d", type=int, default=50, help="curve: embedding dimension of the simulations")
     ap.add_argument("--strategy", default="decision", help="select_for_gold strategy of the active batches")
     ap.add_argument("--uniform-share", type=float, default=0.5)
     ap.add_argument("--design", choices=["active", "tilt"], default="active",
@@ -378,15 +379,15 @@ def main() -> None:
     elif args.what == "curve":
         scen = args.scenarios.split(",")
         real = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
-            delayed(realised_area)(sc, m, 3000 + 37 * r + m) for sc in scen for m in CURVE_SIZES
+            delayed(realised_area)(sc, m, 3000 + 37 * r + m, args.curve_d) for sc in scen for m in CURVE_SIZES
             for r in range(args.curve_reps)))
         plan = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
-            delayed(planned_size)(sc, 6000 + r) for sc in scen for r in range(args.reps)))
+            delayed(planned_size)(sc, 6000 + r, args.curve_d) for sc in scen for r in range(args.reps)))
         real.to_csv(RESULTS / f"planning_curve_realised{args.tag}.csv", index=False)
         plan.to_csv(RESULTS / f"planning_curve_planned{args.tag}.csv", index=False)
         lines = [f"# Gold size for 90 % of the large-sample EG area: planned from a pilot of 100 vs realised",
                  "", f"Realised: {args.curve_reps} simulations per gold size; planned: `gold_learning_curve` on "
-                 f"{args.reps} pilots (defaults). Share = EG area / the true-psi ranking's EG area.", ""]
+                 f"{args.reps} pilots (defaults); embedding dimension d = {args.curve_d}. Share = EG area / the true-psi ranking's EG area.", ""]
         for sc in scen:
             g = real[real.scenario == sc].groupby("n_gold")["share"]
             means, ses = g.mean(), g.sem()
