@@ -117,7 +117,9 @@ def one_rep(scenario: str, fixed: dict, n_gold: int, rep: int, variant: str, mix
     out["se_ratio_eg05"] = float(ev.std_error[0, 10] / ev.gold_only_std_error[0, 10])
     out["effective_gold_eg05"] = float(ev.effective_gold[0, 10])
     out["half_width_eg05"] = float((hi[0, 10] - lo[0, 10]) / 2)
-    out["half_width_gold_only_eg05"] = float(1.959964 * ev.gold_only_std_error[0, 10])
+    # gold-only evaluation with its own small-sample rule (one tuned coefficient, its own df)
+    out["half_width_gold_only_eg05"] = float(stats.t.ppf(0.975, ev.gold_only_df[0, 10]) * ev.gold_only_std_error[0, 10])
+    out["guard_eg05"] = bool(np.all(ev.power[0, 10] == 0.0))  # the small-sample guard chose gold-only
     sign = np.sign(true_darea)
     out["detect_ppi"] = bool(comp.area.p_value < 0.05 and np.sign(comp.area.estimate) == sign)
     out["detect_gold_only"] = _gold_only_detect(ev, sign)
@@ -142,8 +144,9 @@ def _gold_only_detect(ev, sign: float) -> bool:
     kappa = np.zeros((2, ev.rates.size))
     kappa[0], kappa[1] = w, -w
     _, _, gold = ev._contrast(kappa)
-    est, se = gold[0], np.std(gold[1:], ddof=1)
-    p = 2 * stats.norm.sf(abs(est) / se) if se > 0 else 1.0
+    _, _, infl0, df0 = ev._contrast_dof(kappa)  # gold-only's own small-sample rule, as the package applies it
+    est, se = gold[0], np.std(gold[1:], ddof=1) * infl0
+    p = 2 * stats.t.sf(abs(est) / se, df0) if se > 0 else 1.0
     return bool(p < 0.05 and np.sign(est) == sign)
 
 
@@ -163,6 +166,8 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
         r["half_width_eg05"] = f"{grp['half_width_eg05'].mean():.3f}"
         r["half_width_gold_only"] = f"{grp['half_width_gold_only_eg05'].mean():.3f}"
         r["half_width_classic"] = f"{grp['half_width_classic_eg05'].mean():.3f}"
+        if "guard_eg05" in grp:
+            r["gold_only_used_eg05"] = f"{grp['guard_eg05'].astype(float).mean():.3f}"
         rows.append(r)
     return pd.DataFrame(rows)
 

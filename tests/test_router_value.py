@@ -375,3 +375,36 @@ def test_small_sample_dof_is_the_regression_rule_for_equal_weights_and_smaller_f
     assert df_s < n_e - 1 - k
     # gold on every query: nothing tuned, normal quantiles
     assert _dof(z, np.ones(z.size), k) == (1.0, np.inf)
+
+
+def test_small_sample_guard_never_gives_a_longer_interval_than_gold_only():
+    """Few effective gold rows and a useless pseudo-gold: where the tuned coefficients' degrees of freedom
+    cost more than they gain, the gold-only estimate is used, so no interval is longer than gold-only's."""
+    from metarouter_stats.inference.router_value import _tq
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    psi, g, _, good, weak = _population(n, rng)
+    tilt = np.exp(2.0 * psi)
+    pi = np.minimum(1.0, 40 * tilt / tilt.sum())  # about 40 gold rows, probabilities unequal by orders of magnitude
+    gold = np.where(rng.random(n) < pi, g, np.nan)
+    noise = rng.normal(size=(n, 3))  # three useless columns: three tuned coefficients on a handful of rows
+    ev = evaluate_routers({"good": good, "weak": weak}, gold, pseudo_gold=noise, gold_probability=pi, n_boot=300, rng=1)
+    level = ev.confidence_level
+    half = _tq(level, ev.df) * ev.std_error
+    half0 = _tq(level, ev.gold_only_df) * ev.gold_only_std_error
+    assert np.all(half <= half0 * (1 + 1e-9))
+    fell = np.all(ev.power == 0.0, axis=2)
+    assert fell.any()  # the guard acted somewhere ...
+    np.testing.assert_allclose(ev.estimate[fell], ev.gold_only_estimate[fell], rtol=0, atol=1e-12)  # ... exactly
+    np.testing.assert_array_equal(ev.df[fell], ev.gold_only_df[fell])
+    comp = ev.compare("good", "weak")
+    area = comp.area
+    half_area0 = _tq(level, ev._contrast_dof(np.vstack([ev._trapezoid(0.2, 0.8), -ev._trapezoid(0.2, 0.8)]))[3]) \
+        * area.gold_only_std_error
+    assert (area.high - area.low) / 2 <= half_area0 * (1 + 1e-9)
+    # plenty of random gold and a good pseudo-gold: the guard leaves the tuned estimates alone
+    gold2 = np.where(rng.random(n) < 0.1, g, np.nan)
+    ev2 = evaluate_routers({"good": good}, gold2, pseudo_gold=psi + 0.3 * rng.normal(size=n), n_boot=300, rng=1)
+    mid = (ev2.rates > 0.15) & (ev2.rates < 0.85)
+    assert np.all(np.any(ev2.power[0, mid] != 0.0, axis=-1))

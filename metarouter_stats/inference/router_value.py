@@ -337,6 +337,7 @@ class ScalarEstimate(ResultMixin):
     target: str
     interval: str = "normal"
     df: float = float("inf")
+    used_pseudo_gold: bool = True
     _title = "Estimate with a bootstrap interval"
 
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
@@ -354,6 +355,10 @@ class ScalarEstimate(ResultMixin):
                 ("standard error", f"{self.std_error:.4g}")]
         if np.isfinite(self.gold_only_std_error):
             rows.append(("standard error, gold labels only", f"{self.gold_only_std_error:.4g}"))
+            if not self.used_pseudo_gold:
+                rows.append(("pseudo-gold", "not used: the gold-only interval is shorter here (small-sample guard)"))
+        if np.isfinite(self.df):
+            rows.append(("degrees of freedom (Student-t)", f"{self.df:.1f}"))
         if np.isfinite(self.p_value):
             rows.append(("p-value (= 0, two-sided)", _fmt_p(self.p_value)))
         return rows
@@ -467,9 +472,15 @@ class RouterEvaluation(ResultMixin):
         The tuned beta of each estimate: the weight of the control z, whose mean over all
         queries is exactly 0 (uses the unlabelled queries' scores, no pseudo-gold).
     df, inflation : ndarray of shape (n_routers, m)
-        The small-sample rule of each estimate: Student-t degrees of freedom (Kish effective
-        gold rows with a non-zero contrast, minus 1, minus the tuned coefficients) and the
-        factor sqrt(n_e / df) applied to the bootstrap SE (``std_error`` includes it).
+        The small-sample rule of each estimate: Student-t degrees of freedom (Satterthwaite's
+        effective number of the gold rows' weights z / pi, scaled for the tuned coefficients)
+        and the factor sqrt(n_e / (n_e - 1 - k)) applied to the bootstrap SE (``std_error``
+        includes it).
+    gold_only_df : ndarray of shape (n_routers, m)
+        The same rule's degrees of freedom for the gold-only estimate (one tuned coefficient).
+        Where the gold-only interval is the shorter one (few effective gold rows: the tuned
+        coefficients' degrees of freedom cost more than they gain), the estimate *is* the
+        gold-only one: ``power`` is 0 there and ``df`` equals ``gold_only_df``.
     n_eval, n_gold : int
         Evaluation queries and gold-labelled ones among them.
     confidence_level : float
@@ -486,6 +497,7 @@ class RouterEvaluation(ResultMixin):
     gold_only_intercept: np.ndarray
     df: np.ndarray
     inflation: np.ndarray
+    gold_only_df: np.ndarray
     n_eval: int
     n_gold: int
     confidence_level: float
@@ -549,15 +561,20 @@ class RouterEvaluation(ResultMixin):
 
     def _scalar(self, name: str, values: np.ndarray, gold_only: np.ndarray | None, target: str,
                 test_zero: bool = True, kappa: np.ndarray | None = None) -> ScalarEstimate:
-        infl, df, infl0, _ = self._contrast_dof(kappa) if kappa is not None else (1.0, np.inf, 1.0, np.inf)
+        infl, df, infl0, df0 = self._contrast_dof(kappa) if kappa is not None else (1.0, np.inf, 1.0, np.inf)
+        raw0 = float(np.std(gold_only[1:], ddof=1)) if gold_only is not None else float("nan")
+        go = raw0 * infl0
+        used = True
+        if kappa is not None and gold_only is not None and self.has_pseudo_gold and bool(_prefer_gold_only(
+                np.std(values[1:], ddof=1), infl, df, raw0, infl0, df0, self.confidence_level)):
+            values, infl, df, used = gold_only, infl0, df0, False
         est, draws = float(values[0]), values[1:]
         se = float(np.std(draws, ddof=1)) * infl
         z = float(_tq(self.confidence_level, df))
         p = float(2 * stats.t.sf(abs(est) / se, df)) if (test_zero and se > 0) else float("nan")
-        go = float(np.std(gold_only[1:], ddof=1)) * infl0 if gold_only is not None else float("nan")
         return ScalarEstimate(name=name, estimate=est, std_error=se, low=est - z * se, high=est + z * se,
                               confidence_level=self.confidence_level, gold_only_std_error=go, p_value=p,
-                              draws=frozen_array(draws), target=target, df=df)
+                              draws=frozen_array(draws), target=target, df=df, used_pseudo_gold=used)
 
     # ---------------------------------------------------------------- public views
     @property
@@ -699,11 +716,13 @@ class RouterEvaluation(ResultMixin):
             kappa[ia, k] += 1.0
             kappa[ib, k] -= 1.0
             _, vals, gold = self._contrast(kappa)
-            infl, df[k], infl0, _ = self._contrast_dof(kappa)
+            infl, df[k], infl0, df0 = self._contrast_dof(kappa)
+            raw[k], raw0 = np.std(vals[1:], ddof=1), np.std(gold[1:], ddof=1)
+            if self.has_pseudo_gold and bool(_prefer_gold_only(raw[k], infl, df[k], raw0, infl0, df0, self.confidence_level)):
+                vals, raw[k], infl, df[k] = gold, raw0, infl0, df0  # small-sample guard: gold-only is shorter here
             est[k], draws[:, k] = vals[0], vals[1:]
-            raw[k] = np.std(vals[1:], ddof=1)
             se[k] = raw[k] * infl
-            gse[k] = np.std(gold[1:], ddof=1) * infl0
+            gse[k] = raw0 * infl0
         level = self.confidence_level
         zc = _tq(level, df)
         inside = self._range(low, high)
@@ -826,6 +845,20 @@ def _dof(zc: np.ndarray, ip: np.ndarray, k: int) -> tuple[float, float]:
     resid = max(n_e - 1.0 - k, 1.0)
     df = max(n_s * resid / n_e, 1.0)
     return float(np.sqrt(n_e / resid)), df
+
+
+def _prefer_gold_only(sd: Any, infl: Any, df: Any, sd0: Any, infl0: Any, df0: Any, level: float) -> Any:
+    """Small-sample guard of the power tuning: True where the gold-only interval is the shorter one.
+
+    PPI++'s tuned weights make the estimate never *asymptotically* less precise than gold-only
+    evaluation, but each tuned coefficient costs a degree of freedom: where a contrast rests on a
+    handful of effective gold rows (strongly unequal probabilities, rates near 0 or 1) the
+    Student-t quantile of the tuned estimate can outgrow its variance gain. The tuned estimate is
+    kept where t(df) x SE <= t(df0) x SE0, i.e. where it gives the shorter interval, and the
+    gold-only estimate (lambda = 0) is used otherwise: the finite-sample form of "never worse
+    than gold-only". The choice depends on the SEs alone, not on the estimates.
+    """
+    return _tq(level, df0) * np.asarray(sd0) * infl0 < _tq(level, df) * np.asarray(sd) * infl
 
 
 def _uniform_crit(est: np.ndarray, draws: np.ndarray, raw_se: np.ndarray, df: np.ndarray, level: float) -> float:
@@ -1036,20 +1069,27 @@ def evaluate_routers(
         mean_comps[1:1 + p, rows] = (W @ F).T / wsum
         mean_comps[1 + p:, rows] = (W @ RF).T / rsum
         row += W.shape[0]
-    values = _combine(comps, power, intercept)
     gold_values = comps[0] - intercept0[None] * comps[1]
-    infl, dfs, infl0 = np.ones((n_r, m)), np.full((n_r, m), np.inf), np.ones((n_r, m))
+    infl, dfs = np.ones((n_r, m)), np.full((n_r, m), np.inf)
+    infl0, dfs0 = np.ones((n_r, m)), np.full((n_r, m), np.inf)
     for j in range(n_r):
         for k in range(m):
             infl[j, k], dfs[j, k] = _dof(z_gold[:, j, k], ip_gold, p + 1)
-            infl0[j, k], _ = _dof(z_gold[:, j, k], ip_gold, 1)
+            infl0[j, k], dfs0[j, k] = _dof(z_gold[:, j, k], ip_gold, 1)
+    gold_raw = gold_values[1:].std(axis=0, ddof=1)
+    if p:  # small-sample guard: where the gold-only interval is shorter, that estimate is used (lambda = 0)
+        fall = _prefer_gold_only(_combine(comps[:, 1:], power, intercept).std(axis=0, ddof=1), infl, dfs,
+                                 gold_raw, infl0, dfs0, level)
+        power[fall], intercept[fall] = 0.0, intercept0[fall]
+        infl, dfs = np.where(fall, infl0, infl), np.where(fall, dfs0, dfs)
+    values = _combine(comps, power, intercept)
     estimate, se = values[0], values[1:].std(axis=0, ddof=1) * infl
-    gold_est, gold_se = gold_values[0], gold_values[1:].std(axis=0, ddof=1) * infl0
+    gold_est, gold_se = gold_values[0], gold_raw * infl0
     return RouterEvaluation(
         names=names, rates=frozen_array(r), estimate=frozen_array(estimate), std_error=frozen_array(se),
         gold_only_estimate=frozen_array(gold_est), gold_only_std_error=frozen_array(gold_se),
         power=frozen_array(power), intercept=frozen_array(intercept), gold_only_intercept=frozen_array(intercept0),
-        df=frozen_array(dfs), inflation=frozen_array(infl), n_eval=n, n_gold=n_gold, confidence_level=level,
+        df=frozen_array(dfs), inflation=frozen_array(infl), gold_only_df=frozen_array(dfs0), n_eval=n, n_gold=n_gold, confidence_level=level,
         has_pseudo_gold=pseudo_gold is not None, components=frozen_array(comps), mean_components=frozen_array(mean_comps),
         z_gold=frozen_array(z_gold), u_mean=frozen_array(u_mean), f_mean=frozen_array(F.mean(axis=0)),
         g_gold=frozen_array(g_gold), f_gold=frozen_array(F_gold), inv_pi_gold=frozen_array(ip_gold),
