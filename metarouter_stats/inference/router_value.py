@@ -39,7 +39,10 @@ second order). Pointwise intervals use the bootstrap SE and Student-t quantiles 
 rule (only gold rows with a non-zero contrast inform an estimand: for a paired difference,
 the rows the two routers route differently; with n_e of them and k tuned coefficients the
 SE is inflated by sqrt(n_e / (n_e - 1 - k)), and df is Satterthwaite's effective number
-of the weights z / pi scaled by (n_e - 1 - k) / n_e, see ``_dof``); the uniform band over
+of the weights z / pi scaled by (n_e - 1 - k) / n_e, see ``_dof``). A small-sample guard
+keeps the tuned estimate only where its Student-t interval is the shorter one and uses the
+gold-only estimate (:math:`\lambda = 0`) elsewhere, so that no interval is longer than
+gold-only evaluation's under the same rule (``RouterEvaluation.gold_only_df``); the uniform band over
 the rates 0.2-0.8 is sup-t (:func:`~metarouter_stats.inference.critical_value`), its
 critical value scaled by the same t / z ratio.
 Everything is linear in the per-query contrast, so differences between routers (paired on
