@@ -221,7 +221,7 @@ def main() -> None:
     table = summarise(df)
     head = (f"# Prediction-powered router evaluation: coverage, efficiency, decisions\n\n"
             f"`python benchmarks/bench_router_value.py --reps {args.reps} --gold {args.gold} --scenarios {args.scenarios} "
-            f"--variants {args.variants} --train-gold {args.train_gold}`; routers trained on {args.train_gold} gold and "
+            f"--variants {args.variants} --train-gold {args.train_gold} --selection-mix {args.selection_mix:g}`; routers trained on {args.train_gold} gold and "
             f"4,400 preference rows; evaluation sets of {N_EVAL} queries, 500 bootstrap draws, nominal 95 %; Monte Carlo SE in brackets.\n\n")
     (RESULTS / f"router_value{args.tag}.md").write_text(head + table.to_markdown(index=False) + "\n")
     print(table.to_string())
