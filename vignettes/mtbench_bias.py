@@ -21,11 +21,12 @@ the workflow on real data, not as evidence for one router over another.
 
 The gold-efficient section evaluates the same cross-fitted routers on all 160 items with
 ``evaluate_routers``: GPT-4 verdicts corrected by each fold's Meta-router (and its prediction)
-as pseudo-gold, rectified by the expert votes, routers compared paired on the same items. No
-paired difference of meta-dr against preference-only, pooled, mean-shift or gold-only is
-significant at 5 %, and with 130 of the 160 items already voted on by experts the GPT-4
-labels add little precision (the effective number of expert votes stays close to the 130
-there are): the correction's routing benefit cannot be measured on MT-Bench; its bias can.
+as pseudo-gold, rectified by the expert votes, routers compared paired on the same items. The
+DR Meta-router's EG area over rates 0.2-0.8 exceeds gold-only routing's by 0.037 per item
+(95 % CI 0.006 to 0.069, p = 0.02); against preference-only, pooled and mean-shift no
+difference is significant at 5 %. With 130 of the 160 items already voted on by experts the
+GPT-4 labels add little precision (the effective number of expert votes is the 130 there
+are).
 """
 
 from __future__ import annotations
