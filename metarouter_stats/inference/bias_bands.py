@@ -492,7 +492,7 @@ def bias_interval(
         says which capability is missing); but ``"refit"`` when gold queries look selected on
         x (more than 5 % of preference rows outside the overlap, the positivity report's rule)
         and ``data`` is given: there the fast band under-covers (SE / SD 0.77-0.85, coverage
-        0.85 at 50-100 gold rows) and the refit bootstrap covered 0.94-0.99 over 33 replications (SE / SD 1.01-1.7)
+        0.85 at 50-100 gold rows) and the refit bootstrap covered 0.94-0.99 over 39 replications (SE / SD 1.01-1.6)
         (``benchmarks/bench_validity.py selection``). See the module docstring.
     units : {"gold", "preference"}, default "gold"
     undersmooth : float in (0, 1] or None, default None
