@@ -135,12 +135,7 @@ def one_rep(scenario: str, fixed: dict, n_gold: int, rep: int, variant: str, mix
 
 def _gold_only_detect(ev, sign: float) -> bool:
     """Area difference meta - pooled estimated from gold labels only (lambda = 0, beta tuned)."""
-    inside = (ev.rates >= 0.2 - 1e-9) & (ev.rates <= 0.8 + 1e-9)
-    w = np.zeros(ev.rates.size)
-    idx = np.flatnonzero(inside)
-    for i0, i1 in zip(idx[:-1], idx[1:], strict=True):
-        w[i0] += (ev.rates[i1] - ev.rates[i0]) / 2
-        w[i1] += (ev.rates[i1] - ev.rates[i0]) / 2
+    w = ev._trapezoid(0.2, 0.8)  # the package's own area weights
     kappa = np.zeros((2, ev.rates.size))
     kappa[0], kappa[1] = w, -w
     _, _, gold = ev._contrast(kappa)

@@ -1080,12 +1080,12 @@ def evaluate_routers(
             infl[j, k], dfs[j, k] = _dof(z_gold[:, j, k], ip_gold, p + 1)
             infl0[j, k], dfs0[j, k] = _dof(z_gold[:, j, k], ip_gold, 1)
     gold_raw = gold_values[1:].std(axis=0, ddof=1)
-    if p:  # small-sample guard: where the gold-only interval is shorter, that estimate is used (lambda = 0)
-        fall = _prefer_gold_only(_combine(comps[:, 1:], power, intercept).std(axis=0, ddof=1), infl, dfs,
-                                 gold_raw, infl0, dfs0, level)
-        power[fall], intercept[fall] = 0.0, intercept0[fall]
-        infl, dfs = np.where(fall, infl0, infl), np.where(fall, dfs0, dfs)
     values = _combine(comps, power, intercept)
+    if p:  # small-sample guard: where the gold-only interval is shorter, that estimate is used (lambda = 0)
+        fall = _prefer_gold_only(values[1:].std(axis=0, ddof=1), infl, dfs, gold_raw, infl0, dfs0, level)
+        power[fall], intercept[fall] = 0.0, intercept0[fall]  # so that _combine reproduces gold_values there
+        values = np.where(fall[None], gold_values, values)
+        infl, dfs = np.where(fall, infl0, infl), np.where(fall, dfs0, dfs)
     estimate, se = values[0], values[1:].std(axis=0, ddof=1) * infl
     gold_est, gold_se = gold_values[0], gold_raw * infl0
     return RouterEvaluation(
