@@ -82,6 +82,7 @@ from joblib import Parallel, delayed
 
 import metarouter_stats as mrs
 from metarouter_stats.cate import DRBiasLearner
+from metarouter_stats.planning.curves import _fit_curve, _n_for  # the power law on the same refits
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RATES = np.round(np.linspace(0.2, 0.8, 13), 10)
@@ -218,9 +219,13 @@ def planned_size(scenario: str, seed: int, d: int = 50) -> dict:
         s = mrs.simulate(n_gold=100, n_preference=4400, n_test=2, d=d, scenario=scenario, rng=seed)
         t0 = time.perf_counter()
         c = mrs.gold_learning_curve(s.train, rng=seed)
+    seconds = time.perf_counter() - t0
     est, lo, hi = c.n_for_target
-    return {"scenario": scenario, "seed": seed, "planned": est, "low": lo, "high": hi,
-            "asymptote": c.asymptote, "seconds": time.perf_counter() - t0}
+    # the inverse power law on the same refits (what gold_learning_curve(method="power") fits, without refitting)
+    a, b = _fit_curve(c.sizes, c.areas, c.std_errors, 1.0, "power")
+    power = float(_n_for("power", np.array([a]), np.array([b]), 1.0, 0.9)[0])
+    return {"scenario": scenario, "seed": seed, "planned": est, "low": lo, "high": hi, "kappa": c.coefficient,
+            "asymptote": c.asymptote, "planned_power": power, "seconds": seconds}
 
 
 def crossing(sizes: np.ndarray, means: np.ndarray, level: float) -> float:
@@ -363,6 +368,8 @@ def main() -> None:
     ap.add_argument("--uniform-share", type=float, default=0.5)
     ap.add_argument("--design", choices=["active", "tilt"], default="active",
                     help="unbiased: four active batches, or one batch of 100 tilted as exp(1.5 z1) (mixed with uniform)")
+    ap.add_argument("--reuse-realised", action="store_true",
+                    help="curve: read the realised curves from planning_curve_realised<TAG>.csv if it exists")
     ap.add_argument("--tag", default="")
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
@@ -378,9 +385,13 @@ def main() -> None:
         (RESULTS / f"planning_heterogeneity{args.tag}.md").write_text("\n".join(lines) + "\n")
     elif args.what == "curve":
         scen = args.scenarios.split(",")
-        real = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
-            delayed(realised_area)(sc, m, 3000 + 37 * r + m, args.curve_d) for sc in scen for m in CURVE_SIZES
-            for r in range(args.curve_reps)))
+        saved = RESULTS / f"planning_curve_realised{args.tag}.csv"
+        if args.reuse_realised and saved.exists():  # the realised curves do not depend on the planner
+            real = pd.read_csv(saved)
+        else:
+            real = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
+                delayed(realised_area)(sc, m, 3000 + 37 * r + m, args.curve_d) for sc in scen for m in CURVE_SIZES
+                for r in range(args.curve_reps)))
         plan = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
             delayed(planned_size)(sc, 6000 + r, args.curve_d) for sc in scen for r in range(args.reps)))
         real.to_csv(RESULTS / f"planning_curve_realised{args.tag}.csv", index=False)
@@ -396,11 +407,15 @@ def main() -> None:
             p = plan[plan.scenario == sc]
             within = np.mean(np.abs(p.planned / m90 - 1) <= 0.3)
             covered = np.mean((p.low <= m90) & (m90 <= p.high))
+            within_power = np.mean(np.abs(p.planned_power / m90 - 1) <= 0.3)
             lines += [f"## {sc}", "", "| gold | EG share of the true-psi ranking (MC SE) |", "|---|---|"]
             lines += [f"| {m} | {means.loc[m]:.4f} ({ses.loc[m]:.4f}) |" for m in means.index]
             lines += ["", f"Realised m90 (90 % of the value at {CURVE_SIZES[-1]}): {m90:.0f}. Planned (per pilot): "
                       + ", ".join(f"{v:.0f}" for v in p.planned) + f"; median {p.planned.median():.0f}; within "
-                      f"+-30 % of the realised size: {within:.2f}; pilot intervals covering it: {covered:.2f}.", ""]
+                      f"+-30 % of the realised size: {within:.2f}; pilot intervals covering it: {covered:.2f}.",
+                      "", "The inverse power law (`method='power'`) on the same refits: "
+                      + ", ".join(f"{v:.0f}" for v in p.planned_power) + f"; median {p.planned_power.median():.0f}; "
+                      f"within +-30 %: {within_power:.2f}.", ""]
         lines.append(f"Wall time {time.perf_counter() - t0:.0f} s on {args.n_jobs} workers.")
         (RESULTS / f"planning_curve{args.tag}.md").write_text("\n".join(lines) + "\n")
     elif args.what == "power":

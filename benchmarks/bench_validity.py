@@ -186,10 +186,10 @@ def fit_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, lin: np.ndarra
     return row
 
 
-def run_fits(reps: int, n_jobs: int, scenarios: list[str], gold_sizes: list[int]) -> pd.DataFrame:
+def run_fits(reps: int, n_jobs: int, scenarios: list[str], gold_sizes: list[int], first: int = 0) -> pd.DataFrame:
     Xe = eval_points()
     lins = {sc: linear_target(sc, Xe) for sc in scenarios}
-    jobs = [(sc, n, r) for sc in scenarios for n in gold_sizes for r in range(reps)]
+    jobs = [(sc, n, r) for sc in scenarios for n in gold_sizes for r in range(first, first + reps)]
     rows = Parallel(n_jobs=n_jobs)(delayed(fit_rep)(sc, n, r, Xe, lins[sc]) for sc, n, r in jobs)
     return pd.DataFrame(rows)
 
@@ -395,7 +395,7 @@ def main() -> None:
                     help="sieve --merge: join the bands of another run's raw files (same seeds) on the common fits")
     ap.add_argument("--tag", default="", help="suffix of the output files (to run cells separately)")
     ap.add_argument("--first-rep", type=int, default=0,
-                    help="selection: index of the first replication (run a long study in chunks with distinct seeds)")
+                    help="selection, fits: index of the first replication (run a long study in chunks with distinct seeds)")
     ap.add_argument("--merge", default=None,
                     help="selection: summarise every raw file validity_selection<MERGE>*_raw.json (no new runs)")
     args = ap.parse_args()
@@ -459,7 +459,8 @@ def main() -> None:
                 "(50 refits of every stage per band; fewer replications, so its SD and coverage are rougher).")
         write_table(f"validity_selection{args.tag}.md", head, table)
     else:
-        raw = run_fits(args.reps or 100, args.n_jobs, args.scenarios.split(","), [int(v) for v in args.gold.split(",")])
+        raw = run_fits(args.reps or 100, args.n_jobs, args.scenarios.split(","), [int(v) for v in args.gold.split(",")],
+                       args.first_rep)
         raw.to_csv(RESULTS / f"validity_fits{args.tag}_raw.csv", index=False)
         frames = [pd.read_csv(f) for f in sorted(RESULTS.glob("validity_fits*_raw.csv"))]
         both = pd.concat(frames, ignore_index=True)

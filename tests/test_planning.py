@@ -171,7 +171,7 @@ def test_plan_with_estimated_scale_matches_the_delta_method_test_at_the_pilot_si
 
 def test_learning_curve_is_reproducible_and_checks_its_input():
     s = mrs.simulate(n_gold=40, n_preference=200, n_test=2, d=6, rng=1)
-    kw = dict(sizes=[12, 20], n_repeats=2, n_boot=50, rng=3)
+    kw = dict(sizes=[12, 20], n_repeats=3, n_boot=50, rng=3)
     a = mrs.gold_learning_curve(s.train, **kw)
     b = mrs.gold_learning_curve(s.train, n_jobs=2, **kw)
     np.testing.assert_array_equal(a.areas, b.areas)
@@ -179,7 +179,10 @@ def test_learning_curve_is_reproducible_and_checks_its_input():
     lo, hi = a.confidence_interval(0.9)
     assert lo <= hi and "target" in a.summary()
     m = np.unique(a.sizes)
-    np.testing.assert_allclose(a.predict(m), a.asymptote - a.coefficient / m)
+    np.testing.assert_allclose(a.predict(m), a.asymptote / np.sqrt(1 + a.coefficient / m))
+    p = mrs.gold_learning_curve(s.train, method="power", **kw)
+    np.testing.assert_array_equal(p.areas, a.areas)  # the shape changes the fit, not the refits
+    np.testing.assert_allclose(p.predict(m), p.asymptote - p.coefficient / m)
     with pytest.raises(ValueError, match="sizes"):
         mrs.gold_learning_curve(s.train, sizes=[12, 35])  # leaves fewer than 10 gold rows out
     with pytest.raises(ValueError, match="sizes"):
@@ -190,6 +193,10 @@ def test_learning_curve_is_reproducible_and_checks_its_input():
         mrs.gold_learning_curve(s.train, target_share=1.0)
     with pytest.raises(ValueError, match="exponent"):
         mrs.gold_learning_curve(s.train, exponent=0.0)
+    with pytest.raises(ValueError, match="method"):
+        mrs.gold_learning_curve(s.train, method="logistic")
+    with pytest.raises(ValueError, match="n_repeats"):
+        mrs.gold_learning_curve(s.train, sizes=[12, 20], n_repeats=2)  # the jackknife needs 3
     design = mrs.RoutingData(s.train.X, s.train.outcome, s.train.source,
                              propensity=np.where(np.arange(240) % 2 == 0, 0.1, 0.3))
     with pytest.raises(ValueError, match="unequal known probabilities"):
@@ -204,9 +211,33 @@ def test_fit_curve_recovers_an_exact_power_law():
 
     sizes = np.repeat([20, 40, 80], 3)
     areas = 2.0 - 30.0 / sizes
-    a, b = _fit_curve(sizes, areas, np.full(sizes.size, 0.1), 1.0)
+    a, b = _fit_curve(sizes, areas, np.full(sizes.size, 0.1), 1.0, "power")
     np.testing.assert_allclose([a, b], [2.0, 30.0])
-    np.testing.assert_allclose(_n_for(np.array([a]), np.array([b]), 1.0, 0.9), [150.0])  # 2 - 30/150 = 1.8
+    np.testing.assert_allclose(_n_for("power", np.array([a]), np.array([b]), 1.0, 0.9), [150.0])  # 2 - 30/150
+
+
+def test_noise_to_signal_recovers_kappa_from_subset_refits():
+    """Scores psi + noise with variance V (1/m - 1/n) across m-subsets: kappa = V / Var(psi) is recovered."""
+    from metarouter_stats.planning.curves import _fit_curve, _n_for, _noise_to_signal
+
+    rng = np.random.default_rng(0)
+    n, m, reps, q = 100, np.array([30.0, 43.0, 57.0, 70.0]), 40, 3000
+    psi = rng.normal(0, 2.0, q)  # Var(psi) = 4
+    pilot_error = rng.normal(0, np.sqrt(120.0 / n), q)  # the pilot's own fit: V / n about psi, V = 120
+    sd = np.sqrt(120.0 * (1 / m - 1 / n))
+    preds = psi + pilot_error + rng.normal(size=(reps, m.size, q)) * sd[None, :, None]
+    kappa = _noise_to_signal(preds, m, n, 1.0)
+    np.testing.assert_allclose(kappa, 120.0 / 4.0, rtol=0.1)  # kappa = V / Var(psi) = 30
+    # the plan is kappa / (1 / 0.81 - 1), where the curve's correlation falls to 90 % of its limit
+    plan = float(_n_for("variance", np.array([1.0]), np.array([kappa]), 1.0, 0.9)[0])
+    np.testing.assert_allclose((1 + kappa / plan) ** -0.5, 0.9, rtol=1e-9)
+    sizes = np.repeat(m.astype(int), 2)
+    areas = 0.8 / np.sqrt(1 + 30.0 / sizes)
+    np.testing.assert_allclose(_fit_curve(sizes, areas, np.full(sizes.size, 0.05), 1.0, "variance", 30.0),
+                               [0.8, 30.0])
+    noise_only = rng.normal(size=(reps, m.size, q)) * sd[None, :, None]  # no signal: no plan
+    assert _noise_to_signal(noise_only, m, n, 1.0) == np.inf
+    assert _n_for("variance", np.array([1.0]), np.array([np.inf]), 1.0, 0.9)[0] == np.inf
 
 
 def test_neyman_score_is_the_influence_on_delta_hat_at_decision_points(pool):

@@ -57,7 +57,7 @@ def results():
         "GoldPlan": mrs.plan_gold(s.train, target_half_width=1.0),
         "HeterogeneityPlan": mrs.plan_heterogeneity(router, n_splits=10, rng=0),
         "BiasModelSummary": router.summary(),
-        "GoldLearningCurve": mrs.gold_learning_curve(s.train, sizes=[20, 40], n_repeats=2, n_boot=30, rng=0),
+        "GoldLearningCurve": mrs.gold_learning_curve(s.train, sizes=[20, 40], n_repeats=3, n_boot=30, rng=0),
         "StudyResult": experiment.run_study(cfg, progress=False),
         "Judgments": datasets.from_judgments(votes, primary="p", alternative="q",
                                              features=pd.DataFrame({"f": [0.0, 1.0, 2.0]}, index=["a", "b", "c"])),

@@ -65,8 +65,12 @@ class GoldLearningCurve(ResultMixin):
         Gold size of each refit (one entry per refit, repeat by repeat).
     areas, std_errors : ndarray
         Each refit's estimated EG area per query over [0.2, 0.8] and its standard error.
+    method : {"variance", "power"}
+        How the curve was planned (:func:`gold_learning_curve`).
     asymptote, coefficient, exponent : float
-        The fitted curve ``asymptote - coefficient * m ** -exponent``.
+        The curve: ``asymptote * (1 + coefficient * m ** -exponent) ** -0.5`` (``"variance"``: the
+        coefficient is the noise-to-signal ratio kappa measured from the refits' spread) or
+        ``asymptote - coefficient * m ** -exponent`` (``"power"``: both fitted to the areas).
     target_share : float
     n_for_target : tuple of float
         (estimate, low, high): gold size reaching ``target_share`` of the asymptote (inf when the
@@ -83,6 +87,7 @@ class GoldLearningCurve(ResultMixin):
     asymptote: float
     coefficient: float
     exponent: float
+    method: str
     target_share: float
     n_for_target: tuple[float, float, float]
     boot_asymptote: np.ndarray
@@ -99,19 +104,20 @@ class GoldLearningCurve(ResultMixin):
     def predict(self, m: Any) -> np.ndarray:
         """The fitted EG area at gold sizes ``m``."""
         m = np.asarray(m, dtype=float)
-        return self.asymptote - self.coefficient * m ** (-self.exponent)
+        return _values(self.method, m, np.asarray(self.asymptote), np.asarray(self.coefficient), self.exponent)
 
     def band(self, m: Any) -> tuple[np.ndarray, np.ndarray]:
         """Pointwise ``confidence_level`` bootstrap band of the fitted curve at ``m`` (given the pilot)."""
         m = np.asarray(m, dtype=float)
-        draws = self.boot_asymptote[:, None] - self.boot_coefficient[:, None] * m[None, :] ** (-self.exponent)
+        draws = _values(self.method, m[None, :], self.boot_asymptote[:, None], self.boot_coefficient[:, None],
+                        self.exponent)
         q = (1 - self.confidence_level) / 2
         return np.quantile(draws, q, axis=0), np.quantile(draws, 1 - q, axis=0)
 
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
         """Bootstrap percentile interval of the gold size reaching ``target_share`` (given the pilot)."""
         level = check_fraction(confidence_level, "confidence_level", closed=False)
-        draws = _n_for(self.boot_asymptote, self.boot_coefficient, self.exponent, self.target_share)
+        draws = _n_for(self.method, self.boot_asymptote, self.boot_coefficient, self.exponent, self.target_share)
         q = (1 - level) / 2
         return float(np.quantile(draws, q)), float(np.quantile(draws, 1 - q))
 
@@ -130,13 +136,16 @@ class GoldLearningCurve(ResultMixin):
             ("target", f"gold size at which the Meta-router's EG area over rates 0.2-0.8 reaches "
                        f"{100 * self.target_share:g} % of its large-sample value (same preference labels)"),
             ("mean EG area by size", ", ".join(f"{m}: {a:.3g}" for m, a in means.items())),
-            ("fitted curve", f"{self.asymptote:.4g} - {self.coefficient:.4g} m^-{self.exponent:g}"),
+            ("fitted curve", f"{self.asymptote:.4g} (1 + {self.coefficient:.4g} m^-{self.exponent:g})^-1/2"
+                             if self.method == "variance" else
+                             f"{self.asymptote:.4g} - {self.coefficient:.4g} m^-{self.exponent:g}"),
             (f"gold labels for {100 * self.target_share:g} % of the asymptote", reach),
         ]
 
     def _notes(self) -> list[str]:
         return ["The interval covers the subsampling and evaluation noise given the pilot; not the pilot's own "
-                "sampling variation nor the error of the assumed curve shape (inverse power law, fixed exponent)."]
+                f"sampling variation nor the error of the assumed curve shape ({self.method!r}, exponent "
+                f"{self.exponent:g} fixed)."]
 
     def plot(self, ax: Any = None) -> Any:
         """The refits' areas, the fitted curve with its band, the asymptote and the target size.
@@ -167,23 +176,64 @@ class GoldLearningCurve(ResultMixin):
         return ax
 
 
-def _n_for(a: np.ndarray, b: np.ndarray, alpha: float, share: float) -> np.ndarray:
+METHODS = ("variance", "power")
+
+
+def _values(method: str, m: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: float) -> np.ndarray:
+    """The curve at sizes ``m`` (broadcast against ``a`` and ``b``)."""
+    if method == "variance":
+        return a * (1.0 + b * m ** (-alpha)) ** -0.5
+    return a - b * m ** (-alpha)
+
+
+def _n_for(method: str, a: np.ndarray, b: np.ndarray, alpha: float, share: float) -> np.ndarray:
+    """Gold size at which the curve reaches ``share`` of its asymptote: at least 1, inf when it never does."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m = (b / ((1 - share) * a)) ** (1 / alpha)
+    gap = 1 / share**2 - 1 if method == "variance" else (1 - share) * np.where(a > 0, a, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        m = np.maximum((b / gap) ** (1 / alpha), 1.0)
     return np.where((a > 0) & (b > 0), m, np.where((a > 0) & (b <= 0), 1.0, np.inf))
 
 
-def _fit_curve(sizes: np.ndarray, areas: np.ndarray, ses: np.ndarray, alpha: float) -> tuple[float, float]:
-    """WLS of the size means on ``[1, -m^-alpha]`` with weights 1 / SE(mean)^2."""
+def _fit_curve(sizes: np.ndarray, areas: np.ndarray, ses: np.ndarray, alpha: float,
+               method: str = "power", kappa: float = 0.0) -> tuple[float, float]:
+    """Weighted least squares of the size means (weights 1 / SE(mean)^2): (asymptote, coefficient).
+
+    ``"power"``: linear in ``[1, -m^-alpha]``. ``"variance"``: the asymptote of
+    ``a (1 + kappa m^-alpha)^-1/2`` with ``kappa`` given (measured from the refits' spread).
+    """
     us = np.unique(sizes)
     mean = np.array([areas[sizes == m].mean() for m in us])
     var = np.array([np.mean(ses[sizes == m] ** 2) / np.sum(sizes == m) for m in us])
     w = 1.0 / np.maximum(var, 1e-12 * np.max(var) + 1e-300)
-    design = np.column_stack([np.ones(us.size), -(us.astype(float) ** (-alpha))])
+    m = us.astype(float)
+    if method == "variance":
+        if not np.isfinite(kappa):
+            return float("nan"), float(kappa)
+        g = (1.0 + kappa * m ** (-alpha)) ** -0.5
+        return float(np.sum(w * mean * g) / np.sum(w * g**2)), float(kappa)
+    design = np.column_stack([np.ones(m.size), -(m ** (-alpha))])
     sw = np.sqrt(w)
     coef, *_ = np.linalg.lstsq(design * sw[:, None], mean * sw, rcond=None)
     return float(coef[0]), float(coef[1])
+
+
+def _noise_to_signal(preds: np.ndarray, m: np.ndarray, n: int, alpha: float) -> float:
+    r"""kappa = V / Var(psi_tilde) from refits on random m-subsets of n gold rows.
+
+    ``preds`` has shape (repeats, sizes, queries). Across repeats, a refit on a random m-subset of the
+    pilot's n gold rows varies about the pilot's own fit by ``V (m^-alpha - n^-alpha)`` per query
+    (for alpha = 1 the finite-population correction of the delete-d jackknife, Shao and Wu 1989), so
+    each size gives one estimate of V, the sampling variance of one gold label's worth; the queries'
+    spread of a refit's centred scores is ``Var(psi_tilde) + V m^-alpha`` (signal plus noise), so the
+    signal variance is what is left after the noise is removed. Averaged over sizes.
+    """
+    centred = preds - preds.mean(axis=2, keepdims=True)
+    spread = centred.var(axis=0, ddof=1).mean(axis=1)  # per size: mean over queries of the across-repeat variance
+    fpc = m ** (-alpha) - float(n) ** (-alpha)
+    v = float(np.mean(spread / fpc))
+    signal = float(np.mean(centred.var(axis=2).mean(axis=0) - v * m ** (-alpha)))
+    return v / signal if signal > 0 else float("inf")
 
 
 def gold_learning_curve(
@@ -193,6 +243,7 @@ def gold_learning_curve(
     sizes: Any = None,
     n_repeats: int = 6,
     target_share: float = 0.9,
+    method: str = "variance",
     exponent: float = 1.0,
     n_boot: int = 1000,
     confidence_level: float = 0.95,
@@ -211,11 +262,17 @@ def gold_learning_curve(
         Gold sizes of the refits, the largest leaving at least 10 gold rows out for evaluation.
         Default: four sizes from 30 % to 70 % of the pilot's gold rows.
     n_repeats : int, default 6
-        Repeats (held-out set and order of the gold rows).
+        Repeats (held-out set and order of the gold rows); at least 3 for ``method="variance"``
+        (its interval is a jackknife over repeats).
     target_share : float, default 0.9
         Share of the large-sample EG area whose gold size is reported.
+    method : {"variance", "power"}, default "variance"
+        How the curve is extrapolated (module docstring). ``"variance"``: ``A(m) = a (1 + kappa/m)^-1/2``
+        (the EG area is proportional to corr(psi_hat, psi)) with the noise-to-signal ratio kappa measured
+        from how much the refits' scores vary across random subsets of the gold rows; ``"power"``: the
+        inverse power law ``A(m) = a - b / m`` fitted to the refits' areas (biased low in the benchmark).
     exponent : float, default 1
-        The power law's exponent alpha (module docstring).
+        The rate alpha at which the estimation variance falls with m (``m^-alpha``; module docstring).
     n_boot : int, default 1000
         Bootstrap draws of the curve (whole repeats resampled).
     confidence_level : float, default 0.95
@@ -232,9 +289,9 @@ def gold_learning_curve(
     --------
     >>> import metarouter_stats as mrs
     >>> s = mrs.simulate(n_gold=60, n_preference=300, n_test=5, d=6, rng=0)
-    >>> curve = mrs.gold_learning_curve(s.train, sizes=[25, 40], n_repeats=2, n_boot=50, rng=0)
+    >>> curve = mrs.gold_learning_curve(s.train, sizes=[25, 40], n_repeats=3, n_boot=50, rng=0)
     >>> curve.sizes.tolist()
-    [25, 40, 25, 40]
+    [25, 40, 25, 40, 25, 40]
     """
     from joblib import Parallel, delayed  # noqa: PLC0415
     from sklearn.base import clone  # noqa: PLC0415
@@ -251,8 +308,10 @@ def gold_learning_curve(
         )
     share = check_fraction(target_share, "target_share", closed=False)
     level = check_fraction(confidence_level, "confidence_level", closed=False)
-    reps = check_positive_int(n_repeats, "n_repeats", minimum=2)
+    reps = check_positive_int(n_repeats, "n_repeats", minimum=3 if method == "variance" else 2)
     n_boot = check_positive_int(n_boot, "n_boot", minimum=10)
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}; got {method!r}.")
     alpha = float(exponent)
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"`exponent` must be a positive number; got {exponent!r}.")
@@ -308,17 +367,36 @@ def gold_learning_curve(
             area_l.append(float(area.estimate))
             se_l.append(float(area.std_error))
     sz, areas, ses = np.array(sz_l), np.array(area_l), np.array(se_l)
-    a, b = _fit_curve(sz, areas, ses, alpha)
-    boot_a, boot_b = np.empty(n_boot), np.empty(n_boot)
     by_repeat = np.arange(sz.size).reshape(reps, m.size)
+    mf = m.astype(float)
+    if method == "variance":
+        stack = np.array([[preds[(r, j)] for j in range(m.size)] for r in range(reps)])
+        kappa = _noise_to_signal(stack, mf, n_g, alpha)
+        # jackknife over repeats for log kappa (the repeats are the independent units of the spread),
+        # a t law with reps - 1 df for its draws
+        jack = np.array([_noise_to_signal(np.delete(stack, r, axis=0), mf, n_g, alpha) for r in range(reps)])
+        if np.isfinite(kappa) and kappa > 0 and np.all(np.isfinite(jack) & (jack > 0)):
+            lj = np.log(jack)
+            se_log = float(np.sqrt((reps - 1) / reps * np.sum((lj - lj.mean()) ** 2)))
+            kappa_draws = kappa * np.exp(se_log * gen.standard_t(reps - 1, size=n_boot))
+        else:
+            kappa_draws = np.full(n_boot, kappa)
+    else:
+        kappa, kappa_draws = 0.0, np.zeros(n_boot)
+    a, b = _fit_curve(sz, areas, ses, alpha, method, kappa)
+    boot_a, boot_b = np.empty(n_boot), np.empty(n_boot)
     for k in range(n_boot):  # whole repeats are resampled: their sizes share one evaluation
         idx = by_repeat[gen.integers(reps, size=reps)].ravel()
-        boot_a[k], boot_b[k] = _fit_curve(sz[idx], areas[idx], ses[idx], alpha)
-    draws = _n_for(boot_a, boot_b, alpha, share)
+        boot_a[k], boot_b[k] = _fit_curve(sz[idx], areas[idx], ses[idx], alpha, method, float(kappa_draws[k]))
+    draws = _n_for(method, boot_a, boot_b, alpha, share)
     q = (1 - level) / 2
-    est = float(_n_for(np.array([a]), np.array([b]), alpha, share)[0])
+    est = float(_n_for(method, np.array([a]), np.array([b]), alpha, share)[0])
+    if method == "variance":  # the size depends on kappa alone (inf: the scores are all noise at these sizes)
+        est = float(_n_for(method, np.array([1.0]), np.array([kappa]), alpha, share)[0])
+        draws = _n_for(method, np.ones(n_boot), kappa_draws, alpha, share)
     return GoldLearningCurve(
-        sizes=sz, areas=areas, std_errors=ses, asymptote=a, coefficient=b, exponent=alpha, target_share=share,
+        sizes=sz, areas=areas, std_errors=ses, asymptote=a, coefficient=b, exponent=alpha, method=method,
+        target_share=share,
         n_for_target=(est, float(np.quantile(draws, q)), float(np.quantile(draws, 1 - q))),
         boot_asymptote=boot_a, boot_coefficient=boot_b, n_gold_pilot=int(n_g), confidence_level=level,
     )
