@@ -70,4 +70,4 @@ def test_gold_budget(tmp_path):
     _check_html(tmp_path / "gold_budget.html", 3)
     plan, curve, sel = rep.results["plan"], rep.results["curve"], rep.results["selection"]
     assert np.all(np.diff(plan.half_width) < 0) and plan.n_for_half_width[1] <= plan.n_for_half_width[0]
-    assert curve.sizes.size == 8 and sel.n_labelled == 40 and rep.results["positivity"].propensity_known
+    assert curve.sizes.size == 12 and sel.n_labelled == 40 and rep.results["positivity"].propensity_known  # 4 sizes x 3 repeats

@@ -103,10 +103,13 @@ def run(out: str | Path, *, small: bool = False) -> Report:
     rep.markdown(
         f"""
         `gold_learning_curve` refits the Meta-router on nested subsets of the pilot's gold rows, evaluates each
-        refit on gold rows held out from all of them (prediction-powered), and fits A(m) = a - b / m.
-        Fitted curve: {curve.asymptote:.3g} - {curve.coefficient:.3g} / m. Read the interval for what it is:
-        the noise of subsampling and evaluation given this pilot; with a hundred gold labels the EG area itself is
-        hard to measure, and the benchmark (docs, "Planning gold labels") shows how far such predictions can be off.
+        refit on gold rows held out from all of them (prediction-powered), and extrapolates with
+        A(m) = a (1 + kappa / m)^-1/2: the EG area is proportional to the correlation of the scores with the true
+        gains, and kappa, the scores' noise-to-signal ratio per gold label, is measured from how much the refits'
+        scores vary across random subsets. Here kappa = {curve.coefficient:.3g}, so 90 % of the large-sample area
+        ({curve.asymptote:.3g}) takes about {curve.n_for_target[0]:.0f} gold labels. Read the interval for what it
+        is: the noise of subsampling given this pilot; the benchmark (docs, "Planning gold labels") shows how far
+        such predictions can be off.
         """
     )
     rep.table(curve.to_frame().groupby("n_gold", as_index=False).agg(area=("area", "mean"),

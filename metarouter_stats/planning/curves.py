@@ -9,29 +9,37 @@ order (nested subsets), so that the sizes of a repeat share their evaluation noi
 curve's rise is measured far more precisely than its level. The held-out gold rows rectify a
 pseudo-gold on every pilot query, the prediction :math:`\hat\psi(x)` of the repeat's largest
 refit (prediction-powered; a function of x alone, not fitted on the held-out rows, so each
-estimate is unbiased for the refit's EG area on the pilot's query population). It then fits
-the inverse power law
+estimate is unbiased for the refit's EG area on the pilot's query population).
 
-.. math:: A(m) = a - b\, m^{-\alpha}
+**Extrapolation** (``method="variance"``, the default). The EG at usage rate q is
+:math:`\mathrm{Cov}(\psi, 1\{\hat\psi \text{ in the top } q\})`; where :math:`E[\psi \mid \hat\psi]`
+is linear in :math:`\hat\psi` (jointly normal scores, for instance) it equals
+:math:`\mathrm{corr}(\hat\psi, \psi)` times the oracle's EG at every rate, so the EG area is
+proportional to that correlation. Write the scores from m gold labels as
+:math:`\hat\psi_m = \tilde\psi + e_m`, the large-sample scores plus an estimation error of variance
+:math:`V m^{-\alpha}` uncorrelated with :math:`\psi` (:math:`\alpha = 1` for a regular estimator,
+``exponent``). Then
 
-by weighted least squares (weights: the inverse squared standard errors of the size means),
-with :math:`\alpha` fixed (``exponent``, default 1: the routing regret of an estimate with
-sampling variance :math:`\propto 1/m` is quadratic in its error near the decision threshold,
-so it falls like :math:`1/m`; a free exponent is not identified from sizes within one pilot).
-:math:`a` is the large-sample EG area (more gold, the same preference labels), and the gold
-size reaching a share ``target_share`` of it is :math:`m^* = (b / ((1 - s) a))^{1/\alpha}`.
-Its interval comes from a bootstrap of whole repeats: it covers the
-subsampling and evaluation noise **given the pilot**, not the pilot's own sampling variation
-nor the error of the assumed curve shape. ``benchmarks/bench_planning.py curve`` compares
-:math:`m^*` from pilots of 100 gold rows with the size realised in simulation: on the paper-like
-scenario the median plan was 101 against a realised 132 (half the pilots within +-30 %); on
-``nonlinear_bias`` it was 13 against 339, because there the EG area keeps rising slowly up to
-thousands of gold labels while it looks flat between 30 and 70: where the bias is not in the
-final stage's class, read the plan as a lower bound. On ``selection`` (gold selected on x,
-outside this function's assumption) it was 70 against 597; on the paper-like scenario at
-d = 100 it was 88 against 160. There, a free power law fitted to the realised curve has
-exponent 0.82 (SE 0.13), and the fixed exponent 1 makes the plan too low. Read the plan as a
-lower bound; ``exponent=0.8`` gives a more cautious one.
+.. math:: A(m) = a\,(1 + \kappa\, m^{-\alpha})^{-1/2}, \qquad \kappa = V / \mathrm{Var}(\tilde\psi),
+
+and the gold size reaching a share s of the large-sample area a is
+:math:`m^* = (\kappa / (s^{-2} - 1))^{1/\alpha}` (4.26 kappa for s = 0.9). Kappa, the scores'
+noise-to-signal ratio per gold label, is **measured**, not fitted to the curve's slope: across
+repeats, a refit on a random m-subset of the pilot's n gold rows varies by
+:math:`V (m^{-\alpha} - n^{-\alpha})` per query (the delete-d jackknife's finite-population
+correction), and the queries' spread of a refit's scores is :math:`\mathrm{Var}(\tilde\psi) + V m^{-\alpha}`.
+The areas then fix only a (weighted least squares with kappa given), which the plan does not need.
+The interval of :math:`m^*` is a jackknife over repeats of log kappa (t with ``n_repeats - 1``
+df); it covers the repeat-to-repeat noise **given the pilot**, not the pilot's own sampling
+variation nor the error of the assumed shape. ``method="power"`` fits the inverse power law
+:math:`A(m) = a - b\, m^{-\alpha}` to the areas instead, the earlier default: between 30 and 70
+gold labels it reads the local slope as if the curve were already in its :math:`1/m` tail and
+plans too low.
+
+``benchmarks/bench_planning.py curve`` compares :math:`m^*` from pilots of 100 gold rows with the
+size realised in simulation (docs/benchmarks.md, "Gold size for 90 %"). Both methods assume the
+bias is in the final stage's class: on ``nonlinear_bias`` the EG area keeps rising slowly up to
+thousands of gold labels, which no pilot of 100 can see, and the plan is a lower bound.
 
 The pilot's gold rows must be a random sample (no ``propensity`` design): subsampling them
 mimics buying fewer random labels.

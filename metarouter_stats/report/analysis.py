@@ -210,7 +210,9 @@ def _plan_section(rep: Report, train: RoutingData, plan: Any, cate: Any, scale: 
     est, lo, hi = curve.n_for_target
     rep.paragraph(
         "gold_learning_curve: the Meta-router refitted on nested subsets of the gold rows, each refit's EG area "
-        "(rates 0.2-0.8) measured on gold rows held out from all sizes of a repeat, and A(m) = a (1 + kappa / m)^-1/2 with kappa, the noise-to-signal ratio of the scores, measured from the refits' spread. "
+        "(rates 0.2-0.8) measured on gold rows held out from all sizes of a repeat, and "
+        "A(m) = a (1 + kappa / m)^-1/2 drawn, kappa being the scores' noise-to-signal ratio measured from the "
+        "refits' spread. "
         + (f"90 % of the large-sample EG area is reached at about {est:.0f} gold labels ({lo:.0f} to {hi:.0f}, "
            "given these data; the range leaves out their own sampling variation)." if np.isfinite(est) else
            "The fitted curve does not rise with more gold labels: within the noise, routing quality is saturated.")
