@@ -136,8 +136,9 @@ class GoldLearningCurve(ResultMixin):
     def _rows(self) -> list[tuple[str, str]]:
         est, lo, hi = self.n_for_target
         means = self.to_frame().groupby("n_gold")["area"].mean()
-        reach = (f"{est:.0f} ({100 * self.confidence_level:g} % interval {lo:.0f} to {hi:.0f})"
-                 if np.isfinite(est) else "not reached: the fitted curve does not rise with more gold")
+        never = ("not reached: the refits' scores are all noise at these sizes" if self.method == "variance"
+                 else "not reached: the fitted curve does not rise with more gold")
+        reach = f"{est:.0f} ({100 * self.confidence_level:g} % interval {lo:.0f} to {hi:.0f})" if np.isfinite(est) else never
         return [
             ("pilot", f"{self.n_gold_pilot} gold labels; refits on {len(means)} sizes x "
                       f"{len(self.sizes) // max(len(means), 1)} random subsets"),
@@ -197,6 +198,8 @@ def _values(method: str, m: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: flo
 def _n_for(method: str, a: np.ndarray, b: np.ndarray, alpha: float, share: float) -> np.ndarray:
     """Gold size at which the curve reaches ``share`` of its asymptote: at least 1, inf when it never does."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if method == "variance":  # depends on kappa alone: inf when the scores are all noise at these sizes
+        a = np.ones_like(b)
     gap = 1 / share**2 - 1 if method == "variance" else (1 - share) * np.where(a > 0, a, 1.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         m = np.maximum((b / gap) ** (1 / alpha), 1.0)
@@ -399,9 +402,6 @@ def gold_learning_curve(
     draws = _n_for(method, boot_a, boot_b, alpha, share)
     q = (1 - level) / 2
     est = float(_n_for(method, np.array([a]), np.array([b]), alpha, share)[0])
-    if method == "variance":  # the size depends on kappa alone (inf: the scores are all noise at these sizes)
-        est = float(_n_for(method, np.array([1.0]), np.array([kappa]), alpha, share)[0])
-        draws = _n_for(method, np.ones(n_boot), kappa_draws, alpha, share)
     return GoldLearningCurve(
         sizes=sz, areas=areas, std_errors=ses, asymptote=a, coefficient=b, exponent=alpha, method=method,
         target_share=share,
