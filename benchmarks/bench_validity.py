@@ -35,6 +35,16 @@ Monte Carlo standard errors into ``benchmarks/results/``:
     The fast band on the ``selection`` scenario without and with trimming of preference rows
     outside the overlap: coverage inside and outside the overlap, bias / SD and SE / SD of the
     band centre (what is missing: a wider band, or a centred one).
+``smallgold``
+    Why the default band's *uniform* coverage falls short with few gold rows (``--gold 50``):
+    one DR Meta-router per replication (true c, 4,400 preference rows, d = 50), its fast band
+    with 1,000 draws, scored with the first 200 (the default ``n_boot``) and with all 1,000, and
+    for the first ``--refit-reps`` replications the refit band (``method="refit"``, 50 refits)
+    on the same fit. Target: the best linear predictor of Delta (Delta itself on ``paper`` and
+    ``homogeneous``). Per variant: pointwise and uniform coverage, mean bootstrap SE / Monte
+    Carlo SD of the centre per point, the sup-t critical value the draws gave against the one
+    the true errors needed (95 % quantile over replications of max_j |error_j| / SE_j), and the
+    excess kurtosis of the studentised errors (heavy tails or a short SE).
 
 Run (about 1 s per ``ttest`` cell of 1,000; about 8 s per ``fits`` replication on one core)::
 
@@ -47,6 +57,7 @@ Run (about 1 s per ``ttest`` cell of 1,000; about 8 s per ``fits`` replication o
     OMP_NUM_THREADS=1 python benchmarks/bench_validity.py sieve --stages pairs --reps 10 --first-rep 10k \
         --n-jobs 1 --scenarios nonlinear_bias,paper --tag _pairs_ck      # k = 0, 1, ...
     python benchmarks/bench_validity.py sieve --merge _pairs_c --paired-with _c --tag _pairs_c
+    OMP_NUM_THREADS=1 python benchmarks/bench_validity.py smallgold --scenarios paper --gold 50 --reps 80 --refit-reps 24
 
 Replication r of a cell uses a seed derived from (part, cell, r) only, so the numbers do
 not depend on ``--n-jobs``.
@@ -313,6 +324,66 @@ def summarise_selection(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def smallgold_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, target: np.ndarray, refit: bool) -> list[dict]:
+    """One fit: the fast band scored with 200 and 1,000 draws and, if asked, the refit band (50 refits)."""
+    seed = _seed("smallgold", scenario, n_gold, rep)
+    s = mrs.simulate(n_gold=n_gold, n_preference=4400, n_test=10, scenario=scenario, rng=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the poor-overlap warning on `selection` is expected
+        router = mrs.MetaRouter(cate="dr", scale=s.scale, random_state=rep).fit(s.train)
+        fast = mrs.bias_interval(router, Xe, n_boot=1000, method="fast", rng=seed)
+        bands = {"fast_200": make_band(fast.estimate, fast.draws[:200], kind="pointwise", confidence_level=0.95,
+                                       method="fast"),
+                 "fast_1000": fast}
+        if refit:
+            bands["refit_50"] = mrs.bias_interval(router, Xe, n_boot=50, method="refit", data=s.train, rng=seed,
+                                                  progress=False)
+    rows = []
+    for name, band in bands.items():
+        crit = critical_value(band.estimate, band.draws, band.std_error, "uniform", 0.95)
+        err = band.estimate - target
+        rows.append({"scenario": scenario, "n_gold": n_gold, "rep": rep, "variant": name,
+                     "estimate": band.estimate.tolist(), "se": band.std_error.tolist(),
+                     "covered": (np.abs(err) <= 1.959964 * band.std_error).tolist(), "crit": crit,
+                     "covered_uniform": bool(np.all(np.abs(err) <= crit * band.std_error)),
+                     "max_t": float(np.max(np.abs(err) / band.std_error))})
+    return rows
+
+
+def run_smallgold(reps: int, refit_reps: int, n_jobs: int, scenarios: list[str], gold_sizes: list[int],
+                  first_rep: int) -> pd.DataFrame:
+    Xe = eval_points()
+    targets = {sc: linear_target(sc, Xe) for sc in scenarios}
+    jobs = [(sc, n, r) for sc in scenarios for n in gold_sizes for r in range(first_rep, first_rep + reps)]
+    out = Parallel(n_jobs=n_jobs)(delayed(smallgold_rep)(sc, n, r, Xe, targets[sc], r < first_rep + refit_reps)
+                                  for sc, n, r in jobs)
+    return pd.DataFrame([row for rows in out for row in rows])
+
+
+def summarise_smallgold(raw: pd.DataFrame) -> pd.DataFrame:
+    """Coverage, SE / SD and the needed against the given sup-t critical value, per cell and variant."""
+    from scipy import stats as _st  # noqa: PLC0415
+
+    Xe = eval_points()
+    out = []
+    for (sc, n, v), g in raw.groupby(["scenario", "n_gold", "variant"], sort=False):
+        target = linear_target(sc, Xe)
+        est, se = np.array(g["estimate"].tolist()), np.array(g["se"].tolist())
+        cov = np.array(g["covered"].tolist(), dtype=float)
+        uni = g["covered_uniform"].astype(float)
+        sd = est.std(axis=0, ddof=1)
+        tstat = (est - target) / se
+        out.append({"scenario": sc, "n_gold": n, "variant": v, "reps": len(g),
+                    "pointwise": cov.mean(), "pointwise_mc_se": cov.mean(axis=1).std(ddof=1) / np.sqrt(len(g)),
+                    "uniform": uni.mean(), "uniform_mc_se": np.sqrt(max(uni.mean() * (1 - uni.mean()), 0.05 * 0.95) / len(g)),
+                    "se_over_sd": float(np.mean(se.mean(axis=0) / sd)),
+                    "se_over_sd_min": float(np.min(se.mean(axis=0) / sd)),
+                    "rms_bias_over_sd": float(np.sqrt(np.mean(((est.mean(axis=0) - target) / sd) ** 2))),
+                    "t_sd": float(tstat.std()), "t_excess_kurtosis": float(_st.kurtosis(tstat.ravel())),
+                    "crit_given": g["crit"].mean(), "crit_needed": float(np.quantile(g["max_t"], 0.95))})
+    return pd.DataFrame(out)
+
+
 def _true_share_outside(scenario: str, band: tuple[float, float] = (0.1, 10.0)) -> float:
     """Share of preference queries whose true density ratio f_G / f_P lies outside ``band``.
 
@@ -382,13 +453,13 @@ def write_table(name: str, head: str, table: pd.DataFrame) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("part", choices=("ttest", "fits", "selection", "overlap", "sieve"))
+    ap.add_argument("part", choices=("ttest", "fits", "selection", "overlap", "sieve", "smallgold"))
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--scenarios", default="homogeneous,paper,nonlinear_bias,selection")
     ap.add_argument("--gold", default="50,100,500")
     ap.add_argument("--methods", default="variance,wasserstein,amplitude", help="ttest: scale methods to run")
-    ap.add_argument("--refit-reps", type=int, default=0, help="selection: replications of the refit band (50 refits each)")
+    ap.add_argument("--refit-reps", type=int, default=0, help="selection, smallgold: replications of the refit band (50 refits each)")
     ap.add_argument("--stages", default="sieve,linear",
                     help="sieve: bands to score (sieve = 'spline', pairs = 'spline_pairs', linear = the default)")
     ap.add_argument("--paired-with", default=None,
@@ -397,7 +468,7 @@ def main() -> None:
     ap.add_argument("--first-rep", type=int, default=0,
                     help="selection, fits: index of the first replication (run a long study in chunks with distinct seeds)")
     ap.add_argument("--merge", default=None,
-                    help="selection: summarise every raw file validity_selection<MERGE>*_raw.json (no new runs)")
+                    help="selection, sieve, smallgold: summarise every raw file of the part with this tag prefix (no new runs)")
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
     t0 = time.perf_counter()
@@ -439,6 +510,22 @@ def main() -> None:
                 "rmse_over_se: RMS error of the band centre over its mean bootstrap SE (about 1 when the SE is honest "
                 "and the bias small).")
         write_table(f"validity_sieve{args.tag}.md", head, table)
+    elif args.part == "smallgold":
+        if args.merge is None:
+            raw = run_smallgold(args.reps or 80, args.refit_reps, args.n_jobs, args.scenarios.split(","),
+                                [int(v) for v in args.gold.split(",")], args.first_rep)
+            raw.to_json(RESULTS / f"validity_smallgold{args.tag}_raw.json", orient="records")
+        else:
+            files = sorted(RESULTS.glob(f"validity_smallgold{args.merge}*_raw.json"))
+            raw = pd.concat([pd.read_json(f, orient="records") for f in files], ignore_index=True)
+            args.tag = args.merge
+        head = ("The default fast band (DR, true c, 4,400 preference rows, d = 50, 20 points) scored against its "
+                "target (the best linear predictor of Delta) with 200 draws (`fast_200`, the default) and 1,000 "
+                "(`fast_1000`), and the refit band (`refit_50`: 50 refits of every stage) on the same fits. "
+                "se_over_sd: mean over points of the mean bootstrap SE / the Monte Carlo SD of the centre (min: the "
+                "worst point); t_sd, t_excess_kurtosis: of the studentised errors (est - target) / SE; crit_given: "
+                "mean sup-t critical value of the bands; crit_needed: 95 % quantile of max_j |t_j| over replications.")
+        write_table(f"validity_smallgold{args.tag}.md", head, summarise_smallgold(raw))
     elif args.part == "selection":
         if args.merge is None:
             raw = run_selection(40 if args.reps is None else args.reps, args.n_jobs,
