@@ -77,6 +77,7 @@ from joblib import Parallel, delayed
 
 import metarouter_stats as mrs
 from metarouter_stats.inference import make_band
+from metarouter_stats.inference import bias_bands
 from metarouter_stats.inference.bands import critical_value
 from metarouter_stats.simulation import _eigen
 
@@ -264,12 +265,17 @@ def selection_rep(n_gold: int, rep: int, variant: str, Xe: np.ndarray) -> dict:
 
     seed = _seed("fits", "selection", n_gold, rep)
     s = mrs.simulate(n_gold=n_gold, n_preference=4400, n_test=10, scenario="selection", rng=seed)
-    trim = {"none": None, "refit": None, "band": (0.1, 10.0), "crump": "crump"}[variant]
+    trim = {"none": None, "refit": None, "refit_grouped": None, "band": (0.1, 10.0), "crump": "crump"}[variant]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the trimming and poor-overlap warnings are the point here
         router = mrs.MetaRouter(cate="dr", scale=s.scale, trim=trim, random_state=rep).fit(s.train)
-        if variant == "refit":  # every stage refitted in each of 50 replicates (c is given: the true one)
-            pw = mrs.bias_interval(router, Xe, n_boot=50, method="refit", data=s.train, rng=seed, progress=False)
+        if variant.startswith("refit"):  # every stage refitted in each of 50 replicates (c is given: the true one)
+            # refit_grouped: the experimental switch that keeps a resampled row's copies in one fold
+            bias_bands._GROUP_REPLICATES = variant == "refit_grouped"
+            try:
+                pw = mrs.bias_interval(router, Xe, n_boot=50, method="refit", data=s.train, rng=seed, progress=False)
+            finally:
+                bias_bands._GROUP_REPLICATES = False
         else:
             pw = mrs.bias_interval(router, Xe, n_boot=200, rng=seed)
     truth = s.delta(Xe)
@@ -281,7 +287,7 @@ def selection_rep(n_gold: int, rep: int, variant: str, Xe: np.ndarray) -> dict:
 
 
 def run_selection(reps: int, n_jobs: int, gold_sizes: list[int], refit_reps: int = 0,
-                  first_rep: int = 0) -> pd.DataFrame:
+                  first_rep: int = 0, refit_variant: str = "refit") -> pd.DataFrame:
     """Raw rows (one per replication and variant) of the ``selection`` band study.
 
     Replications ``first_rep, ..., first_rep + reps - 1`` of the trimming variants and
@@ -290,7 +296,7 @@ def run_selection(reps: int, n_jobs: int, gold_sizes: list[int], refit_reps: int
     """
     Xe = eval_points()
     jobs = [(n, r, v) for n in gold_sizes for v in ("none", "band", "crump") for r in range(first_rep, first_rep + reps)]
-    jobs += [(n, r, "refit") for n in gold_sizes for r in range(first_rep, first_rep + refit_reps)]
+    jobs += [(n, r, refit_variant) for n in gold_sizes for r in range(first_rep, first_rep + refit_reps)]
     return pd.DataFrame(Parallel(n_jobs=n_jobs)(delayed(selection_rep)(n, r, v, Xe) for n, r, v in jobs))
 
 
@@ -464,6 +470,8 @@ def main() -> None:
                     help="sieve: bands to score (sieve = 'spline', pairs = 'spline_pairs', linear = the default)")
     ap.add_argument("--paired-with", default=None,
                     help="sieve --merge: join the bands of another run's raw files (same seeds) on the common fits")
+    ap.add_argument("--grouped", action="store_true",
+                    help="selection: the refit band with the experimental grouped folds (variant refit_grouped)")
     ap.add_argument("--tag", default="", help="suffix of the output files (to run cells separately)")
     ap.add_argument("--first-rep", type=int, default=0,
                     help="selection, fits: index of the first replication (run a long study in chunks with distinct seeds)")
@@ -529,7 +537,8 @@ def main() -> None:
     elif args.part == "selection":
         if args.merge is None:
             raw = run_selection(40 if args.reps is None else args.reps, args.n_jobs,
-                                [int(v) for v in args.gold.split(",")], args.refit_reps, args.first_rep)
+                                [int(v) for v in args.gold.split(",")], args.refit_reps, args.first_rep,
+                                "refit_grouped" if args.grouped else "refit")
             raw.to_json(RESULTS / f"validity_selection{args.tag}_raw.json", orient="records")
             table = summarise_selection(raw)
         else:

@@ -67,6 +67,10 @@ DEFAULT_SIEVE_UNDERSMOOTH = 0.01
 DEFAULT_SIEVE_PAIRS = 5  # final_stage="spline_pairs": interactions among the 5 highest-variance coordinates
 SIEVE_ALPHAS = np.logspace(-3, 5, 33)  # leave-one-out grid of the sieve's ridge penalty
 METHODS = ("fast", "refit", "learner")
+# Experimental, off: keep the copies of a resampled row (the rows of a query) in one cross-fitting fold
+# of the refit bootstrap's replicates. Measured both ways in benchmarks/bench_validity.py (selection,
+# variant refit_grouped) and docs/benchmarks.md; neither calibrates the refit band at every gold size.
+_GROUP_REPLICATES = False
 
 
 class _LeadingColumns:
@@ -310,12 +314,20 @@ def refit_bootstrap(
 
     Each replicate resamples the training rows within source (trimmed rows stay out;
     probabilities known by design travel with their rows), re-estimates c, and fits a fresh learner (``router.make_learner``) with its own seed;
-    seeds come from one ``SeedSequence``, so the draws do not depend on ``n_jobs``. With
-    ``penalty_factor < 1`` the replicate's Delta_hat is its final stage refitted on its own
+    seeds come from one ``SeedSequence``, so the draws do not depend on ``n_jobs``.
+    With ``penalty_factor < 1`` the replicate's Delta_hat is its final stage refitted on its own
     scores at its own tuned penalty times ``penalty_factor`` (capability ``"undersmooth"``);
     with ``basis`` (see :func:`fast_bootstrap`), the replicate's sieve on the basis fitted on
     the router's training embeddings, at the replicate's own leave-one-out penalty times
     ``penalty_factor``.
+
+    The copies of a resampled row fall in different cross-fitting folds, so a copy can be
+    predicted by an outcome model fitted on its twin. Measured (``bench_validity.py
+    selection``, docs/benchmarks.md): with 500 gold rows on ``selection`` this band is too
+    narrow (SE / SD 0.79, pointwise coverage 0.84); keeping the copies in one fold
+    (``_GROUP_REPLICATES``, off) removes that, but makes the SE 1.7-2 times the fast band's
+    where the fast band is right (150 gold and 600 preference rows on ``paper``: fast SE / SD
+    0.96 over 80 fits). Neither is the default's fix yet.
 
     Returns
     -------
@@ -326,9 +338,12 @@ def refit_bootstrap(
     """
     from joblib import Parallel, delayed  # noqa: PLC0415
 
-    X, y, t = _training_rows(router, data)
+    X, y, t, ids = _training_rows(router, data)
     keep = ~router.trimmed_
     X, y, t = X[keep], y[keep], t[keep]
+    # cluster of each row for the replicates' cross-fitting folds: its query (paired data) or itself
+    clusters = np.arange(t.size) if ids is None else np.unique(ids[keep], return_inverse=True)[1]
+    grouped = _GROUP_REPLICATES and has_capability(router.bias_learner_, "groups")
     known = getattr(router.bias_learner_, "known_propensity_", None)  # aligned with the kept rows
     gold, pref = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
     gen = as_rng(rng)
@@ -342,10 +357,10 @@ def refit_bootstrap(
         c = resolve_scale(router.scale, yb[tb == 1], yb[tb == 0])
         ob = np.where(tb == 1, c * yb, yb)
         learner = router.make_learner(int(g.integers(2**31 - 1)))
-        if known is None:
-            learner.fit(Xb, ob, tb)
-        else:  # the design's probabilities travel with their rows
-            learner.fit(Xb, ob, tb, propensity=known[rows])
+        extra: dict[str, Any] = {"groups": clusters[rows]} if grouped else {}
+        if known is not None:  # the design's probabilities travel with their rows
+            extra["propensity"] = known[rows]
+        learner.fit(Xb, ob, tb, **extra)
         if sieve is not None:
             sc = learner.scores_
             B = sieve.basis(sc.X)
@@ -365,14 +380,16 @@ def refit_bootstrap(
     return np.vstack([d for d, _ in out]), np.array([c for _, c in out])
 
 
-def _training_rows(router: Any, data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _training_rows(router: Any, data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """``(X, y, source, query_ids or None)`` of the router's training data, checked against the router."""
     if data is None:
         raise ValueError(
             "`data` is required for method='refit': pass the router's training data "
             "(a RoutingData, or a tuple (X, y, source))."
         )
+    ids = None
     if isinstance(data, RoutingData):
-        X, y, t = data.X, data.outcome, data.source
+        X, y, t, ids = data.X, data.outcome, data.source, data.query_ids
     elif isinstance(data, tuple) and len(data) == 3:
         X = as_2d_float(data[0], "data[0] (X)")
         y, t = np.asarray(data[1], dtype=float), np.asarray(data[2]).astype(int)
@@ -384,7 +401,7 @@ def _training_rows(router: Any, data: Any) -> tuple[np.ndarray, np.ndarray, np.n
             f"`data` must be the router's training data ({n} rows, {router.n_features_in_} columns); "
             f"got {X.shape[0]} rows and {X.shape[1]} columns."
         )
-    return X, y, t
+    return X, y, t, ids
 
 
 def _final_stage(final_stage: Any) -> Any:
