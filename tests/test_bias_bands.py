@@ -146,3 +146,16 @@ def test_refit_bootstrap_groups_the_copies_of_a_row_and_the_rows_of_a_query_when
         key = {tuple(x): g for x, g in zip(Xb[tb == 1], groups[tb == 1])}
         shared = [(key[tuple(x)], g) for x, g in zip(Xb[tb == 0], groups[tb == 0]) if tuple(x) in key]
         assert shared and all(a == b for a, b in shared)
+
+
+def test_fast_uniform_band_with_few_gold_rows_says_it_is_short_of_its_level():
+    """bench_validity.py (fits, sieve, smallgold): 0.86-0.89 uniform at 50 gold rows for 0.95; the target says so."""
+    s = mrs.simulate(n_gold=60, n_preference=600, n_test=5, d=10, rng=0)
+    router = mrs.MetaRouter(random_state=0).fit(s.train)
+    uniform = mrs.bias_interval(router, s.X_test, n_boot=20, kind="uniform", rng=0)
+    pointwise = mrs.bias_interval(router, s.X_test, n_boot=20, rng=0)
+    assert "with 60 gold rows this fast uniform band is short of its level" in uniform.target
+    assert "short of its level" not in pointwise.target
+    big = mrs.simulate(n_gold=120, n_preference=600, n_test=5, d=10, rng=0)
+    router = mrs.MetaRouter(random_state=0).fit(big.train)
+    assert "short of its level" not in mrs.bias_interval(router, big.X_test, n_boot=20, kind="uniform", rng=0).target

@@ -71,6 +71,9 @@ METHODS = ("fast", "refit", "learner")
 # of the refit bootstrap's replicates. Measured both ways in benchmarks/bench_validity.py (selection,
 # variant refit_grouped) and docs/benchmarks.md; neither calibrates the refit band at every gold size.
 _GROUP_REPLICATES = False
+# below this many gold rows the fast uniform band is short of its level (0.86-0.89 at 50 gold rows for 0.95 with
+# random gold; 0.92-0.97 from 100 on; benchmarks/bench_validity.py fits, sieve, smallgold): its target says so
+SMALL_GOLD = 100
 
 
 class _LeadingColumns:
@@ -219,7 +222,8 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
         f"{what}: {100 * share:.1f} % of the preference rows lie where gold queries are rare (density ratio "
         f"outside [{low:g}, {high:g}]): gold queries look selected on x. There the estimate extrapolates and its "
         "fast interval under-covers (about 85 % pointwise for a 95 % band with 50-100 gold rows in the package's "
-        "selection benchmark; the refit bootstrap, which re-estimates the propensity, covered 93-98 %). "
+        "selection benchmark; the refit bootstrap, which re-estimates the propensity, covered 94-99 % there, but "
+        "84 % with 500 gold rows). "
         "bias_interval uses the refit bootstrap here when given the training data (`data=`); otherwise read "
         "`outside_overlap`, label gold queries there, or trim (MetaRouter(trim=(0.1, 10))).",
         RuntimeWarning,
@@ -502,14 +506,19 @@ def bias_interval(
         Bootstrap replicates (``"fast"`` and ``"refit"``).
     kind : {"pointwise", "uniform"}, default "pointwise"
         Pointwise normal band with bootstrap standard errors, or a uniform band over the
-        m points by the sup-t construction.
+        m points by the sup-t construction. With fewer than 100 gold rows the fast uniform band
+        is short of its level (0.86-0.89 at 50 gold rows for 0.95, random gold; its SE is 5 %
+        short on average and up to 19 % at some points, the nuisances' variation it freezes),
+        and its ``target`` says so; from 100 gold rows on it covered 0.92-0.97.
     method : {"fast", "refit", "learner"} or None, default None
         None: ``"fast"`` when the learner declares ``"scores"`` and ``"refit_final"``,
         else ``"learner"`` when it declares ``"intervals"``, else ``"fast"`` (which then
         says which capability is missing); but ``"refit"`` when gold queries look selected on
         x (more than 5 % of preference rows outside the overlap, the positivity report's rule)
         and ``data`` is given: there the fast band under-covers (SE / SD 0.77-0.85, coverage
-        0.85 at 50-100 gold rows) and the refit bootstrap covered 0.94-0.99 over 39 replications (SE / SD 1.01-1.6)
+        0.85 at 50-100 gold rows) and the refit bootstrap covered 0.94-0.99 over 45 replications (SE / SD 1.03-1.6);
+        with 500 gold rows it covered only 0.84 (9 replications, SE / SD 0.79: see :func:`refit_bootstrap`),
+        where the fast band covered 0.92-0.94 pointwise and 0.78-0.80 uniformly
         (``benchmarks/bench_validity.py selection``). See the module docstring.
     units : {"gold", "preference"}, default "gold"
     undersmooth : float in (0, 1] or None, default None
@@ -640,6 +649,10 @@ def bias_interval(
         draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs, progress=progress,
                                          penalty_factor=undersmooth, basis=basis)
         target = what + "; nuisances and c re-estimated in every replicate"
+    n_gold = int(np.sum(learner.scores_.source == 1)) if has_capability(learner, "scores") else None
+    if kind == "uniform" and method == "fast" and n_gold is not None and n_gold < SMALL_GOLD:
+        target += (f"; with {n_gold} gold rows this fast uniform band is short of its level: 0.86-0.89 at 50 gold rows "
+                   "for 0.95 in the package's benchmarks (its SE misses the nuisances' variation; docs/benchmarks.md)")
     flags, overlap_note = overlap_check(learner, X, "bias_interval")
     target += f"; {overlap_note}" if overlap_note else ""
     prediction = delta if undersmooth != 1.0 or basis is not None else None
