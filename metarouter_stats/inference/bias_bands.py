@@ -223,7 +223,7 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
         f"outside [{low:g}, {high:g}]): gold queries look selected on x. There the estimate extrapolates and its "
         "fast interval under-covers (about 85 % pointwise for a 95 % band with 50-100 gold rows in the package's "
         "selection benchmark; the refit bootstrap, which re-estimates the propensity, covered 94-99 % there, but "
-        "84 % with 500 gold rows). "
+        "85 % with 500 gold rows). "
         "bias_interval uses the refit bootstrap here when given the training data (`data=`); otherwise read "
         "`outside_overlap`, label gold queries there, or trim (MetaRouter(trim=(0.1, 10))).",
         RuntimeWarning,
@@ -328,7 +328,7 @@ def refit_bootstrap(
     The copies of a resampled row fall in different cross-fitting folds, so a copy can be
     predicted by an outcome model fitted on its twin. Measured (``bench_validity.py
     selection``, docs/benchmarks.md): with 500 gold rows on ``selection`` this band is too
-    narrow (SE / SD 0.79, pointwise coverage 0.84); keeping the copies in one fold
+    narrow (SE / SD 0.78, pointwise coverage 0.85 over 15 fits); keeping the copies in one fold
     (``_GROUP_REPLICATES``, off) removes that, but makes the SE 1.7-2 times the fast band's
     where the fast band is right (150 gold and 600 preference rows on ``paper``: fast SE / SD
     0.96 over 80 fits). Neither is the default's fix yet.
@@ -517,7 +517,7 @@ def bias_interval(
         x (more than 5 % of preference rows outside the overlap, the positivity report's rule)
         and ``data`` is given: there the fast band under-covers (SE / SD 0.77-0.85, coverage
         0.85 at 50-100 gold rows) and the refit bootstrap covered 0.94-0.99 over 45 replications (SE / SD 1.03-1.6);
-        with 500 gold rows it covered only 0.84 (9 replications, SE / SD 0.79: see :func:`refit_bootstrap`),
+        with 500 gold rows it covered only 0.85 (15 replications, SE / SD 0.78: see :func:`refit_bootstrap`),
         where the fast band covered 0.92-0.94 pointwise and 0.78-0.80 uniformly
         (``benchmarks/bench_validity.py selection``). See the module docstring.
     units : {"gold", "preference"}, default "gold"
