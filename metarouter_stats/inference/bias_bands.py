@@ -345,9 +345,10 @@ def refit_bootstrap(
     X, y, t, ids = _training_rows(router, data)
     keep = ~router.trimmed_
     X, y, t = X[keep], y[keep], t[keep]
-    # cluster of each row for the replicates' cross-fitting folds: its query (paired data) or itself
-    clusters = np.arange(t.size) if ids is None else np.unique(ids[keep], return_inverse=True)[1]
     grouped = _GROUP_REPLICATES and has_capability(router.bias_learner_, "groups")
+    # cluster of each row for the replicates' cross-fitting folds (grouped only): its query (paired data) or itself
+    clusters = None if not grouped else (
+        np.arange(t.size) if ids is None else np.unique(ids[keep], return_inverse=True)[1])
     known = getattr(router.bias_learner_, "known_propensity_", None)  # aligned with the kept rows
     gold, pref = np.flatnonzero(t == 1), np.flatnonzero(t == 0)
     gen = as_rng(rng)
@@ -361,7 +362,7 @@ def refit_bootstrap(
         c = resolve_scale(router.scale, yb[tb == 1], yb[tb == 0])
         ob = np.where(tb == 1, c * yb, yb)
         learner = router.make_learner(int(g.integers(2**31 - 1)))
-        extra: dict[str, Any] = {"groups": clusters[rows]} if grouped else {}
+        extra: dict[str, Any] = {} if clusters is None else {"groups": clusters[rows]}
         if known is not None:  # the design's probabilities travel with their rows
             extra["propensity"] = known[rows]
         learner.fit(Xb, ob, tb, **extra)
