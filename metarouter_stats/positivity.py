@@ -67,8 +67,8 @@ __all__ = [
 _EPS = 1e-6
 
 
-def neg_log_loss(estimator: Any, X: Any, y: Any) -> float:
-    """Scorer: minus the mean log-loss of ``estimator.predict_proba(X)`` for labels ``y``.
+def neg_log_loss(estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> float:
+    """Scorer: minus the (weighted) mean log-loss of ``estimator.predict_proba(X)`` for labels ``y``.
 
     The quantity of scikit-learn's ``"neg_log_loss"`` scorer (probabilities clipped to
     ``[eps, 1 - eps]`` and renormalised, natural log), without its input validation, which
@@ -81,7 +81,7 @@ def neg_log_loss(estimator: Any, X: Any, y: Any) -> float:
     proba = np.clip(proba, eps, 1 - eps)
     proba = proba / proba.sum(axis=1, keepdims=True)
     col = np.searchsorted(estimator.classes_, np.asarray(y))
-    return float(np.mean(np.log(proba[np.arange(proba.shape[0]), col])))
+    return float(np.average(np.log(proba[np.arange(proba.shape[0]), col]), weights=sample_weight))
 
 
 def default_propensity_model() -> BaseEstimator:

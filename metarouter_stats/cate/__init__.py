@@ -23,17 +23,19 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from .econml_learners import DRBiasLearner, EconMLLearner, RBiasLearner, fit_weighted
+from .econml_learners import DRBiasLearner, EconMLLearner, RBiasLearner
 from .nuisance import (
     ClippedPropensity,
     ConstantPropensity,
     DropColumn,
     KnownPropensity,
+    QuantileBinned,
     check_known_propensity,
     check_propensity,
     default_final_model,
     default_outcome_model,
     default_propensity_model,
+    fit_weighted,
     propensity_model,
 )
 from .protocol import (
@@ -57,6 +59,7 @@ __all__ = [
     "DropColumn",
     "EconMLLearner",
     "KnownPropensity",
+    "QuantileBinned",
     "RBiasLearner",
     "available_learners",
     "check_known_propensity",

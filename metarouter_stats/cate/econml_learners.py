@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.utils.validation import check_is_fitted
 
@@ -44,6 +45,8 @@ from .._threads import budgeted
 from .nuisance import (
     DropColumn,
     KnownPropensity,
+    QuantileBinned,
+    fit_weighted,
     check_known_propensity,
     check_propensity,
     default_final_model,
@@ -55,13 +58,6 @@ from .protocol import CrossFitScores, register_learner
 __all__ = ["DRBiasLearner", "EconMLLearner", "RBiasLearner", "fit_weighted"]
 
 MIN_T_RESIDUAL_VAR = 1e-3
-
-
-def fit_weighted(model: Any, X: Any, y: Any, w: Any) -> Any:
-    """Fit with sample weights, routing them through a Pipeline's last step; returns the model."""
-    if hasattr(model, "steps"):
-        return model.fit(X, y, **{f"{model.steps[-1][0]}__sample_weight": w})
-    return model.fit(X, y, sample_weight=w)
 
 
 def check_fit_args(X: Any, y: Any, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -101,7 +97,7 @@ class _EffectMixin:
 class _CrossFitLearner(_EffectMixin, BaseEstimator):
     """DR / R learners: shared parameters, checks, scores and final-stage refits."""
 
-    static_capabilities = frozenset({"scores", "refit_final", "propensity", "known_propensity", "groups"})
+    static_capabilities = frozenset({"scores", "refit_final", "propensity", "known_propensity", "groups", "sample_weight"})
     known_propensity_: np.ndarray | None = None
 
     def __init__(
@@ -154,14 +150,34 @@ class _CrossFitLearner(_EffectMixin, BaseEstimator):
             raise ValueError(f"`groups` must be 1-D with one entry per row ({t.shape[0]}); got shape {g.shape}.")
         return g if np.unique(g).size < g.size else None
 
-    def _models(self, known: np.ndarray | None, column: int) -> tuple[Any, Any, Any, np.ndarray | None]:
+    @staticmethod
+    def _sample_weight(sample_weight: Any, t: np.ndarray) -> np.ndarray | None:
+        """Checked row weights (non-negative, finite, positive in each source), or None."""
+        if sample_weight is None:
+            return None
+        w = np.asarray(sample_weight, dtype=float)
+        if w.ndim != 1 or w.shape[0] != t.shape[0]:
+            raise ValueError(f"`sample_weight` must be 1-D with one entry per row ({t.shape[0]}); got shape {w.shape}.")
+        if not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError("`sample_weight` must be finite and non-negative; drop rows instead of giving them NaN.")
+        if not (w[t == 1].sum() > 0 and w[t == 0].sum() > 0):
+            raise ValueError("`sample_weight` must give positive total weight to the gold and to the preference rows.")
+        return w
+
+    def _models(
+        self, known: np.ndarray | None, column: int, weighted: bool = False
+    ) -> tuple[Any, Any, Any, np.ndarray | None]:
         """Outcome, propensity and final models, and EconML's ``W`` (the known probabilities, or None).
 
         With known probabilities, ``W`` is their one column: EconML hands the nuisance models
         ``[X, W]`` (and the DR outcome model ``[X, W, T]``), so the propensity model reads
-        column ``column`` (= d) and the outcome model is fitted without it.
+        column ``column`` (= d) and the outcome model is fitted without it. A weighted fit
+        (``weighted``) wraps a histogram-boosting outcome model in :class:`QuantileBinned`
+        (bins at unweighted quantiles: same trees, 10 times faster than weighted binning).
         """
         outcome = clone(self.model_outcome) if self.model_outcome is not None else default_outcome_model(self.random_state)
+        if weighted and isinstance(outcome, HistGradientBoostingRegressor):
+            outcome = QuantileBinned(outcome, max_bins=int(outcome.max_bins))
         final = clone(self.model_final) if self.model_final is not None else default_final_model()
         self.known_propensity_ = known
         if known is None:
@@ -276,20 +292,25 @@ class DRBiasLearner(_CrossFitLearner):
     """
 
     @budgeted
-    def fit(self, X: Any, y: Any, t: Any, *, propensity: Any = None, groups: Any = None) -> DRBiasLearner:
+    def fit(
+        self, X: Any, y: Any, t: Any, *, propensity: Any = None, groups: Any = None, sample_weight: Any = None
+    ) -> DRBiasLearner:
         """Fit on outcomes already on one scale (t = 1 gold); returns self.
 
         ``propensity``: per-row P(gold) known by design (capability ``"known_propensity"``),
         used exactly in the DR scores in place of the ``propensity`` setting. ``groups``:
         query ids; the rows of one query stay in one cross-fitting fold (EconML's
         ``StratifiedGroupKFold``), so that a query's gold row is never predicted by a model
-        fitted on its own preference row.
+        fitted on its own preference row. ``sample_weight``: non-negative row weights
+        (capability ``"sample_weight"``), handed to EconML, which weights every nuisance model
+        and the final stage by them; ``scores_.weights`` are then these weights.
         """
         from econml.dr import DRLearner  # noqa: PLC0415 - heavy import, deferred
 
         X, y, t, cv = self._setup(X, y, t)
         known = None if propensity is None else check_known_propensity(propensity, t)
-        outcome, prop, final, W = self._models(known, X.shape[1])
+        sw = self._sample_weight(sample_weight, t)
+        outcome, prop, final, W = self._models(known, X.shape[1], weighted=sw is not None)
         est = DRLearner(
             model_propensity=prop, model_regression=outcome, model_final=final, cv=cv,
             min_propensity=1e-6, random_state=self.random_state,
@@ -297,10 +318,11 @@ class DRBiasLearner(_CrossFitLearner):
         with warnings.catch_warnings():
             # no analytic inference is asked of EconML: the bands live in `inference`
             warnings.filterwarnings("ignore", message=".*[Cc]o-variance matrix is underdetermined.*")
-            est.fit(y, t, X=X, W=W, groups=self._groups(groups, t), cache_values=True, inference=None)
+            est.fit(y, t, X=X, W=W, groups=self._groups(groups, t), sample_weight=sw, cache_values=True,
+                    inference=None)
         # EconML's DRLearner caches the cross-fitted pseudo-outcome pieces privately
         y_pred = np.asarray(est._cached_values.nuisances[0]).reshape(t.size, -1)
-        self._finish(est, X, t, y_pred[:, 1] - y_pred[:, 0], np.ones(t.size))
+        self._finish(est, X, t, y_pred[:, 1] - y_pred[:, 0], np.ones(t.size) if sw is None else sw)
         return self
 
     @property
@@ -310,7 +332,9 @@ class DRBiasLearner(_CrossFitLearner):
         return self.estimator_.fitted_models_final[0]
 
     def _fit_final(self, model: Any, X: Any, phi: Any, w: Any) -> Any:
-        return model.fit(X, phi)  # unweighted, as EconML's DR final stage
+        # unweighted, as EconML's DR final stage; with sample weights (a weighted fit), weighted by them
+        w = np.asarray(w, dtype=float)
+        return model.fit(X, phi) if np.all(w == 1.0) else fit_weighted(model, X, phi, w)
 
     def _propensity_models(self) -> list[Any]:
         return [m for fold_models in self.estimator_.models_propensity for m in fold_models]
@@ -340,11 +364,15 @@ class RBiasLearner(_CrossFitLearner):
     """
 
     @budgeted
-    def fit(self, X: Any, y: Any, t: Any, *, propensity: Any = None, groups: Any = None) -> RBiasLearner:
+    def fit(
+        self, X: Any, y: Any, t: Any, *, propensity: Any = None, groups: Any = None, sample_weight: Any = None
+    ) -> RBiasLearner:
         """Fit on outcomes already on one scale (t = 1 gold); returns self.
 
         ``propensity``: per-row P(gold) known by design, below 1 on every row (a row with
         t - e = 0 carries no weight in the R-loss). ``groups``: query ids kept in one fold.
+        ``sample_weight``: non-negative row weights for every stage (the final stage's
+        weights become ``sample_weight * (t - e)^2``).
         """
         from econml.dml import NonParamDML  # noqa: PLC0415 - heavy import, deferred
 
@@ -355,14 +383,16 @@ class RBiasLearner(_CrossFitLearner):
                 "`propensity` must be below 1 on every row for the R-learner (t - e(x) = 0 there, a zero weight in "
                 "the R-loss); use cate='dr', which accepts gold queries labelled with certainty."
             )
-        outcome, prop, final, W = self._models(known, X.shape[1])
+        sw = self._sample_weight(sample_weight, t)
+        outcome, prop, final, W = self._models(known, X.shape[1], weighted=sw is not None)
         est = NonParamDML(
             model_y=outcome, model_t=prop, model_final=final, discrete_treatment=True, cv=cv,
             random_state=self.random_state,
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Cc]o-variance matrix is underdetermined.*")
-            est.fit(y, t, X=X, W=W, groups=self._groups(groups, t), cache_values=True, inference=None)
+            est.fit(y, t, X=X, W=W, groups=self._groups(groups, t), sample_weight=sw, cache_values=True,
+                    inference=None)
         y_res, t_res = (np.asarray(a, dtype=float).reshape(-1) for a in est.residuals_[:2])
         if np.var(t_res) < MIN_T_RESIDUAL_VAR:
             warnings.warn(
@@ -372,7 +402,7 @@ class RBiasLearner(_CrossFitLearner):
                 RuntimeWarning,
                 stacklevel=2,
             )
-        self._finish(est, X, t, y_res / t_res, t_res**2)
+        self._finish(est, X, t, y_res / t_res, t_res**2 if sw is None else sw * t_res**2)
         return self
 
     @property

@@ -42,6 +42,10 @@ error names the capability and the learners that have it.
 ``"groups"``
     ``fit(X, y, t, groups=query_ids)`` keeps the rows of one query in one cross-fitting fold
     (paired data: a query with a gold and a preference row).
+``"sample_weight"``
+    ``fit(X, y, t, sample_weight=w)`` weights every stage by non-negative row weights
+    (the weighted bootstrap of :func:`~metarouter_stats.inference.refit_bootstrap`); after
+    fit, ``scores_.weights`` include them.
 
 Learners are looked up by name in a registry (:func:`make_learner`,
 :func:`available_learners`). A module of the :mod:`metarouter_stats.cate` package that
@@ -68,7 +72,9 @@ __all__ = [
     "require_capability",
 ]
 
-CAPABILITIES = ("scores", "refit_final", "undersmooth", "intervals", "propensity", "known_propensity", "groups")
+CAPABILITIES = (
+    "scores", "refit_final", "undersmooth", "intervals", "propensity", "known_propensity", "groups", "sample_weight",
+)
 
 
 @runtime_checkable

@@ -51,7 +51,7 @@ from .._results import frozen_array
 from ..cate import has_capability, require_capability
 from ..data import RoutingData
 from ..routers import check_units
-from ..scaling import resolve_scale
+from ..scaling import resolve_scale, scale_influence
 from .bands import KINDS, Band, make_band
 from .heterogeneity import fitted_learner
 
@@ -67,6 +67,7 @@ DEFAULT_SIEVE_UNDERSMOOTH = 0.01
 DEFAULT_SIEVE_PAIRS = 5  # final_stage="spline_pairs": interactions among the 5 highest-variance coordinates
 SIEVE_ALPHAS = np.logspace(-3, 5, 33)  # leave-one-out grid of the sieve's ridge penalty
 METHODS = ("fast", "refit", "learner")
+RESAMPLINGS = ("rows", "weights")  # refit_bootstrap: rows drawn with replacement, or Exp(1) row weights
 # Experimental, off: keep the copies of a resampled row (the rows of a query) in one cross-fitting fold
 # of the refit bootstrap's replicates. Measured both ways in benchmarks/bench_validity.py (selection,
 # variant refit_grouped) and docs/benchmarks.md; neither calibrates the refit band at every gold size.
@@ -312,9 +313,18 @@ def fast_bootstrap(
 
 def refit_bootstrap(
     router: Any, data: Any, X_eval: np.ndarray, n_boot: int, rng: Any = None, n_jobs: int | None = None,
-    progress: bool = True, penalty_factor: float = 1.0, basis: Any = None,
+    progress: bool = True, penalty_factor: float = 1.0, basis: Any = None, resampling: str = "rows",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Full refit bootstrap of a fitted Meta-router's learner.
+
+    ``resampling="weights"`` (capability ``"sample_weight"``; ``scale`` a number, None,
+    ``"variance"`` or ``"wasserstein"``) is the weighted (Bayesian) bootstrap: every replicate
+    keeps every training row once and refits every stage with i.i.d. Exp(1) weights,
+    normalised to mean 1 within each source (paired data: one weight per query, shared by its
+    two rows), and c moves by its first-order expansion under the weights
+    (:func:`~metarouter_stats.scaling.scale_influence`). With no copies of a row there is no
+    leak across cross-fitting folds, and each fold's outcome model still sees every distinct
+    row; to first order the weights reproduce the resampling variance.
 
     Each replicate resamples the training rows within source (trimmed rows stay out;
     probabilities known by design travel with their rows), re-estimates c, and fits a fresh learner (``router.make_learner``) with its own seed;
@@ -340,11 +350,14 @@ def refit_bootstrap(
     scales : ndarray of shape (n_boot,)
         The replicate's c.
     """
-    from joblib import Parallel, delayed  # noqa: PLC0415
-
+    if resampling not in RESAMPLINGS:
+        raise ValueError(f"`resampling` must be one of {RESAMPLINGS}; got {resampling!r}.")
     X, y, t, ids = _training_rows(router, data)
     keep = ~router.trimmed_
     X, y, t = X[keep], y[keep], t[keep]
+    if resampling == "weights":
+        return _weighted_refits(router, X, y, t, None if ids is None else ids[keep], X_eval, n_boot, rng, n_jobs,
+                                progress, penalty_factor, basis)
     grouped = _GROUP_REPLICATES and has_capability(router.bias_learner_, "groups")
     # cluster of each row for the replicates' cross-fitting folds (grouped only): its query (paired data) or itself
     clusters = None if not grouped else (
@@ -366,23 +379,80 @@ def refit_bootstrap(
         if known is not None:  # the design's probabilities travel with their rows
             extra["propensity"] = known[rows]
         learner.fit(Xb, ob, tb, **extra)
-        if sieve is not None:
-            sc = learner.scores_
-            B = sieve.basis(sc.X)
-            alpha = sieve.tuned_alpha(learner, B) * penalty_factor
-            return sieve.fit_predict(learner, B, sc.pseudo_outcomes, sc.weights, alpha), c
-        if penalty_factor == 1.0:
-            return np.asarray(learner.effect(X_eval), dtype=float).reshape(-1), c
-        sc = learner.scores_
-        model = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, penalty_factor)
-        return np.asarray(model.predict(X_eval), dtype=float).reshape(-1), c
+        return _replicate_effect(learner, X_eval, sieve, penalty_factor), c
 
+    return _run_replicates(one, seeds, progress, n_jobs)
+
+
+def _replicate_effect(learner: Any, X_eval: np.ndarray, sieve: _Sieve | None, penalty_factor: float) -> np.ndarray:
+    """A refitted replicate's Delta_hat at ``X_eval``: its own final stage, undersmoothed, or its sieve."""
+    sc = learner.scores_ if (sieve is not None or penalty_factor != 1.0) else None
+    if sieve is not None:
+        B = sieve.basis(sc.X)
+        alpha = sieve.tuned_alpha(learner, B) * penalty_factor
+        return sieve.fit_predict(learner, B, sc.pseudo_outcomes, sc.weights, alpha)
+    if sc is None:
+        return np.asarray(learner.effect(X_eval), dtype=float).reshape(-1)
+    model = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, penalty_factor)
+    return np.asarray(model.predict(X_eval), dtype=float).reshape(-1)
+
+
+def _run_replicates(one: Any, seeds: list[np.random.SeedSequence], progress: bool, n_jobs: int | None = None,
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Run ``one(seed) -> (draw, c)`` over the seeds (joblib, a progress bar); stack the results in seed order."""
+    from joblib import Parallel, delayed  # noqa: PLC0415
     from tqdm.auto import tqdm  # noqa: PLC0415 - TTY-aware progress bar
 
     results = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(one)(seed) for seed in seeds)
-    out = list(tqdm(results, total=n_boot, desc="refit bootstrap", unit="refit", leave=False,
+    out = list(tqdm(results, total=len(seeds), desc="refit bootstrap", unit="refit", leave=False,
                     disable=None if progress else True))
     return np.vstack([d for d, _ in out]), np.array([c for _, c in out])
+
+
+def _weighted_refits(
+    router: Any, X: np.ndarray, y: np.ndarray, t: np.ndarray, ids: np.ndarray | None, X_eval: np.ndarray,
+    n_boot: int, rng: Any, n_jobs: int | None, progress: bool, penalty_factor: float, basis: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weighted refit bootstrap (``refit_bootstrap(..., resampling="weights")``) on the kept rows."""
+    require_capability(router.bias_learner_, "sample_weight", "The weighted refit bootstrap (resampling='weights')")
+    scale = router.scale
+    gold, pref = t == 1, t == 0
+    c0 = resolve_scale(scale, y[gold], y[pref])
+    influence = None
+    if isinstance(scale, str):
+        if scale == "amplitude":
+            raise ValueError(
+                "resampling='weights' needs a scale with a first-order expansion: scale='amplitude' (a ratio of "
+                "sample maxima) does not move under weights. Use resampling='rows', or scale='variance'.")
+        ig, ip = scale_influence(y[gold], y[pref], scale, c=c0)
+        influence = np.empty(t.size)
+        influence[gold], influence[pref] = ig / gold.sum(), ip / pref.sum()
+    # one weight per unit: a query (paired data, its two rows share it) or a row
+    units = np.arange(t.size) if ids is None else np.unique(ids, return_inverse=True)[1]
+    n_units = int(units.max()) + 1
+    known = getattr(router.bias_learner_, "known_propensity_", None)
+    gen = as_rng(rng)
+    seeds = np.random.SeedSequence(int(gen.integers(2**63))).spawn(n_boot)
+    sieve = None if basis is None else _Sieve(router.bias_learner_, basis, X_eval)
+
+    def one(seed: np.random.SeedSequence) -> tuple[np.ndarray, float]:
+        g = np.random.default_rng(seed)
+        w = g.exponential(size=n_units)[units]
+        w[gold] /= w[gold].mean()
+        w[pref] /= w[pref].mean()
+        c = c0 if influence is None else c0 + float(influence @ (w - 1.0))
+        if not c > 0:
+            raise ValueError(
+                f"A weighted replicate moved the scale c from {c0:.4g} to {c:.4g} (not positive): c is too poorly "
+                "determined by these labels for its first-order expansion. Use resampling='rows'.")
+        learner = router.make_learner(int(g.integers(2**31 - 1)))
+        extra: dict[str, Any] = {"sample_weight": w}
+        if known is not None:
+            extra["propensity"] = known
+        learner.fit(X, np.where(t == 1, c * y, y), t, **extra)
+        return _replicate_effect(learner, X_eval, sieve, penalty_factor), c
+
+    return _run_replicates(one, seeds, progress, n_jobs)
 
 
 def _training_rows(router: Any, data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
