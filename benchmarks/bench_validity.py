@@ -265,15 +265,18 @@ def selection_rep(n_gold: int, rep: int, variant: str, Xe: np.ndarray) -> dict:
 
     seed = _seed("fits", "selection", n_gold, rep)
     s = mrs.simulate(n_gold=n_gold, n_preference=4400, n_test=10, scenario="selection", rng=seed)
-    trim = {"none": None, "refit": None, "refit_grouped": None, "band": (0.1, 10.0), "crump": "crump"}[variant]
+    trim = {"none": None, "refit": None, "refit_grouped": None, "refit_weights": None, "band": (0.1, 10.0),
+            "crump": "crump"}[variant]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the trimming and poor-overlap warnings are the point here
         router = mrs.MetaRouter(cate="dr", scale=s.scale, trim=trim, random_state=rep).fit(s.train)
         if variant.startswith("refit"):  # every stage refitted in each of 50 replicates (c is given: the true one)
-            # refit_grouped: the experimental switch that keeps a resampled row's copies in one fold
+            # refit_grouped: the experimental switch that keeps a resampled row's copies in one fold;
+            # refit_weights: the weighted bootstrap (Exp(1) row weights, no copies)
             bias_bands._GROUP_REPLICATES = variant == "refit_grouped"
             try:
-                pw = mrs.bias_interval(router, Xe, n_boot=50, method="refit", data=s.train, rng=seed, progress=False)
+                pw = mrs.bias_interval(router, Xe, n_boot=50, method="refit", data=s.train, rng=seed, progress=False,
+                                       resampling="weights" if variant == "refit_weights" else "rows")
             finally:
                 bias_bands._GROUP_REPLICATES = False
         else:
@@ -471,6 +474,8 @@ def main() -> None:
                     help="sieve: bands to score (sieve = 'spline', pairs = 'spline_pairs', linear = the default)")
     ap.add_argument("--paired-with", default=None,
                     help="sieve --merge: join the bands of another run's raw files (same seeds) on the common fits")
+    ap.add_argument("--weighted", action="store_true",
+                    help="selection: the weighted refit bootstrap (Exp(1) row weights; variant refit_weights)")
     ap.add_argument("--grouped", action="store_true",
                     help="selection: the refit band with the experimental grouped folds (variant refit_grouped)")
     ap.add_argument("--tag", default="", help="suffix of the output files (to run cells separately)")
@@ -539,7 +544,7 @@ def main() -> None:
         if args.merge is None:
             raw = run_selection(40 if args.reps is None else args.reps, args.n_jobs,
                                 [int(v) for v in args.gold.split(",")], args.refit_reps, args.first_rep,
-                                "refit_grouped" if args.grouped else "refit")
+                                "refit_grouped" if args.grouped else "refit_weights" if args.weighted else "refit")
             raw.to_json(RESULTS / f"validity_selection{args.tag}_raw.json", orient="records")
             table = summarise_selection(raw)
         else:

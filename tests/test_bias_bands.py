@@ -159,3 +159,90 @@ def test_fast_uniform_band_with_few_gold_rows_says_it_is_short_of_its_level():
     big = mrs.simulate(n_gold=120, n_preference=600, n_test=5, d=10, rng=0)
     router = mrs.MetaRouter(random_state=0).fit(big.train)
     assert "short of its level" not in mrs.bias_interval(router, big.X_test, n_boot=20, kind="uniform", rng=0).target
+
+
+def test_weighted_refit_bootstrap_reweights_every_row_once_and_shares_a_query_weight(monkeypatch):
+    """resampling='weights': each replicate's learner sees the training rows once, in order, with
+    Exp(1) weights of mean 1 within each source; the rows of a query share one weight; c moves
+    by its influence function (scale='variance'); same seed, same draws for any n_jobs."""
+    from sklearn.base import BaseEstimator
+
+    from metarouter_stats.inference.bias_bands import refit_bootstrap
+    from metarouter_stats.scaling import estimate_scale, scale_influence
+
+    seen = []
+
+    class Spy(BaseEstimator):
+        capabilities = frozenset({"sample_weight"})
+
+        def __init__(self, random_state=None):
+            self.random_state = random_state
+
+        def fit(self, X, y, t, sample_weight=None):
+            seen.append((np.asarray(X).copy(), np.asarray(y).copy(), None if sample_weight is None
+                         else np.asarray(sample_weight).copy()))
+            w = np.ones(len(y)) if sample_weight is None else sample_weight
+            self.mean_ = float(np.average(y[t == 1], weights=w[t == 1]) - np.average(y[t == 0], weights=w[t == 0]))
+            return self
+
+        def effect(self, X):
+            return np.full(np.asarray(X).shape[0], self.mean_)
+
+    rng = np.random.default_rng(0)
+    n = 50
+    Xq = rng.normal(size=(n, 3))
+    X, t = np.repeat(Xq, 2, axis=0), np.tile([1, 0], n)
+    ids = np.repeat(np.arange(n) * 3 + 1, 2)
+    y = np.where(t == 1, 4.0, 1.0) * (X[:, 0] + rng.normal(size=2 * n))
+    paired = mrs.RoutingData(X, y, t, query_ids=ids)
+    router = mrs.MetaRouter(cate=Spy(), scale="variance", random_state=0).fit(paired)
+    seen.clear()
+    draws, scales = refit_bootstrap(router, paired, X[:2], n_boot=6, rng=0, n_jobs=1, progress=False,
+                                    resampling="weights")
+    c0 = estimate_scale(y[t == 1], y[t == 0], "variance")
+    ig, ip = scale_influence(y[t == 1], y[t == 0], "variance", c=c0)
+    for (Xb, yb, w), c in zip(seen, scales):
+        np.testing.assert_array_equal(Xb, X)  # every row once, no copies
+        np.testing.assert_allclose(yb, np.where(t == 1, c * y, y))
+        np.testing.assert_allclose([w[t == 1].mean(), w[t == 0].mean()], 1.0)
+        np.testing.assert_array_equal(w[t == 1], w[t == 0])  # a query's two rows share one weight
+        assert np.unique(w).size == n
+        np.testing.assert_allclose(c, c0 + ig @ (w[t == 1] - 1) / n + ip @ (w[t == 0] - 1) / n)
+    assert np.std(scales) > 0
+    twin, _ = refit_bootstrap(router, paired, X[:2], n_boot=6, rng=0, n_jobs=2, progress=False, resampling="weights")
+    np.testing.assert_array_equal(draws, twin)
+    with pytest.raises(ValueError, match="`resampling` must be one of"):
+        refit_bootstrap(router, paired, X[:2], n_boot=2, rng=0, resampling="poisson")
+    amp = mrs.MetaRouter(cate=Spy(), scale="amplitude", random_state=0).fit(paired)
+    with pytest.raises(ValueError, match="scale='amplitude'"):
+        refit_bootstrap(amp, paired, X[:2], n_boot=2, rng=0, progress=False, resampling="weights")
+    class NoWeights(Spy):
+        capabilities = frozenset()
+
+    bare = mrs.MetaRouter(cate=NoWeights(), scale=1.0, random_state=0).fit(paired)
+    with pytest.raises(TypeError, match="capability 'sample_weight'"):
+        refit_bootstrap(bare, paired, X[:2], n_boot=2, rng=0, progress=False, resampling="weights")
+    with pytest.raises(ValueError, match="`resampling` must be one of"):
+        mrs.bias_interval(router, X[:2], method="refit", data=paired, resampling="multinomial")
+
+
+def test_learners_accept_row_weights_and_unit_weights_change_nothing():
+    """sample_weight reaches every stage; weights of 1 give the unweighted fit (QuantileBinned keeps the trees)."""
+    from metarouter_stats.cate import DRBiasLearner, RBiasLearner
+
+    s = mrs.simulate(n_gold=80, n_preference=500, n_test=8, d=6, rng=2)
+    X, y, t = s.train.X, s.train.outcome, s.train.source
+    for cls in (DRBiasLearner, RBiasLearner):
+        plain = cls(random_state=0).fit(X, y, t)
+        ones = cls(random_state=0).fit(X, y, t, sample_weight=np.ones(t.size))
+        np.testing.assert_allclose(ones.effect(s.X_test), plain.effect(s.X_test), rtol=1e-6, atol=1e-6)
+        assert "sample_weight" in plain.capabilities
+        w = np.random.default_rng(0).exponential(size=t.size)
+        weighted = cls(random_state=0).fit(X, y, t, sample_weight=w)
+        assert not np.allclose(weighted.effect(s.X_test), plain.effect(s.X_test))
+        expected = w if cls is DRBiasLearner else w * plain.scores_.weights
+        assert np.corrcoef(weighted.scores_.weights, expected)[0, 1] > 0.9
+        for bad, match in [(np.ones(3), "one entry per row"), (-np.ones(t.size), "non-negative"),
+                           (np.where(t == 1, 0.0, 1.0), "positive total weight")]:
+            with pytest.raises(ValueError, match=match):
+                cls(random_state=0).fit(X, y, t, sample_weight=bad)

@@ -561,6 +561,7 @@ def bias_interval(
     undersmooth: float | None = None,
     final_stage: Any = "learner",
     data: Any = None,
+    resampling: str = "rows",
     rng: Any = None,
     n_jobs: int | None = None,
     progress: bool = True,
@@ -633,6 +634,10 @@ def bias_interval(
         Seed of the resampling; the same seed gives the same band for any ``n_jobs``.
     n_jobs : int or None
         joblib workers.
+    resampling : {"rows", "weights"}, default "rows"
+        How ``method="refit"`` perturbs the data (:func:`refit_bootstrap`): rows drawn with
+        replacement within source, or Exp(1) row weights (the weighted bootstrap; needs the
+        learner capability ``"sample_weight"``).
     progress : bool, default True
         A progress bar for ``method="refit"`` (on a terminal only; False switches it off).
 
@@ -673,6 +678,8 @@ def bias_interval(
     X = as_2d_float(X.X if isinstance(X, RoutingData) else X, "X")
     units = check_units(units)
     auto = method is None
+    if resampling not in RESAMPLINGS:
+        raise ValueError(f"`resampling` must be one of {RESAMPLINGS}; got {resampling!r}.")
     basis = _final_stage(final_stage)
     level, n_boot, method, undersmooth = _bias_interval_iv(
         learner, confidence_level, n_boot, kind, method, undersmooth, basis)
@@ -718,8 +725,9 @@ def bias_interval(
             full = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, undersmooth)
             estimate = np.asarray(full.predict(X), dtype=float).reshape(-1)
         draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs, progress=progress,
-                                         penalty_factor=undersmooth, basis=basis)
-        target = what + "; nuisances and c re-estimated in every replicate"
+                                         penalty_factor=undersmooth, basis=basis, resampling=resampling)
+        how = "rows resampled" if resampling == "rows" else "rows reweighted (Exp(1) weights)"
+        target = what + f"; nuisances and c re-estimated in every replicate ({how})"
     n_gold = int(np.sum(learner.scores_.source == 1)) if has_capability(learner, "scores") else None
     if kind == "uniform" and method == "fast" and n_gold is not None and n_gold < SMALL_GOLD:
         target += (f"; with {n_gold} gold rows this fast uniform band is short of its level: 0.86-0.89 at 50 gold rows "
