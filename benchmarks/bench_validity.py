@@ -333,8 +333,10 @@ def summarise_selection(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def smallgold_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, target: np.ndarray, refit: bool) -> list[dict]:
-    """One fit: the fast band scored with 200 and 1,000 draws and, if asked, the refit band (50 refits)."""
+def smallgold_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, target: np.ndarray, refit: bool,
+                  resampling: str = "rows") -> list[dict]:
+    """One fit: the fast band scored with 200 and 1,000 draws and, if asked, the refit band (50 refits;
+    ``resampling="weights"``: the weighted refit bootstrap, variant ``refitW_50``)."""
     seed = _seed("diag", scenario, n_gold, rep)  # the label of this part's first run, kept so that its numbers reproduce
     s = mrs.simulate(n_gold=n_gold, n_preference=4400, n_test=10, scenario=scenario, rng=seed)
     with warnings.catch_warnings():
@@ -345,8 +347,9 @@ def smallgold_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, target: 
                                        method="fast"),
                  "fast_1000": fast}
         if refit:
-            bands["refit_50"] = mrs.bias_interval(router, Xe, n_boot=50, method="refit", data=s.train, rng=seed,
-                                                  progress=False)
+            name = "refit_50" if resampling == "rows" else "refitW_50"
+            bands[name] = mrs.bias_interval(router, Xe, n_boot=50, method="refit", data=s.train, rng=seed,
+                                            progress=False, resampling=resampling)
     rows = []
     for name, band in bands.items():
         crit = critical_value(band.estimate, band.draws, band.std_error, "uniform", 0.95)
@@ -360,12 +363,12 @@ def smallgold_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, target: 
 
 
 def run_smallgold(reps: int, refit_reps: int, n_jobs: int, scenarios: list[str], gold_sizes: list[int],
-                  first_rep: int) -> pd.DataFrame:
+                  first_rep: int, resampling: str = "rows") -> pd.DataFrame:
     Xe = eval_points()
     targets = {sc: linear_target(sc, Xe) for sc in scenarios}
     jobs = [(sc, n, r) for sc in scenarios for n in gold_sizes for r in range(first_rep, first_rep + reps)]
-    out = Parallel(n_jobs=n_jobs)(delayed(smallgold_rep)(sc, n, r, Xe, targets[sc], r < first_rep + refit_reps)
-                                  for sc, n, r in jobs)
+    out = Parallel(n_jobs=n_jobs)(delayed(smallgold_rep)(sc, n, r, Xe, targets[sc], r < first_rep + refit_reps,
+                                                         resampling) for sc, n, r in jobs)
     return pd.DataFrame([row for rows in out for row in rows])
 
 
@@ -475,7 +478,8 @@ def main() -> None:
     ap.add_argument("--paired-with", default=None,
                     help="sieve --merge: join the bands of another run's raw files (same seeds) on the common fits")
     ap.add_argument("--weighted", action="store_true",
-                    help="selection: the weighted refit bootstrap (Exp(1) row weights; variant refit_weights)")
+                    help="selection, smallgold: the weighted refit bootstrap (Exp(1) row weights; variants "
+                         "refit_weights, refitW_50)")
     ap.add_argument("--grouped", action="store_true",
                     help="selection: the refit band with the experimental grouped folds (variant refit_grouped)")
     ap.add_argument("--tag", default="", help="suffix of the output files (to run cells separately)")
@@ -527,7 +531,8 @@ def main() -> None:
     elif args.part == "smallgold":
         if args.merge is None:
             raw = run_smallgold(args.reps or 80, args.refit_reps, args.n_jobs, args.scenarios.split(","),
-                                [int(v) for v in args.gold.split(",")], args.first_rep)
+                                [int(v) for v in args.gold.split(",")], args.first_rep,
+                                "weights" if args.weighted else "rows")
             raw.to_json(RESULTS / f"validity_smallgold{args.tag}_raw.json", orient="records")
         else:
             files = sorted(RESULTS.glob(f"validity_smallgold{args.merge}*_raw.json"))
@@ -535,7 +540,8 @@ def main() -> None:
             args.tag = args.merge
         head = ("The default fast band (DR, true c, 4,400 preference rows, d = 50, 20 points) scored against its "
                 "target (the best linear predictor of Delta) with 200 draws (`fast_200`, the default) and 1,000 "
-                "(`fast_1000`), and the refit band (`refit_50`: 50 refits of every stage) on the same fits. "
+                "(`fast_1000`), and the refit band (`refit_50`: 50 refits of every stage; `refitW_50`: the weighted refit "
+                "bootstrap, Exp(1) row weights) on the same fits. "
                 "se_over_sd: mean over points of the mean bootstrap SE / the Monte Carlo SD of the centre (min: the "
                 "worst point); t_sd, t_excess_kurtosis: of the studentised errors (est - target) / SE; crit_given: "
                 "mean sup-t critical value of the bands; crit_needed: 95 % quantile of max_j |t_j| over replications.")
