@@ -296,7 +296,8 @@ def selection_rep(n_gold: int, rep: int, variant: str, Xe: np.ndarray) -> dict:
 
 
 def run_selection(reps: int, n_jobs: int, gold_sizes: list[int], refit_reps: int = 0,
-                  first_rep: int = 0, refit_variant: str = "refit") -> pd.DataFrame:
+                  first_rep: int = 0, refit_variant: str = "refit",
+                  variants: tuple[str, ...] = ("none", "band", "crump")) -> pd.DataFrame:
     """Raw rows (one per replication and variant) of the ``selection`` band study.
 
     Replications ``first_rep, ..., first_rep + reps - 1`` of the trimming variants and
@@ -304,7 +305,7 @@ def run_selection(reps: int, n_jobs: int, gold_sizes: list[int], refit_reps: int
     split into chunks with distinct seeds and merged by :func:`summarise_selection`.
     """
     Xe = eval_points()
-    jobs = [(n, r, v) for n in gold_sizes for v in ("none", "band", "crump") for r in range(first_rep, first_rep + reps)]
+    jobs = [(n, r, v) for n in gold_sizes for v in variants for r in range(first_rep, first_rep + reps)]
     jobs += [(n, r, refit_variant) for n in gold_sizes for r in range(first_rep, first_rep + refit_reps)]
     return pd.DataFrame(Parallel(n_jobs=n_jobs)(delayed(selection_rep)(n, r, v, Xe) for n, r, v in jobs))
 
@@ -483,6 +484,8 @@ def main() -> None:
                     help="sieve: bands to score (sieve = 'spline', pairs = 'spline_pairs', linear = the default)")
     ap.add_argument("--paired-with", default=None,
                     help="sieve --merge: join the bands of another run's raw files (same seeds) on the common fits")
+    ap.add_argument("--variants", default="none,band,crump",
+                    help="selection: trimming variants of the fast band (none = the fast band untrimmed)")
     ap.add_argument("--weighted", action="store_true",
                     help="selection, smallgold: the weighted refit bootstrap (Exp(1) row weights; variants "
                          "refit_weights, refitW_50)")
@@ -556,7 +559,8 @@ def main() -> None:
         if args.merge is None:
             raw = run_selection(40 if args.reps is None else args.reps, args.n_jobs,
                                 [int(v) for v in args.gold.split(",")], args.refit_reps, args.first_rep,
-                                "refit_grouped" if args.grouped else "refit_weights" if args.weighted else "refit")
+                                "refit_grouped" if args.grouped else "refit_weights" if args.weighted else "refit",
+                                tuple(args.variants.split(",")))
             raw.to_json(RESULTS / f"validity_selection{args.tag}_raw.json", orient="records")
             table = summarise_selection(raw)
         else:
