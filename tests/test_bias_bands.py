@@ -222,7 +222,7 @@ def test_weighted_refit_bootstrap_reweights_every_row_once_and_shares_a_query_we
     bare = mrs.MetaRouter(cate=NoWeights(), scale=1.0, random_state=0).fit(paired)
     with pytest.raises(TypeError, match="capability 'sample_weight'"):
         refit_bootstrap(bare, paired, X[:2], n_boot=2, rng=0, progress=False, resampling="weights")
-    with pytest.raises(ValueError, match="`resampling` must be one of"):
+    with pytest.raises(ValueError, match="`resampling` must be 'auto' or one of"):
         mrs.bias_interval(router, X[:2], method="refit", data=paired, resampling="multinomial")
 
 
@@ -246,3 +246,27 @@ def test_learners_accept_row_weights_and_unit_weights_change_nothing():
                            (np.where(t == 1, 0.0, 1.0), "positive total weight")]:
             with pytest.raises(ValueError, match=match):
                 cls(random_state=0).fit(X, y, t, sample_weight=bad)
+
+
+def test_both_band_takes_the_larger_standard_error_of_the_fast_and_refit_bootstraps():
+    """method='both': at each point the SE is the larger of the two bootstraps' (reproduced from the same
+    generator: the fast draws first, then the refit seed), centred at the same fit, and says so."""
+    from metarouter_stats.inference.bias_bands import fast_bootstrap, refit_bootstrap
+
+    s = mrs.simulate(n_gold=60, n_preference=300, n_test=6, d=6, rng=4)
+    router = mrs.MetaRouter(scale="variance", random_state=0).fit(s.train)
+    band = mrs.bias_interval(router, s.X_test, n_boot=8, method="both", data=s.train, rng=0, progress=False)
+    gen = np.random.default_rng(0)
+    est, fast = fast_bootstrap(router.bias_learner_, s.X_test, 8, gen, penalty_factor=0.1)
+    refit, scales = refit_bootstrap(router, s.train, s.X_test, 8, gen, penalty_factor=0.1, resampling="weights",
+                                    progress=False)
+    c = router.scale_
+    expected = np.maximum((fast / c).std(axis=0, ddof=1), (refit / scales[:, None]).std(axis=0, ddof=1))
+    np.testing.assert_allclose(band.std_error, expected, rtol=1e-10)
+    np.testing.assert_allclose(band.estimate, est / c, rtol=1e-12)
+    assert "the larger of the fast bootstrap's" in band.target and "Exp(1) weights" in band.target
+    rows = mrs.bias_interval(router, s.X_test, n_boot=8, method="both", data=s.train, rng=0, progress=False,
+                             resampling="rows")
+    assert "rows resampled" in rows.target
+    with pytest.raises(ValueError, match="`data` is required"):
+        mrs.bias_interval(router, s.X_test, n_boot=8, method="both")

@@ -66,7 +66,7 @@ DEFAULT_UNDERSMOOTH = 0.1  # ridge penalty factor of the fast band (docs/benchma
 DEFAULT_SIEVE_UNDERSMOOTH = 0.01
 DEFAULT_SIEVE_PAIRS = 5  # final_stage="spline_pairs": interactions among the 5 highest-variance coordinates
 SIEVE_ALPHAS = np.logspace(-3, 5, 33)  # leave-one-out grid of the sieve's ridge penalty
-METHODS = ("fast", "refit", "learner")
+METHODS = ("fast", "refit", "both", "learner")
 RESAMPLINGS = ("rows", "weights")  # refit_bootstrap: rows drawn with replacement, or Exp(1) row weights
 # Experimental, off: keep the copies of a resampled row (the rows of a query) in one cross-fitting fold
 # of the refit bootstrap's replicates. Measured both ways in benchmarks/bench_validity.py (selection,
@@ -455,6 +455,27 @@ def _weighted_refits(
     return _run_replicates(one, seeds, progress, n_jobs)
 
 
+def _auto_resampling(router: Any) -> str:
+    """``resampling="auto"``: Exp(1) weights when the learner takes row weights and c has an expansion, else rows."""
+    scale = router.scale
+    weights_ok = has_capability(router.bias_learner_, "sample_weight") and scale != "amplitude"
+    return "weights" if weights_ok else "rows"
+
+
+def _larger_spread(refit_draws: np.ndarray, fast_draws: np.ndarray) -> np.ndarray:
+    """The refit draws, their spread about their mean widened at each point to the larger of the two SDs.
+
+    The band built from them has, at each point, the larger of the two bootstraps' standard
+    errors, and takes its joint (sup-t) shape from the refit replicates.
+    """
+    sd_refit = refit_draws.std(axis=0, ddof=1)
+    sd_fast = fast_draws.std(axis=0, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(sd_refit > 0, np.maximum(sd_refit, sd_fast) / sd_refit, 1.0)
+    centre = refit_draws.mean(axis=0)
+    return centre + (refit_draws - centre) * factor
+
+
 def _training_rows(router: Any, data: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """``(X, y, source, query_ids or None)`` of the router's training data, checked against the router."""
     if data is None:
@@ -561,7 +582,7 @@ def bias_interval(
     undersmooth: float | None = None,
     final_stage: Any = "learner",
     data: Any = None,
-    resampling: str = "rows",
+    resampling: str = "auto",
     rng: Any = None,
     n_jobs: int | None = None,
     progress: bool = True,
@@ -678,8 +699,8 @@ def bias_interval(
     X = as_2d_float(X.X if isinstance(X, RoutingData) else X, "X")
     units = check_units(units)
     auto = method is None
-    if resampling not in RESAMPLINGS:
-        raise ValueError(f"`resampling` must be one of {RESAMPLINGS}; got {resampling!r}.")
+    if resampling != "auto" and resampling not in RESAMPLINGS:
+        raise ValueError(f"`resampling` must be 'auto' or one of {RESAMPLINGS}; got {resampling!r}.")
     basis = _final_stage(final_stage)
     level, n_boot, method, undersmooth = _bias_interval_iv(
         learner, confidence_level, n_boot, kind, method, undersmooth, basis)
@@ -706,12 +727,13 @@ def bias_interval(
                     "NOT calibrated: 0.43-0.66 coverage at 95 % nominal, 300 gold (benchmarks/results/forest.md)"),
         )
     what = _TARGET_PROJECTION if basis is None else _sieve_target(basis, undersmooth)
-    if method == "fast":
+    unit = c if units == "gold" else 1.0  # the fast band's draws share the router's c
+    if method in ("fast", "both"):
         estimate, draws = fast_bootstrap(learner, X, n_boot, gen, n_jobs=n_jobs, penalty_factor=undersmooth,
                                          basis=basis)
-        factors = np.full(n_boot, c)
+        draws = draws / unit
         target = what + "; conditional on the cross-fitted nuisances and c"
-    else:
+    if method in ("refit", "both"):
         if basis is not None:
             sieve = _Sieve(learner, basis, X)
             sc = learner.scores_
@@ -724,10 +746,21 @@ def bias_interval(
             sc = learner.scores_
             full = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, undersmooth)
             estimate = np.asarray(full.predict(X), dtype=float).reshape(-1)
-        draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs, progress=progress,
-                                         penalty_factor=undersmooth, basis=basis, resampling=resampling)
+        if resampling == "auto":
+            resampling = _auto_resampling(router)
+        refit_draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs, progress=progress,
+                                               penalty_factor=undersmooth, basis=basis, resampling=resampling)
+        # each replicate's own c converts it to gold units
+        refit_draws = refit_draws / factors[:, None] if units == "gold" else refit_draws
         how = "rows resampled" if resampling == "rows" else "rows reweighted (Exp(1) weights)"
-        target = what + f"; nuisances and c re-estimated in every replicate ({how})"
+        if method == "refit":
+            draws = refit_draws
+            target = what + f"; nuisances and c re-estimated in every replicate ({how})"
+        else:
+            draws = _larger_spread(refit_draws, draws)
+            target = what + (f"; standard error the larger of the fast bootstrap's (nuisances and c held fixed) and "
+                             f"the refit bootstrap's (nuisances and c re-estimated, {how}) at each point")
+    estimate = estimate / unit
     n_gold = int(np.sum(learner.scores_.source == 1)) if has_capability(learner, "scores") else None
     if kind == "uniform" and method == "fast" and n_gold is not None and n_gold < SMALL_GOLD:
         target += (f"; with {n_gold} gold rows this fast uniform band is short of its level: 0.86-0.89 at 50 gold rows "
@@ -735,10 +768,7 @@ def bias_interval(
     flags, overlap_note = overlap_check(learner, X, "bias_interval")
     target += f"; {overlap_note}" if overlap_note else ""
     prediction = delta if undersmooth != 1.0 or basis is not None else None
-    if units == "gold":
-        estimate = estimate / c
-        draws = draws / factors[:, None]
-        prediction = None if prediction is None else prediction / c
+    prediction = None if prediction is None else prediction / unit
     if prediction is not None:
         centre = "the sieve's fit" if basis is not None else f"the undersmoothed fit (ridge penalty x {undersmooth:g})"
         target += f"; centred at {centre}, not at predict_bias (both in the band: `estimate`, `prediction`)"
