@@ -284,7 +284,7 @@ class QuantileBinned(BaseEstimator):
         """Find the unweighted bin edges, then fit the model on the bin numbers with the weights."""
         X = np.asarray(X, dtype=float)
         levels = np.linspace(0, 100, self.max_bins + 1)[1:-1]
-        self.thresholds_ = []
+        self.thresholds_: list[np.ndarray | None] = []
         for j in range(X.shape[1]):
             column = X[:, j]
             if np.unique(column).size <= self.max_bins:

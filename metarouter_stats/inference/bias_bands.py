@@ -386,13 +386,13 @@ def refit_bootstrap(
 
 def _replicate_effect(learner: Any, X_eval: np.ndarray, sieve: _Sieve | None, penalty_factor: float) -> np.ndarray:
     """A refitted replicate's Delta_hat at ``X_eval``: its own final stage, undersmoothed, or its sieve."""
-    sc = learner.scores_ if (sieve is not None or penalty_factor != 1.0) else None
+    if sieve is None and penalty_factor == 1.0:
+        return np.asarray(learner.effect(X_eval), dtype=float).reshape(-1)
+    sc = learner.scores_
     if sieve is not None:
         B = sieve.basis(sc.X)
         alpha = sieve.tuned_alpha(learner, B) * penalty_factor
         return sieve.fit_predict(learner, B, sc.pseudo_outcomes, sc.weights, alpha)
-    if sc is None:
-        return np.asarray(learner.effect(X_eval), dtype=float).reshape(-1)
     model = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, penalty_factor)
     return np.asarray(model.predict(X_eval), dtype=float).reshape(-1)
 
