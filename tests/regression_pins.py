@@ -12,7 +12,8 @@ key untouched); every key that depends on a fitted boosted model (issue 13: the 
 ``HistGradientBoostingRegressor`` now runs 100 iterations at learning rate 0.1 instead of 200
 at 0.05; docs/defaults.md), re-pinned from the new code; the scale, t-test, EG-band, router
 and study-key entries untouched; ``dr_band_refit`` once more (the refit band is undersmoothed
-like the fast band since issue 14).
+like the fast band since issue 14). ``dr_band_refit`` asks for ``resampling="rows"``: the
+default became Exp(1) weights in issue 14, and the pin keeps guarding the row resampling.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def compute() -> dict[str, list[float]]:
         het = mrs.bias_heterogeneity_test(router, rng=5)
         out[f"{cate}_heterogeneity"] = [het.statistic, het.slope, het.mean_bias]
     router = mrs.MetaRouter(cate="dr", random_state=3).fit(s.train)
-    refit = mrs.bias_interval(router, s.X_test[:5], n_boot=3, method="refit", data=s.train, rng=6)
+    # the row-resampling refit bootstrap, as pinned (resampling="auto" chooses Exp(1) weights since issue 14)
+    refit = mrs.bias_interval(router, s.X_test[:5], n_boot=3, method="refit", data=s.train, rng=6, resampling="rows")
     out["dr_band_refit"] = _list(np.r_[refit.estimate, refit.std_error])
     for name in ("GoldOnlyRouter", "PooledRouter", "MeanShiftRouter", "PreferenceOnlyRouter"):
         out[name] = _list(getattr(mrs, name)(random_state=3).fit(s.train).predict_gain(s.X_test))

@@ -393,7 +393,7 @@ def test_group_bias_and_blp_on_the_r_learner():
     assert np.isfinite(het.statistic) and het.pvalue < 0.05
 
 
-def test_bias_interval_switches_to_the_refit_bootstrap_when_gold_is_selected_and_data_is_given():
+def test_bias_interval_adds_the_refit_bootstrap_when_gold_is_selected_and_data_is_given():
     import warnings
 
     s = mrs.simulate(n_gold=60, n_preference=600, n_test=5, d=6, scenario="selection", rng=0)
@@ -404,6 +404,6 @@ def test_bias_interval_switches_to_the_refit_bootstrap_when_gold_is_selected_and
         refit = mrs.bias_interval(router, s.X_test, n_boot=4, rng=0, data=s.train, progress=False)
         forced = mrs.bias_interval(router, s.X_test, n_boot=20, rng=0, data=s.train, method="fast")
     assert fast.method == "fast" and forced.method == "fast"
-    assert refit.method == "refit" and "re-estimated" in refit.target
+    assert refit.method == "both" and "the larger of the fast bootstrap's" in refit.target
     with pytest.warns(RuntimeWarning, match="refit bootstrap"):
         mrs.bias_interval(router, s.X_test, n_boot=20, rng=0)
