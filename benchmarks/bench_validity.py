@@ -310,6 +310,37 @@ def run_selection(reps: int, n_jobs: int, gold_sizes: list[int], refit_reps: int
     return pd.DataFrame(Parallel(n_jobs=n_jobs)(delayed(selection_rep)(n, r, v, Xe) for n, r, v in jobs))
 
 
+def _both_rows(rows: pd.DataFrame, truth: np.ndarray) -> pd.DataFrame:
+    """Rows of ``bias_interval(method="both")`` scored from the weighted refit band and the fast band of the same fit.
+
+    Its SE is the larger of the two at each point; its sup-t value is the refit draws' (``_larger_spread``
+    keeps their studentised shape), so the uniform band is crit_refit x the larger SE (where the refit
+    band's sup-t value was stored). The pointwise band is method="both"'s exactly (in distribution: the
+    two bootstraps ran here with their own seeds).
+    """
+    # the fast band of a fit: stored beside the weighted refit band, or as that fit's untrimmed fast variant ("none")
+    fast = {(r["n_gold"], r["rep"]): (list(r["se"]), r["crit"]) for _, r in rows[rows["variant"] == "none"].iterrows()
+            if "crit" in r and np.isfinite(r["crit"])}
+    if "fast_se" in rows:
+        fast.update({(r["n_gold"], r["rep"]): (list(r["fast_se"]), r["fast_crit"]) for _, r in rows.iterrows()
+                     if isinstance(r["fast_se"], list)})
+    src = rows[(rows["variant"] == "refit_weights").to_numpy() & np.array([(n, k) in fast for n, k in zip(rows["n_gold"], rows["rep"])], dtype=bool)]
+    out = []
+    for _, r in src.iterrows():
+        r = r.copy()
+        r["fast_se"], r["fast_crit"] = fast[(r["n_gold"], r["rep"])]
+        est, se = np.asarray(r["estimate"]), np.maximum(np.asarray(r["se"]), np.asarray(r["fast_se"]))
+        err = np.abs(est - truth)
+        crit = r.get("crit", np.nan)
+        out.append({**r.to_dict(), "variant": "both_weights", "se": se.tolist(),
+                    "covered": (err <= 1.959964 * se).tolist(),
+                    "covered_uniform": bool(np.all(err <= crit * se)) if np.isfinite(crit) else np.nan})
+        out.append({**r.to_dict(), "variant": "fast_same_fits", "se": list(r["fast_se"]),
+                    "covered": (err <= 1.959964 * np.asarray(r["fast_se"])).tolist(),
+                    "covered_uniform": bool(np.all(err <= r["fast_crit"] * np.asarray(r["fast_se"])))})
+    return pd.DataFrame(out)
+
+
 def summarise_selection(rows: pd.DataFrame) -> pd.DataFrame:
     """Why the fast band under-covers on ``selection``: bias or standard error, with and without trimming.
 
@@ -322,6 +353,7 @@ def summarise_selection(rows: pd.DataFrame) -> pd.DataFrame:
     Xe = eval_points()
     truth = mrs.simulate(n_gold=2, n_preference=2, n_test=2, scenario="selection", rng=0).delta(Xe)
     rows = rows.drop_duplicates(["n_gold", "variant", "rep"])
+    rows = pd.concat([rows, _both_rows(rows, truth)], ignore_index=True)
     out = []
     for (n, v), g in rows.groupby(["n_gold", "variant"], sort=False):
         est, se = np.array(g["estimate"].tolist()), np.array(g["se"].tolist())
@@ -332,6 +364,7 @@ def summarise_selection(rows: pd.DataFrame) -> pd.DataFrame:
         out.append({"n_gold": n, "trim": v, "reps": len(g), "rows_trimmed": g["n_trimmed"].mean(),
                     "coverage": cov.mean(), "coverage_mc_se": per_rep.std(ddof=1) / np.sqrt(len(g)),
                     "uniform_coverage": uni.mean(), "uniform_mc_se": uni.std(ddof=1) / np.sqrt(uni.notna().sum()),
+                    "uniform_reps": int(uni.notna().sum()),
                     "coverage_inside_overlap": cov[~outside].mean(),
                     "coverage_outside_overlap": cov[outside].mean() if outside.any() else np.nan,
                     "share_points_outside": outside.mean(),
@@ -564,11 +597,12 @@ def main() -> None:
             raw.to_json(RESULTS / f"validity_selection{args.tag}_raw.json", orient="records")
             table = summarise_selection(raw)
         else:
-            files = sorted(RESULTS.glob(f"validity_selection{args.merge}*_raw.json"))
+            # several prefixes, comma-separated: e.g. the weighted refit bands and the fast bands of the same fits
+            files = sorted(f for m in args.merge.split(",") for f in RESULTS.glob(f"validity_selection{m}*_raw.json"))
             if not files:
                 raise SystemExit(f"no raw files validity_selection{args.merge}*_raw.json in {RESULTS}")
             table = summarise_selection(pd.concat([pd.read_json(f, orient="records") for f in files], ignore_index=True))
-            args.tag = args.merge
+            args.tag = args.merge.split(",")[0]
         head = ("Fast 95 % Delta band on the `selection` scenario (DR, true c, 4,400 preference rows, 20 points, "
                 "seeds of the `fits` part), without trimming and with the Meta-router's trimming of preference rows "
                 "by the cross-fitted density ratio: `band` = outside [0.1, 10], `crump` = Crump et al.'s rule. "
