@@ -9,9 +9,17 @@ Three engines, chosen by what the router's bias learner declares
     orthogonality the nuisance estimation error is of second order, so this captures the
     first-order sampling variability of Delta_hat at a fraction of the cost.
 ``"refit"`` (any learner; needs the training data)
-    resample rows within source and refit every stage, the scale constant c included
+    perturb the rows within source and refit every stage, the scale constant c included
     (with ``undersmooth < 1``, each replicate's final stage is then refitted at its own
-    tuned penalty times ``undersmooth``, as the fast band does).
+    tuned penalty times ``undersmooth``, as the fast band does). The rows are reweighted by
+    Exp(1) weights when the learner takes row weights (capability ``"sample_weight"``),
+    else drawn with replacement (``resampling``).
+``"both"`` (the fast band's capabilities; needs the training data)
+    at each point the larger of the fast and the refit bootstrap's standard errors, with the
+    joint (sup-t) shape of the refit replicates: the fast band misses the nuisances'
+    variation where gold is scarce and selected on x, the refit bootstrap under-states the
+    spread where gold is plentiful (``benchmarks/bench_validity.py selection``), and the
+    larger of the two covered 0.92-0.96 pointwise at 50-500 gold rows there.
 ``"learner"`` (capability ``"intervals"``)
     the learner's own pointwise intervals (e.g. EconML's bootstrap-of-little-bags
     intervals of a causal forest), where the fast bootstrap does not apply.
@@ -223,9 +231,8 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
         f"{what}: {100 * share:.1f} % of the preference rows lie where gold queries are rare (density ratio "
         f"outside [{low:g}, {high:g}]): gold queries look selected on x. There the estimate extrapolates and its "
         "fast interval under-covers (about 85 % pointwise for a 95 % band with 50-100 gold rows in the package's "
-        "selection benchmark; the refit bootstrap, which re-estimates the propensity, covered 94-99 % there, but "
-        "85 % with 500 gold rows). "
-        "bias_interval uses the refit bootstrap here when given the training data (`data=`); otherwise read "
+        "selection benchmark). bias_interval adds the refit bootstrap here when given the training data (`data=`: "
+        "method='both', the larger of the two SEs, covered 92-96 % at 50-500 gold rows); otherwise read "
         "`outside_overlap`, label gold queries there, or trim (MetaRouter(trim=(0.1, 10))).",
         RuntimeWarning,
         stacklevel=4,  # the user's call (overlap_check <- inference function <- thread-budget wrapper)
@@ -335,13 +342,15 @@ def refit_bootstrap(
     the router's training embeddings, at the replicate's own leave-one-out penalty times
     ``penalty_factor``.
 
-    The copies of a resampled row fall in different cross-fitting folds, so a copy can be
-    predicted by an outcome model fitted on its twin. Measured (``bench_validity.py
-    selection``, docs/benchmarks.md): with 500 gold rows on ``selection`` this band is too
-    narrow (SE / SD 0.78, pointwise coverage 0.85 over 15 fits); keeping the copies in one fold
-    (``_GROUP_REPLICATES``, off) removes that, but makes the SE 1.7-2 times the fast band's
-    where the fast band is right (150 gold and 600 preference rows on ``paper``: fast SE / SD
-    0.96 over 80 fits). Neither is the default's fix yet.
+    With ``resampling="rows"`` the copies of a resampled row fall in different cross-fitting
+    folds, so a copy can be predicted by an outcome model fitted on its twin; keeping the
+    copies in one fold (``_GROUP_REPLICATES``, off) removes that but leaves each fold fewer
+    distinct rows (SE 1.7-2 times the fast band's where that one is right). Measured on
+    ``selection`` (``bench_validity.py selection``, docs/benchmarks.md), SE / SD at 50 / 100
+    / 500 gold rows: rows 1.64 / 1.03 / 0.78, weights 1.13 / 0.90 / 0.88. Neither alone
+    keeps 0.93 pointwise at every size (weights: 0.93 / 0.92 / 0.88);
+    :func:`bias_interval`'s ``method="both"`` (the larger of this and the fast band's SE) does
+    at 50 and 100 and is at 0.92 (MC SE 0.02) at 500.
 
     Returns
     -------
@@ -596,23 +605,24 @@ def bias_interval(
         Evaluation points.
     confidence_level : float in (0, 1), default 0.95
     n_boot : int, default 200
-        Bootstrap replicates (``"fast"`` and ``"refit"``).
+        Bootstrap replicates (``"fast"``, ``"refit"`` and each of ``"both"``'s two).
     kind : {"pointwise", "uniform"}, default "pointwise"
         Pointwise normal band with bootstrap standard errors, or a uniform band over the
         m points by the sup-t construction. With fewer than 100 gold rows the fast uniform band
         is short of its level (0.86-0.89 at 50 gold rows for 0.95, random gold; its SE is 5 %
         short on average and up to 19 % at some points, the nuisances' variation it freezes),
         and its ``target`` says so; from 100 gold rows on it covered 0.92-0.97.
-    method : {"fast", "refit", "learner"} or None, default None
+    method : {"fast", "refit", "both", "learner"} or None, default None
         None: ``"fast"`` when the learner declares ``"scores"`` and ``"refit_final"``,
         else ``"learner"`` when it declares ``"intervals"``, else ``"fast"`` (which then
-        says which capability is missing); but ``"refit"`` when gold queries look selected on
+        says which capability is missing); but ``"both"`` when gold queries look selected on
         x (more than 5 % of preference rows outside the overlap, the positivity report's rule)
-        and ``data`` is given: there the fast band under-covers (SE / SD 0.77-0.85, coverage
-        0.85 at 50-100 gold rows) and the refit bootstrap covered 0.94-0.99 over 45 replications (SE / SD 1.03-1.6);
-        with 500 gold rows it covered only 0.85 (15 replications, SE / SD 0.78: see :func:`refit_bootstrap`),
-        where the fast band covered 0.92-0.94 pointwise and 0.78-0.80 uniformly
-        (``benchmarks/bench_validity.py selection``). See the module docstring.
+        and ``data`` is given. There, on the ``selection`` benchmark (95 % bands, 20 points;
+        20 / 20 / 15 fits at 50 / 100 / 500 gold rows), the fast band covered 0.85 / 0.85 /
+        0.91 pointwise, the weighted refit band 0.93 / 0.92 / 0.88, and ``"both"`` (at each
+        point the larger of the two SEs) 0.96 / 0.96 / 0.92, uniformly 0.95 / 0.95 / 0.86
+        (``benchmarks/bench_validity.py selection``, docs/benchmarks.md). ``"both"`` costs
+        what ``"refit"`` costs (``n_boot`` refits of every stage). See the module docstring.
     units : {"gold", "preference"}, default "gold"
     undersmooth : float in (0, 1] or None, default None
         ``method="fast"`` or ``"refit"`` with a penalised final stage (capability ``"undersmooth"``):
@@ -655,10 +665,11 @@ def bias_interval(
         Seed of the resampling; the same seed gives the same band for any ``n_jobs``.
     n_jobs : int or None
         joblib workers.
-    resampling : {"rows", "weights"}, default "rows"
-        How ``method="refit"`` perturbs the data (:func:`refit_bootstrap`): rows drawn with
-        replacement within source, or Exp(1) row weights (the weighted bootstrap; needs the
-        learner capability ``"sample_weight"``).
+    resampling : {"auto", "rows", "weights"}, default "auto"
+        How ``method="refit"`` (and ``"both"``) perturbs the data (:func:`refit_bootstrap`):
+        rows drawn with replacement within source, or Exp(1) row weights (the weighted
+        bootstrap; needs the learner capability ``"sample_weight"`` and a scale other than
+        ``"amplitude"``). ``"auto"``: weights where they apply, else rows.
     progress : bool, default True
         A progress bar for ``method="refit"`` (on a terminal only; False switches it off).
 
