@@ -155,7 +155,12 @@ def test_fast_uniform_band_with_few_gold_rows_says_it_is_short_of_its_level():
     uniform = mrs.bias_interval(router, s.X_test, n_boot=20, kind="uniform", rng=0)
     pointwise = mrs.bias_interval(router, s.X_test, n_boot=20, rng=0)
     assert "with 60 gold rows this fast uniform band is short of its level" in uniform.target
+    assert "pass the training data" in uniform.target
     assert "short of its level" not in pointwise.target
+    # given the training data, a uniform band with few gold rows takes the larger of the fast and refit SEs
+    both = mrs.bias_interval(router, s.X_test, n_boot=4, kind="uniform", data=s.train, rng=0, progress=False)
+    assert both.method == "both" and "short of its level" not in both.target
+    assert mrs.bias_interval(router, s.X_test, n_boot=4, data=s.train, rng=0).method == "fast"  # pointwise: fast
     big = mrs.simulate(n_gold=120, n_preference=600, n_test=5, d=10, rng=0)
     router = mrs.MetaRouter(random_state=0).fit(big.train)
     assert "short of its level" not in mrs.bias_interval(router, big.X_test, n_boot=20, kind="uniform", rng=0).target

@@ -611,7 +611,8 @@ def bias_interval(
         m points by the sup-t construction. With fewer than 100 gold rows the fast uniform band
         is short of its level (0.86-0.89 at 50 gold rows for 0.95, random gold; its SE is 5 %
         short on average and up to 19 % at some points, the nuisances' variation it freezes),
-        and its ``target`` says so; from 100 gold rows on it covered 0.92-0.97.
+        and its ``target`` says so; from 100 gold rows on it covered 0.92-0.97. Given ``data``,
+        a uniform band with fewer than 100 gold rows uses ``method="both"`` instead (below).
     method : {"fast", "refit", "both", "learner"} or None, default None
         None: ``"fast"`` when the learner declares ``"scores"`` and ``"refit_final"``,
         else ``"learner"`` when it declares ``"intervals"``, else ``"fast"`` (which then
@@ -622,7 +623,10 @@ def bias_interval(
         0.91 pointwise, the weighted refit band 0.93 / 0.92 / 0.88, and ``"both"`` (at each
         point the larger of the two SEs) 0.96 / 0.96 / 0.92, uniformly 0.95 / 0.95 / 0.86
         (``benchmarks/bench_validity.py selection``, docs/benchmarks.md). ``"both"`` costs
-        what ``"refit"`` costs (``n_boot`` refits of every stage). See the module docstring.
+        what ``"refit"`` costs (``n_boot`` refits of every stage). Also ``"both"`` for a
+        uniform band with fewer than 100 gold rows when ``data`` is given: with random gold
+        at 50 gold rows (``paper``, 24 fits) it covered PAPER_BOTH, where the fast
+        uniform band covers 0.86-0.89. See the module docstring.
     units : {"gold", "preference"}, default "gold"
     undersmooth : float in (0, 1] or None, default None
         ``method="fast"`` or ``"refit"`` with a penalised final stage (capability ``"undersmooth"``):
@@ -719,6 +723,11 @@ def bias_interval(
         # gold selected on x: the fast band freezes the propensity and under-covers at 50-100 gold rows, the refit
         # bootstrap at 500 (bench_validity.py selection); the larger of the two SEs covers at each size
         method = "both"
+    if (auto and method == "fast" and data is not None and kind == "uniform" and has_capability(learner, "scores")
+            and int(np.sum(learner.scores_.source == 1)) < SMALL_GOLD):
+        # few gold rows: the fast uniform band is short of its level (0.86-0.89 at 50 gold rows); the larger of the
+        # fast and refit SEs covered 1.00 uniformly over 24 fits on paper at 50 gold rows (bench_validity.py smallgold)
+        method = "both"
     n_jobs = check_n_jobs(n_jobs)
     gen = as_rng(rng)
     c = float(router.scale_)
@@ -775,7 +784,8 @@ def bias_interval(
     n_gold = int(np.sum(learner.scores_.source == 1)) if has_capability(learner, "scores") else None
     if kind == "uniform" and method == "fast" and n_gold is not None and n_gold < SMALL_GOLD:
         target += (f"; with {n_gold} gold rows this fast uniform band is short of its level: 0.86-0.89 at 50 gold rows "
-                   "for 0.95 in the package's benchmarks (its SE misses the nuisances' variation; docs/benchmarks.md)")
+                   "for 0.95 in the package's benchmarks (its SE misses the nuisances' variation; docs/benchmarks.md); "
+                   "pass the training data (`data=`) for method='both'")
     flags, overlap_note = overlap_check(learner, X, "bias_interval")
     target += f"; {overlap_note}" if overlap_note else ""
     prediction = delta if undersmooth != 1.0 or basis is not None else None
