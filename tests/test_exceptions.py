@@ -233,7 +233,7 @@ def test_trim_and_interval_errors(small_study):
     router = mrs.MetaRouter(random_state=0).fit(s.train)
     with pytest.raises(ValueError, match=r"`kind` must be 'pointwise' or 'uniform'; got 'sup'"):
         mrs.bias_interval(router, s.X_test, kind="sup")
-    with pytest.raises(ValueError, match=r"`method` must be one of \('fast', 'refit', 'learner'\); got 'slow'"):
+    with pytest.raises(ValueError, match=r"`method` must be one of \('fast', 'refit', 'both', 'learner'\); got 'slow'"):
         mrs.bias_interval(router, s.X_test, method="slow")
     with pytest.raises(ValueError, match=r"`n_boot` must be an integer >= 2; got 1"):
         mrs.bias_interval(router, s.X_test, n_boot=1)

@@ -278,7 +278,8 @@ class DRBiasLearner(_CrossFitLearner):
     ----------
     estimator_ : econml.dr.DRLearner
     scores_ : CrossFitScores
-        Doubly robust pseudo-outcomes of the training rows, weights 1.
+        Doubly robust pseudo-outcomes of the training rows, weights 1 (the row weights when
+        fitted with ``sample_weight``).
     n_features_in_ : int
 
     Examples
@@ -288,7 +289,7 @@ class DRBiasLearner(_CrossFitLearner):
     >>> s = mrs.simulate(n_gold=60, n_preference=600, n_test=10, rng=0)
     >>> m = DRBiasLearner(random_state=0).fit(s.train.X, s.train.outcome, s.train.source)
     >>> m.effect(s.X_test).shape, sorted(m.capabilities)
-    ((10,), ['groups', 'known_propensity', 'propensity', 'refit_final', 'scores', 'undersmooth'])
+    ((10,), ['groups', 'known_propensity', 'propensity', 'refit_final', 'sample_weight', 'scores', 'undersmooth'])
     """
 
     @budgeted
