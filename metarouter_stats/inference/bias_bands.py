@@ -755,7 +755,10 @@ def bias_interval(
         draws = draws / unit
         target = what + "; conditional on the cross-fitted nuisances and c"
     if method in ("refit", "both"):
-        if basis is not None:
+        # "both": the centre is the fast bootstrap's full-data fit, computed above
+        if method == "both":
+            pass
+        elif basis is not None:
             sieve = _Sieve(learner, basis, X)
             sc = learner.scores_
             B = sieve.basis(sc.X)
