@@ -181,17 +181,29 @@ def _training_propensity(learner: Any) -> np.ndarray | None:
     return np.asarray(learner.predict_propensity(learner.scores_.X), dtype=float)
 
 
-def poor_overlap_share(learner: Any) -> float:
-    """Share of the learner's preference rows outside ``OVERLAP_BAND`` (0 without the capabilities)."""
+def outside_overlap_rows(learner: Any) -> np.ndarray | None:
+    """Which of the learner's scored rows lie outside ``OVERLAP_BAND`` (None without the capabilities).
+
+    The density ratio ``(e / (1 - e)) / (p / (1 - p))`` of each training row, from the
+    probabilities known by design or the learner's propensity (``predict_propensity``,
+    the average of its cross-fitted models), against the gold share p.
+    """
     from ..positivity import density_ratio  # noqa: PLC0415
 
     e = _training_propensity(learner)
     if e is None:
-        return 0.0
-    source = learner.scores_.source
-    w = density_ratio(e, float(source.mean()))
+        return None
+    w = density_ratio(e, float(learner.scores_.source.mean()))
     low, high = OVERLAP_BAND
-    return float(((w < low) | (w > high))[source == 0].mean())
+    return np.asarray((w < low) | (w > high))
+
+
+def poor_overlap_share(learner: Any) -> float:
+    """Share of the learner's preference rows outside ``OVERLAP_BAND`` (0 without the capabilities)."""
+    outside = outside_overlap_rows(learner)
+    if outside is None:
+        return 0.0
+    return float(outside[learner.scores_.source == 0].mean())
 
 
 def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.ndarray | None, str]:
@@ -210,14 +222,12 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
     """
     from ..positivity import density_ratio  # noqa: PLC0415
 
-    e = _training_propensity(learner)
-    if e is None:
+    outside_train = outside_overlap_rows(learner)
+    if outside_train is None:
         return None, ""
     source = learner.scores_.source
     p = float(source.mean())
     low, high = OVERLAP_BAND
-    w_train = density_ratio(e, p)
-    outside_train = (w_train < low) | (w_train > high)
     share = float(outside_train[source == 0].mean())
     flags = None
     if X is not None and getattr(learner, "known_propensity_", None) is None:
@@ -321,6 +331,7 @@ def fast_bootstrap(
 def refit_bootstrap(
     router: Any, data: Any, X_eval: np.ndarray, n_boot: int, rng: Any = None, n_jobs: int | None = None,
     progress: bool = True, penalty_factor: float = 1.0, basis: Any = None, resampling: str = "rows",
+    statistic: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Full refit bootstrap of a fitted Meta-router's learner.
 
@@ -352,10 +363,15 @@ def refit_bootstrap(
     :func:`bias_interval`'s ``method="both"`` (the larger of this and the fast band's SE) does
     (0.96 / 0.96 / 0.94).
 
+    ``statistic(learner, w)`` (``resampling="weights"`` only) replaces each replicate's
+    Delta_hat at ``X_eval`` by any 1-D summary of the refitted learner (fitted on the kept
+    rows, in their order) and its row weights ``w``; :func:`~metarouter_stats.bias_by_group`
+    uses it for the group averages of the replicate's scores.
+
     Returns
     -------
     draws : ndarray of shape (n_boot, m)
-        Delta_hat on the preference scale of each replicate.
+        Delta_hat on the preference scale of each replicate (or ``statistic``'s values).
     scales : ndarray of shape (n_boot,)
         The replicate's c.
     """
@@ -366,7 +382,9 @@ def refit_bootstrap(
     X, y, t = X[keep], y[keep], t[keep]
     if resampling == "weights":
         return _weighted_refits(router, X, y, t, None if ids is None else ids[keep], X_eval, n_boot, rng, n_jobs,
-                                progress, penalty_factor, basis)
+                                progress, penalty_factor, basis, statistic)
+    if statistic is not None:
+        raise ValueError("`statistic` needs resampling='weights' (every replicate keeps the rows in their order).")
     grouped = _GROUP_REPLICATES and has_capability(router.bias_learner_, "groups")
     # cluster of each row for the replicates' cross-fitting folds (grouped only): its query (paired data) or itself
     clusters = None if not grouped else (
@@ -421,8 +439,13 @@ def _run_replicates(one: Any, seeds: list[np.random.SeedSequence], progress: boo
 def _weighted_refits(
     router: Any, X: np.ndarray, y: np.ndarray, t: np.ndarray, ids: np.ndarray | None, X_eval: np.ndarray,
     n_boot: int, rng: Any, n_jobs: int | None, progress: bool, penalty_factor: float, basis: Any,
+    statistic: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The weighted refit bootstrap (``refit_bootstrap(..., resampling="weights")``) on the kept rows."""
+    """The weighted refit bootstrap (``refit_bootstrap(..., resampling="weights")``) on the kept rows.
+
+    ``statistic(learner, w)``, if given, replaces the replicate's Delta_hat at ``X_eval``:
+    any 1-D summary of the refitted learner and the replicate's row weights.
+    """
     require_capability(router.bias_learner_, "sample_weight", "The weighted refit bootstrap (resampling='weights')")
     scale = router.scale
     gold, pref = t == 1, t == 0
@@ -459,6 +482,8 @@ def _weighted_refits(
         if known is not None:
             extra["propensity"] = known
         learner.fit(X, np.where(t == 1, c * y, y), t, **extra)
+        if statistic is not None:
+            return np.asarray(statistic(learner, w), dtype=float).reshape(-1), c
         return _replicate_effect(learner, X_eval, sieve, penalty_factor), c
 
     return _run_replicates(one, seeds, progress, n_jobs)

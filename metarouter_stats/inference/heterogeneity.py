@@ -143,15 +143,16 @@ class HeterogeneityTestResult(ResultMixin):
         )
 
 
-def cddf_splits(learner: Any, n_splits: int, rng: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def cddf_splits(learner: Any, n_splits: int, rng: Any, scores: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """CDDF's sample splits of a learner's scored rows: (main-half rows, proxy on them) per split.
 
     Each split halves the rows (stratified by source); the proxy is the learner's final stage
-    refitted on the auxiliary half's scores and predicted on the main half.
+    refitted on the auxiliary half's scores and predicted on the main half. ``scores``
+    (default ``learner.scores_``) may be a subset of them, e.g. the rows inside the overlap.
     """
     from sklearn.model_selection import StratifiedShuffleSplit  # noqa: PLC0415
 
-    scores = learner.scores_
+    scores = learner.scores_ if scores is None else scores
     X, phi, w = scores.X, scores.pseudo_outcomes, scores.weights
     splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=0.5, random_state=int(as_rng(rng).integers(2**31 - 1)))
     for aux, main in splitter.split(X, scores.source):
