@@ -21,7 +21,7 @@ density ratio, from the learner's ``predict_propensity``, lies in the band); med
 the splits. One DR Meta-router per replication (true c, 4,400 preference rows, d = 50),
 seeds ``("gates", scenario, n_gold, rep)``, distinct from the pilot (``fits`` seeds 0-9).
 
-Run in chunks (about 3 CPU-minutes per replication with ``overlap_both``) and merge::
+Run in chunks (about 4 CPU-minutes per replication, almost all of it ``overlap_both``'s refits) and merge::
 
     OMP_NUM_THREADS=1 python benchmarks/bench_gates.py --gold 100 --reps 5 --first-rep 0 --tag _g100_r0
     python benchmarks/bench_gates.py --merge _g

@@ -184,7 +184,7 @@ def fit_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, lin: np.ndarra
     for name, target in (("delta", truth), ("linear", lin)):
         row[f"{name}_pointwise"] = float(np.mean((pw.low <= target) & (target <= pw.high)))
         row[f"{name}_uniform"] = float(np.all((un.low <= target) & (target <= un.high)))
-    gates = mrs.bias_by_group(router, rng=seed)
+    gates = mrs.bias_by_group(router, region="all", method="fast", rng=seed)  # every query, as first measured
     big = mrs.simulate(n_gold=2, n_preference=2, n_test=50_000, scenario=scenario, rng=seed + 1)
     gt = gates_truth(router, seed, gates.n_groups, gates.n_splits, big)
     low, high = gates.confidence_interval()

@@ -141,3 +141,16 @@ def test_group_input_errors(selected, small_study):
     # a known constant share has no poor overlap: every query stays
     share = mrs.MetaRouter(cate=DRBiasLearner(propensity="share", random_state=0), random_state=0).fit(small_study.train)
     assert mrs.bias_by_group(share, region="overlap", n_splits=2, rng=0).n_excluded_preference == 0
+
+
+def test_groups_resting_on_fewer_than_two_gold_rows_are_flagged():
+    s = mrs.simulate(n_gold=12, n_preference=600, n_test=5, d=6, rng=2)
+    router = mrs.MetaRouter(random_state=0).fit(s.train)
+    with pytest.warns(RuntimeWarning, match="fewer than 2 gold"):
+        res = mrs.bias_by_group(router, n_groups=5, n_splits=6, rng=0)
+    assert np.any(res.gold_per_group < 2) and "FEW GOLD ROWS" in res.summary()
+    # six gold rows in each half: two groups give three each, and no flag
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        two = mrs.bias_by_group(router, n_groups=2, n_splits=6, rng=0)
+    assert np.all(two.gold_per_group >= 2) and "FEW GOLD" not in two.summary()
