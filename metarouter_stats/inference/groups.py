@@ -46,7 +46,8 @@ REGIONS = ("auto", "all", "overlap")
 GROUP_METHODS = ("auto", "fast", "both")
 POOR_OVERLAP_SHARE = 0.05  # the positivity report's rule: more than 5 % of preference rows outside the band
 # groups whose average rests on fewer gold rows than this (main half, median over splits) are flagged: on the selection
-# benchmark (bench_gates.py, overlap + both, 50 gold rows) such groups were covered 6 times in 13, the other groups 0.97 (21 fits)
+# benchmark (bench_gates.py, overlap + both, 50 gold rows) such groups were covered 7 times in 15,
+# the other groups 0.97 (27 fits)
 FEW_GOLD = 2
 
 __all__ = ["GroupBiasResult", "bias_by_group"]
@@ -88,7 +89,7 @@ class GroupBiasResult(ResultMixin):
         of a group with few gold rows rest on the gold outcome model, whose extrapolation
         error no standard error sees: groups with fewer than 2 are flagged (summary note and a
         RuntimeWarning). On the ``selection`` benchmark (50 gold rows, ``region="overlap"``,
-        ``method="both"``) they were covered 6 times in 13, the other groups 0.97 (21 fits).
+        ``method="both"``) they were covered 7 times in 15, the other groups 0.97 (27 fits).
     """
 
     estimate: np.ndarray
@@ -175,7 +176,7 @@ class GroupBiasResult(ResultMixin):
             return ""
         few = ", ".join(str(k + 1) for k in np.flatnonzero(self.gold_per_group < FEW_GOLD))
         return (f"FEW GOLD ROWS: group(s) {few} rest on fewer than {FEW_GOLD} gold rows (main half, median over splits); "
-                "there the average leans on the gold outcome model and its interval can miss (6 of 13 such groups "
+                "there the average leans on the gold outcome model and its interval can miss (7 of 15 such groups "
                 "covered in the package's selection benchmark). Fewer groups (n_groups) put more gold rows in each.")
 
     def plot(self, ax: Any = None) -> Any:
@@ -260,10 +261,10 @@ def bias_by_group(
         lie outside it (gold looks selected on x; the positivity report's rule), with a
         RuntimeWarning saying what was left out, else ``"all"``. Where gold is rare the
         scores extrapolate the gold outcome model. On the ``selection`` benchmark
-        (``benchmarks/bench_gates.py``, 95 %, 21 / 21 / 12 fits at 50 / 100 / 500 gold rows)
-        the groups over all queries with the fast SE covered 0.69 / 0.77 / 1.00 pointwise;
-        inside the overlap 0.80 / 0.87 / 1.00 with the fast SE and **0.91 / 0.97 / 1.00**
-        with ``method="both"`` (uniformly 0.57 / 0.90 / 1.00; at 50 gold rows the misses are
+        (``benchmarks/bench_gates.py``, 95 %, 27 / 21 / 12 fits at 50 / 100 / 500 gold rows)
+        the groups over all queries with the fast SE covered 0.70 / 0.77 / 1.00 pointwise;
+        inside the overlap 0.79 / 0.87 / 1.00 with the fast SE and **0.91 / 0.97 / 1.00**
+        with ``method="both"`` (uniformly 0.59 / 0.90 / 1.00; at 50 gold rows the misses are
         the groups with fewer than 2 gold rows, see ``gold_per_group``).
     method : {"auto", "fast", "both"}, default "auto"
         ``"fast"``: each split's interval uses the sandwich SE of the group's mean score,
