@@ -36,32 +36,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedShuffleSplit
 
 import metarouter_stats as mrs
 from metarouter_stats.positivity import density_ratio
 
-from bench_validity import _seed
+from bench_validity import _seed, gates_truth
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS = {"all_fast": ("all", "fast"), "overlap_fast": ("overlap", "fast"), "overlap_both": ("overlap", "both")}
 BAND = (0.1, 10.0)
-
-
-def truth(learner, seed: int, n_groups: int, n_splits: int, rows: np.ndarray, X_big: np.ndarray,
-          delta_big: np.ndarray) -> np.ndarray:
-    """Median over the splits of each group's true average bias (gold scale) on the fresh queries ``X_big``."""
-    sc = learner.scores_
-    X, phi, w, src = sc.X[rows], sc.pseudo_outcomes[rows], sc.weights[rows], sc.source[rows]
-    gen = np.random.default_rng(seed)
-    splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=0.5, random_state=int(gen.integers(2**31 - 1)))
-    out = []
-    for aux, main in splitter.split(X, src):
-        model = learner.refit_final(X[aux], phi[aux], w[aux])
-        cuts = np.quantile(model.predict(X[main]), np.linspace(0, 1, n_groups + 1)[1:-1])
-        grp = np.searchsorted(cuts, model.predict(X_big), side="right")
-        out.append([delta_big[grp == k].mean() for k in range(n_groups)])
-    return np.median(np.array(out), axis=0)
 
 
 def inside(learner, X: np.ndarray, p: float) -> np.ndarray:
@@ -77,9 +60,10 @@ def one_rep(scenario: str, n_gold: int, rep: int, variants: list[str], n_boot: i
     sc = learner.scores_
     p = float(sc.source.mean())
     big = mrs.simulate(n_gold=2, n_preference=2, n_test=50_000, scenario=scenario, rng=seed + 1)
-    rows_in = np.flatnonzero(inside(learner, sc.X, p))
+    train_in = inside(learner, sc.X, p)
+    rows_in = np.flatnonzero(train_in)
     big_in = inside(learner, big.X_test, p)
-    share_out = float(1 - inside(learner, sc.X, p)[sc.source == 0].mean())
+    share_out = float(1 - train_in[sc.source == 0].mean())
     targets = {}
     out = []
     for name in variants:
@@ -93,7 +77,7 @@ def one_rep(scenario: str, n_gold: int, rep: int, variants: list[str], n_boot: i
         if region not in targets:
             rows = np.arange(sc.n) if region == "all" else rows_in
             Xb = big.X_test if region == "all" else big.X_test[big_in]
-            targets[region] = truth(learner, seed, res.n_groups, res.n_splits, rows, Xb, big.delta(Xb))
+            targets[region] = gates_truth(learner, seed, res.n_groups, res.n_splits, Xb, big.delta(Xb), rows)
         gt = targets[region]
         low, high = res.confidence_interval()
         ulow, uhigh = res.confidence_interval(kind="uniform")

@@ -146,26 +146,28 @@ def linear_target(scenario: str, Xe: np.ndarray) -> np.ndarray:
     return np.column_stack((np.ones(Xe.shape[0]), Xe)) @ coef
 
 
-def gates_truth(router: mrs.MetaRouter, seed: int, n_groups: int, n_splits: int, big: mrs.SimulatedStudy) -> np.ndarray:
-    """Median over the splits of each group's true average bias (gold scale).
+def gates_truth(learner, seed: int, n_groups: int, n_splits: int, X_big: np.ndarray, delta_big: np.ndarray,
+                rows: np.ndarray | None = None) -> np.ndarray:
+    """Median over the splits of each group's true average bias on the fresh queries ``X_big``.
 
     An independent re-implementation of the grouping of ``bias_by_group``: the same splits
-    (same seed), the proxy refitted on each auxiliary half, groups cut at the quantiles of
-    the proxy on the main half and applied to 50,000 fresh queries with their true Delta.
+    (same seed) of the learner's scored ``rows`` (default: all), the proxy refitted on each
+    auxiliary half, groups cut at the quantiles of the proxy on the main half and applied to
+    the fresh queries with their true Delta ``delta_big``.
     """
     from sklearn.model_selection import StratifiedShuffleSplit
 
-    learner = router.bias_learner_
     sc = learner.scores_
+    rows = np.arange(sc.n) if rows is None else rows
+    X, phi, w, src = sc.X[rows], sc.pseudo_outcomes[rows], sc.weights[rows], sc.source[rows]
     gen = np.random.default_rng(seed)
     splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=0.5, random_state=int(gen.integers(2**31 - 1)))
-    truth_delta = big.delta(big.X_test)
     out = []
-    for aux, main in splitter.split(sc.X, sc.source):
-        model = learner.refit_final(sc.X[aux], sc.pseudo_outcomes[aux], sc.weights[aux])
-        cuts = np.quantile(model.predict(sc.X[main]), np.linspace(0, 1, n_groups + 1)[1:-1])
-        grp = np.searchsorted(cuts, model.predict(big.X_test), side="right")
-        out.append([truth_delta[grp == k].mean() for k in range(n_groups)])
+    for aux, main in splitter.split(X, src):
+        model = learner.refit_final(X[aux], phi[aux], w[aux])
+        cuts = np.quantile(model.predict(X[main]), np.linspace(0, 1, n_groups + 1)[1:-1])
+        grp = np.searchsorted(cuts, model.predict(X_big), side="right")
+        out.append([delta_big[grp == k].mean() for k in range(n_groups)])
     return np.median(np.array(out), axis=0)
 
 
@@ -186,7 +188,7 @@ def fit_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, lin: np.ndarra
         row[f"{name}_uniform"] = float(np.all((un.low <= target) & (target <= un.high)))
     gates = mrs.bias_by_group(router, region="all", method="fast", rng=seed)  # every query, as first measured
     big = mrs.simulate(n_gold=2, n_preference=2, n_test=50_000, scenario=scenario, rng=seed + 1)
-    gt = gates_truth(router, seed, gates.n_groups, gates.n_splits, big)
+    gt = gates_truth(router.bias_learner_, seed, gates.n_groups, gates.n_splits, big.X_test, big.delta(big.X_test))
     low, high = gates.confidence_interval()
     ulow, uhigh = gates.confidence_interval(kind="uniform")
     row["gates_pointwise"] = float(np.mean((low <= gt) & (gt <= high)))

@@ -535,6 +535,19 @@ def _training_rows(router: Any, data: Any) -> tuple[np.ndarray, np.ndarray, np.n
     return X, y, t, ids
 
 
+def _full_data_fit(learner: Any, X: np.ndarray, delta: np.ndarray, basis: Any, undersmooth: float) -> np.ndarray:
+    """The refit band's centre on the preference scale: the sieve's fit, the undersmoothed fit, or Delta_hat."""
+    sc = learner.scores_
+    if basis is not None:
+        sieve = _Sieve(learner, basis, X)
+        B = sieve.basis(sc.X)
+        return sieve.fit_predict(learner, B, sc.pseudo_outcomes, sc.weights, sieve.tuned_alpha(learner, B) * undersmooth)
+    if undersmooth == 1.0:
+        return delta
+    full = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, undersmooth)
+    return np.asarray(full.predict(X), dtype=float).reshape(-1)
+
+
 def _final_stage(final_stage: Any) -> Any:
     """None for the learner's own final stage, else an unfitted basis transformer."""
     if isinstance(final_stage, str):
@@ -781,21 +794,8 @@ def bias_interval(
         draws = draws / unit
         target = what + "; conditional on the cross-fitted nuisances and c"
     if method in ("refit", "both"):
-        # "both": the centre is the fast bootstrap's full-data fit, computed above
-        if method == "both":
-            pass
-        elif basis is not None:
-            sieve = _Sieve(learner, basis, X)
-            sc = learner.scores_
-            B = sieve.basis(sc.X)
-            estimate = sieve.fit_predict(learner, B, sc.pseudo_outcomes, sc.weights,
-                                         sieve.tuned_alpha(learner, B) * undersmooth)
-        elif undersmooth == 1.0:
-            estimate = delta
-        else:
-            sc = learner.scores_
-            full = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, undersmooth)
-            estimate = np.asarray(full.predict(X), dtype=float).reshape(-1)
+        if method == "refit":  # "both" keeps the fast bootstrap's full-data fit, computed above
+            estimate = _full_data_fit(learner, X, delta, basis, undersmooth)
         if resampling == "auto":
             resampling = _auto_resampling(router)
         refit_draws, factors = refit_bootstrap(router, data, X, n_boot, gen, n_jobs, progress=progress,

@@ -37,7 +37,7 @@ from scipy import stats
 from .._checks import as_rng, check_fraction, check_n_jobs, check_positive_int
 from .._results import ResultMixin, frozen_array, new_axes
 from .._threads import budgeted
-from ..cate import CrossFitScores, has_capability, require_capability
+from ..cate import CrossFitScores, require_capability
 from ..routers import check_units
 from .bias_bands import OVERLAP_BAND, outside_overlap_rows, overlap_check, refit_bootstrap
 from .heterogeneity import cddf_splits, fitted_learner
@@ -163,12 +163,13 @@ class GroupBiasResult(ResultMixin):
         cond = ("conditional on the cross-fitted nuisances and on c" if self.method == "fast" else
                 "c treated as known; standard error the larger of the scores' (nuisances held fixed) and the weighted "
                 "refit bootstrap's (nuisances re-estimated, groups held fixed)")
+        few = self._few_gold_note()
         return [
             f"Target: the average bias (gold - preference) of {who}, groups = quantile bins of "
             f"the learner's predicted bias; no model of Delta(x) is assumed. {cond[0].upper() + cond[1:]}; "
             "95% pointwise intervals, CDDF's median over sample splits."
             + (f" {self.overlap_note}." if self.overlap_note else "")
-            + (f" {self._few_gold_note()}" if self._few_gold_note() else ""),
+            + (f" {few}" if few else ""),
         ]
 
     def _few_gold_note(self) -> str:
@@ -327,9 +328,10 @@ def bias_by_group(
         if not hasattr(router, "make_learner"):
             raise TypeError("method='both' refits the router: pass the fitted MetaRouter, not its bare learner.")
         n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
-    rows = np.arange(scores.n) if chosen_region == "all" else np.flatnonzero(~outside)
-    n_out_gold = int(np.sum(scores.source[np.setdiff1d(np.arange(scores.n), rows)] == 1))
-    n_out_pref = int(scores.n - rows.size - n_out_gold)
+    excluded = outside if chosen_region == "overlap" else np.zeros(scores.n, dtype=bool)
+    rows = np.flatnonzero(~excluded)
+    n_out_gold = int(np.sum(excluded & (scores.source == 1)))
+    n_out_pref = int(np.sum(excluded & (scores.source == 0)))
     sub = scores if chosen_region == "all" else CrossFitScores(
         X=scores.X[rows], pseudo_outcomes=scores.pseudo_outcomes[rows], weights=scores.weights[rows],
         source=scores.source[rows])
