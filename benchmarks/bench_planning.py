@@ -213,12 +213,13 @@ def realised_area(scenario: str, m: int, seed: int, d: int = 50) -> dict:
     return {"scenario": scenario, "n_gold": m, "seed": seed, "share": float(area / oracle)}
 
 
-def planned_size(scenario: str, seed: int, d: int = 50) -> dict:
+def planned_size(scenario: str, seed: int, d: int = 50, n_repeats: int | None = None) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         s = mrs.simulate(n_gold=100, n_preference=4400, n_test=2, d=d, scenario=scenario, rng=seed)
         t0 = time.perf_counter()
-        c = mrs.gold_learning_curve(s.train, rng=seed)
+        extra = {} if n_repeats is None else {"n_repeats": n_repeats}
+        c = mrs.gold_learning_curve(s.train, rng=seed, **extra)
     seconds = time.perf_counter() - t0
     est, lo, hi = c.n_for_target
     # the inverse power law on the same refits (what gold_learning_curve(method="power") fits, without refitting)
@@ -370,6 +371,9 @@ def main() -> None:
                     help="unbiased: four active batches, or one batch of 100 tilted as exp(1.5 z1) (mixed with uniform)")
     ap.add_argument("--reuse-realised", action="store_true",
                     help="curve: read the realised curves from planning_curve_realised<TAG>.csv if it exists")
+    ap.add_argument("--n-repeats", type=int, default=None, help="curve: gold_learning_curve's n_repeats (default: its own)")
+    ap.add_argument("--realised-tag", default=None,
+                    help="curve, with --reuse-realised: read planning_curve_realised<THIS>.csv (default: --tag)")
     ap.add_argument("--tag", default="")
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
@@ -385,7 +389,8 @@ def main() -> None:
         (RESULTS / f"planning_heterogeneity{args.tag}.md").write_text("\n".join(lines) + "\n")
     elif args.what == "curve":
         scen = args.scenarios.split(",")
-        saved = RESULTS / f"planning_curve_realised{args.tag}.csv"
+        realised_tag = args.tag if args.realised_tag is None else args.realised_tag
+        saved = RESULTS / f"planning_curve_realised{realised_tag}.csv"
         if args.reuse_realised and saved.exists():  # the realised curves do not depend on the planner
             real = pd.read_csv(saved)
         else:
@@ -393,12 +398,12 @@ def main() -> None:
                 delayed(realised_area)(sc, m, 3000 + 37 * r + m, args.curve_d) for sc in scen for m in CURVE_SIZES
                 for r in range(args.curve_reps)))
         plan = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
-            delayed(planned_size)(sc, 6000 + r, args.curve_d) for sc in scen for r in range(args.reps)))
+            delayed(planned_size)(sc, 6000 + r, args.curve_d, args.n_repeats) for sc in scen for r in range(args.reps)))
         real.to_csv(RESULTS / f"planning_curve_realised{args.tag}.csv", index=False)
         plan.to_csv(RESULTS / f"planning_curve_planned{args.tag}.csv", index=False)
         lines = [f"# Gold size for 90 % of the large-sample EG area: planned from a pilot of 100 vs realised",
                  "", f"Realised: {args.curve_reps} simulations per gold size; planned: `gold_learning_curve` on "
-                 f"{args.reps} pilots (defaults); embedding dimension d = {args.curve_d}. Share = EG area / the true-psi ranking's EG area.", ""]
+                 f"{args.reps} pilots ({'defaults' if args.n_repeats is None else f'n_repeats={args.n_repeats}'}); embedding dimension d = {args.curve_d}. Share = EG area / the true-psi ranking's EG area.", ""]
         for sc in scen:
             g = real[real.scenario == sc].groupby("n_gold")["share"]
             means, ses = g.mean(), g.sem()

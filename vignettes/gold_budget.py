@@ -99,7 +99,7 @@ def run(out: str | Path, *, small: bool = False) -> Report:
     rep.section("2. How does routing quality grow with more gold labels?")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        curve = mrs.gold_learning_curve(pilot, n_repeats=3 if small else 6, n_boot=200, rng=0)
+        curve = mrs.gold_learning_curve(pilot, n_repeats=3 if small else 12, n_boot=200, rng=0)
     rep.markdown(
         f"""
         `gold_learning_curve` refits the Meta-router on nested subsets of the pilot's gold rows, evaluates each
