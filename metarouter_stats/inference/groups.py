@@ -262,10 +262,10 @@ def bias_by_group(
         lie outside it (gold looks selected on x; the positivity report's rule), with a
         RuntimeWarning saying what was left out, else ``"all"``. Where gold is rare the
         scores extrapolate the gold outcome model. On the ``selection`` benchmark
-        (``benchmarks/bench_gates.py``, 95 %, 27 / 21 / 12 fits at 50 / 100 / 500 gold rows)
+        (``benchmarks/bench_gates.py``, 95 %, 27 / 30 / 12 fits at 50 / 100 / 500 gold rows)
         the groups over all queries with the fast SE covered 0.70 / 0.77 / 1.00 pointwise;
-        inside the overlap 0.79 / 0.87 / 1.00 with the fast SE and **0.91 / 0.97 / 1.00**
-        with ``method="both"`` (uniformly 0.59 / 0.90 / 1.00; at 50 gold rows the misses are
+        inside the overlap 0.79 / 0.88 / 1.00 with the fast SE and **0.91 / 0.98 / 1.00**
+        with ``method="both"`` (uniformly 0.59 / 0.93 / 1.00; at 50 gold rows the misses are
         the groups with fewer than 2 gold rows, see ``gold_per_group``).
     method : {"auto", "fast", "both"}, default "auto"
         ``"fast"``: each split's interval uses the sandwich SE of the group's mean score,
