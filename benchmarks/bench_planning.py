@@ -391,7 +391,8 @@ def main() -> None:
         scen = args.scenarios.split(",")
         realised_tag = args.tag if args.realised_tag is None else args.realised_tag
         saved = RESULTS / f"planning_curve_realised{realised_tag}.csv"
-        if args.reuse_realised and saved.exists():  # the realised curves do not depend on the planner
+        reused = args.reuse_realised and saved.exists()
+        if reused:  # the realised curves do not depend on the planner
             real = pd.read_csv(saved)
         else:
             real = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
@@ -399,7 +400,8 @@ def main() -> None:
                 for r in range(args.curve_reps)))
         plan = pd.DataFrame(Parallel(n_jobs=args.n_jobs)(
             delayed(planned_size)(sc, 6000 + r, args.curve_d, args.n_repeats) for sc in scen for r in range(args.reps)))
-        real.to_csv(RESULTS / f"planning_curve_realised{args.tag}.csv", index=False)
+        if not reused:  # a reused file stays where it was read from (--realised-tag)
+            real.to_csv(RESULTS / f"planning_curve_realised{args.tag}.csv", index=False)
         plan.to_csv(RESULTS / f"planning_curve_planned{args.tag}.csv", index=False)
         lines = [f"# Gold size for 90 % of the large-sample EG area: planned from a pilot of 100 vs realised",
                  "", f"Realised: {args.curve_reps} simulations per gold size; planned: `gold_learning_curve` on "

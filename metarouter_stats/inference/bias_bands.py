@@ -359,7 +359,7 @@ def refit_bootstrap(
     copies in one fold (``_GROUP_REPLICATES``, off) removes that but leaves each fold fewer
     distinct rows (SE 1.7-2 times the fast band's where that one is right). Measured on
     ``selection`` (``bench_validity.py selection``, docs/benchmarks.md), SE / SD at 50 / 100
-    / 500 gold rows: rows 1.64 / 1.03 / 0.78, weights 1.13 / 0.90 / 0.91. Neither alone
+    / 500 gold rows: rows 1.64 / 1.03 / 0.78, weights 1.16 / 0.84 / 0.91. Neither alone
     keeps 0.93 pointwise at every size (weights: 0.95 / 0.90 / 0.90);
     :func:`bias_interval`'s ``method="both"`` (the larger of this and the fast band's SE) does
     (0.97 / 0.93 / 0.94).
