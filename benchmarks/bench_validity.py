@@ -186,7 +186,7 @@ def fit_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, lin: np.ndarra
     for name, target in (("delta", truth), ("linear", lin)):
         row[f"{name}_pointwise"] = float(np.mean((pw.low <= target) & (target <= pw.high)))
         row[f"{name}_uniform"] = float(np.all((un.low <= target) & (target <= un.high)))
-    gates = mrs.bias_by_group(router, region="all", method="fast", rng=seed)  # every query, as first measured
+    gates = mrs.bias_by_group(router, n_groups=5, region="all", method="fast", rng=seed)  # every query, 5 groups, as first measured
     big = mrs.simulate(n_gold=2, n_preference=2, n_test=50_000, scenario=scenario, rng=seed + 1)
     gt = gates_truth(router.bias_learner_, seed, gates.n_groups, gates.n_splits, big.X_test, big.delta(big.X_test))
     low, high = gates.confidence_interval()
@@ -209,6 +209,10 @@ def run_fits(reps: int, n_jobs: int, scenarios: list[str], gold_sizes: list[int]
 
 
 SIEVE_STAGES = {"sieve": "spline", "pairs": "spline_pairs", "linear": "learner"}
+# the same final stages with method="both" (the larger of the fast and the weighted refit bootstrap's SE; what
+# bias_interval chooses, given data=, for a uniform band with fewer than 100 gold rows or when gold looks selected)
+SIEVE_STAGES.update({f"{name}_both": stage for name, stage in list(SIEVE_STAGES.items())})
+BOTH_REFITS = 50  # refits of a "_both" band (as the selection part's refit bands)
 
 
 def sieve_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, n_boot: int = 200,
@@ -224,7 +228,11 @@ def sieve_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, n_boot: int 
         row = {"scenario": scenario, "n_gold": n_gold, "rep": rep}
         for name in stages:
             stage = SIEVE_STAGES[name]
-            pw = mrs.bias_interval(router, Xe, n_boot=n_boot, method="fast", final_stage=stage, rng=seed)
+            if name.endswith("_both"):
+                pw = mrs.bias_interval(router, Xe, n_boot=BOTH_REFITS, method="both", final_stage=stage,
+                                       data=s.train, resampling="weights", rng=seed, progress=False)
+            else:
+                pw = mrs.bias_interval(router, Xe, n_boot=n_boot, method="fast", final_stage=stage, rng=seed)
             crit = critical_value(pw.estimate, pw.draws, pw.std_error, "uniform", 0.95)
             row[f"{name}_pointwise"] = float(np.mean((pw.low <= truth) & (truth <= pw.high)))
             row[f"{name}_uniform"] = float(np.all(np.abs(pw.estimate - truth) <= crit * pw.std_error))
@@ -516,7 +524,8 @@ def main() -> None:
     ap.add_argument("--methods", default="variance,wasserstein,amplitude", help="ttest: scale methods to run")
     ap.add_argument("--refit-reps", type=int, default=0, help="selection, smallgold: replications of the refit band (50 refits each)")
     ap.add_argument("--stages", default="sieve,linear",
-                    help="sieve: bands to score (sieve = 'spline', pairs = 'spline_pairs', linear = the default)")
+                    help="sieve: bands to score (sieve = 'spline', pairs = 'spline_pairs', linear = the default; "
+                         "NAME_both = the same with method='both', 50 weighted refits)")
     ap.add_argument("--paired-with", default=None,
                     help="sieve --merge: join the bands of another run's raw files (same seeds) on the common fits")
     ap.add_argument("--variants", default="none,band,crump",
@@ -567,7 +576,9 @@ def main() -> None:
                 "knots per coordinate, ridge penalty x 0.01 of its leave-one-out choice, fast bootstrap, 200 draws); "
                 "`pairs` (where run) = bias_interval(final_stage='spline_pairs') (the same plus piecewise-linear tensor "
                 "products of the 5 highest-variance coordinates' pairs); "
-                "`linear` = the default band (target: the best linear predictor) on the same fits. DR Meta-router, "
+                "`linear` = the default band (target: the best linear predictor) on the same fits; `NAME_both` (where "
+                "run) = the same final stage with method='both' (at each point the larger of the fast and the weighted "
+                "refit bootstrap's SE, 50 refits, given the training data). DR Meta-router, "
                 "true c, 4,400 preference rows, d = 50, 20 points; both scored against the true Delta(x). "
                 "rmse_over_se: RMS error of the band centre over its mean bootstrap SE (about 1 when the SE is honest "
                 "and the bias small).")

@@ -36,7 +36,7 @@ def test_overlap_region_is_the_same_procedure_on_the_rows_inside(selected):
     s, router = selected
     inside = _inside(router)
     assert 0.05 < 1 - inside[router.bias_learner_.scores_.source == 0].mean()
-    res = _quiet(router=router, region="overlap", n_splits=8, rng=3)
+    res = _quiet(router=router, n_groups=5, region="overlap", n_splits=8, rng=3)
     sc = router.bias_learner_.scores_
     X, phi, src = sc.X[inside], sc.pseudo_outcomes[inside], sc.source[inside]
     seed = int(np.random.default_rng(3).integers(2**31 - 1))
@@ -73,10 +73,10 @@ def test_auto_keeps_every_query_with_random_gold(small_study):
 
 def test_both_takes_the_larger_of_the_sandwich_and_the_refit_standard_errors(selected):
     s, router = selected
-    fast = _quiet(router=router, region="overlap", method="fast", n_splits=5, rng=7)
-    both = _quiet(router=router, region="overlap", method="both", data=s.train, n_boot=3, n_splits=5, rng=7,
-                  progress=False)
-    auto = _quiet(router=router, data=s.train, n_boot=3, n_splits=5, rng=7, progress=False)
+    fast = _quiet(router=router, n_groups=5, region="overlap", method="fast", n_splits=5, rng=7)
+    both = _quiet(router=router, n_groups=5, region="overlap", method="both", data=s.train, n_boot=3, n_splits=5,
+                  rng=7, progress=False)
+    auto = _quiet(router=router, n_groups=5, data=s.train, n_boot=3, n_splits=5, rng=7, progress=False)
     # same splits, same estimates; the SE is the larger one, split by split and group by group
     np.testing.assert_array_equal(both.split_estimates, fast.split_estimates)
     assert np.all(both.split_std_errors >= fast.split_std_errors)
@@ -143,14 +143,43 @@ def test_group_input_errors(selected, small_study):
     assert mrs.bias_by_group(share, region="overlap", n_splits=2, rng=0).n_excluded_preference == 0
 
 
-def test_groups_resting_on_fewer_than_two_gold_rows_are_flagged():
+def test_groups_resting_on_fewer_than_four_gold_rows_are_flagged():
     s = mrs.simulate(n_gold=12, n_preference=600, n_test=5, d=6, rng=2)
     router = mrs.MetaRouter(random_state=0).fit(s.train)
-    with pytest.warns(RuntimeWarning, match="fewer than 2 gold"):
+    with pytest.warns(RuntimeWarning, match="fewer than 4 gold.*n_groups='auto'"):
         res = mrs.bias_by_group(router, n_groups=5, n_splits=6, rng=0)
-    assert np.any(res.gold_per_group < 2) and "FEW GOLD ROWS" in res.summary()
-    # six gold rows in each half: two groups give three each, and no flag
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        two = mrs.bias_by_group(router, n_groups=2, n_splits=6, rng=0)
-    assert np.all(two.gold_per_group >= 2) and "FEW GOLD" not in two.summary()
+    assert np.any(res.gold_per_group < 4) and "FEW GOLD ROWS" in res.summary() and res.groups_rule == ""
+    # six gold rows in each half: two groups give three each, still flagged; auto can do no better and says so
+    with pytest.warns(RuntimeWarning, match="Even 2 groups"):
+        auto = mrs.bias_by_group(router, n_splits=6, rng=0)
+    assert auto.n_groups == 2 and "even 2 groups" in auto.summary()
+
+
+def test_auto_groups_take_the_most_groups_with_four_gold_rows_each(selected, small_study):
+    s, router = selected
+    res = _quiet(router=router, n_splits=8, rng=0)
+    # an independent count: the same splits, groups cut at k quantiles of the refitted proxy on the main half
+    learner = router.bias_learner_
+    sc = learner.scores_
+    keep = _inside(router)
+    rows = np.flatnonzero(keep)
+    X, phi, w, src = sc.X[rows], sc.pseudo_outcomes[rows], sc.weights[rows], sc.source[rows]
+    seed = int(np.random.default_rng(0).integers(2**31 - 1))
+    splits = list(StratifiedShuffleSplit(n_splits=8, test_size=0.5, random_state=seed).split(X, src))
+    medians = {}
+    for k in range(5, 1, -1):
+        counts = []
+        for aux, main in splits:
+            proxy = learner.refit_final(X[aux], phi[aux], w[aux]).predict(X[main]).reshape(-1)
+            group = np.searchsorted(np.sort(proxy), proxy, side="left") * k // proxy.size
+            counts.append([np.sum((group == g) & (src[main] == 1)) for g in range(k)])
+        medians[k] = np.median(counts, axis=0)
+    chosen = max((k for k in medians if np.all(medians[k] >= 4)), default=2)
+    assert res.n_groups == chosen < 5  # gold is crowded in one tail: five groups would starve the others
+    np.testing.assert_array_equal(res.gold_per_group, medians[chosen])
+    assert res.groups_rule.startswith("auto") and f"{chosen} (auto" in res.summary()
+    # random gold with 20 gold rows per group: the five groups of CDDF
+    random_gold = mrs.MetaRouter(random_state=0).fit(small_study.train)
+    assert _quiet(router=random_gold, n_splits=4, rng=0).n_groups == 5
+    with pytest.raises(ValueError, match="n_groups.*'auto'"):
+        mrs.bias_by_group(router, n_groups="many")

@@ -45,10 +45,12 @@ from .heterogeneity import cddf_splits, fitted_learner
 REGIONS = ("auto", "all", "overlap")
 GROUP_METHODS = ("auto", "fast", "both")
 POOR_OVERLAP_SHARE = 0.05  # the positivity report's rule: more than 5 % of preference rows outside the band
-# groups whose average rests on fewer gold rows than this (main half, median over splits) are flagged: on the selection
-# benchmark (bench_gates.py, overlap + both, 50 gold rows) such groups were covered 7 times in 15,
-# the other groups 0.97 (27 fits)
-FEW_GOLD = 2
+MAX_GROUPS = 5  # CDDF's number of groups
+# every group's average should rest on at least this many gold rows (main half, median over splits). On the selection
+# benchmark (bench_gates.py, overlap + both, 5 groups, 50 and 100 gold rows, 57 fits) groups with fewer than 2 were
+# covered 7 times in 15, with 2 to 3.5 0.91 (70 group-fits), with 4 or more 0.995 (200): n_groups="auto" takes the most
+# groups (up to 5) that keep every group at 4 or more, and fewer are flagged
+FEW_GOLD = 4
 
 __all__ = ["GroupBiasResult", "bias_by_group"]
 
@@ -87,9 +89,13 @@ class GroupBiasResult(ResultMixin):
     gold_per_group : ndarray of shape (n_groups,)
         Median over the splits of the gold rows in each group of the main half. The scores
         of a group with few gold rows rest on the gold outcome model, whose extrapolation
-        error no standard error sees: groups with fewer than 2 are flagged (summary note and a
-        RuntimeWarning). On the ``selection`` benchmark (50 gold rows, ``region="overlap"``,
-        ``method="both"``) they were covered 7 times in 15, the other groups 0.97 (27 fits).
+        error no standard error sees: groups with fewer than ``FEW_GOLD`` (4) are flagged
+        (summary note and a RuntimeWarning). On the ``selection`` benchmark (50 and 100 gold
+        rows, ``region="overlap"``, ``method="both"``, 5 groups) groups with fewer than 2 were
+        covered 7 times in 15, with 2 to 3.5 0.91 (70), with 4 or more 0.995 (200).
+    groups_rule : str
+        How the number of groups was chosen: empty when ``n_groups`` was given, else what
+        ``n_groups="auto"`` did.
     """
 
     estimate: np.ndarray
@@ -106,6 +112,7 @@ class GroupBiasResult(ResultMixin):
     method: str = "fast"
     n_boot: int = 0
     gold_per_group: np.ndarray | None = None
+    groups_rule: str = ""
     _title = "Average bias by group (sorted by the predicted bias; CDDF GATES)"
 
     @property
@@ -147,6 +154,8 @@ class GroupBiasResult(ResultMixin):
         rows.append(("units / splits", f"{self.units} (c = {self.scale:.4g}) / {self.n_splits}"))
         if self.gold_per_group is not None:
             rows.append(("gold rows per group (main half, median)", " ".join(f"{g:g}" for g in self.gold_per_group)))
+        if self.groups_rule:
+            rows.append(("groups", f"{self.n_groups} ({self.groups_rule})"))
         rows.append(("queries / standard errors", f"{self.region} / {self.method}"
                      + (f" ({self.n_boot} weighted refits)" if self.method == "both" else "")))
         if self.region == "overlap":
@@ -177,8 +186,9 @@ class GroupBiasResult(ResultMixin):
             return ""
         few = ", ".join(str(k + 1) for k in np.flatnonzero(self.gold_per_group < FEW_GOLD))
         return (f"FEW GOLD ROWS: group(s) {few} rest on fewer than {FEW_GOLD} gold rows (main half, median over splits); "
-                "there the average leans on the gold outcome model and its interval can miss (7 of 15 such groups "
-                "covered in the package's selection benchmark). Fewer groups (n_groups) put more gold rows in each.")
+                "there the average leans on the gold outcome model and its interval can miss (7 of 15 groups with "
+                "fewer than 2 covered in the package's selection benchmark, 0.91 of those with 2 to 3.5). Fewer "
+                "groups (n_groups='auto' chooses them) put more gold rows in each.")
 
     def plot(self, ax: Any = None) -> Any:
         """Group averages with pointwise (bars) and uniform (caps) intervals; returns the Axes."""
@@ -202,6 +212,24 @@ def _groups_of(proxy: np.ndarray, n_groups: int) -> np.ndarray:
     """Quantile bins of the proxy on the main half (ties by rank, so that every group is filled)."""
     ranks = np.argsort(np.argsort(proxy, kind="stable"), kind="stable")
     return (ranks * n_groups) // proxy.size
+
+
+def _gold_per_group(scores: Any, splits: list[tuple[np.ndarray, np.ndarray]], n_groups: int) -> np.ndarray:
+    """Median over the splits of each group's gold rows in the main half."""
+    return np.median([np.bincount(group[scores.source[main] == 1], minlength=n_groups) for main, group in splits],
+                     axis=0)
+
+
+def _choose_groups(scores: Any, proxies: list[tuple[np.ndarray, np.ndarray]], most: int, auto: bool) -> tuple[int, str]:
+    """``n_groups="auto"``: the most groups (up to ``most``) whose every group holds ``FEW_GOLD`` gold rows."""
+    if not auto:
+        return most, ""
+    for k in range(most, 1, -1):
+        gold = _gold_per_group(scores, [(main, _groups_of(proxy, k)) for main, proxy in proxies], k)
+        if np.all(gold >= FEW_GOLD):
+            return k, (f"auto: the most groups, up to {most}, with at least {FEW_GOLD} gold rows each"
+                       + ("" if k == most else f"; {most} would leave fewer in a group"))
+    return 2, f"auto: even 2 groups leave fewer than {FEW_GOLD} gold rows in a group"
 
 
 def _group_means(phi: np.ndarray, w: np.ndarray, main: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -231,7 +259,7 @@ def _difference_pvalue(est: np.ndarray, se: np.ndarray) -> float:
 
 @budgeted
 def bias_by_group(
-    router: Any, *, n_groups: int = 5, n_splits: int = 100, units: str = "gold", region: str = "auto",
+    router: Any, *, n_groups: int | str = "auto", n_splits: int = 100, units: str = "gold", region: str = "auto",
     method: str = "auto", data: Any = None, n_boot: int = 50, rng: Any = None, n_jobs: int | None = None,
     progress: bool = True,
 ) -> GroupBiasResult:
@@ -246,8 +274,15 @@ def bias_by_group(
     ----------
     router : fitted MetaRouter or fitted bias learner
         The learner must declare ``"scores"`` and ``"refit_final"``.
-    n_groups : int, default 5
-        Groups (quantile bins of the predicted bias).
+    n_groups : int or "auto", default "auto"
+        Groups (quantile bins of the predicted bias). ``"auto"``: the most groups, up to
+        CDDF's 5, such that every group of the main half holds at least ``FEW_GOLD`` (4)
+        gold rows (median over the splits; a group average resting on fewer leans on the
+        gold outcome model, whose error no standard error sees); 2 groups, flagged, when
+        even 2 cannot. The count depends on x and the source only, never on the labels.
+        With random gold this keeps 5 groups from about 40 gold rows on; with gold selected
+        on x it merges the groups where gold is rare. An int is used as given (groups with
+        fewer than 4 gold rows are flagged).
     n_splits : int, default 100
         Random halvings of the rows (stratified by source).
     units : {"gold", "preference"}, default "gold"
@@ -304,7 +339,11 @@ def bias_by_group(
     learner = fitted_learner(router, "bias_by_group")
     require_capability(learner, "scores", "bias_by_group")
     require_capability(learner, "refit_final", "bias_by_group")
-    n_groups = check_positive_int(n_groups, "n_groups", minimum=2)
+    auto_groups = isinstance(n_groups, str) and n_groups == "auto"
+    if not auto_groups:
+        if isinstance(n_groups, str):
+            raise ValueError(f"`n_groups` must be 'auto' or an int >= 2; got {n_groups!r}.")
+        n_groups = check_positive_int(n_groups, "n_groups", minimum=2)
     n_splits = check_positive_int(n_splits, "n_splits", minimum=1)
     units = check_units(units)
     if region not in REGIONS:
@@ -335,8 +374,10 @@ def bias_by_group(
     sub = scores if chosen_region == "all" else CrossFitScores(
         X=scores.X[rows], pseudo_outcomes=scores.pseudo_outcomes[rows], weights=scores.weights[rows],
         source=scores.source[rows])
-    if sub.n < 4 * n_groups:
-        raise ValueError(f"`n_groups` = {n_groups} needs at least {4 * n_groups} scored rows; the learner has {sub.n}"
+    most = MAX_GROUPS if auto_groups else int(n_groups)
+    if sub.n < 4 * (2 if auto_groups else most):
+        raise ValueError(f"`n_groups` = {n_groups} needs at least {4 * (2 if auto_groups else most)} scored rows; the "
+                         f"learner has {sub.n}"
                          + (" inside the overlap (use region='all' or fewer groups)." if chosen_region == "overlap" else "."))
     if chosen_region == "overlap":
         overlap_note = ""
@@ -351,7 +392,9 @@ def bias_by_group(
     c = float(getattr(router, "scale_", 1.0))
     factor = c if units == "gold" else 1.0
     gen = as_rng(rng)
-    splits = [(main, _groups_of(proxy, n_groups)) for main, proxy in cddf_splits(learner, n_splits, gen, scores=sub)]
+    proxies = list(cddf_splits(learner, n_splits, gen, scores=sub))
+    n_groups, groups_rule = _choose_groups(sub, proxies, most, auto_groups)
+    splits = [(main, _groups_of(proxy, n_groups)) for main, proxy in proxies]
     parts = [_group_split(sub, main, group, n_groups) for main, group in splits]
     est = np.array([p[0] for p in parts])
     se = np.array([p[1] for p in parts])
@@ -365,12 +408,13 @@ def bias_by_group(
                                    progress=progress, resampling="weights", statistic=statistic)
         # c is the router's, as for the point estimates: the refits' spread is on the preference scale
         se = np.maximum(se, draws.std(axis=0, ddof=1).reshape(n_splits, n_groups))
-    gold = np.median([[np.sum(sub.source[main][group == k] == 1) for k in range(n_groups)] for main, group in splits],
-                     axis=0)
+    gold = _gold_per_group(sub, splits, n_groups)
     if np.any(gold < FEW_GOLD):
         warnings.warn(f"bias_by_group: groups {np.flatnonzero(gold < FEW_GOLD) + 1} rest on fewer than {FEW_GOLD} gold "
                       "rows each; their intervals lean on the gold outcome model and can miss (see the summary). "
-                      "Use fewer groups.", RuntimeWarning, stacklevel=3)
+                      + ("Even 2 groups cannot hold that many: read the group averages with care."
+                         if auto_groups else "Use fewer groups (n_groups='auto' chooses them)."),
+                      RuntimeWarning, stacklevel=3)
     pvals = np.array([_difference_pvalue(e, s_) for e, s_ in zip(est, se, strict=True)])
     est, se = est / factor, se / factor
     return GroupBiasResult(
@@ -388,4 +432,5 @@ def bias_by_group(
         method=chosen_method,
         n_boot=n_boot if chosen_method == "both" else 0,
         gold_per_group=frozen_array(gold),
+        groups_rule=groups_rule,
     )
