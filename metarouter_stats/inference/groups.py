@@ -380,9 +380,9 @@ def bias_by_group(
         X=scores.X[rows], pseudo_outcomes=scores.pseudo_outcomes[rows], weights=scores.weights[rows],
         source=scores.source[rows])
     most = MAX_GROUPS if auto_groups else int(n_groups)
-    if sub.n < 4 * (2 if auto_groups else most):
-        raise ValueError(f"`n_groups` = {n_groups} needs at least {4 * (2 if auto_groups else most)} scored rows; the "
-                         f"learner has {sub.n}"
+    fewest = 2 if auto_groups else most  # the fewest groups the call can end with
+    if sub.n < 4 * fewest:
+        raise ValueError(f"`n_groups` = {n_groups} needs at least {4 * fewest} scored rows; the learner has {sub.n}"
                          + (" inside the overlap (use region='all' or fewer groups)." if chosen_region == "overlap" else "."))
     if chosen_region == "overlap":
         overlap_note = ""
