@@ -351,6 +351,27 @@ def _both_rows(rows: pd.DataFrame, truth: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def se_over_sd(est: np.ndarray, se: np.ndarray) -> tuple[float, float]:
+    """Mean over points of (mean bootstrap SE) / (Monte Carlo SD of the centre), and its jackknife SE over fits.
+
+    ``est`` and ``se`` are (fits, points). The SD in the denominator is itself estimated from the
+    fits (relative SE about 1 / sqrt(2 (fits - 1)) per point, less after averaging correlated
+    points), so with a few dozen fits a ratio of 0.9 need not differ from 1: the delete-one
+    jackknife over fits says by how much it can move. A nonparametric bootstrap over fits is not
+    used because duplicated fits shrink the SD and bias the ratio upward.
+    """
+    k = len(est)
+
+    def ratio(ix: np.ndarray) -> float:
+        return float(np.mean(se[ix].mean(axis=0) / est[ix].std(axis=0, ddof=1)))
+
+    full = ratio(np.arange(k))
+    if k < 3:
+        return full, float("nan")
+    jk = np.array([ratio(np.delete(np.arange(k), i)) for i in range(k)])
+    return full, float(np.sqrt((k - 1) / k * np.sum((jk - jk.mean()) ** 2)))
+
+
 def summarise_selection(rows: pd.DataFrame) -> pd.DataFrame:
     """Why the fast band under-covers on ``selection``: bias or standard error, with and without trimming.
 
@@ -358,7 +379,8 @@ def summarise_selection(rows: pd.DataFrame) -> pd.DataFrame:
     Per cell: pointwise coverage over all points (with its Monte Carlo SE from the replication
     means, which keeps the correlation between a replication's points), over the points the
     band flags as inside the overlap and outside it; the RMS over points of bias / Monte Carlo
-    SD of the band centre, and the mean of (mean bootstrap SE) / (Monte Carlo SD).
+    SD of the band centre, and the mean of (mean bootstrap SE) / (Monte Carlo SD) with its jackknife
+    SE over fits (:func:`se_over_sd`).
     """
     Xe = eval_points()
     truth = mrs.simulate(n_gold=2, n_preference=2, n_test=2, scenario="selection", rng=0).delta(Xe)
@@ -369,6 +391,7 @@ def summarise_selection(rows: pd.DataFrame) -> pd.DataFrame:
         est, se = np.array(g["estimate"].tolist()), np.array(g["se"].tolist())
         cov, outside = np.array(g["covered"].tolist()), np.array(g["outside"].tolist())
         sd = est.std(axis=0, ddof=1)
+        ratio, ratio_se = se_over_sd(est, se)
         per_rep = cov.mean(axis=1)
         uni = g["covered_uniform"].astype(float) if "covered_uniform" in g else pd.Series(np.nan, index=g.index)
         out.append({"n_gold": n, "trim": v, "reps": len(g), "rows_trimmed": g["n_trimmed"].mean(),
@@ -379,7 +402,7 @@ def summarise_selection(rows: pd.DataFrame) -> pd.DataFrame:
                     "coverage_outside_overlap": cov[outside].mean() if outside.any() else np.nan,
                     "share_points_outside": outside.mean(),
                     "rms_bias_over_sd": float(np.sqrt(np.mean(((est.mean(axis=0) - truth) / sd) ** 2))),
-                    "se_over_sd": float(np.mean(se.mean(axis=0) / sd))})
+                    "se_over_sd": ratio, "se_over_sd_mc_se": ratio_se})
     return pd.DataFrame(out)
 
 
@@ -435,11 +458,12 @@ def summarise_smallgold(raw: pd.DataFrame) -> pd.DataFrame:
         cov = np.array(g["covered"].tolist(), dtype=float)
         uni = g["covered_uniform"].astype(float)
         sd = est.std(axis=0, ddof=1)
+        ratio, ratio_se = se_over_sd(est, se)
         tstat = (est - target) / se
         out.append({"scenario": sc, "n_gold": n, "variant": v, "reps": len(g),
                     "pointwise": cov.mean(), "pointwise_mc_se": cov.mean(axis=1).std(ddof=1) / np.sqrt(len(g)),
                     "uniform": uni.mean(), "uniform_mc_se": np.sqrt(max(uni.mean() * (1 - uni.mean()), 0.05 * 0.95) / len(g)),
-                    "se_over_sd": float(np.mean(se.mean(axis=0) / sd)),
+                    "se_over_sd": ratio, "se_over_sd_mc_se": ratio_se,
                     "se_over_sd_min": float(np.min(se.mean(axis=0) / sd)),
                     "rms_bias_over_sd": float(np.sqrt(np.mean(((est.mean(axis=0) - target) / sd) ** 2))),
                     "t_sd": float(tstat.std()), "t_excess_kurtosis": float(_st.kurtosis(tstat.ravel())),
