@@ -524,12 +524,16 @@ def summarise_fits(raw: pd.DataFrame) -> pd.DataFrame:
                     "gates_pointwise", "gates_uniform"):
             if col in g:
                 out[col] = g[col].mean()
-        out["uniform_mc_se"] = np.sqrt(0.95 * 0.05 / reps)
+        # MC SEs: pointwise from the per-replication shares (keeps the correlation of a fit's 20 points);
+        # uniform from the observed rate, floored at the nominal 0.95's binomial SE
+        out["linear_pointwise_mc_se"] = g["linear_pointwise"].std(ddof=1) / np.sqrt(reps)
+        u = g["linear_uniform"].mean()
+        out["uniform_mc_se"] = np.sqrt(max(u * (1 - u), 0.95 * 0.05) / reps)
         # MC SD of the band centre at the points vs its mean bootstrap SE: not recorded per point here
         out["mean_se"] = g["mean_se"].mean()
         return pd.Series(out)
 
-    return raw.groupby(["scenario", "n_gold"]).apply(agg, include_groups=False).reset_index()
+    return raw.groupby(["scenario", "n_gold"]).apply(agg, include_groups=False).reset_index().astype({"reps": int})
 
 
 def write_table(name: str, head: str, table: pd.DataFrame) -> None:
@@ -563,7 +567,8 @@ def main() -> None:
     ap.add_argument("--first-rep", type=int, default=0,
                     help="selection, fits: index of the first replication (run a long study in chunks with distinct seeds)")
     ap.add_argument("--merge", default=None,
-                    help="selection, sieve, smallgold: summarise every raw file of the part with this tag prefix (no new runs)")
+                    help="selection, sieve, smallgold: summarise every raw file of the part with this tag prefix (no new runs); "
+                         "fits: any value re-summarises every fits raw file")
     args = ap.parse_args()
     RESULTS.mkdir(exist_ok=True)
     t0 = time.perf_counter()
@@ -648,9 +653,10 @@ def main() -> None:
                 "(50 refits of every stage per band; fewer replications, so its SD and coverage are rougher).")
         write_table(f"validity_selection{args.tag}.md", head, table)
     else:
-        raw = run_fits(args.reps or 100, args.n_jobs, args.scenarios.split(","), [int(v) for v in args.gold.split(",")],
-                       args.first_rep)
-        raw.to_csv(RESULTS / f"validity_fits{args.tag}_raw.csv", index=False)
+        if args.merge is None:  # fits --merge ANY: re-summarise every raw file without new runs
+            raw = run_fits(args.reps or 100, args.n_jobs, args.scenarios.split(","),
+                           [int(v) for v in args.gold.split(",")], args.first_rep)
+            raw.to_csv(RESULTS / f"validity_fits{args.tag}_raw.csv", index=False)
         frames = [pd.read_csv(f) for f in sorted(RESULTS.glob("validity_fits*_raw.csv"))]
         both = pd.concat(frames, ignore_index=True)
         # a replication run twice (same seed, same fit) keeps the row with the most columns
