@@ -80,7 +80,7 @@ RESAMPLINGS = ("rows", "weights")  # refit_bootstrap: rows drawn with replacemen
 # of the refit bootstrap's replicates. Measured both ways in benchmarks/bench_validity.py (selection,
 # variant refit_grouped) and docs/benchmarks.md; neither calibrates the refit band at every gold size.
 _GROUP_REPLICATES = False
-# below this many gold rows the fast uniform band is short of its level (0.86-0.89 at 50 gold rows for 0.95 with
+# below this many gold rows the fast uniform band is short of its level (0.85-0.89 at 50 gold rows for 0.95 with
 # random gold; 0.92-0.97 from 100 on; benchmarks/bench_validity.py fits, sieve, smallgold): its target says so
 SMALL_GOLD = 100
 
@@ -648,7 +648,7 @@ def bias_interval(
     kind : {"pointwise", "uniform"}, default "pointwise"
         Pointwise normal band with bootstrap standard errors, or a uniform band over the
         m points by the sup-t construction. With fewer than 100 gold rows the fast uniform band
-        is short of its level (0.86-0.89 at 50 gold rows for 0.95, random gold; its SE is 5 %
+        is short of its level (0.85-0.89 at 50 gold rows for 0.95, random gold; its SE is 5 %
         short on average and up to 19 % at some points, the nuisances' variation it freezes),
         and its ``target`` says so; from 100 gold rows on it covered 0.92-0.97. Given ``data``,
         a uniform band with fewer than 100 gold rows uses ``method="both"`` instead (below).
@@ -665,7 +665,7 @@ def bias_interval(
         what ``"refit"`` costs (``n_boot`` refits of every stage). Also ``"both"`` for a
         uniform band with fewer than 100 gold rows when ``data`` is given: with random gold
         at 50 gold rows (``paper``) it covered 24 of 24 fits uniformly and 7 of the 9 fits on
-        which the fast uniform band had failed (that band covers 0.86-0.89; docs/benchmarks.md);
+        which the fast uniform band had failed (that band covers 0.85-0.89; docs/benchmarks.md);
         with ``final_stage="spline"`` on ``nonlinear_bias`` at 50 gold rows, against Delta(x),
         16 of 16 random fits and all 11 fits on which the fast sieve's uniform band had failed
         (that band: 0.83 over 65). See the module docstring.
@@ -767,7 +767,7 @@ def bias_interval(
         method = "both"
     if (auto and method == "fast" and data is not None and kind == "uniform" and has_capability(learner, "scores")
             and int(np.sum(learner.scores_.source == 1)) < SMALL_GOLD):
-        # few gold rows: the fast uniform band is short of its level (0.86-0.89 at 50 gold rows); the larger of the
+        # few gold rows: the fast uniform band is short of its level (0.85-0.89 at 50 gold rows); the larger of the
         # fast and refit SEs covered 24 of 24 fits on paper at 50 gold rows and 7 of the fast band's 9 failures
         method = "both"
     n_jobs = check_n_jobs(n_jobs)
@@ -815,7 +815,7 @@ def bias_interval(
     estimate = estimate / unit
     n_gold = int(np.sum(learner.scores_.source == 1)) if has_capability(learner, "scores") else None
     if kind == "uniform" and method == "fast" and n_gold is not None and n_gold < SMALL_GOLD:
-        target += (f"; with {n_gold} gold rows this fast uniform band is short of its level: 0.86-0.89 at 50 gold rows "
+        target += (f"; with {n_gold} gold rows this fast uniform band is short of its level: 0.85-0.89 at 50 gold rows "
                    "for 0.95 in the package's benchmarks (its SE misses the nuisances' variation; docs/benchmarks.md); "
                    "pass the training data (`data=`) for method='both'")
     flags, overlap_note = overlap_check(learner, X, "bias_interval")
