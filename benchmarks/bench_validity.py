@@ -445,12 +445,39 @@ def run_smallgold(reps: int, refit_reps: int, n_jobs: int, scenarios: list[str],
     return pd.DataFrame([row for rows in out for row in rows])
 
 
+def _smallgold_both(raw: pd.DataFrame, targets: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Rows of ``bias_interval(method="both")`` (variant ``both_W``) from a fit's ``fast_200`` and ``refitW_50`` bands.
+
+    As :func:`_both_rows` on ``selection``: at each point the larger of the two SEs, the uniform band
+    the refit replicates' sup-t value times that SE (``_larger_spread`` keeps their studentised shape).
+    """
+    key = ["scenario", "n_gold", "rep"]
+    fast = raw[raw["variant"] == "fast_200"].set_index(key)
+    out = []
+    for _, r in raw[raw["variant"] == "refitW_50"].iterrows():
+        k = (r["scenario"], r["n_gold"], r["rep"])
+        if k not in fast.index:
+            continue
+        est = np.asarray(r["estimate"])
+        se = np.maximum(np.asarray(r["se"]), np.asarray(fast.loc[k, "se"]))
+        err = np.abs(est - targets[r["scenario"]])
+        out.append({**r.to_dict(), "variant": "both_W", "se": se.tolist(),
+                    "covered": (err <= 1.959964 * se).tolist(),
+                    "covered_uniform": bool(np.all(err <= r["crit"] * se)), "max_t": float(np.max(err / se))})
+    return pd.DataFrame(out)
+
+
 def summarise_smallgold(raw: pd.DataFrame) -> pd.DataFrame:
-    """Coverage, SE / SD and the needed against the given sup-t critical value, per cell and variant."""
+    """Coverage, SE / SD and the needed against the given sup-t critical value, per cell and variant.
+
+    Where a fit has the weighted refit band, ``both_W`` scores ``method="both"`` on it (:func:`_smallgold_both`);
+    its ``crit_given`` is the refit draws' sup-t value.
+    """
     from scipy import stats as _st  # noqa: PLC0415
 
     Xe = eval_points()
     targets = {sc: linear_target(sc, Xe) for sc in raw["scenario"].unique()}  # 200,000 draws each: once per scenario
+    raw = pd.concat([raw, _smallgold_both(raw, targets)], ignore_index=True)
     out = []
     for (sc, n, v), g in raw.groupby(["scenario", "n_gold", "variant"], sort=False):
         target = targets[sc]
