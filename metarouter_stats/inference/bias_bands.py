@@ -81,7 +81,7 @@ RESAMPLINGS = ("rows", "weights")  # refit_bootstrap: rows drawn with replacemen
 # variant refit_grouped) and docs/benchmarks.md; neither calibrates the refit band at every gold size.
 _GROUP_REPLICATES = False
 # below this many gold rows the fast uniform band is short of its level (0.85-0.89 at 50 gold rows for 0.95 with
-# random gold; 0.92-0.97 from 100 on; benchmarks/bench_validity.py fits, sieve, smallgold): its target says so
+# random gold; 0.905-0.95 from 100 on; benchmarks/bench_validity.py fits, sieve, smallgold): its target says so
 SMALL_GOLD = 100
 
 
@@ -650,7 +650,7 @@ def bias_interval(
         m points by the sup-t construction. With fewer than 100 gold rows the fast uniform band
         is short of its level (0.85-0.89 at 50 gold rows for 0.95, random gold; its SE is 5 %
         short on average and up to 19 % at some points, the nuisances' variation it freezes),
-        and its ``target`` says so; from 100 gold rows on it covered 0.92-0.97. Given ``data``,
+        and its ``target`` says so; from 100 gold rows on it covered 0.905-0.95. Given ``data``,
         a uniform band with fewer than 100 gold rows uses ``method="both"`` instead (below).
     method : {"fast", "refit", "both", "learner"} or None, default None
         None: ``"fast"`` when the learner declares ``"scores"`` and ``"refit_final"``,
