@@ -664,8 +664,9 @@ def bias_interval(
         (``benchmarks/bench_validity.py selection``, docs/benchmarks.md). ``"both"`` costs
         what ``"refit"`` costs (``n_boot`` refits of every stage). Also ``"both"`` for a
         uniform band with fewer than 100 gold rows when ``data`` is given: with random gold
-        at 50 gold rows (``paper``) it covered 24 of 24 fits uniformly and 7 of the 9 fits on
-        which the fast uniform band had failed (that band covers 0.85-0.89; docs/benchmarks.md);
+        at 50 gold rows it covered 24 of 24 random fits uniformly and 7 of the 9 fits on which
+        the fast uniform band had failed on ``paper``, 10 of 10 and 6 of 8 on ``nonlinear_bias``
+        (that band covers 0.85-0.89; docs/benchmarks.md);
         with ``final_stage="spline"`` on ``nonlinear_bias`` at 50 gold rows, against Delta(x),
         16 of 16 random fits and all 11 fits on which the fast sieve's uniform band had failed
         (that band: 0.83 over 65). See the module docstring.
