@@ -58,6 +58,8 @@ Run (about 1 s per ``ttest`` cell of 1,000; about 8 s per ``fits`` replication o
         --n-jobs 1 --scenarios nonlinear_bias,paper --tag _pairs_ck      # k = 0, 1, ...
     python benchmarks/bench_validity.py sieve --merge _pairs_c --paired-with _c --tag _pairs_c
     OMP_NUM_THREADS=1 python benchmarks/bench_validity.py smallgold --scenarios paper --gold 50 --reps 80 --refit-reps 24
+    python benchmarks/bench_validity.py fits --merge all          # re-summarise every fits raw file, no runs
+    python benchmarks/bench_validity.py smallgold --merge _Wnl_r  # the same for smallgold, with method='both' scored
 
 Replication r of a cell uses a seed derived from (part, cell, r) only, so the numbers do
 not depend on ``--n-jobs``.
