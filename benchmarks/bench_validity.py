@@ -479,6 +479,8 @@ def summarise_smallgold(raw: pd.DataFrame) -> pd.DataFrame:
 
     Xe = eval_points()
     targets = {sc: linear_target(sc, Xe) for sc in raw["scenario"].unique()}  # 200,000 draws each: once per scenario
+    # a fit run twice (a fast-only chunk, then its refit; same seed, same fit) counts once
+    raw = raw.drop_duplicates(["scenario", "n_gold", "rep", "variant"], keep="last")
     raw = pd.concat([raw, _smallgold_both(raw, targets)], ignore_index=True)
     out = []
     for (sc, n, v), g in raw.groupby(["scenario", "n_gold", "variant"], sort=False):
