@@ -322,6 +322,18 @@ def run_selection(reps: int, n_jobs: int, gold_sizes: list[int], refit_reps: int
     return pd.DataFrame(Parallel(n_jobs=n_jobs)(delayed(selection_rep)(n, r, v, Xe) for n, r, v in jobs))
 
 
+def _both_scored(est: np.ndarray, refit_se: np.ndarray, fast_se: np.ndarray, crit: float, truth: np.ndarray) -> dict:
+    """One fit's ``method="both"`` band scored against ``truth``: the larger SE at each point, the refit sup-t value.
+
+    ``covered_uniform`` is NaN where the refit band's sup-t value was not stored.
+    """
+    se = np.maximum(np.asarray(refit_se), np.asarray(fast_se))
+    err = np.abs(np.asarray(est) - truth)
+    return {"se": se.tolist(), "covered": (err <= 1.959964 * se).tolist(),
+            "covered_uniform": bool(np.all(err <= crit * se)) if np.isfinite(crit) else np.nan,
+            "max_t": float(np.max(err / se))}
+
+
 def _both_rows(rows: pd.DataFrame, truth: np.ndarray) -> pd.DataFrame:
     """Rows of ``bias_interval(method="both")`` scored from the weighted refit band and the fast band of the same fit.
 
@@ -341,12 +353,9 @@ def _both_rows(rows: pd.DataFrame, truth: np.ndarray) -> pd.DataFrame:
     for _, r in src.iterrows():
         r = r.copy()
         r["fast_se"], r["fast_crit"] = fast[(r["n_gold"], r["rep"])]
-        est, se = np.asarray(r["estimate"]), np.maximum(np.asarray(r["se"]), np.asarray(r["fast_se"]))
-        err = np.abs(est - truth)
-        crit = r.get("crit", np.nan)
-        out.append({**r.to_dict(), "variant": "both_weights", "se": se.tolist(),
-                    "covered": (err <= 1.959964 * se).tolist(),
-                    "covered_uniform": bool(np.all(err <= crit * se)) if np.isfinite(crit) else np.nan})
+        err = np.abs(np.asarray(r["estimate"]) - truth)
+        out.append({**r.to_dict(), "variant": "both_weights",
+                    **_both_scored(r["estimate"], r["se"], r["fast_se"], r.get("crit", np.nan), truth)})
         out.append({**r.to_dict(), "variant": "fast_same_fits", "se": list(r["fast_se"]),
                     "covered": (err <= 1.959964 * np.asarray(r["fast_se"])).tolist(),
                     "covered_uniform": bool(np.all(err <= r["fast_crit"] * np.asarray(r["fast_se"])))})
@@ -450,8 +459,8 @@ def run_smallgold(reps: int, refit_reps: int, n_jobs: int, scenarios: list[str],
 def _smallgold_both(raw: pd.DataFrame, targets: dict[str, np.ndarray]) -> pd.DataFrame:
     """Rows of ``bias_interval(method="both")`` (variant ``both_W``) from a fit's ``fast_200`` and ``refitW_50`` bands.
 
-    As :func:`_both_rows` on ``selection``: at each point the larger of the two SEs, the uniform band
-    the refit replicates' sup-t value times that SE (``_larger_spread`` keeps their studentised shape).
+    Scored by :func:`_both_scored`, as :func:`_both_rows` on ``selection`` (``_larger_spread`` keeps the
+    refit replicates' studentised shape, so the uniform band is their sup-t value times the larger SE).
     """
     key = ["scenario", "n_gold", "rep"]
     fast = raw[raw["variant"] == "fast_200"].set_index(key)
@@ -460,12 +469,8 @@ def _smallgold_both(raw: pd.DataFrame, targets: dict[str, np.ndarray]) -> pd.Dat
         k = (r["scenario"], r["n_gold"], r["rep"])
         if k not in fast.index:
             continue
-        est = np.asarray(r["estimate"])
-        se = np.maximum(np.asarray(r["se"]), np.asarray(fast.loc[k, "se"]))
-        err = np.abs(est - targets[r["scenario"]])
-        out.append({**r.to_dict(), "variant": "both_W", "se": se.tolist(),
-                    "covered": (err <= 1.959964 * se).tolist(),
-                    "covered_uniform": bool(np.all(err <= r["crit"] * se)), "max_t": float(np.max(err / se))})
+        out.append({**r.to_dict(), "variant": "both_W",
+                    **_both_scored(r["estimate"], r["se"], fast.loc[k, "se"], r["crit"], targets[r["scenario"]])})
     return pd.DataFrame(out)
 
 
