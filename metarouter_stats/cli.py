@@ -28,6 +28,7 @@ import pandas as pd
 from ._version import __version__
 from .experiment import ROUTER_NAMES, StudyConfig, load_config, run_study, study_configs
 from .experiment.store import StudyInUseError
+from .scaling import SCALE_CHOICES, SCALE_DEFAULT, parse_scale
 from .simulation import SCENARIOS, simulate
 
 DEMO_REPORT = "metarouter_demo_report.html"
@@ -140,7 +141,7 @@ def _report(args: argparse.Namespace) -> int:
     check_output_file(args.out, "--out")
     costs = _costs(args)
     common = dict(rng=args.seed, n_boot=args.n_boot, confidence_level=args.confidence_level, progress=not args.quiet,
-                  plan=args.plan, **costs)
+                  plan=args.plan, scale=parse_scale(args.scale), **costs)
     if args.study_dir:
         if costs:
             raise ValueError("--price, --tokens-in and --tokens-out apply to analysis reports, not to a study folder.")
@@ -151,38 +152,40 @@ def _report(args: argparse.Namespace) -> int:
         _check_priced(costs, study.train.model_names)
         rep = build_report(study, config={"scenario": args.scenario, "n_gold": args.n_gold,
                                     "n_preference": args.n_preference, "n_test": args.n_test}, **common)
-    elif args.data:
-        data = _read_data(args)
-        _check_priced(costs, data.model_names)
-        rep = build_report(data, holdout=args.holdout, config={"data": args.data}, **common)
-    elif args.mtbench or args.pandalm:
-        judg = _load_benchmark(args)
-        _check_priced(costs, judg.data.model_names)
-        rep = build_report(judg.data, holdout=args.holdout, title=f"Meta-router analysis of {judg.source}",
-                           config={"data": judg.source, "primary": judg.primary, "alternative": judg.alternative,
-                                   **judg.counts}, **common)
     else:
-        from .datasets import from_judgments  # noqa: PLC0415
-
-        if not (args.primary and args.alternative and args.texts):
-            raise ValueError("--judgments needs --primary, --alternative and --texts (a CSV with query_id and text columns).")
-        _local_file(args.judgments, "--judgments")
-        texts = pd.read_csv(_local_file(args.texts, "--texts"), dtype=str, keep_default_na=False)
-        missing = [c for c in ("query_id", "text") if c not in texts.columns]
-        if missing:
-            raise ValueError(f"{args.texts}: missing column(s) {missing}; --texts needs query_id and text columns.")
-        dup = texts["query_id"][texts["query_id"].duplicated()]
-        if len(dup):
-            line = int(dup.index[0]) + 2  # the header is line 1
-            raise ValueError(f"{args.texts}:{line}: query_id {dup.iloc[0]!r} appears more than once; give one text per query.")
-        judg = from_judgments(args.judgments, primary=args.primary, alternative=args.alternative,
-                              texts=dict(zip(texts["query_id"], texts["text"], strict=True)),
-                              dim=args.dim, embedding=args.embedding)
-        _check_priced(costs, judg.data.model_names)
-        rep = build_report(judg.data, holdout=args.holdout, config={"judgments": args.judgments, **judg.counts}, **common)
+        data, config, title = _read_real(args)
+        _check_priced(costs, data.model_names)
+        rep = build_report(data, holdout=args.holdout, title=title, config=config, **common)
     path = rep.save(args.out)
     print(f"HTML report ({len(rep.figures)} figures embedded): {path.resolve()}")
     return 0
+
+
+def _read_real(args: argparse.Namespace) -> tuple[Any, dict[str, Any], str | None]:
+    """(RoutingData, settings to record, report title) of --data, --mtbench, --pandalm or --judgments."""
+    if args.data:
+        return _read_data(args), {"data": args.data}, None
+    if args.mtbench or args.pandalm:
+        judg = _load_benchmark(args)
+        return (judg.data, {"data": judg.source, "primary": judg.primary, "alternative": judg.alternative,
+                            **judg.counts}, f"Meta-router analysis of {judg.source}")
+    from .datasets import from_judgments  # noqa: PLC0415
+
+    if not (args.primary and args.alternative and args.texts):
+        raise ValueError("--judgments needs --primary, --alternative and --texts (a CSV with query_id and text columns).")
+    _local_file(args.judgments, "--judgments")
+    texts = pd.read_csv(_local_file(args.texts, "--texts"), dtype=str, keep_default_na=False)
+    missing = [c for c in ("query_id", "text") if c not in texts.columns]
+    if missing:
+        raise ValueError(f"{args.texts}: missing column(s) {missing}; --texts needs query_id and text columns.")
+    dup = texts["query_id"][texts["query_id"].duplicated()]
+    if len(dup):
+        line = int(dup.index[0]) + 2  # the header is line 1
+        raise ValueError(f"{args.texts}:{line}: query_id {dup.iloc[0]!r} appears more than once; give one text per query.")
+    judg = from_judgments(args.judgments, primary=args.primary, alternative=args.alternative,
+                          texts=dict(zip(texts["query_id"], texts["text"], strict=True)),
+                          dim=args.dim, embedding=args.embedding)
+    return judg.data, {"judgments": args.judgments, **judg.counts}, None
 
 
 def _models(args: argparse.Namespace, default: tuple[str, str]) -> tuple[str, str]:
@@ -263,19 +266,17 @@ def _nonnegative_float(text: str) -> float:
 def _plan(args: argparse.Namespace) -> int:
     from .planning import plan_gold  # noqa: PLC0415
 
-    if bool(args.data) == bool(args.simulate):
-        raise ValueError("Give exactly one of: --data CSV (the pilot) or --simulate.")
-    if args.data:
-        data = _read_data(args)
-    else:
+    sources = [x for x in (args.data, args.judgments, args.mtbench, args.pandalm) if x]
+    if len(sources) + bool(args.simulate) != 1:
+        raise ValueError("Give exactly one of: --data CSV (the pilot), --judgments FILE, --mtbench FOLDER, --pandalm FOLDER "
+                         "or --simulate.")
+    if args.simulate:
         data = simulate(n_gold=args.n_gold, n_preference=args.n_preference, n_test=1, scenario=args.scenario,
                         rng=args.seed).train
-    scale: object = args.scale
-    try:
-        scale = float(args.scale)
-    except ValueError:
-        pass
-    plan = plan_gold(data, scale=scale, paired=args.paired, effect=args.effect,
+    else:
+        data = _read_real(args)[0]
+    scale = parse_scale(args.scale)
+    plan = plan_gold(data, scale=scale, paired=True if args.paired else None, effect=args.effect,
                      target_half_width=args.target_half_width, target_power=args.target_power)
     print(plan.summary())
     if args.heterogeneity:
@@ -335,7 +336,33 @@ def build_parser() -> argparse.ArgumentParser:
     csv.add_argument("--outcome", default="outcome", help="outcome (gain) column in --data (default 'outcome')")
     csv.add_argument("--source", default="source", help="source column in --data: 1 / gold or 0 / preference (default 'source')")
     csv.add_argument("--query-id", default=None, help="query id column in --data (pairs gold and preference labels)")
-    rep = sub.add_parser("report", parents=[common, csv], help="write a self-contained HTML report (study folder, simulation, CSV or votes)")
+    # real judgments: votes, MT-Bench, PandaLM, read the same way by `report` and `plan`
+    real = argparse.ArgumentParser(add_help=False)
+    real.add_argument("--judgments", help="long-format votes (.csv, .jsonl, .json): query_id, mechanism, model_a, model_b, winner")
+    real.add_argument("--mtbench", metavar="FOLDER",
+                     help="MT-Bench folder (human.jsonl, gpt4_pair.jsonl, question.jsonl): human experts' votes as gold, "
+                          "GPT-4's as preference labels")
+    real.add_argument("--pandalm", metavar="FOLDER",
+                     help="PandaLM folder (testset-v1.json and the judge's file): annotators' majority as gold, "
+                          "the --judge's verdicts as preference labels")
+    real.add_argument("--judge", choices=("gpt-3.5-turbo", "pandalm-7b"), default=None,
+                     help="--pandalm: the judge whose verdicts are the preference labels (default gpt-3.5-turbo)")
+    real.add_argument("--primary", help="primary model (required with --judgments; default gpt-4 for --mtbench, "
+                                       "llama-7b for --pandalm)")
+    real.add_argument("--alternative", help="alternative model (required with --judgments; default gpt-3.5-turbo "
+                                           "for --mtbench, bloom-7b for --pandalm)")
+    real.add_argument("--texts", help="CSV with query_id and text columns for --judgments")
+    real.add_argument("--embedding", choices=("tfidf-svd", "sentence"), default="tfidf-svd",
+                     help="text embedding of --judgments, --mtbench, --pandalm (default tfidf-svd; "
+                          "'sentence' needs the sentence extra)")
+    real.add_argument("--dim", type=_positive_int, default=20,
+                     help="embedding dimension for --judgments, --mtbench, --pandalm (default 20)")
+    real.add_argument("--scale", default=SCALE_DEFAULT,
+                      help="the constant c putting gold labels on the preference scale: a number (1: both labels on one "
+                           "scale, e.g. the same rubric or vote coding; 'none' = 1), or how to choose it: "
+                           + ", ".join(SCALE_CHOICES) + " (default auto: 1 when the data declare one scale, as the "
+                           "vote loaders do; variance matching on the pairs on paired data, on every label otherwise)")
+    rep = sub.add_parser("report", parents=[common, csv, real], help="write a self-contained HTML report (study folder, simulation, CSV or votes)")
     rep.add_argument("study_dir", nargs="?", help="output folder of `metarouter study`")
     rep.add_argument("--out", required=True, help="HTML file to write")
     rep.add_argument("--simulate", action="store_true", help="analyse one simulated study")
@@ -343,25 +370,6 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--n-gold", type=_positive_int, default=100, help="--simulate: gold-labelled training rows (default 100)")
     rep.add_argument("--n-preference", type=_positive_int, default=4400, help="--simulate: preference-labelled rows (default 4400)")
     rep.add_argument("--n-test", type=_positive_int, default=500, help="--simulate: gold-labelled test queries (default 500)")
-    rep.add_argument("--judgments", help="long-format votes (.csv, .jsonl, .json): query_id, mechanism, model_a, model_b, winner")
-    rep.add_argument("--mtbench", metavar="FOLDER",
-                     help="MT-Bench folder (human.jsonl, gpt4_pair.jsonl, question.jsonl): human experts' votes as gold, "
-                          "GPT-4's as preference labels")
-    rep.add_argument("--pandalm", metavar="FOLDER",
-                     help="PandaLM folder (testset-v1.json and the judge's file): annotators' majority as gold, "
-                          "the --judge's verdicts as preference labels")
-    rep.add_argument("--judge", choices=("gpt-3.5-turbo", "pandalm-7b"), default=None,
-                     help="--pandalm: the judge whose verdicts are the preference labels (default gpt-3.5-turbo)")
-    rep.add_argument("--primary", help="primary model (required with --judgments; default gpt-4 for --mtbench, "
-                                       "llama-7b for --pandalm)")
-    rep.add_argument("--alternative", help="alternative model (required with --judgments; default gpt-3.5-turbo "
-                                           "for --mtbench, bloom-7b for --pandalm)")
-    rep.add_argument("--texts", help="CSV with query_id and text columns for --judgments")
-    rep.add_argument("--embedding", choices=("tfidf-svd", "sentence"), default="tfidf-svd",
-                     help="text embedding of --judgments, --mtbench, --pandalm (default tfidf-svd; "
-                          "'sentence' needs the sentence extra)")
-    rep.add_argument("--dim", type=_positive_int, default=20,
-                     help="embedding dimension for --judgments, --mtbench, --pandalm (default 20)")
     rep.add_argument("--price", type=_price, action="append", metavar="MODEL=IN:OUT[:CALL]",
                      help="token prices of one model ($ per million input / output tokens, optional flat $ per call); "
                           "give it for both models to add the cost-quality section, e.g. --price gpt-4=30:60 "
@@ -379,16 +387,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--plan", action="store_true",
                      help="add the section 'How many gold labels?' (plan_gold and the routing learning curve)")
     rep.set_defaults(func=_report)
-    plan = sub.add_parser("plan", parents=[common, csv],
+    plan = sub.add_parser("plan", parents=[common, csv, real],
                           help="how many gold labels to buy: mean-bias precision and t-test power by gold size (--data: the pilot)")
     plan.add_argument("--simulate", action="store_true", help="plan from a simulated pilot")
     plan.add_argument("--scenario", choices=SCENARIOS, default="paper", help="--simulate: scenario (default paper)")
     plan.add_argument("--n-gold", type=_positive_int, default=100, help="--simulate: pilot gold labels (default 100)")
     plan.add_argument("--n-preference", type=_positive_int, default=4400, help="--simulate: preference labels (default 4400)")
     plan.add_argument("--seed", type=int, default=0, help="--simulate: seed (default 0)")
-    plan.add_argument("--scale", default="variance",
-                      help="c, or how to estimate it: variance, amplitude, wasserstein (default variance)")
-    plan.add_argument("--paired", action="store_true", help="plan the paired test (both labels on the same queries)")
+    plan.add_argument("--paired", action="store_true",
+                      help="plan the paired test (both labels on the same queries); default: paired when the pilot "
+                           "has at least 3 queries labelled by both mechanisms (query ids)")
     plan.add_argument("--effect", type=float, default=None, help="mean bias (gold scale) for the power (default: the pilot's)")
     plan.add_argument("--target-half-width", type=float, default=None, help="half-width of the mean-bias interval to reach")
     plan.add_argument("--target-power", type=float, default=0.8, help="power to reach (default 0.8)")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_known_propensity
 
-__all__ = ["RoutingData"]
+__all__ = ["RoutingData", "paired_labels"]
 
 _MIN_PER_SOURCE = 2
 
@@ -26,6 +26,39 @@ _MIN_PER_SOURCE = 2
 def _readonly(arr: np.ndarray) -> np.ndarray:
     arr.setflags(write=False)
     return arr
+
+
+def paired_labels(outcome: np.ndarray, source: np.ndarray, query_ids: np.ndarray | None) -> pd.DataFrame:
+    """Gold and preference labels of the queries labelled by both mechanisms: the one pairing.
+
+    Labels are averaged per query id and mechanism; queries appear in the order of their
+    first row. Used by :meth:`RoutingData.paired` and by every stage that works on pairs
+    (the scale constant, the t-test, the planners).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``query_id``, ``gold``, ``preference``, ``n_gold_rows``,
+        ``n_preference_rows`` (empty without query ids).
+    """
+    cols = ["query_id", "gold", "preference", "n_gold_rows", "n_preference_rows"]
+    if query_ids is None:
+        return pd.DataFrame(columns=cols)
+    df = pd.DataFrame({"q": query_ids, "t": source, "o": outcome})
+    gold = df[df["t"] == 1].groupby("q", sort=False)["o"].agg(["mean", "size"])
+    pref = df[df["t"] == 0].groupby("q", sort=False)["o"].agg(["mean", "size"])
+    order = pd.Index(pd.unique(df["q"]))
+    both = order[order.isin(gold.index) & order.isin(pref.index)]
+    return pd.DataFrame(
+        {
+            "query_id": np.asarray(both, dtype=object),
+            "gold": gold.loc[both, "mean"].to_numpy(dtype=float),
+            "preference": pref.loc[both, "mean"].to_numpy(dtype=float),
+            "n_gold_rows": gold.loc[both, "size"].to_numpy(dtype=int),
+            "n_preference_rows": pref.loc[both, "size"].to_numpy(dtype=int),
+        },
+        columns=cols,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +92,11 @@ class RoutingData:
         experts leaves the preference pool) it is the query's inclusion probability; when a
         gold-labelled query also keeps its preference row, a row's propensity is
         ``pi / (1 + pi)``.
+    shared_scale : bool, default False
+        The gold and preference labels are on one declared scale (the same rubric, the same
+        vote coding). The package's default ``scale="auto"`` then uses c = 1 instead of
+        estimating c (:func:`~metarouter_stats.scaling.choose_scale`). Declare it only when
+        it holds by construction: it is a statement about the labels, not about the data.
 
     Raises
     ------
@@ -86,8 +124,11 @@ class RoutingData:
     model_names: tuple[str, str] = ("primary", "alternative")
     feature_names: tuple[str, ...] | None = field(default=None)
     propensity: np.ndarray | None = None
+    shared_scale: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.shared_scale, (bool, np.bool_)):
+            raise TypeError(f"`shared_scale` must be True or False; got {self.shared_scale!r}.")
         X = as_2d_float(self.X, "X")
         outcome = as_1d_float(self.outcome, "outcome")
         source = as_source(self.source, "source")
@@ -149,6 +190,7 @@ class RoutingData:
         object.__setattr__(self, "query_ids", ids)
         object.__setattr__(self, "model_names", names)
         object.__setattr__(self, "feature_names", feats)
+        object.__setattr__(self, "shared_scale", bool(self.shared_scale))
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -184,7 +226,8 @@ class RoutingData:
     def __repr__(self) -> str:
         return (
             f"RoutingData(n={self.n}, d={self.n_features}, n_gold={self.n_gold}, "
-            f"n_preference={self.n_preference}, models={self.model_names})"
+            f"n_preference={self.n_preference}, models={self.model_names}"
+            + (", shared_scale=True)" if self.shared_scale else ")")
         )
 
     # ------------------------------------------------------------ constructors
@@ -199,6 +242,7 @@ class RoutingData:
         query_id: str | None = None,
         model_names: tuple[str, str] = ("primary", "alternative"),
         propensity: str | None = None,
+        shared_scale: bool = False,
     ) -> RoutingData:
         """Build from a data frame.
 
@@ -218,6 +262,8 @@ class RoutingData:
             Names of the primary and alternative model.
         propensity : str, optional
             Column with each row's probability of gold labelling known by design.
+        shared_scale : bool, default False
+            Gold and preference labels are on one declared scale (see the class).
 
         Returns
         -------
@@ -276,6 +322,7 @@ class RoutingData:
             model_names=model_names,
             feature_names=tuple(str(c) for c in cols),
             propensity=None if propensity is None else frame[propensity].to_numpy(),
+            shared_scale=shared_scale,
         )
 
     # ----------------------------------------------------------------- views
@@ -326,6 +373,7 @@ class RoutingData:
             model_names=self.model_names,
             feature_names=self.feature_names,
             propensity=None if self.propensity is None else self.propensity[idx],
+            shared_scale=self.shared_scale,
         )
 
     def paired(self) -> pd.DataFrame:
@@ -348,23 +396,7 @@ class RoutingData:
         >>> d.paired()[["query_id", "gold", "preference"]].to_dict("list")
         {'query_id': ['a', 'b'], 'gold': [1.0, 3.0], 'preference': [0.0, 2.0]}
         """
-        cols = ["query_id", "gold", "preference", "n_gold_rows", "n_preference_rows"]
-        if self.query_ids is None:
-            return pd.DataFrame(columns=cols)
-        df = pd.DataFrame({"q": self.query_ids, "t": self.source, "o": self.outcome})
-        gold = df[df["t"] == 1].groupby("q", sort=False)["o"].agg(["mean", "size"])
-        pref = df[df["t"] == 0].groupby("q", sort=False)["o"].agg(["mean", "size"])
-        both = [q for q in pd.unique(df["q"]) if q in gold.index and q in pref.index]
-        return pd.DataFrame(
-            {
-                "query_id": np.asarray(both, dtype=object),
-                "gold": gold.loc[both, "mean"].to_numpy(dtype=float),
-                "preference": pref.loc[both, "mean"].to_numpy(dtype=float),
-                "n_gold_rows": gold.loc[both, "size"].to_numpy(dtype=int),
-                "n_preference_rows": pref.loc[both, "size"].to_numpy(dtype=int),
-            },
-            columns=cols,
-        )
+        return paired_labels(self.outcome, self.source, self.query_ids)
 
     def test_mask(
         self, test_size: float | int, *, stratify: bool = True, candidates: str = "all", rng: Any = None

@@ -39,7 +39,7 @@ from ._ranking import decide, eg_area, k_for_rate
 from .cate import default_outcome_model, default_propensity_model, has_capability, make_learner, require_capability
 from .data import RoutingData
 from .positivity import check_trim_rule, cross_fit_propensity, density_ratio, trim_mask
-from .scaling import resolve_scale
+from .scaling import SCALE_DEFAULT, choose_scale
 
 __all__ = [
     "TRIM_FALLBACKS",
@@ -320,9 +320,13 @@ class MetaRouter(_Router):
         following :mod:`~metarouter_stats.cate.protocol` (e.g.
         ``DRBiasLearner(propensity="share")`` or ``EconMLLearner(CausalForestDML(...))``).
         An object is cloned; its ``random_state``, when None, is set to this router's.
-    scale : {"variance", "amplitude", "wasserstein"}, float or None, default "variance"
-        How to put gold labels on the preference scale (:func:`~metarouter_stats.estimate_scale`),
-        a known constant c, or None when both are already on one scale.
+    scale : {"auto", "paired", "variance", "amplitude", "wasserstein"}, float or None, default "auto"
+        The constant c that puts gold labels on the preference scale, or the rule that
+        chooses it (:func:`~metarouter_stats.scaling.choose_scale`): a number is the known c
+        (``scale=1``: both labels on one scale; None means 1); ``"auto"`` uses c = 1 when the
+        data declare one scale (``RoutingData.shared_scale``), variance matching on the
+        paired queries on paired data, and on every label otherwise. Routing does not depend
+        on c; every statement about the bias does (``scale_choice_`` says which c and why).
     regressor : regressor, optional
         Model of psi on gold and corrected preference rows. Default: the gradient-boosted
         trees of :func:`~metarouter_stats.cate.default_outcome_model`.
@@ -359,6 +363,8 @@ class MetaRouter(_Router):
     trimmed_ : ndarray of bool
         Training rows removed from the CATE fit (all False without trimming).
     n_trimmed_ : int
+    scale_choice_ : ScaleChoice
+        c (``scale_``), how it was chosen and why (:class:`~metarouter_stats.scaling.ScaleChoice`).
     density_ratio_ : ndarray or None
         Cross-fitted w(x) of the training rows (None without trimming).
     n_features_in_ : int
@@ -382,7 +388,7 @@ class MetaRouter(_Router):
     def __init__(
         self,
         cate: Any = "dr",
-        scale: Any = "variance",
+        scale: Any = SCALE_DEFAULT,
         *,
         regressor: Any = None,
         trim: Any = None,
@@ -431,6 +437,8 @@ class MetaRouter(_Router):
         if propensity is None and isinstance(X, RoutingData):
             propensity = X.propensity
         ids = X.query_ids if isinstance(X, RoutingData) else None
+        shared = bool(getattr(X, "shared_scale", False))
+        all_ids = ids
         if ids is not None and np.unique(ids).size == ids.size:
             ids = None  # distinct ids: no query has two rows, nothing to keep together
         X, y, t = _unpack(X, y, source)
@@ -439,7 +447,8 @@ class MetaRouter(_Router):
         if known is not None:
             require_capability(learner, "known_propensity", "fitting with known propensities")
         gold = t == 1
-        c = resolve_scale(self.scale, y[gold], y[~gold])
+        choice = choose_scale(self.scale, y, t, query_ids=all_ids, shared_scale=shared)
+        c = choice.value
         o = np.where(gold, c * y, y)
         trimmed = np.zeros(t.size, dtype=bool)
         self.density_ratio_ = None
@@ -476,6 +485,7 @@ class MetaRouter(_Router):
         rows = keep if self.trim_fallback == "drop" else np.ones(t.size, dtype=bool)
         self.regressor_ = self._regressor().fit(X[rows], corrected[rows])
         self.scale_ = c
+        self.scale_choice_ = choice
         self.trimmed_ = trimmed
         self.n_trimmed_ = int(trimmed.sum())
         self.n_gold_, self.n_preference_ = int(gold.sum()), int((~gold).sum())
@@ -622,7 +632,7 @@ class GoldOnlyRouter(_Router):
 class _ScaledRouter(_Router):
     """Routers fitted on the preference scale (gold rescaled by c)."""
 
-    def __init__(self, *, scale: Any = "variance", regressor: Any = None, random_state: int | None = None) -> None:
+    def __init__(self, *, scale: Any = SCALE_DEFAULT, regressor: Any = None, random_state: int | None = None) -> None:
         self.scale = scale
         self.regressor = regressor
         self.random_state = random_state
@@ -639,10 +649,13 @@ class _ScaledRouter(_Router):
         X, y, t = _unpack(X, y, source)
         _require(t, gold=2, preference=2)
         gold = t == 1
-        c = resolve_scale(self.scale, y[gold], y[~gold])
+        choice = choose_scale(self.scale, y, t, query_ids=getattr(raw, "query_ids", None),
+                              shared_scale=bool(getattr(raw, "shared_scale", False)))
+        c = choice.value
         rows, target = self._targets(y, gold, c)
         self.regressor_ = self._regressor().fit(X[rows], target[rows])
         self.scale_ = c
+        self.scale_choice_ = choice
         self._record_features(raw)
         return self
 
@@ -654,7 +667,8 @@ class PreferenceOnlyRouter(_ScaledRouter):
 
     Parameters
     ----------
-    scale : str, float or None, default "variance"
+    scale : str, float or None, default "auto"
+        c or the rule that chooses it (:func:`~metarouter_stats.scaling.choose_scale`).
     regressor : regressor, optional
     random_state : int or None
     """
@@ -670,7 +684,8 @@ class PooledRouter(_ScaledRouter):
 
     Parameters
     ----------
-    scale : str, float or None, default "variance"
+    scale : str, float or None, default "auto"
+        c or the rule that chooses it (:func:`~metarouter_stats.scaling.choose_scale`).
     regressor : regressor, optional
     random_state : int or None
     """
@@ -687,7 +702,8 @@ class MeanShiftRouter(_ScaledRouter):
 
     Parameters
     ----------
-    scale : str, float or None, default "variance"
+    scale : str, float or None, default "auto"
+        c or the rule that chooses it (:func:`~metarouter_stats.scaling.choose_scale`).
     regressor : regressor, optional
     random_state : int or None
     """

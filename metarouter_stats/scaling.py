@@ -44,6 +44,31 @@ a statement about the bias holds only under it (check which survive with
   (exact when the bias is 0 in distribution); it inherits the variance method's
   sensitivity to a bias that reshapes the law and to selection on x.
 
+* ``paired`` (paired designs: a judge labels every query and a subset of the same queries
+  also has gold): variance matching on the queries that carry both labels,
+  :math:`c = s_y / s_r` over the pairs. It assumes the same as ``variance``, but on the same
+  queries: which queries got gold (selection on x, active selection) no longer moves it.
+  A heterogeneous bias still does.
+
+Which c to use
+--------------
+The choice of c is a modelling choice, and every statement about the bias depends on it
+(routing does not). The one default of the package, ``scale="auto"``
+(:func:`choose_scale`), follows the labels:
+
+1. **c = 1 when both labels are on one declared scale**: the same rubric (expert grades and
+   judge scores on 0-4), the same vote coding (expert and judge pairwise votes coded
+   +1 / 0 / -1). Declare it with ``RoutingData(..., shared_scale=True)`` (the MT-Bench,
+   PandaLM and long-format vote loaders do, since both mechanisms vote the same way), or
+   say it outright with ``scale=1``. Estimating c here would add an assumption the design
+   does not need: variance matching reads any difference in spread (a judge that uses
+   fewer extreme grades) as a change of units, and can flip the sign of the mean bias.
+2. **On paired data otherwise**: ``"paired"``.
+3. **Otherwise**: ``"variance"``.
+
+Give a number when c is known from the labels' definitions (a 1-10 judge score against a
+0-4 rubric: ``scale=9 / 4`` if both ends correspond), a method name to impose one.
+
 The sampling error of an estimated c is propagated into the bias t-test
 (:func:`~metarouter_stats.bias_ttest`; delta method via :func:`scale_influence`).
 """
@@ -51,15 +76,36 @@ The sampling error of an estimated c is propagated into the bias t-test
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ._checks import as_1d_float
+from .data import paired_labels
 
-__all__ = ["SCALE_METHODS", "estimate_scale", "resolve_scale", "scale_influence", "wasserstein2"]
+__all__ = [
+    "SCALE_CHOICES",
+    "SCALE_DEFAULT",
+    "SCALE_METHODS",
+    "ScaleChoice",
+    "choose_scale",
+    "estimate_scale",
+    "parse_scale",
+    "reestimate_scale",
+    "resolve_scale",
+    "resolve_scale_choice",
+    "scale_influence",
+    "scale_row_influence",
+    "wasserstein2",
+]
 
 SCALE_METHODS = ("amplitude", "variance", "wasserstein")
+#: every spelling of ``scale`` that names a rule rather than a number
+SCALE_CHOICES = ("auto", "paired", *SCALE_METHODS)
+#: the package's one default for ``scale``: every function, estimator and the CLI use it
+SCALE_DEFAULT = "auto"
+_MIN_PAIRS = 3
 
 
 def _merged_quantiles(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -176,22 +222,210 @@ def estimate_scale(gold: Any, preference: Any, method: str = "variance") -> floa
     return c
 
 
-def resolve_scale(scale: Any, gold: np.ndarray, preference: np.ndarray) -> float:
-    """Turn a ``scale`` argument (method name, positive number or None) into c."""
+_METHOD_WORDS = {
+    "variance": "variance matching (sd of preference labels / sd of gold labels)",
+    "amplitude": "amplitude matching (largest |preference| / largest |gold|)",
+    "wasserstein": "2-Wasserstein matching of the two label laws",
+    "paired": "variance matching on the queries that carry both labels",
+}
+
+
+@dataclass(frozen=True)
+class ScaleChoice:
+    """The scale constant c in use, how it was chosen and why.
+
+    Attributes
+    ----------
+    value : float
+        c, with ``c * gold`` on the preference scale.
+    method : str
+        ``"given"`` (a number, or None for 1), ``"declared"`` (c = 1: the data declare one
+        scale), or the estimator: ``"amplitude"``, ``"variance"``, ``"wasserstein"``,
+        ``"paired"``.
+    reason : str
+        One sentence naming c and why, for every headline about the bias.
+    n_pairs : int
+        Queries carrying both labels that the choice saw (0 when unpaired).
+    requested : object
+        The ``scale`` argument as given (``"auto"`` by default).
+
+    Examples
+    --------
+    >>> from metarouter_stats.scaling import choose_scale
+    >>> choose_scale(1, [1.0, 2.0, 0.5], [1, 1, 0]).describe()
+    'c = 1 (given: scale=1)'
+    """
+
+    value: float
+    method: str
+    reason: str
+    n_pairs: int = 0
+    requested: Any = SCALE_DEFAULT
+
+    @property
+    def estimated(self) -> bool:
+        """True when c was estimated from the labels (its sampling error matters)."""
+        return self.method in ("paired", *SCALE_METHODS)
+
+    @property
+    def estimator(self) -> str | None:
+        """The :func:`estimate_scale` method behind c (``"variance"`` for ``"paired"``), None when not estimated."""
+        if not self.estimated:
+            return None
+        return "variance" if self.method == "paired" else self.method
+
+    def describe(self) -> str:
+        """``"c = 1.37 (variance matching ...)"``: the phrase every headline about the bias carries."""
+        return f"c = {self.value:.4g} ({self.reason})"
+
+
+def parse_scale(text: Any) -> Any:
+    """A ``scale`` argument from text (the CLI): a number, ``"none"`` (c = 1) or a rule's name.
+
+    Examples
+    --------
+    >>> from metarouter_stats.scaling import parse_scale
+    >>> parse_scale("1"), parse_scale("none"), parse_scale("paired")
+    (1.0, 1.0, 'paired')
+    """
+    if not isinstance(text, str):
+        return text
+    word = text.strip().lower()
+    if word in SCALE_CHOICES:
+        return word
+    if word in ("none", "one", "same"):
+        return 1.0
+    try:
+        value = float(word)
+    except ValueError:
+        raise ValueError(
+            f"`scale` must be a positive number (1: both labels on one scale), 'none' (= 1) or one of "
+            f"{SCALE_CHOICES}; got {text!r}."
+        ) from None
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"`scale` must be a positive finite number; got {text!r}.")
+    return value
+
+
+def _given(scale: Any) -> float | None:
+    """c when ``scale`` is None or a number (checked), else None."""
     if scale is None:
         return 1.0
-    if isinstance(scale, str):
-        if scale not in SCALE_METHODS:
-            raise ValueError(f"`scale` must be None, a positive number or one of {SCALE_METHODS}; got {scale!r}.")
-        return estimate_scale(gold, preference, method=scale)
     if isinstance(scale, numbers.Real) and not isinstance(scale, bool):
         value = float(scale)
         if not (np.isfinite(value) and value > 0):
             raise ValueError(f"`scale` must be a positive finite number; got {scale!r}.")
         return value
-    raise TypeError(
-        f"`scale` must be None, a positive number or one of {SCALE_METHODS}; got {scale!r}."
-    )
+    if isinstance(scale, str):
+        if scale not in SCALE_CHOICES:
+            raise ValueError(
+                f"`scale` must be None, a positive number (1: labels on one scale) or one of {SCALE_CHOICES}; "
+                f"got {scale!r}."
+            )
+        return None
+    raise TypeError(f"`scale` must be None, a positive number or one of {SCALE_CHOICES}; got {scale!r}.")
+
+
+def choose_scale(
+    scale: Any, outcome: Any, source: Any, *, query_ids: Any = None, shared_scale: bool = False
+) -> ScaleChoice:
+    """Resolve a ``scale`` argument into c for one data set, saying how and why.
+
+    The one place where ``scale`` is interpreted (the routers, the bias inference, the
+    planners and the report call it).
+
+    Parameters
+    ----------
+    scale : None, float or {"auto", "paired", "amplitude", "variance", "wasserstein"}
+        A number: the known c (1: both labels on one scale; None means 1). ``"auto"`` (the
+        package's default): c = 1 when ``shared_scale``; else ``"paired"`` when at least 3
+        queries carry both labels; else ``"variance"``. ``"paired"``: variance matching on
+        the queries carrying both labels (needs ``query_ids``). A method of
+        :func:`estimate_scale`: that method on every gold and every preference label.
+    outcome, source : array-like of shape (n,)
+        Labels and mechanisms (1 gold, 0 preference).
+    query_ids : array-like of shape (n,), optional
+        Query ids pairing a query's gold and preference rows.
+    shared_scale : bool, default False
+        Both labels are on one declared scale (``RoutingData.shared_scale``).
+
+    Returns
+    -------
+    ScaleChoice
+
+    Examples
+    --------
+    >>> from metarouter_stats.scaling import choose_scale
+    >>> y, t, q = [2.0, 1.0, 4.0, 1.0, 0.5], [1, 0, 1, 0, 0], ["a", "a", "b", "b", "c"]
+    >>> choose_scale("auto", y, t, query_ids=q, shared_scale=True).describe()
+    'c = 1 (both labels declared on one scale (shared_scale=True))'
+    >>> choose_scale("auto", y, t).method
+    'variance'
+    """
+    value = _given(scale)
+    if value is not None:
+        return ScaleChoice(value, "given", f"given: scale={scale!r}" if scale is not None else "given: scale=None",
+                           requested=scale)
+    y = as_1d_float(outcome, "outcome")
+    t = np.asarray(source)
+    gold = t == 1
+    pairs = paired_labels(y, t, None if query_ids is None else np.asarray(query_ids))
+    n_pairs = len(pairs)
+    method = scale
+    if scale == "auto":
+        if shared_scale:
+            return ScaleChoice(1.0, "declared", "both labels declared on one scale (shared_scale=True)",
+                               n_pairs, requested=scale)
+        method = "paired" if n_pairs >= _MIN_PAIRS else "variance"
+    if method == "paired":
+        if n_pairs < _MIN_PAIRS:
+            raise ValueError(
+                f"`scale='paired'` needs at least {_MIN_PAIRS} queries labelled by both mechanisms (matched by "
+                f"query ids); got {n_pairs}. Give query ids, or use scale='variance'."
+            )
+        c = estimate_scale(pairs["gold"].to_numpy(float), pairs["preference"].to_numpy(float), method="variance")
+        reason = f"{_METHOD_WORDS['paired']}, {n_pairs} pairs"
+    else:
+        c = estimate_scale(y[gold], y[~gold], method=method)
+        reason = f"{_METHOD_WORDS[method]}, {int(gold.sum())} gold and {int((~gold).sum())} preference labels"
+    if scale == "auto":
+        reason += "; scale='auto': labels not declared on one scale"
+    return ScaleChoice(c, method, reason, n_pairs, requested=scale)
+
+
+def resolve_scale(scale: Any, gold: np.ndarray, preference: np.ndarray, *, paired: bool = False) -> float:
+    """Turn a ``scale`` argument into c from two label arrays (no query ids).
+
+    ``"auto"`` is ``"variance"`` here (arrays carry no declaration of a shared scale: pass
+    ``scale=1`` for that); ``"paired"`` needs ``paired=True`` (the arrays are the two labels
+    of the same queries, aligned).
+    """
+    return resolve_scale_choice(scale, gold, preference, paired=paired).value
+
+
+def resolve_scale_choice(scale: Any, gold: Any, preference: Any, *, paired: bool = False) -> ScaleChoice:
+    """:func:`resolve_scale` with its :class:`ScaleChoice` (method and reason)."""
+    value = _given(scale)
+    if value is not None:
+        return ScaleChoice(value, "given", f"given: scale={scale!r}" if scale is not None else "given: scale=None",
+                           requested=scale)
+    g = as_1d_float(gold, "gold")
+    p = as_1d_float(preference, "preference")
+    method = ("paired" if paired else "variance") if scale == "auto" else scale
+    if method == "paired":
+        if not paired:
+            raise ValueError(
+                "`scale='paired'` needs the two labels of the same queries (paired=True, aligned by query); "
+                "with unpaired labels use scale='variance'."
+            )
+        c = estimate_scale(g, p, method="variance")
+        reason = f"{_METHOD_WORDS['paired']}, {g.size} pairs"
+    else:
+        c = estimate_scale(g, p, method=method)
+        reason = f"{_METHOD_WORDS[method]}, {g.size} gold and {p.size} preference labels"
+    if scale == "auto":
+        reason += "; scale='auto': labels not declared on one scale"
+    return ScaleChoice(c, method, reason, g.size if paired else 0, requested=scale)
 
 
 def _transport_potential(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -281,3 +515,52 @@ def scale_influence(
     ig = (_transport_potential(g, p) - c * (g**2 - b)) / b
     ip = _transport_potential(p, g) / b
     return ig, ip
+
+
+def scale_row_influence(choice: ScaleChoice, outcome: Any, source: Any, query_ids: Any = None) -> np.ndarray | None:
+    r"""Per-row influence of an estimated c: ``c(w) - c ~= influence @ (w - 1)`` for row weights w.
+
+    Weights are one per unit (a query on paired data: its rows share it) and average 1 within
+    each mechanism. For the methods on every label, a gold row carries
+    :math:`\dot c_G(r_i) / n_G` and a preference row :math:`\dot c_P(y_j) / n_P`
+    (:func:`scale_influence`); for ``"paired"``, the influence of each pair,
+    :math:`(\dot c_G + \dot c_P) / n_{pairs}`, sits on that query's rows (split evenly among
+    them) and unpaired rows carry 0. None when c was not estimated.
+
+    Raises
+    ------
+    ValueError
+        ``"amplitude"`` (no first-order expansion).
+    """
+    if not choice.estimated:
+        return None
+    y = as_1d_float(outcome, "outcome")
+    t = np.asarray(source)
+    gold = t == 1
+    out = np.zeros(y.size)
+    if choice.method != "paired":
+        ig, ip = scale_influence(y[gold], y[~gold], choice.method, c=choice.value)
+        out[gold], out[~gold] = ig / gold.sum(), ip / (~gold).sum()
+        return out
+    ids = np.asarray(query_ids)
+    pairs = paired_labels(y, t, ids)
+    ig, ip = scale_influence(pairs["gold"].to_numpy(float), pairs["preference"].to_numpy(float), "variance",
+                             c=choice.value)
+    n_pairs = len(pairs)
+    pos = {q: k for k, q in enumerate(pairs["query_id"])}
+    k = np.array([pos.get(q, -1) for q in ids])
+    hit = k >= 0
+    rows_g = pairs["n_gold_rows"].to_numpy(int)
+    rows_p = pairs["n_preference_rows"].to_numpy(int)
+    g_hit, p_hit = hit & gold, hit & ~gold
+    out[g_hit] = ig[k[g_hit]] / rows_g[k[g_hit]] / n_pairs
+    out[p_hit] = ip[k[p_hit]] / rows_p[k[p_hit]] / n_pairs
+    return out
+
+
+def reestimate_scale(choice: ScaleChoice, outcome: Any, source: Any, query_ids: Any = None) -> float:
+    """c by the same rule as ``choice`` on other rows (a bootstrap replicate): fixed when it was not estimated."""
+    if not choice.estimated:
+        return choice.value
+    method = "paired" if choice.method == "paired" else choice.method
+    return choose_scale(method, outcome, source, query_ids=query_ids).value

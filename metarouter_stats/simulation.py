@@ -52,6 +52,12 @@ queries are selected:
     neighbours (gold propensity near 0).
 
 Test queries are drawn from the same embedding distribution and carry gold labels.
+
+Two designs (``design=``): ``"unpaired"`` (the paper's: each training query is labelled by
+one mechanism, ``n_gold`` by gold and ``n_preference`` by preference) and ``"paired"`` (the
+common real design: the judge labels all ``n_preference`` training queries, and a subset of
+``n_gold`` of them, drawn as above, also gets a gold label; query ids tie a query's two rows,
+whose label noises are independent).
 """
 
 from __future__ import annotations
@@ -65,8 +71,9 @@ import numpy as np
 from ._checks import as_rng, check_positive_int
 from .data import RoutingData
 
-__all__ = ["SCENARIOS", "SimulatedStudy", "simulate"]
+__all__ = ["DESIGNS", "SCENARIOS", "SimulatedStudy", "simulate"]
 
+DESIGNS = ("unpaired", "paired")
 SCENARIOS = ("paper", "homogeneous", "no_bias", "nonlinear_bias", "selection")
 
 _SIGMA_GOLD = 0.5  # gold noise sd, on the PB scale (sigma_G)
@@ -192,6 +199,7 @@ def simulate(
     d: int = 50,
     *,
     scenario: str = "paper",
+    design: str = "unpaired",
     rng: Any = None,
 ) -> SimulatedStudy:
     """Draw a simulated routing study with known psi, eta and Delta.
@@ -208,6 +216,11 @@ def simulate(
         Embedding dimension (at least 6).
     scenario : {"paper", "homogeneous", "no_bias", "nonlinear_bias", "selection"}
         Data-generating process.
+    design : {"unpaired", "paired"}, default "unpaired"
+        ``"paired"``: ``n_preference`` judge-labelled queries, ``n_gold`` of which also carry
+        gold (``n_gold <= n_preference``); the training data then have
+        ``n_preference + n_gold`` rows, paired by ``query_ids``, and ``gold_train`` holds the
+        gold label of every row's query.
     rng : None, int or numpy.random.Generator
         Seed.
 
@@ -230,10 +243,18 @@ def simulate(
     d = check_positive_int(d, "d", minimum=6)
     if scenario not in _SPEC:
         raise ValueError(f"`scenario` must be one of {SCENARIOS}; got {scenario!r}.")
+    if design not in DESIGNS:
+        raise ValueError(f"`design` must be one of {DESIGNS}; got {design!r}.")
+    paired = design == "paired"
+    if paired and n_gold > n_preference:
+        raise ValueError(
+            f"`design='paired'` draws the gold queries among the {n_preference} judge-labelled ones; got "
+            f"n_gold={n_gold}. Use n_gold <= n_preference."
+        )
     bias, c, selected = _SPEC[scenario]
     gen = as_rng(rng)
     sd = np.sqrt(_eigen(d))
-    n = n_gold + n_preference
+    n = n_preference if paired else n_gold + n_preference
     X = gen.standard_normal((n, d)) * sd
     X_test = gen.standard_normal((n_test, d)) * sd
 
@@ -252,7 +273,14 @@ def simulate(
     f_test = _latent(X_test)
     gold_test = (f_test + _SIGMA_GOLD * gen.standard_normal(n_test)) / c
 
-    train = RoutingData(X=X, outcome=outcome, source=source, query_ids=np.arange(n))
+    if paired:  # every query's judge row, then the gold rows of the gold subset
+        rows = np.concatenate((np.arange(n), np.sort(gold_idx)))
+        src = np.r_[np.zeros(n, dtype=int), np.ones(n_gold, dtype=int)]
+        outcome = np.where(src == 1, gold_all[rows], pref_all[rows])
+        X, source, gold_all = X[rows], src, gold_all[rows]
+        train = RoutingData(X=X, outcome=outcome, source=source, query_ids=rows)
+    else:
+        train = RoutingData(X=X, outcome=outcome, source=source, query_ids=np.arange(n))
     for arr in (X_test, gold_test, gold_all):
         arr.setflags(write=False)
     psi_test = f_test / c

@@ -33,7 +33,7 @@ def test_paired_matches_scipy(alternative, scale):
 def test_welch_matches_scipy(alternative):
     rng = np.random.default_rng(1)
     g, p = rng.normal(0, 2, 25), rng.normal(0.5, 1, 300)
-    res = mrs.bias_ttest(g, p, paired=False, alternative=alternative)
+    res = mrs.bias_ttest(g, p, paired=False, alternative=alternative, scale=1)
     ref = stats.ttest_ind(g, p, equal_var=False, alternative=alternative)
     assert res.statistic == pytest.approx(ref.statistic, abs=1e-10)
     assert res.pvalue == pytest.approx(ref.pvalue, abs=1e-10)
@@ -53,11 +53,11 @@ def test_ci_inverts_pvalue(values, level, alternative, paired):
     if np.std(d) < 1e-6:
         return
     g, p = d, np.zeros_like(d) if paired else np.linspace(-1, 1, 7)
-    res = mrs.bias_ttest(g, p, paired=paired, alternative=alternative)
+    res = mrs.bias_ttest(g, p, paired=paired, alternative=alternative, scale=1)
     low, high = res.confidence_interval(level)
     for bound in (low, high):
         if np.isfinite(bound):
-            at = mrs.bias_ttest(g, p, paired=paired, alternative=alternative, null=float(bound))
+            at = mrs.bias_ttest(g, p, paired=paired, alternative=alternative, null=float(bound), scale=1)
             assert at.pvalue == pytest.approx(1 - level, abs=1e-7)
 
 
@@ -117,14 +117,14 @@ def test_amplitude_scale_bootstrap_is_seeded():
 
 def test_zero_variance_warns_and_returns_nan():
     with pytest.warns(RuntimeWarning, match="zero standard error"):
-        res = mrs.bias_ttest([1.0, 2.0, 3.0], [0.0, 1.0, 2.0])
+        res = mrs.bias_ttest([1.0, 2.0, 3.0], [0.0, 1.0, 2.0], scale=1)
     assert np.isnan(res.pvalue) and np.isnan(res.statistic)
     assert np.isnan(res.confidence_interval()[0])
 
 
 def test_result_is_frozen_and_reports():
     g, p = _data(2)
-    res = mrs.bias_ttest(g, p)
+    res = mrs.bias_ttest(g, p, scale=1)
     with pytest.raises(AttributeError):
         res.estimate = 1.0
     assert "paired t-test" in res.summary() and "p-value" in str(res)

@@ -335,3 +335,33 @@ def test_heterogeneity_plan_errors(pilot_router):
         mrs.simulate(n_gold=60, n_preference=300, n_test=1, d=6, rng=1).train)
     with pytest.raises(Exception, match="scores"):
         mrs.plan_heterogeneity(forest)
+
+
+class _SpyRouter(mrs.MetaRouter):
+    """A MetaRouter that records the query ids of every fit (class-level: clones share the log)."""
+
+    log: list = []
+
+    def fit(self, X, y=None, source=None, **kw):
+        _SpyRouter.log.append((np.asarray(X.query_ids[X.is_gold]), np.asarray(X.query_ids[~X.is_gold])))
+        return super().fit(X, y, source, **kw)
+
+
+def test_learning_curve_never_fits_on_a_label_of_a_held_out_query():
+    # paired pilot: the judge labels every query, 60 of them also have gold. In the refits with the most gold
+    # labels, every gold query left out is held out for scoring: none of its rows (its judge row included)
+    # may be in the fit.
+    s = mrs.simulate(n_gold=60, n_preference=300, n_test=5, d=6, design="paired", rng=0)
+    _SpyRouter.log.clear()
+    curve = mrs.gold_learning_curve(s.train, router=_SpyRouter(), sizes=[25, 40], n_repeats=3, n_boot=20, rng=0)
+    assert curve.sizes.size == 6 and len(_SpyRouter.log) == 6
+    all_gold = set(s.train.query_ids[s.train.is_gold])
+    largest = [(g, p) for g, p in _SpyRouter.log if g.size == 40]
+    assert len(largest) == 3
+    for gold_ids, pref_ids in largest:
+        held = all_gold - set(gold_ids)
+        assert len(held) == 20
+        assert not held & set(pref_ids), "a held-out query's judge row was in the fit"
+    # the rows not held out are all used: judge rows of the other queries, including not-yet-added gold queries
+    for gold_ids, pref_ids in _SpyRouter.log:
+        assert len(pref_ids) == 300 - 20

@@ -347,3 +347,51 @@ def test_report_plan_section_on_request():
     het_plan = rep.results["heterogeneity_plan"]
     assert "plan_heterogeneity" in html and het_plan.n_gold_pilot == 60
     assert np.isfinite(het_plan.noncentrality) and het_plan.power.size == 20
+
+
+def test_summary_calls_wins_losses_and_ties_what_they_are():
+    from metarouter_stats.report.analysis import _verdicts
+
+    lines = " ".join(_verdicts("meta-dr", ["random"], ["gold-only"], ["meta-r"], 100, 0.95))
+    assert "meta-dr beats random" in lines
+    assert "meta-dr loses to meta-r" in lines and "prefer it over meta-dr" in lines
+    assert "cannot be told from gold-only" in lines and "meta-r" not in lines.split("cannot be told from")[1]
+    only_losses = " ".join(_verdicts("meta-dr", [], [], ["meta-r", "pooled"], 30, 0.95))
+    assert "loses to meta-r, pooled" in only_losses and "cannot be told" not in only_losses
+    assert " ".join(_verdicts("m", ["a", "b"], [], [], 30, 0.95)).startswith("Route with m")
+    assert "the data cannot tell which router to use" in " ".join(_verdicts("m", [], ["a"], [], 30, 0.95))
+
+
+def test_bias_headline_names_its_c_and_the_plan_counts_the_same_rows():
+    import warnings
+
+    s = mrs.simulate(n_gold=60, n_preference=300, n_test=80, d=6, design="paired", rng=4)
+    d = s.train
+    shared = mrs.RoutingData(d.X, d.outcome, d.source, query_ids=d.query_ids, shared_scale=True)
+    for data, words in ((d, "variance matching on the queries that carry both labels, 60 pairs"),
+                        (shared, "c = 1 (both labels declared on one scale")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rep = mrs.build_report(data, holdout=0.3, n_boot=30, rng=0, progress=False)
+        summary = " ".join(rep.results["summary"])
+        assert words in summary, summary
+        test = list(rep.results["bias_ttest"].values())[-1]
+        assert test.n_gold == 60 and rep.results["gold_plan"].n_gold_pilot == 60  # the same 60 pairs
+        assert rep.results["scale_choice"].value == test.scale
+
+
+@pytest.mark.realdata
+def test_mtbench_report_quotes_the_readme_bias_at_c_one(tmp_path, data_dir):
+    """MT-Bench's expert and GPT-4 votes share one coding: the default report headlines the bias at c = 1."""
+    from pathlib import Path
+
+    judg = mrs.datasets.load_mtbench(Path(data_dir) / "mtbench", "gpt-4", "gpt-3.5-turbo")
+    res = mrs.bias_ttest(judg.data)
+    assert res.scale == 1.0 and round(res.estimate, 3) == -0.369
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert "-0.369" in readme and "-0.482" not in readme
+    out = tmp_path / "mt.html"
+    assert main(["report", "--mtbench", str(Path(data_dir) / "mtbench"), "--n-boot", "30", "--quiet",
+                 "--out", str(out)]) == 0
+    text = html.unescape(out.read_text())
+    assert "mean bias -0.369 gold units" in text and "at c = 1 (both labels declared on one scale" in text

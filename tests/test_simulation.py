@@ -38,3 +38,26 @@ def test_bias_heterogeneous_in_paper_not_in_homogeneous():
     for name, hetero in (("paper", True), ("homogeneous", False), ("no_bias", False)):
         s = mrs.simulate(n_gold=10, n_preference=10, n_test=500, scenario=name, rng=0)
         assert bool(np.std(s.delta(s.X_test)) > 0.5) is hetero
+
+
+def test_paired_design_puts_gold_on_a_subset_of_judge_labelled_queries():
+    s = mrs.simulate(n_gold=30, n_preference=200, n_test=10, d=6, design="paired", rng=0)
+    d = s.train
+    assert (d.n, d.n_gold, d.n_preference) == (230, 30, 200)
+    pairs = d.paired()
+    assert len(pairs) == 30 and np.unique(d.query_ids[~d.is_gold]).size == 200
+    # a query's two rows share its embedding; the gold row is its gold label, as in gold_train
+    for q in pairs["query_id"][:5]:
+        rows = np.flatnonzero(d.query_ids == q)
+        assert np.array_equal(d.X[rows[0]], d.X[rows[1]])
+    assert np.allclose(d.outcome[d.is_gold], s.gold_train[d.is_gold])
+    with pytest.raises(ValueError, match="n_gold <= n_preference"):
+        mrs.simulate(n_gold=30, n_preference=20, design="paired")
+    with pytest.raises(ValueError, match="design"):
+        mrs.simulate(design="both")
+
+
+def test_unpaired_design_is_the_default_and_unchanged():
+    a = mrs.simulate(n_gold=20, n_preference=50, n_test=5, d=6, rng=3)
+    b = mrs.simulate(n_gold=20, n_preference=50, n_test=5, d=6, rng=3, design="unpaired")
+    assert np.array_equal(a.train.outcome, b.train.outcome) and np.array_equal(a.gold_test, b.gold_test)

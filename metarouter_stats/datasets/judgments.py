@@ -195,6 +195,7 @@ def from_judgments(
     dim: int = 20,
     embedding: str = "tfidf-svd",
     rng: Any = 0,
+    shared_scale: bool = True,
 ) -> Judgments:
     """Turn long-format pairwise votes into routing data for ``primary`` vs ``alternative``.
 
@@ -223,6 +224,11 @@ def from_judgments(
         needs the ``sentence`` extra).
     rng : None, int or numpy.random.Generator, default 0
         Seed of the embedding's randomized SVD.
+    shared_scale : bool, default True
+        Declare both mechanisms' gains on one scale (``RoutingData.shared_scale``): they are
+        mean votes with the same +1 / 0 / -1 coding, so the package's default
+        ``scale="auto"`` uses c = 1. Set False when the two mechanisms' verdicts are not
+        comparable (e.g. a judge's score on another scale passed as ``winner``).
 
     Returns
     -------
@@ -341,6 +347,7 @@ def from_judgments(
         query_ids=agg["query_id"].to_numpy(),
         model_names=(primary, alternative),
         feature_names=feature_names,
+        shared_scale=shared_scale,
     )
     paired = data.paired()[["query_id", "gold", "preference"]]
     n_votes = agg.pivot(index="query_id", columns="source", values="votes")

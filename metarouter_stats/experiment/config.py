@@ -11,6 +11,7 @@ import numpy as np
 
 from .._checks import check_positive_int
 from ..evaluation import DEFAULT_RATES, check_rates
+from ..scaling import SCALE_CHOICES
 from ..simulation import SCENARIOS
 from .registry import LEARNER_PRESETS, ROUTER_NAMES, check_router_names
 
@@ -39,8 +40,10 @@ class StudyConfig:
         Router names (:func:`~metarouter_stats.experiment.registry.known_router_names`):
         the baselines and ``meta-<learner>`` for every registered bias learner.
     learners : {"default", "rf"}, default "default"
-    scale : {"variance", "amplitude", "wasserstein", "none"}, default "variance"
-        ``"none"`` is the "no scale normalisation" ablation.
+    scale : {"auto", "paired", "variance", "amplitude", "wasserstein", "none"}, default "auto"
+        The routers' ``scale`` (:func:`~metarouter_stats.scaling.choose_scale`; on the
+        simulations, whose labels are unpaired and not declared on one scale, ``"auto"`` is
+        variance matching). ``"none"`` (c = 1) is the "no scale normalisation" ablation.
     rates : tuple of float, default (0.2, ..., 0.8)
     rounds : int, default 20
     seed : int, default 0
@@ -76,7 +79,7 @@ class StudyConfig:
     d: int = 50
     routers: tuple[str, ...] = ROUTER_NAMES
     learners: str = "default"
-    scale: str = "variance"
+    scale: str = "auto"
     rates: tuple[float, ...] = tuple(float(r) for r in DEFAULT_RATES)
     rounds: int = 20
     seed: int = 0
@@ -103,10 +106,8 @@ class StudyConfig:
         object.__setattr__(self, "routers", check_router_names(self.routers))
         if self.learners not in LEARNER_PRESETS:
             raise ValueError(f"`learners` must be one of {LEARNER_PRESETS}; got {self.learners!r}.")
-        if self.scale not in ("variance", "amplitude", "wasserstein", "none"):
-            raise ValueError(
-                f"`scale` must be 'variance', 'amplitude', 'wasserstein' or 'none'; got {self.scale!r}."
-            )
+        if self.scale not in (*SCALE_CHOICES, "none"):
+            raise ValueError(f"`scale` must be one of {(*SCALE_CHOICES, 'none')}; got {self.scale!r}.")
         object.__setattr__(self, "rates", tuple(float(r) for r in check_rates(self.rates)))
         if self.seeding not in SEEDINGS:
             raise ValueError(f"`seeding` must be one of {SEEDINGS}; got {self.seeding!r}.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..cate import DRBiasLearner, RBiasLearner, available_learners
+from ..scaling import SCALE_DEFAULT
 from ..routers import (
     GoldOnlyRouter,
     MeanShiftRouter,
@@ -58,7 +59,7 @@ def _rf_kwargs(random_state: int | None) -> dict[str, Any]:
     return {"n_estimators": 100, "min_samples_leaf": 5, "random_state": random_state}
 
 
-def make_router(name: str, random_state: int | None = None, *, learners: str = "default", scale: Any = "variance") -> Any:
+def make_router(name: str, random_state: int | None = None, *, learners: str = "default", scale: Any = SCALE_DEFAULT) -> Any:
     """The router called ``name`` with package defaults (or random forests, ``learners="rf"``).
 
     Parameters
@@ -111,7 +112,7 @@ def make_router(name: str, random_state: int | None = None, *, learners: str = "
 
 
 def default_routers(
-    random_state: int | None = None, *, learners: str = "default", scale: Any = "variance",
+    random_state: int | None = None, *, learners: str = "default", scale: Any = SCALE_DEFAULT,
     names: Any = ROUTER_NAMES,
 ) -> dict[str, Any]:
     """The routers of the paper's comparison (or ``names``), keyed by name, with package defaults.

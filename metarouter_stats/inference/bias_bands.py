@@ -43,6 +43,8 @@ Two targets, chosen by ``final_stage``:
 
 from __future__ import annotations
 
+import dataclasses
+
 import numbers
 import warnings
 from typing import Any
@@ -59,7 +61,7 @@ from .._results import frozen_array
 from ..cate import has_capability, require_capability
 from ..data import RoutingData
 from ..routers import check_units
-from ..scaling import resolve_scale, scale_influence
+from ..scaling import reestimate_scale, scale_row_influence
 from .bands import KINDS, Band, make_band
 from .heterogeneity import fitted_learner
 
@@ -400,7 +402,7 @@ def refit_bootstrap(
         g = np.random.default_rng(seed)
         rows = np.concatenate((g.choice(gold, gold.size), g.choice(pref, pref.size)))
         Xb, yb, tb = X[rows], y[rows], t[rows]
-        c = resolve_scale(router.scale, yb[tb == 1], yb[tb == 0])
+        c = reestimate_scale(router.scale_choice_, yb, tb, None if ids is None else ids[keep][rows])
         ob = np.where(tb == 1, c * yb, yb)
         learner = router.make_learner(int(g.integers(2**31 - 1)))
         extra: dict[str, Any] = {} if clusters is None else {"groups": clusters[rows]}
@@ -448,18 +450,14 @@ def _weighted_refits(
     any 1-D summary of the refitted learner and the replicate's row weights.
     """
     require_capability(router.bias_learner_, "sample_weight", "The weighted refit bootstrap (resampling='weights')")
-    scale = router.scale
+    choice = router.scale_choice_
     gold, pref = t == 1, t == 0
-    c0 = resolve_scale(scale, y[gold], y[pref])
-    influence = None
-    if isinstance(scale, str):
-        if scale == "amplitude":
-            raise ValueError(
-                "resampling='weights' needs a scale with a first-order expansion: scale='amplitude' (a ratio of "
-                "sample maxima) does not move under weights. Use resampling='rows', or scale='variance'.")
-        ig, ip = scale_influence(y[gold], y[pref], scale, c=c0)
-        influence = np.empty(t.size)
-        influence[gold], influence[pref] = ig / gold.sum(), ip / pref.sum()
+    c0 = reestimate_scale(choice, y, t, ids)
+    if choice.method == "amplitude":
+        raise ValueError(
+            "resampling='weights' needs a scale with a first-order expansion: scale='amplitude' (a ratio of "
+            "sample maxima) does not move under weights. Use resampling='rows', or scale='variance'.")
+    influence = scale_row_influence(dataclasses.replace(choice, value=c0), y, t, ids)
     # one weight per unit: a query (paired data, its two rows share it) or a row
     units = np.arange(t.size) if ids is None else np.unique(ids, return_inverse=True)[1]
     n_units = int(units.max()) + 1
@@ -492,8 +490,7 @@ def _weighted_refits(
 
 def _auto_resampling(router: Any) -> str:
     """``resampling="auto"``: Exp(1) weights when the learner takes row weights and c has an expansion, else rows."""
-    scale = router.scale
-    weights_ok = has_capability(router.bias_learner_, "sample_weight") and scale != "amplitude"
+    weights_ok = has_capability(router.bias_learner_, "sample_weight") and router.scale_choice_.method != "amplitude"
     return "weights" if weights_ok else "rows"
 
 

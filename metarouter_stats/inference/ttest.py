@@ -18,7 +18,8 @@ from scipy import stats
 
 from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
 from .._results import ResultMixin
-from ..scaling import estimate_scale, resolve_scale, scale_influence
+from ..data import RoutingData
+from ..scaling import SCALE_DEFAULT, ScaleChoice, estimate_scale, resolve_scale_choice, scale_influence
 
 __all__ = ["ALTERNATIVES", "BiasTestResult", "bias_ttest"]
 
@@ -50,6 +51,9 @@ class BiasTestResult(ResultMixin):
     scale_uncertainty : str
         How c's sampling error enters ``std_error``: "known (given)", "delta method"
         or "bootstrap of the whole procedure".
+    scale_reason : str
+        Which c and why (:class:`~metarouter_stats.scaling.ScaleChoice`): every headline
+        about the bias names it, since its sign can depend on c.
     paired : bool
     n_gold, n_preference : int
     alternative : str
@@ -64,6 +68,7 @@ class BiasTestResult(ResultMixin):
     scale: float
     scale_std_error: float = 0.0
     scale_uncertainty: str = "known (given)"
+    scale_reason: str = "given"
     paired: bool
     n_gold: int
     n_preference: int
@@ -96,7 +101,7 @@ class BiasTestResult(ResultMixin):
         pop = ("the population of the labelled queries" if self.paired else
                "the query population, if gold and preference queries are drawn from it alike")
         return [f"Target: the mean bias (gold - preference / c) over {pop}, on the gold scale of c; "
-                f"c: {self.scale_uncertainty}."]
+                f"c = {self.scale:.4g} ({self.scale_reason}); c's error: {self.scale_uncertainty}."]
 
     def to_frame(self, confidence_level: float = 0.95) -> pd.DataFrame:
         """One-row frame: estimate, std_error, statistic, df, pvalue, ci_low, ci_high, ..."""
@@ -115,6 +120,7 @@ class BiasTestResult(ResultMixin):
                     "scale": self.scale,
                     "scale_std_error": self.scale_std_error,
                     "scale_uncertainty": self.scale_uncertainty,
+                    "scale_reason": self.scale_reason,
                     "paired": self.paired,
                     "n_gold": self.n_gold,
                     "n_preference": self.n_preference,
@@ -136,6 +142,7 @@ class BiasTestResult(ResultMixin):
             ("p-value", f"{self.pvalue:.4g}"),
             ("95% CI", f"[{low:.4f}, {high:.4f}]"),
             ("scale c", f"{self.scale:.4g}" + ("" if self.scale_std_error == 0 else f" (se {self.scale_std_error:.3g})")),
+            ("c chosen by", self.scale_reason),
             ("c's error in the std. error", self.scale_uncertainty),
             ("n gold / n preference", f"{self.n_gold} / {self.n_preference}"),
         ]
@@ -183,10 +190,10 @@ def _bootstrap_se(g: np.ndarray, p: np.ndarray, method: str, paired: bool, n_boo
 
 def bias_ttest(
     gold: Any,
-    preference: Any,
+    preference: Any = None,
     *,
-    paired: bool = True,
-    scale: Any = None,
+    paired: bool | None = None,
+    scale: Any = SCALE_DEFAULT,
     null: float = 0.0,
     alternative: str = "two-sided",
     n_boot: int = 2000,
@@ -226,15 +233,26 @@ def bias_ttest(
 
     Parameters
     ----------
-    gold, preference : array-like
-        Gold-standard and preference labels (equal length when paired).
-    paired : bool, default True
-    scale : None, float or {"amplitude", "variance", "wasserstein"}, default None
-        None: labels already on one scale (c = 1). A number: the known c. A method
-        name: c estimated by :func:`~metarouter_stats.estimate_scale` from these
-        labels, its error propagated as above. The target is then the mean bias on the
-        gold scale defined by the method's population value of c (the assumption each
-        method makes about the scales is in :mod:`metarouter_stats.scaling`).
+    gold, preference : array-like, or a RoutingData and None
+        Gold-standard and preference labels (equal length when paired). Or the data
+        (``bias_ttest(data)``): its paired labels (:meth:`RoutingData.paired
+        <metarouter_stats.RoutingData.paired>`) when at least 2 queries carry both, else
+        every gold and every preference label; its ``shared_scale`` declaration makes
+        ``scale="auto"`` use c = 1, as everywhere else in the package.
+    paired : bool or None, default None
+        None: True for two arrays (they are taken as the two labels of the same queries),
+        and for a RoutingData whenever it has pairs.
+    scale : float, None or {"auto", "paired", "amplitude", "variance", "wasserstein"}, default "auto"
+        A number: the known c (``scale=1``, or None: both labels on one scale, e.g. the
+        same rubric or vote coding; say so whenever it holds). A method name: c estimated
+        by :func:`~metarouter_stats.estimate_scale` from these labels, its error propagated
+        as above; ``"paired"`` (paired=True only) is variance matching on the pairs.
+        ``"auto"`` (the package's default, :func:`~metarouter_stats.scaling.choose_scale`)
+        is ``"paired"`` when paired and ``"variance"`` otherwise: plain arrays carry no
+        declaration that the labels share a scale, so pass ``scale=1`` when they do. The
+        target is the mean bias on the gold scale defined by the population value of c (the
+        assumption each method makes is in :mod:`metarouter_stats.scaling`);
+        ``scale_reason`` on the result names c and why.
     null : float, default 0
         Hypothesised mean bias (gold scale).
     alternative : {"two-sided", "less", "greater"}
@@ -251,18 +269,47 @@ def bias_ttest(
     Examples
     --------
     >>> import metarouter_stats as mrs
-    >>> res = mrs.bias_ttest([1.0, 0.0, 1.0, 0.5], [1.0, 1.0, 1.0, 1.0])
+    >>> res = mrs.bias_ttest([1.0, 0.0, 1.0, 0.5], [1.0, 1.0, 1.0, 1.0], scale=1)
     >>> round(res.estimate, 3), round(res.pvalue, 3)
     (-0.375, 0.215)
     >>> [round(v, 3) for v in res.confidence_interval(0.95)]
     [-1.137, 0.387]
+
+    On a RoutingData the pairs and the data's declaration of one scale are used:
+
+    >>> data = mrs.simulate(n_gold=40, n_preference=400, n_test=5, rng=0).train
+    >>> res = mrs.bias_ttest(data)            # unpaired rows, c by variance matching
+    >>> res.paired, res.scale_reason.split(",")[0]
+    (False, 'variance matching (sd of preference labels / sd of gold labels)')
     """
+    shared = False
+    if isinstance(gold, RoutingData):
+        if preference is not None:
+            raise TypeError("`preference` must be None when `gold` is a RoutingData (the data hold both labels).")
+        data, shared = gold, gold.shared_scale
+        pairs = data.paired()
+        if paired is None:
+            paired = len(pairs) >= 2
+        if paired:
+            gold, preference = pairs["gold"].to_numpy(float), pairs["preference"].to_numpy(float)
+        else:
+            gold, preference = data.outcome[data.is_gold], data.outcome[~data.is_gold]
+    elif preference is None:
+        raise TypeError("`preference` is required: the preference labels (or pass a RoutingData as the only argument).")
+    if paired is None:
+        paired = True
     g, p = _bias_ttest_iv(gold, preference, paired, null, alternative)
     n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
-    c = resolve_scale(scale, g, p)
-    estimated = isinstance(scale, str)
+    if scale == "auto" and shared:
+        choice = ScaleChoice(1.0, "declared", "both labels declared on one scale (shared_scale=True)",
+                             g.size if paired else 0, requested=scale)
+    else:
+        choice = resolve_scale_choice(scale, g, p, paired=paired)
+    c = choice.value
+    estimated = choice.estimated
+    method = choice.estimator
     p_gold = p / c  # preference labels on the gold scale
-    c_se, how = 0.0, "known (given)" if scale is not None else "known (c = 1, labels on one scale)"
+    c_se, how = 0.0, "known (given)" if choice.method == "given" else "known (c = 1, labels on one scale)"
     if paired:
         d = g - p_gold
         est = float(d.mean())
@@ -273,9 +320,9 @@ def bias_ttest(
         est = float(g.mean() - p_gold.mean())
         se = float(np.sqrt(v1 + v2))
         df = float("nan")
-    if estimated and scale != "amplitude":
+    if estimated and method != "amplitude":
         # influence values of the mean bias mean(g) - mean(p) / c, with c's own influence added
-        ig, ip = scale_influence(g, p, scale, c=c)
+        ig, ip = scale_influence(g, p, method, c=c)
         lever = p.mean() / c**2  # d(bias) / dc
         a, b = (g - g.mean()) + lever * ig, -(p - p.mean()) / c + lever * ip
         if paired:
@@ -288,7 +335,7 @@ def bias_ttest(
             c_se = float(np.sqrt(ig.var(ddof=1) / g.size + ip.var(ddof=1) / p.size))
         how = "delta method"
     elif estimated:
-        se, c_se = _bootstrap_se(g, p, scale, paired, n_boot, rng)
+        se, c_se = _bootstrap_se(g, p, str(method), paired, n_boot, rng)
         df = float("inf")
         how = f"bootstrap of the whole procedure ({n_boot} resamples)"
     if not (np.isfinite(est) and np.isfinite(se)):
@@ -326,6 +373,7 @@ def bias_ttest(
         scale=c,
         scale_std_error=c_se,
         scale_uncertainty=how,
+        scale_reason=choice.reason,
         paired=paired,
         n_gold=int(g.size),
         n_preference=int(p.size),

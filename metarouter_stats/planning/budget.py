@@ -36,6 +36,7 @@ from scipy import stats
 from .._checks import as_1d_float, check_fraction
 from .._results import ResultMixin, frozen_array, new_axes, plain_log_ticks
 from ..data import RoutingData
+from ..scaling import SCALE_DEFAULT
 
 __all__ = ["GoldPlan", "plan_gold"]
 
@@ -59,6 +60,8 @@ class GoldPlan(ResultMixin):
         The pilot's mean bias.
     scale : float
         The c used (``c * gold`` is on the preference scale).
+    scale_reason : str
+        Which c and why (:class:`~metarouter_stats.scaling.ScaleChoice`).
     n_gold_pilot, n_preference : int
     paired : bool
     alpha, confidence_level : float
@@ -88,6 +91,7 @@ class GoldPlan(ResultMixin):
     n_for_half_width: tuple[float, float, float]
     target_power: float
     n_for_power: tuple[float, float, float]
+    scale_reason: str = "given"
     _title = "Gold labels: precision and power of the mean-bias analysis by gold size"
 
     def __post_init__(self) -> None:
@@ -110,7 +114,7 @@ class GoldPlan(ResultMixin):
 
         rows = [
             ("pilot", f"{self.n_gold_pilot} gold, {self.n_preference} preference labels"
-                      f"{' (paired)' if self.paired else ''}; c = {self.scale:.4g}"),
+                      f"{' (paired)' if self.paired else ''}; c = {self.scale:.4g} ({self.scale_reason})"),
             ("pilot mean bias (gold scale)", f"{self.estimate:.4g}"),
             ("target", f"half-width of the {100 * self.confidence_level:g} % interval of the mean bias, and "
                        f"the power of the {100 * self.alpha:g} % two-sided t-test at mean bias {self.effect:.4g}"),
@@ -160,8 +164,8 @@ def _welch_df(a: np.ndarray, b: float, m: np.ndarray, n_p: int) -> np.ndarray:
 def plan_gold(
     data: Any,
     *,
-    scale: Any = "variance",
-    paired: bool = False,
+    scale: Any = SCALE_DEFAULT,
+    paired: bool | None = None,
     effect: float | None = None,
     sizes: Any = None,
     alpha: float = 0.05,
@@ -176,10 +180,12 @@ def plan_gold(
     data : RoutingData
         The pilot: its gold and preference labels (for ``paired=True``, the queries labelled by
         both mechanisms, matched by ``query_ids``).
-    scale : float, None or {"variance", "amplitude", "wasserstein"}, default "variance"
-        c, or how to estimate it from the pilot (then treated as known).
-    paired : bool, default False
-        Plan the paired test (both labels on the same queries) instead of Welch's.
+    scale : float, None or {"auto", "paired", "variance", "amplitude", "wasserstein"}, default "auto"
+        c, or the rule choosing it from the pilot (:func:`~metarouter_stats.scaling.choose_scale`;
+        ``"auto"``: c = 1 when the pilot declares one scale, ``RoutingData.shared_scale``).
+    paired : bool or None, default None
+        Plan the paired test (both labels on the same queries) instead of Welch's. None: paired
+        when the pilot has at least 3 queries labelled by both mechanisms (matched by query ids).
     effect : float, optional
         Mean bias (gold scale) at which the power is computed. Default: the pilot's estimate.
     sizes : array-like of int, optional
@@ -206,7 +212,7 @@ def plan_gold(
     """
     from statsmodels.stats.power import TTestPower  # noqa: PLC0415 - heavy import, deferred
 
-    from ..scaling import resolve_scale, scale_influence  # noqa: PLC0415
+    from ..scaling import choose_scale, scale_influence  # noqa: PLC0415
 
     if not isinstance(data, RoutingData):
         raise TypeError(f"`data` must be a RoutingData (the pilot); got {type(data).__name__}.")
@@ -216,8 +222,14 @@ def plan_gold(
     if target_half_width is not None and not (np.isfinite(target_half_width) and target_half_width > 0):
         raise ValueError(f"`target_half_width` must be a positive number; got {target_half_width!r}.")
     gold_y, pref_y = data.outcome[data.is_gold], data.outcome[~data.is_gold]
-    c = float(resolve_scale(scale, gold_y, pref_y))
-    delta_method = isinstance(scale, str) and scale != "amplitude"
+    choice = choose_scale(scale, data.outcome, data.source, query_ids=data.query_ids, shared_scale=data.shared_scale)
+    c = choice.value
+    method = choice.estimator
+    delta_method = method is not None and method != "amplitude"
+    if paired is None:
+        paired = len(data.paired()) >= 3
+    if not isinstance(paired, (bool, np.bool_)):
+        raise TypeError(f"`paired` must be True, False or None (detect from query ids); got {paired!r}.")
     if paired:
         pairs = data.paired()
         if len(pairs) < 3:
@@ -229,14 +241,15 @@ def plan_gold(
         diffs = g_p - p_p / c
         estimate, n_g = float(diffs.mean()), diffs.size
         if delta_method:  # the test's own influence values, c's error included (bias_ttest)
-            ig, ip = scale_influence(g_p, p_p, scale, c=c)
+            ig, ip = scale_influence(g_p, p_p, method, c=c)
             diffs = diffs + (p_p.mean() / c**2) * (ig + ip)
         var_g, var_p = float(diffs.var(ddof=1)), 0.0
     else:
         estimate, n_g = float(gold_y.mean() - pref_y.mean() / c), gold_y.size
         a, b_ = gold_y - gold_y.mean(), -(pref_y - pref_y.mean()) / c
         if delta_method:
-            ig, ip = scale_influence(gold_y, pref_y, scale, c=c)
+            # c's influence on every label (for "paired", variance matching's on every label: an approximation)
+            ig, ip = scale_influence(gold_y, pref_y, method, c=c)
             lever = pref_y.mean() / c**2
             a, b_ = a + lever * ig, b_ + lever * ip
         var_g, var_p = float(a.var(ddof=1)), float(b_.var(ddof=1))
@@ -298,5 +311,5 @@ def plan_gold(
         sizes=m, half_width=hw["est"], half_width_low=hw["low"], half_width_high=hw["high"], power=power,
         effect=delta, estimate=estimate, scale=c, n_gold_pilot=int(n_g), n_preference=n_p, paired=bool(paired),
         alpha=alpha, confidence_level=level, target_half_width=target_half_width, n_for_half_width=n_hw,
-        target_power=power_target, n_for_power=(found_p[0], found_p[1], found_p[2]),
+        target_power=power_target, n_for_power=(found_p[0], found_p[1], found_p[2]), scale_reason=choice.reason,
     )

@@ -329,7 +329,13 @@ def gold_learning_curve(
     alpha = float(exponent)
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"`exponent` must be a positive number; got {exponent!r}.")
-    gold_rows = np.flatnonzero(data.is_gold)
+    # units: queries (every row of a query, gold and judge, falls on one side of a split: a refit never sees
+    # any label of a query it is scored on) or rows without query ids
+    unit = np.arange(data.n) if data.query_ids is None else pd.factorize(pd.Series(data.query_ids), sort=False)[0]
+    n_units = int(unit.max()) + 1
+    first_row = np.full(n_units, -1)
+    first_row[unit[::-1]] = np.arange(data.n)[::-1]
+    gold_rows = np.unique(unit[data.is_gold])  # the gold-labelled units, in unit order
     n_g = gold_rows.size
     if sizes is None:
         m = np.unique(np.round(np.linspace(0.3, 0.7, 4) * n_g).astype(int))
@@ -355,11 +361,14 @@ def gold_learning_curve(
     seeds = gen.integers(2**31 - 1, size=(reps, m.size))
     jobs = [(r, j) for r in range(reps) for j in range(m.size)]
 
-    X_all = data.with_feature_names(data.X)  # the feature names each refit records
+    X_all = data.with_feature_names(data.X[first_row])  # one row per unit, with the names each refit records
+    held_rows = [np.isin(unit, plans[r][0]) for r in range(reps)]
+    gold_sum = np.bincount(unit[data.is_gold], weights=data.outcome[data.is_gold], minlength=n_units)
+    gold_cnt = np.bincount(unit[data.is_gold], minlength=n_units)
 
     def fit(r: int, j: int) -> np.ndarray:
-        keep = ~data.is_gold
-        keep[plans[r][1][: int(m[j])]] = True  # nested: the first m of this repeat's order
+        train_gold = np.isin(unit, plans[r][1][: int(m[j])])  # nested: the first m units of this repeat's order
+        keep = (~data.is_gold & ~held_rows[r]) | (data.is_gold & train_gold)
         fitted = clone(template).set_params(random_state=int(seeds[r, j])).fit(data.subset(keep))
         return np.asarray(fitted.predict_gain(X_all), dtype=float)
 
@@ -368,8 +377,8 @@ def gold_learning_curve(
     area_l: list[float] = []
     se_l: list[float] = []
     for r in range(reps):
-        gold = np.full(data.n, np.nan)
-        gold[plans[r][0]] = data.outcome[plans[r][0]]
+        gold = np.full(n_units, np.nan)
+        gold[plans[r][0]] = gold_sum[plans[r][0]] / gold_cnt[plans[r][0]]
         scores = {f"m={int(m[j])}": preds[(r, j)] for j in range(m.size)}
         # one evaluation per repeat: the sizes share the held-out rows, so their differences are precise;
         # pseudo-gold: the largest refit's prediction (a function of x, not fitted on the held-out rows)

@@ -22,6 +22,7 @@ from typing import Any
 
 from .._threads import budgeted
 from ..data import RoutingData
+from ..scaling import SCALE_DEFAULT
 from ..experiment import StudyResult
 from ..simulation import SimulatedStudy
 from ._html import Report, check_output_file, figure_png
@@ -38,7 +39,7 @@ def build_report(
     *,
     test: Any = None,
     routers: Mapping[str, Any] | None = None,
-    scale: Any = "variance",
+    scale: Any = SCALE_DEFAULT,
     costs: Mapping[str, Any] | None = None,
     n_in: Any = None,
     n_out: Any = None,
@@ -69,8 +70,13 @@ def build_report(
     routers : dict name -> router, optional
         Routers to compare; default :func:`~metarouter_stats.experiment.default_routers`
         (the oracle only for simulations, which know every training query's gold label).
-    scale : str, float or None, default "variance"
-        Scale normalisation of the Meta-router and the routers that use preference labels.
+    scale : str, float or None, default "auto"
+        The constant c of the Meta-router, of the routers that use preference labels and of
+        every statement about the bias, or the rule choosing it
+        (:func:`~metarouter_stats.scaling.choose_scale`): ``scale=1`` when both labels are
+        on one scale; ``"auto"`` uses 1 when the data declare it (``RoutingData.shared_scale``,
+        set by the vote loaders), variance matching on the pairs on paired data, and on every
+        label otherwise. The report names the c in use and why beside every bias figure.
     costs : mapping model name -> TokenCost, optional
         Prices of the two models (``data.model_names``) for the cost-quality frontier.
     n_in, n_out : optional

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,7 @@ from ..inference import (
 from ..planning import gold_learning_curve, plan_gold, plan_heterogeneity
 from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
+from ..scaling import SCALE_DEFAULT, choose_scale
 from ..simulation import SimulatedStudy
 from .._results import router_style
 from ._html import Report, json_block, versions_table
@@ -121,19 +123,27 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
     if tests:
         res = list(tests.values())[-1]
         lo, hi = res.confidence_interval(level)
+        at_c = f"at c = {res.scale:.3g} ({res.scale_reason})"
+        sens = results.get("scale_sensitivity")
+        caveat = ("" if sens is None or sens.robust else
+                  " The sign or significance of this bias changes with c (section on the scale c): it holds only "
+                  "for the c named.")
         if lo > 0 or hi < 0:
             side = "understate" if res.estimate > 0 else "overstate"
             lines.append(f"Biased judge: the preference labels {side} the primary model's gain; mean bias "
-                         f"{res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to {hi:+.3f}, {_p(res.pvalue)}).")
+                         f"{res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to {hi:+.3f}, {_p(res.pvalue)}) "
+                         f"{at_c}." + caveat)
         else:
             lines.append(f"No mean bias detected: {res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to "
-                         f"{hi:+.3f}, {_p(res.pvalue)}); the CI says how large a bias the data cannot exclude.")
+                         f"{hi:+.3f}, {_p(res.pvalue)}) {at_c}; the CI says how large a bias the data cannot "
+                         "exclude." + caveat)
             plan = results.get("gold_plan")
             if plan is not None and np.isfinite(plan.n_for_half_width[0]):
                 n, n_lo, n_hi = plan.n_for_half_width
+                now = f"{plan.n_gold_pilot} {'pairs' if plan.paired else 'gold labels'} now"
                 lines.append(f"Halving that interval (half-width {plan.target_half_width:.3f}) would take about "
-                             f"{n:.0f} gold labels ({n_lo:.0f} to {n_hi:.0f}), against {plan.n_gold_pilot} now "
-                             "(plan_gold, from these labels' variances).")
+                             f"{n:.0f} {'pairs' if plan.paired else 'gold labels'} ({n_lo:.0f} to {n_hi:.0f}), "
+                             f"against the {now} (plan_gold, from the same labels' variances).")
     het = results.get("heterogeneity")
     if het is not None:
         if het.pvalue < 1 - level:
@@ -154,17 +164,27 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
     for other in ev.names[1:]:
         c = ev.compare(meta, other)
         (wins if c.area.low > 0 else losses if c.area.high < 0 else ties).append(other)
-    if not ties and not losses:
-        lines.append(f"Route with {meta}: on {n_test} test queries its EG area (rates 0.2-0.8) beats every other "
-                     f"router at the {level:.0%} level (paired comparisons below).")
-    elif wins:
-        lines.append(f"{meta} beats {', '.join(wins)} on {n_test} test queries (paired, {level:.0%}), but cannot be "
-                     f"told from {', '.join(ties + losses)}; pick among those by cost or simplicity.")
-    else:
-        lines.append(f"With {n_test} test queries no router is distinguishable from {meta} at the {level:.0%} level: the "
-                     "data cannot tell which router to use. More gold-labelled test queries would; until then the "
-                     "simplest router (a mean shift, or routing at random) is as good as the evidence shows.")
+    lines.extend(_verdicts(meta, wins, ties, losses, n_test, level))
     return lines
+
+
+def _verdicts(meta: str, wins: list[str], ties: list[str], losses: list[str], n_test: int, level: float) -> list[str]:
+    """Wins, losses and ties of ``meta``'s EG area against every other router, each called what it is."""
+    where = f"on {n_test} test queries (paired comparisons of the EG area over rates 0.2-0.8, {level:.0%} level)"
+    if not ties and not losses:
+        return [f"Route with {meta}: {where} it beats every other router."]
+    out = []
+    if wins:
+        out.append(f"{meta} beats {', '.join(wins)} {where}.")
+    if losses:
+        out.append(f"{meta} loses to {', '.join(losses)} {where}: prefer "
+                   + ("it" if len(losses) == 1 else "one of those") + f" over {meta}.")
+    if ties:
+        out.append(f"{meta} cannot be told from {', '.join(ties)} {where}"
+                   + ("; pick among those by cost or simplicity." if wins or losses else
+                      ": the data cannot tell which router to use. More gold-labelled test queries would; until then "
+                      "the simplest router (a mean shift, or routing at random) is as good as the evidence shows."))
+    return out
 
 
 def _plan_section(rep: Report, train: RoutingData, plan: Any, cate: Any, scale: Any, seed: int,
@@ -242,7 +262,7 @@ def analysis_report(
     *,
     test: Any = None,
     routers: Mapping[str, Any] | None = None,
-    scale: Any = "variance",
+    scale: Any = SCALE_DEFAULT,
     costs: Mapping[str, TokenCost] | None = None,
     n_in: Any = None,
     n_out: Any = None,
@@ -329,13 +349,19 @@ def analysis_report(
     # the sensitivity analysis estimates c by every method: its estimates fill the scale table too
     sens = scale_sensitivity(g_lab, p_lab, paired=paired is not None, confidence_level=level)
     scales = pd.DataFrame({"method": list(sens.estimates), "c": list(sens.estimates.values())})
+    # the c of every statement about the bias: chosen on the rows the t-test uses (all of them)
+    choice = choose_scale(scale, full.outcome, full.source, query_ids=full.query_ids, shared_scale=full.shared_scale)
     rep.paragraph(
-        "c puts gold labels on the preference scale (c * gold); estimated from the "
+        "c puts gold labels on the preference scale (c * gold). Each estimator below assumes something about the "
+        "bias (metarouter_stats.scaling): the table is what each would give, estimated from the "
         + ("paired labels." if paired is not None else "gold and preference labels.")
-        + f" The Meta-router uses scale={scale!r}."
+        + f" In use (scale={scale!r}): {choice.describe()}."
+        + (" Both labels are on one declared scale, so no estimate is needed; the others are shown for the "
+           "sensitivity analysis only." if choice.method == "declared" else "")
     )
     rep.table(scales)
     rep.results["scales"] = scales
+    rep.results["scale_choice"] = choice
 
     # ------------------------------------------------------------------ fit the Meta-router
     meta = MetaRouter(cate=cate, scale=scale, random_state=rng).fit(train)
@@ -343,12 +369,16 @@ def analysis_report(
 
     # ------------------------------------------------------------------ t-test
     rep.section("Is the preference mechanism biased? t-test of the mean bias")
-    tests = {"labels as given (c = 1)": bias_ttest(g_lab, p_lab, paired=paired is not None)}
-    if scale is not None and not np.isclose(c, 1.0):
-        # c re-estimated from these labels by the router's method, its error propagated
-        res = bias_ttest(g_lab, p_lab, paired=paired is not None, scale=scale, rng=s_pos) \
-            if isinstance(scale, str) else bias_ttest(g_lab, p_lab, paired=paired is not None, scale=c)
+    tests = {"labels as given (c = 1)": bias_ttest(g_lab, p_lab, paired=paired is not None, scale=1.0)}
+    if not np.isclose(choice.value, 1.0):
+        # c re-estimated from these labels by the same rule, its error propagated
+        res = (bias_ttest(g_lab, p_lab, paired=paired is not None, scale=choice.method, rng=s_pos)
+               if choice.estimated else bias_ttest(g_lab, p_lab, paired=paired is not None, scale=choice.value))
+        res = dataclasses.replace(res, scale_reason=choice.reason)
         tests[f"after scale normalisation (c = {res.scale:.3f}, {res.scale_uncertainty})"] = res
+    else:
+        tests = {f"labels as given (c = 1: {choice.reason})":
+                 dataclasses.replace(tests["labels as given (c = 1)"], scale_reason=choice.reason)}
     rows = []
     for name, res in tests.items():
         lo, hi = res.confidence_interval(level)
@@ -359,7 +389,7 @@ def analysis_report(
     ttab = pd.DataFrame(rows)
     rep.paragraph(
         "Bias = gold minus preference / c on the gold scale; negative means the preference mechanism "
-        "overstates the primary model's gain."
+        f"overstates the primary model's gain. The headline uses {choice.describe()}."
         + ("" if paired is not None else
            " Welch's test compares different queries: it tests the average bias only if gold and preference "
            "queries come from the same population (see the positivity section).")
@@ -368,8 +398,8 @@ def analysis_report(
     rep.results["bias_ttest"] = tests
     final = list(tests.values())[-1]
     lo_f, hi_f = final.confidence_interval(level)
-    try:  # how many gold labels would halve the interval (the summary says it when no bias is detected)
-        rep.results["gold_plan"] = plan_gold(train, scale=scale if scale is not None else 1.0,
+    try:  # how many gold labels would halve the interval: from the same rows as the interval
+        rep.results["gold_plan"] = plan_gold(full, scale=choice.value if not choice.estimated else choice.method,
                                              paired=paired is not None, confidence_level=level,
                                              target_half_width=(hi_f - lo_f) / 4)
     except ValueError:
@@ -379,7 +409,8 @@ def analysis_report(
     rep.section("Does the conclusion depend on the scale c?")
     rep.paragraph(
         "The bias is identified only up to c, and each method of estimating c assumes something about the "
-        "bias (DESIGN.md; the variance-matched c is off when the bias is heterogeneous or gold is selected on x). "
+        "bias (metarouter_stats.scaling; the variance-matched c is off when the bias is heterogeneous or gold is "
+        "selected on x). "
         "Routing does not depend on c; statements about the bias do. "
         + ("The verdict on the mean bias is the same for every c from half the smallest to twice the largest "
            "estimate." if sens.robust else
@@ -433,7 +464,7 @@ def analysis_report(
     # the band whose target is Delta(x) itself (additive spline sieve), next to the linear one
     sieve = (bias_interval(meta, train.with_feature_names(X_eval), level, n_boot=n_boot, kind="pointwise",
                            method="fast", final_stage="spline", rng=s_band) if scored else None)
-    mean_test = next(iter(tests.values())).estimate if np.isclose(c, 1.0) else list(tests.values())[-1].estimate
+    mean_test = list(tests.values())[-1].estimate  # the headline's, at the c in use
     how = (f"{level:.0%} fast bootstrap ({n_boot} replicates; pointwise and uniform sup-t)"
            + (", undersmoothed ridge final stage" if has_capability(learner, "undersmooth") else "")
            if point.draws.shape[0] else f"{level:.0%} pointwise intervals of the learner itself")
