@@ -313,9 +313,12 @@ class MetaRouter(_Router):
 
     Parameters
     ----------
-    cate : str or bias learner, default "dr"
-        ``"dr"`` (DR-learner, EconML ``DRLearner``), ``"r"`` (R-learner, EconML
-        ``NonParamDML``), another registered name
+    cate : str or bias learner, default "auto"
+        ``"auto"``: ``"paired"`` on paired data (query ids pair a judge row with every gold
+        row, at least 10 pairs, no design probabilities, no trimming), ``"dr"`` otherwise
+        (``cate_`` says which; on unpaired data it is exactly ``"dr"``). ``"dr"`` (DR-learner, EconML ``DRLearner``), ``"r"`` (R-learner, EconML
+        ``NonParamDML``), ``"paired"`` (:class:`~metarouter_stats.cate.paired.PairedBiasLearner`:
+        augmented-IPW scores of the paired differences, one per query), another registered name
         (:func:`~metarouter_stats.cate.available_learners`), or a learner object
         following :mod:`~metarouter_stats.cate.protocol` (e.g.
         ``DRBiasLearner(propensity="share")`` or ``EconMLLearner(CausalForestDML(...))``).
@@ -363,6 +366,8 @@ class MetaRouter(_Router):
     trimmed_ : ndarray of bool
         Training rows removed from the CATE fit (all False without trimming).
     n_trimmed_ : int
+    cate_ : str or bias learner
+        The learner in use (``cate`` with ``"auto"`` resolved).
     scale_choice_ : ScaleChoice
         c (``scale_``), how it was chosen and why (:class:`~metarouter_stats.scaling.ScaleChoice`).
     density_ratio_ : ndarray or None
@@ -387,7 +392,7 @@ class MetaRouter(_Router):
 
     def __init__(
         self,
-        cate: Any = "dr",
+        cate: Any = "auto",
         scale: Any = SCALE_DEFAULT,
         *,
         regressor: Any = None,
@@ -404,7 +409,8 @@ class MetaRouter(_Router):
 
     def make_learner(self, random_state: int | None = None) -> Any:
         """An unfitted bias learner as this router builds it (``random_state`` default: the router's)."""
-        return make_learner(self.cate, self.random_state if random_state is None else random_state)
+        cate = getattr(self, "cate_", "dr") if isinstance(self.cate, str) and self.cate == "auto" else self.cate
+        return make_learner(cate, self.random_state if random_state is None else random_state)
 
     @budgeted
     def fit(self, X: Any, y: Any = None, source: Any = None, *, propensity: Any = None) -> MetaRouter:
@@ -428,7 +434,8 @@ class MetaRouter(_Router):
         self
         """
         self._check_params()
-        learner = self.make_learner()  # checks `cate` before any work
+        if not (isinstance(self.cate, str) and self.cate == "auto"):
+            self.make_learner()  # checks `cate` before any work
         if self.trim_fallback not in TRIM_FALLBACKS:
             raise ValueError(f"`trim_fallback` must be one of {TRIM_FALLBACKS}; got {self.trim_fallback!r}.")
         if self.trim is not None:
@@ -443,6 +450,9 @@ class MetaRouter(_Router):
             ids = None  # distinct ids: no query has two rows, nothing to keep together
         X, y, t = _unpack(X, y, source)
         _require(t, gold=2, preference=2)
+        auto = isinstance(self.cate, str) and self.cate == "auto"
+        self.cate_ = _auto_cate(t, all_ids, propensity if self.trim is None else "trim") if auto else self.cate
+        learner = self.make_learner()
         known = None if propensity is None else check_known_propensity(propensity, t)
         if known is not None:
             require_capability(learner, "known_propensity", "fitting with known propensities")
@@ -627,6 +637,22 @@ class GoldOnlyRouter(_Router):
         self.scale_ = 1.0
         self._record_features(raw)
         return self
+
+
+_MIN_AUTO_PAIRS = 10
+
+
+def _auto_cate(t: np.ndarray, ids: np.ndarray | None, propensity: Any) -> str:
+    """``cate="auto"``: "paired" when every gold row's query also has a judge row (>= 10 pairs, no design
+    probabilities, no trimming: ``propensity`` is then not None), else "dr"."""
+    if ids is None or propensity is not None:
+        return "dr"
+    gold_q = pd.unique(pd.Series(ids[t == 1]))
+    judge_q = pd.Index(pd.unique(pd.Series(ids[t == 0])))
+    paired = judge_q.isin(gold_q).sum()
+    if paired >= _MIN_AUTO_PAIRS and pd.Index(gold_q).isin(judge_q).all():
+        return "paired"
+    return "dr"
 
 
 class _ScaledRouter(_Router):

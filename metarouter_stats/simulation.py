@@ -56,8 +56,13 @@ Test queries are drawn from the same embedding distribution and carry gold label
 Two designs (``design=``): ``"unpaired"`` (the paper's: each training query is labelled by
 one mechanism, ``n_gold`` by gold and ``n_preference`` by preference) and ``"paired"`` (the
 common real design: the judge labels all ``n_preference`` training queries, and a subset of
-``n_gold`` of them, drawn as above, also gets a gold label; query ids tie a query's two rows,
-whose label noises are independent).
+``n_gold`` of them, drawn as above, also gets a gold label; query ids tie a query's two rows).
+In the paired design each query also has a gain of its own that the embedding does not capture,
+:math:`u_q \sim N(0, 0.5^2)` on the preference scale, seen by both mechanisms (the answers to a
+query are better or worse than its embedding predicts, and judge and experts both see it):
+:math:`c\,r = f(x) + u_q + \varepsilon` and :math:`y = f(x) - b(x) + u_q + \varepsilon'`, so psi, eta
+and Delta are unchanged, the paired difference cancels :math:`u_q`, and the test queries' gold
+labels carry it too.
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ DESIGNS = ("unpaired", "paired")
 SCENARIOS = ("paper", "homogeneous", "no_bias", "nonlinear_bias", "selection")
 
 _SIGMA_GOLD = 0.5  # gold noise sd, on the PB scale (sigma_G)
+_SIGMA_QUERY = 0.5  # paired design: each query's own gain, seen by both mechanisms
 _SIGMA_PREF = 0.5  # preference noise sd (sigma_P)
 
 
@@ -273,7 +279,11 @@ def simulate(
     f_test = _latent(X_test)
     gold_test = (f_test + _SIGMA_GOLD * gen.standard_normal(n_test)) / c
 
-    if paired:  # every query's judge row, then the gold rows of the gold subset
+    if paired:  # every query's judge row, then the gold rows of the gold subset; u_q shared by both
+        u = _SIGMA_QUERY * gen.standard_normal(n)
+        gold_all = gold_all + u / c
+        pref_all = pref_all + u
+        gold_test = gold_test + _SIGMA_QUERY * gen.standard_normal(n_test) / c
         rows = np.concatenate((np.arange(n), np.sort(gold_idx)))
         src = np.r_[np.zeros(n, dtype=int), np.ones(n_gold, dtype=int)]
         outcome = np.where(src == 1, gold_all[rows], pref_all[rows])

@@ -398,14 +398,34 @@ def refit_bootstrap(
     seeds = np.random.SeedSequence(int(gen.integers(2**63))).spawn(n_boot)
     sieve = None if basis is None else _Sieve(router.bias_learner_, basis, X_eval)
 
+    # paired data (a query id on several rows): whole queries are drawn, stratified by whether they carry gold,
+    # and each draw is a query of its own (duplicates stay distinct queries)
+    kept_ids = None if ids is None else ids[keep]
+    by_query = kept_ids is not None and np.unique(kept_ids).size < kept_ids.size
+    if by_query:
+        unit = np.unique(kept_ids, return_inverse=True)[1]
+        unit_rows = np.split(np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1])
+        has_gold = np.bincount(unit[t == 1], minlength=len(unit_rows)) > 0
+        gold_units, other_units = np.flatnonzero(has_gold), np.flatnonzero(~has_gold)
+
+    def draw(g: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
+        if not by_query:
+            return np.concatenate((g.choice(gold, gold.size), g.choice(pref, pref.size))), None
+        units = np.concatenate((g.choice(gold_units, gold_units.size), g.choice(other_units, other_units.size)))
+        rows = np.concatenate([unit_rows[u] for u in units])
+        labels = np.repeat(np.arange(units.size), [unit_rows[u].size for u in units])
+        return rows, labels
+
     def one(seed: np.random.SeedSequence) -> tuple[np.ndarray, float]:
         g = np.random.default_rng(seed)
-        rows = np.concatenate((g.choice(gold, gold.size), g.choice(pref, pref.size)))
+        rows, labels = draw(g)
         Xb, yb, tb = X[rows], y[rows], t[rows]
-        c = reestimate_scale(router.scale_choice_, yb, tb, None if ids is None else ids[keep][rows])
+        c = reestimate_scale(router.scale_choice_, yb, tb, None if kept_ids is None else
+                             (labels if labels is not None else kept_ids[rows]))
         ob = np.where(tb == 1, c * yb, yb)
         learner = router.make_learner(int(g.integers(2**31 - 1)))
-        extra: dict[str, Any] = {} if clusters is None else {"groups": clusters[rows]}
+        groups_b = labels if labels is not None else (None if clusters is None else clusters[rows])
+        extra: dict[str, Any] = {} if groups_b is None or not has_capability(learner, "groups") else {"groups": groups_b}
         if known is not None:  # the design's probabilities travel with their rows
             extra["propensity"] = known[rows]
         learner.fit(Xb, ob, tb, **extra)
@@ -480,6 +500,8 @@ def _weighted_refits(
         extra: dict[str, Any] = {"sample_weight": w}
         if known is not None:
             extra["propensity"] = known
+        if ids is not None and n_units < t.size and has_capability(learner, "groups"):
+            extra["groups"] = ids  # paired data: a query's rows stay together in the replicate's folds
         learner.fit(X, np.where(t == 1, c * y, y), t, **extra)
         if statistic is not None:
             return np.asarray(statistic(learner, w), dtype=float).reshape(-1), c

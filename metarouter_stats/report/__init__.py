@@ -47,7 +47,7 @@ def build_report(
     confidence_level: float = 0.95,
     n_boot: int = 500,
     rng: int = 0,
-    cate: Any = "dr",
+    cate: Any = "auto",
     title: str | None = None,
     config: Mapping[str, Any] | None = None,
     holdout: float | None = None,
@@ -88,8 +88,9 @@ def build_report(
         Bootstrap replicates of every band.
     rng : int, default 0
         Seed of everything random in the analysis (cross-fitting folds, bootstraps).
-    cate : str or bias learner, default "dr"
-        The Meta-router's bias learner for the bias section (``MetaRouter(cate=...)``).
+    cate : str or bias learner, default "auto"
+        The Meta-router's bias learner for the bias section (``MetaRouter(cate=...)``;
+        ``"auto"``: the paired learner on paired data, the DR-learner otherwise).
         Learners without a refittable final stage (e.g. ``"forest"``) get their own
         pointwise intervals instead of the fast bootstrap bands.
     title : str, optional

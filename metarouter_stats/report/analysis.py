@@ -270,7 +270,7 @@ def analysis_report(
     confidence_level: float = 0.95,
     n_boot: int = 500,
     rng: int = 0,
-    cate: Any = "dr",
+    cate: Any = "auto",
     title: str | None = None,
     config: Mapping[str, Any] | None = None,
     holdout: float | None = None,
@@ -296,7 +296,7 @@ def analysis_report(
             raise ValueError("`holdout` splits real data without a test set; do not combine it with `test` or a SimulatedStudy.")
         train, X_hold, g_hold = train.holdout_gold(holdout, rng=seeds[4])
         test = (X_hold, g_hold)
-        folds = int(getattr(make_learner(cate), "cv", 5))
+        folds = int(getattr(make_learner("dr" if isinstance(cate, str) and cate == "auto" else cate), "cv", 5))
         if train.n_gold < 2 * folds:
             raise ValueError(
                 f"`holdout`={holdout} leaves {train.n_gold} gold rows for training; the Meta-router's {folds}-fold "
@@ -469,7 +469,10 @@ def analysis_report(
            + (", undersmoothed ridge final stage" if has_capability(learner, "undersmooth") else "")
            if point.draws.shape[0] else f"{level:.0%} pointwise intervals of the learner itself")
     rep.paragraph(
-        f"Bias learner {type(learner).__name__} (cate={cate if isinstance(cate, str) else type(cate).__name__!r}) at "
+        f"Bias learner {type(learner).__name__} (cate={cate if isinstance(cate, str) else type(cate).__name__!r}"
+        + (f", resolved to {meta.cate_!r}: " + ("paired data, the paired differences' scores, one per query"
+                                               if meta.cate_ == "paired" else "unpaired data")
+           if isinstance(cate, str) and cate == "auto" else "") + ") at "
         f"{X_eval.shape[0]} {where} queries. Bands: {how}. Target: {point.target}."
         + ("" if sieve is None else
            f" A second pointwise band, bias_interval(final_stage='spline'), targets Delta(x) itself: {sieve.target}; "
@@ -532,9 +535,9 @@ def analysis_report(
                           css_class="note")
         bands, curves, scores = {}, {}, {}
         eg_seeds = np.random.SeedSequence(s_eg).spawn(len(protos))
-        meta_params = meta.get_params(deep=False)
+        meta_params = {**meta.get_params(deep=False), "cate": meta.cate_}  # "auto" as resolved
         for (name, proto), ss in zip(protos.items(), eg_seeds, strict=True):
-            if type(proto) is MetaRouter and proto.get_params(deep=False) == meta_params:
+            if type(proto) is MetaRouter and {**proto.get_params(deep=False), "cate": proto.cate} == meta_params:
                 router = meta  # the Meta-router fitted above, same settings and seed: no second fit
             elif isinstance(proto, OracleRouter):
                 router = clone(proto)
