@@ -66,6 +66,7 @@ from .routers import (
     PooledRouter,
     PreferenceOnlyRouter,
     RandomRouter,
+    TextRouter,
 )
 from .scaling import estimate_scale
 from .simulation import SimulatedStudy, simulate
@@ -124,6 +125,7 @@ __all__ = [
     "Report",
     "RoutingData",
     "SimulatedStudy",
+    "TextRouter",
     "__version__",
     "datasets",
     "efficiency_gain",

@@ -13,7 +13,19 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "default_file_mode"]
+
+
+def default_file_mode() -> int:
+    """The mode a plain ``open(path, "w")`` would give a new file: 0o666 less the process umask.
+
+    ``mkstemp`` creates its file 0o600 whatever the umask; a report on a shared server must be as
+    readable as any other file its author writes. (The umask can only be read by setting it: it
+    is set back at once.)
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def atomic_write(path: Path, text: str) -> str:
@@ -21,6 +33,7 @@ def atomic_write(path: Path, text: str) -> str:
     data = text.encode("utf-8")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, default_file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -50,6 +50,7 @@ __all__ = [
     "PooledRouter",
     "PreferenceOnlyRouter",
     "RandomRouter",
+    "TextRouter",
     "check_units",
 ]
 
@@ -802,3 +803,98 @@ class RandomRouter(_Router):
         """Uniform random scores (no information about the gain)."""
         X = self._check_X(X)
         return as_rng(self.random_state, "random_state").random(X.shape[0])
+
+
+class TextRouter(BaseEstimator):
+    """A router of query texts: a text embedder fitted on the training queries, then a router.
+
+    Fitted once, it embeds a new text the way the training queries were embedded and routes
+    it, so a saved ``TextRouter`` (``joblib.dump``) routes new texts in one call. Build it by
+    fitting both on texts (:meth:`fit`) or from an embedder and a router fitted already
+    (:meth:`from_fitted`, e.g. ``Judgments.embedder`` and a router fitted on
+    ``Judgments.data``).
+
+    Parameters
+    ----------
+    embedder : transformer, optional
+        Unfitted text embedder (``fit`` / ``transform`` on lists of strings); default
+        :class:`~metarouter_stats.datasets.TextEmbedder` ``(dim=20)``, as the loaders use.
+    router : router, optional
+        Unfitted router; default :class:`MetaRouter`.
+
+    Attributes
+    ----------
+    embedder_, router_ : the fitted embedder and router
+
+    Examples
+    --------
+    >>> import joblib, tempfile, os
+    >>> import metarouter_stats as mrs
+    >>> words = ["sort", "list", "prove", "lemma", "poem", "about", "rain", "write", "code", "tests"]
+    >>> texts = [f"{words[i % 10]} {words[(3 * i) % 7]} {words[(7 * i) % 9]} item{i}" for i in range(200)]
+    >>> s = mrs.simulate(n_gold=40, n_preference=160, n_test=1, d=6, rng=0)
+    >>> tr = mrs.TextRouter(router=mrs.MetaRouter(random_state=0)).fit(texts, s.train.outcome, s.train.source)
+    >>> path = os.path.join(tempfile.mkdtemp(), "router.joblib")
+    >>> _ = joblib.dump(tr, path)
+    >>> joblib.load(path).route(["write a poem about rain"], threshold=0.0).shape
+    (1,)
+    """
+
+    def __init__(self, embedder: Any = None, router: Any = None) -> None:
+        self.embedder = embedder
+        self.router = router
+
+    def fit(self, texts: Any, y: Any, source: Any, *, query_ids: Any = None, shared_scale: bool = False) -> TextRouter:
+        """Fit the embedder on the distinct texts, then the router on every row's embedding; returns self.
+
+        ``query_ids`` and ``shared_scale`` are passed to the :class:`~metarouter_stats.RoutingData`
+        the router is fitted on (paired designs, labels on one declared scale).
+        """
+        from .datasets import TextEmbedder  # noqa: PLC0415
+
+        if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+            raise TypeError("`texts` must be a sequence of strings, one per labelled row.")
+        texts = list(texts)
+        self.embedder_ = clone(self.embedder) if self.embedder is not None else TextEmbedder(dim=20)
+        self.embedder_.fit(list(dict.fromkeys(texts)))  # each query's text once, in order of appearance
+        X = np.asarray(self.embedder_.transform(texts), dtype=float)
+        names = tuple(str(f) for f in self.embedder_.get_feature_names_out()) \
+            if hasattr(self.embedder_, "get_feature_names_out") else None
+        data = RoutingData(X, y, source, query_ids=query_ids, feature_names=names, shared_scale=shared_scale)
+        self.router_ = (clone(self.router) if self.router is not None else MetaRouter()).fit(data)
+        return self
+
+    @classmethod
+    def from_fitted(cls, embedder: Any, router: Any) -> TextRouter:
+        """Wrap an embedder and a router fitted already (the router on that embedder's output)."""
+        check_is_fitted(router)
+        width = getattr(embedder, "n_components_", None)
+        if width is not None and int(width) != int(router.n_features_in_):
+            raise ValueError(
+                f"`router` was fitted on {router.n_features_in_} features but `embedder` gives {width}: fit the router "
+                "on this embedder's output (e.g. Judgments.data with Judgments.embedder)."
+            )
+        out = cls(embedder=embedder, router=router)
+        out.embedder_, out.router_ = embedder, router
+        return out
+
+    def embed(self, texts: Any) -> Any:
+        """The router's input for ``texts``: their embedding, with the feature names the router recorded."""
+        check_is_fitted(self, "router_")
+        if isinstance(texts, str):
+            texts = [texts]
+        X = np.asarray(self.embedder_.transform(list(texts)), dtype=float)
+        names = getattr(self.router_, "feature_names_in_", None)
+        return pd.DataFrame(X, columns=list(names)) if names is not None else X
+
+    def predict_gain(self, texts: Any) -> np.ndarray:
+        """psi_hat of each text (gold scale); a single string is one text."""
+        return self.router_.predict_gain(self.embed(texts))
+
+    def predict_bias(self, texts: Any, **kwargs: Any) -> np.ndarray:
+        """Delta_hat of each text (the router's ``predict_bias``)."""
+        return self.router_.predict_bias(self.embed(texts), **kwargs)
+
+    def route(self, texts: Any, threshold: float | None = None, *, rate: float | None = None) -> np.ndarray:
+        """True = send the text's query to the primary model (the router's ``route``)."""
+        return self.router_.route(self.embed(texts), threshold, rate=rate)

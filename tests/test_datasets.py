@@ -161,3 +161,53 @@ def test_pandalm_errors(tmp_path):
         load_pandalm(tmp_path, primary="c", alternative="b")
     with pytest.raises(ValueError, match=r"`judge` must be one of"):
         load_pandalm(tmp_path, judge="gpt-4")
+
+
+def test_text_embedder_is_embed_texts_and_embeds_new_texts_in_the_same_coordinates():
+    from metarouter_stats.datasets import TextEmbedder, embed_texts
+
+    texts = ["sort a list in python", "prove a lemma about primes", "write a poem about rain", "sort numbers fast",
+             "a lemma on prime gaps", "rain and poems", "python list comprehension", "fast sorting of lists"]
+    emb = TextEmbedder(dim=3, random_state=0)
+    Z = emb.fit_transform(texts)
+    assert np.array_equal(Z, embed_texts(texts, dim=3, rng=0))
+    assert np.allclose(emb.transform(texts), Z, atol=1e-10)  # the training texts land where fit put them
+    new = emb.transform(["sort a python list"])
+    assert new.shape == (1, 3) and list(emb.get_feature_names_out()) == ["emb0", "emb1", "emb2"]
+    # the new text is nearest to the sorting queries
+    nearest = np.argsort(np.linalg.norm(Z - new, axis=1))[:2]
+    assert set(nearest) <= {0, 3, 6, 7}
+    with pytest.raises(TypeError, match="sequence of strings"):
+        emb.transform("one string")
+
+
+def test_a_saved_text_router_routes_a_new_text_end_to_end(tmp_path):
+    import joblib
+
+    rng = np.random.default_rng(0)
+    topics = {"code": ["sort a list", "parse json", "fix the bug", "write unit tests", "speed up the loop"],
+              "chat": ["tell a joke", "say hello", "greet the user", "small talk please", "how are you"]}
+    rows, texts = [], {}
+    for i in range(120):
+        topic = "code" if i % 2 else "chat"
+        q = f"q{i}"
+        texts[q] = f"{topics[topic][i % 5]} number {i} {topic}"
+        gold_gain = 1.0 if topic == "code" else -1.0  # the primary model helps with code only
+        judge = "model_a" if rng.random() < 0.7 else "model_b"
+        rows.append((q, "preference", "big", "small", judge))
+        if i < 60:
+            rows.append((q, "gold", "big", "small", "model_a" if gold_gain > 0 else "model_b"))
+    votes = pd.DataFrame(rows, columns=["query_id", "mechanism", "model_a", "model_b", "winner"])
+    j = mrs.from_judgments(votes, primary="big", alternative="small", texts=texts, dim=5)
+    assert j.embedder is not None and j.data.shared_scale and len(j.paired) == 60
+    router = mrs.MetaRouter(random_state=0).fit(j.data)
+    path = tmp_path / "router.joblib"
+    joblib.dump(mrs.TextRouter.from_fitted(j.embedder, router), path)
+    loaded = joblib.load(path)
+    gains = loaded.predict_gain(["fix the bug in my code", "say hello and tell a joke"])
+    assert gains[0] > gains[1]
+    assert loaded.route("parse json code", threshold=0.0).tolist() == [bool(loaded.predict_gain("parse json code")[0] > 0)]
+    # refused: a router fitted on other features
+    other = mrs.MetaRouter(random_state=0).fit(mrs.simulate(n_gold=20, n_preference=100, n_test=1, d=6, rng=0).train)
+    with pytest.raises(ValueError, match="fitted on 6 features"):
+        mrs.TextRouter.from_fitted(j.embedder, other)

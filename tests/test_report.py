@@ -395,3 +395,23 @@ def test_mtbench_report_quotes_the_readme_bias_at_c_one(tmp_path, data_dir):
                  "--out", str(out)]) == 0
     text = html.unescape(out.read_text())
     assert "mean bias -0.369 gold units" in text and "at c = 1 (both labels declared on one scale" in text
+
+
+def test_reports_respect_the_umask_and_refuse_other_suffixes(tmp_path):
+    import stat
+
+    rep = mrs.report.Report("t")
+    rep.paragraph("x")
+    old = os.umask(0o022)
+    try:
+        path = rep.save(tmp_path / "r.html")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644  # readable by others, as open() would make it
+        os.umask(0o077)
+        path = rep.save(tmp_path / "private.html")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+    for bad in ("r.pdf", "r.txt", "r"):
+        with pytest.raises(ValueError, match="ending in .html"):
+            rep.save(tmp_path / bad)
+    assert main(["report", "--simulate", "--out", str(tmp_path / "x.pdf")]) == 2

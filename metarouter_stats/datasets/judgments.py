@@ -28,7 +28,8 @@ import pandas as pd
 from .._results import ResultMixin
 from ..data import RoutingData
 from ._io import read_jsonl
-from .embed import check_method, embed_texts
+from .._checks import as_seed
+from .embed import TextEmbedder, check_method
 
 __all__ = ["Judgments", "from_judgments"]
 
@@ -69,6 +70,10 @@ class Judgments(ResultMixin):
         Where the votes came from (a file, "judgments", or the loader's data set).
     n_unparsed : int
         Verdicts the loader could not read and left out (PandaLM's judge; 0 otherwise).
+    embedder : TextEmbedder or None
+        The embedding fitted on the queries' texts (None when features were given): embeds a
+        new query the way the training queries were (``embedder.transform([text])``;
+        :class:`~metarouter_stats.TextRouter` routes texts with it).
     """
 
     data: RoutingData
@@ -79,11 +84,13 @@ class Judgments(ResultMixin):
     counts: Mapping[str, int]
     source: str
     n_unparsed: int
+    embedder: Any
     _title = "Long-format votes as routing data"
 
     def __init__(
         self, data: RoutingData, paired: pd.DataFrame, texts: Mapping[str, str] | None, primary: str,
         alternative: str, counts: Mapping[str, int], source: str = "judgments", n_unparsed: int = 0,
+        embedder: Any = None,
     ) -> None:
         object.__setattr__(self, "data", data)
         object.__setattr__(self, "_paired", paired.copy(deep=True))
@@ -93,6 +100,7 @@ class Judgments(ResultMixin):
         object.__setattr__(self, "counts", MappingProxyType(dict(counts)))
         object.__setattr__(self, "source", source)
         object.__setattr__(self, "n_unparsed", int(n_unparsed))
+        object.__setattr__(self, "embedder", embedder)
 
     @property
     def paired(self) -> pd.DataFrame:
@@ -324,10 +332,12 @@ def from_judgments(
                 raise ValueError(f"{where[r]}: field {cols['query_id']!r} = {q!r} has no entry in `texts`.")
             if not isinstance(text_map[q], str):
                 raise TypeError(f"`texts[{q!r}]` must be a string; got {type(text_map[q]).__name__}.")
-        emb = embed_texts([text_map[q] for q in ids], dim=dim, method=embedding, rng=rng)
-        feature_names = tuple(f"emb{j}" for j in range(emb.shape[1]))
+        embedder = TextEmbedder(method=embedding, dim=dim, random_state=as_seed(rng))
+        emb = embedder.fit_transform([text_map[q] for q in ids])
+        feature_names = tuple(str(f) for f in embedder.get_feature_names_out())
         text_map = {q: text_map[q] for q in ids}
     else:
+        embedder = None
         if not isinstance(features, pd.DataFrame):
             raise TypeError(f"`features` must be a pandas DataFrame indexed by query id; got {type(features).__name__}.")
         feats = features.set_axis(features.index.astype(str))
@@ -360,4 +370,4 @@ def from_judgments(
         "preference_queries": int((agg["source"] == 0).sum()),
         "paired_queries": len(paired),
     }
-    return Judgments(data, paired, text_map, primary, alternative, counts, source=origin)
+    return Judgments(data, paired, text_map, primary, alternative, counts, source=origin, embedder=embedder)

@@ -130,4 +130,5 @@ def load_mtbench(
     if unknown:
         raise ValueError(f"{root / 'question.jsonl'}: no text for item(s) {unknown[:5]} used in the votes.")
     out = from_judgments(votes, primary=primary, alternative=alternative, texts=texts, dim=dim, embedding=embedding)
-    return Judgments(out.data, out.paired, out.texts, primary, alternative, out.counts, source=f"MT-Bench ({root})")
+    return Judgments(out.data, out.paired, out.texts, primary, alternative, out.counts, source=f"MT-Bench ({root})",
+                     embedder=out.embedder)

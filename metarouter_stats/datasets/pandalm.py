@@ -133,4 +133,4 @@ def load_pandalm(
     frame = pd.DataFrame(votes, columns=["query_id", "mechanism", "model_a", "model_b", "winner"])
     out = from_judgments(frame, primary=primary, alternative=alternative, texts=texts, dim=dim, embedding=embedding)
     return Judgments(out.data, out.paired, out.texts, primary, alternative, out.counts,
-                     source=f"PandaLM ({root}), judge {judge}", n_unparsed=unparsed)
+                     source=f"PandaLM ({root}), judge {judge}", n_unparsed=unparsed, embedder=out.embedder)

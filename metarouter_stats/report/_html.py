@@ -244,12 +244,18 @@ def versions_table() -> pd.DataFrame:
 
 
 def check_output_file(path: Any, name: str) -> Path:
-    """An output file path that can be written: not '', not a folder, in a writable (or creatable) folder."""
+    """An HTML output file path that can be written: not '', not a folder, ending in .html (or .htm), in a
+    writable (or creatable) folder."""
     if not isinstance(path, (str, os.PathLike)) or str(path) == "":
         raise ValueError(f"`{name}` must be a file path; got {path!r}.")
     out = Path(path)
     if out.is_dir():
         raise ValueError(f"`{name}` {str(out)!r} is a folder; give a file name, e.g. {str(out / 'report.html')!r}.")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ValueError(
+            f"`{name}` {str(out)!r}: reports are written as HTML; give a file name ending in .html, e.g. "
+            f"{str(out.with_suffix('.html'))!r} (print it to PDF from a browser if you need one)."
+        )
     existing = next((p for p in (out.parent, *out.parent.parents) if p.exists()), Path("."))
     if not existing.is_dir():
         raise ValueError(f"`{name}` {str(out)!r}: {str(existing)!r} is a file, not a folder.")
