@@ -155,7 +155,7 @@ def _report(args: argparse.Namespace) -> int:
     else:
         data, config, title = _read_real(args)
         _check_priced(costs, data.model_names)
-        rep = build_report(data, holdout=args.holdout, title=title, config=config, **common)
+        rep = build_report(data, holdout=args.holdout or None, title=title, config=config, **common)
     path = rep.save(args.out)
     print(f"HTML report ({len(rep.figures)} figures embedded): {path.resolve()}")
     return 0
@@ -378,8 +378,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="--price: input tokens per query (the same for both models)")
     rep.add_argument("--tokens-out", type=_nonnegative_float, default=None,
                      help="--price: output tokens per query (the same for both models)")
-    rep.add_argument("--holdout", type=float, default=0.3,
-                     help="share of gold queries held out as the test set for real data (default 0.3)")
+    rep.add_argument("--holdout", type=float, default=None,
+                     help="real data: hold out this share of the gold queries as the test set; default (or 0): no "
+                          "hold-out, the routers are evaluated by 5-fold cross-fitting over every query with the "
+                          "judge's corrected labels as pseudo-gold (prediction-powered)")
     rep.add_argument("--seed", type=int, default=0, help="seed of every fit, split and bootstrap (default 0)")
     rep.add_argument("--n-boot", type=_positive_int, default=500, help="bootstrap replicates of every band (default 500)")
     rep.add_argument("--confidence-level", type=float, default=0.95, help="level of every interval (default 0.95)")

@@ -352,14 +352,14 @@ def test_report_plan_section_on_request():
 def test_summary_calls_wins_losses_and_ties_what_they_are():
     from metarouter_stats.report.analysis import _verdicts
 
-    lines = " ".join(_verdicts("meta-dr", ["random"], ["gold-only"], ["meta-r"], 100, 0.95))
+    lines = " ".join(_verdicts("meta-dr", ["random"], ["gold-only"], ["meta-r"], "on 100 test queries"))
     assert "meta-dr beats random" in lines
     assert "meta-dr loses to meta-r" in lines and "prefer it over meta-dr" in lines
     assert "cannot be told from gold-only" in lines and "meta-r" not in lines.split("cannot be told from")[1]
-    only_losses = " ".join(_verdicts("meta-dr", [], [], ["meta-r", "pooled"], 30, 0.95))
+    only_losses = " ".join(_verdicts("meta-dr", [], [], ["meta-r", "pooled"], "on 30 test queries"))
     assert "loses to meta-r, pooled" in only_losses and "cannot be told" not in only_losses
-    assert " ".join(_verdicts("m", ["a", "b"], [], [], 30, 0.95)).startswith("Route with m")
-    assert "the data cannot tell which router to use" in " ".join(_verdicts("m", [], ["a"], [], 30, 0.95))
+    assert " ".join(_verdicts("m", ["a", "b"], [], [], "here")).startswith("Route with m")
+    assert "the data cannot tell which router to use" in " ".join(_verdicts("m", [], ["a"], [], "here"))
 
 
 def test_bias_headline_names_its_c_and_the_plan_counts_the_same_rows():

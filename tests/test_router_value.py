@@ -408,3 +408,31 @@ def test_small_sample_guard_never_gives_a_longer_interval_than_gold_only():
     ev2 = evaluate_routers({"good": good}, gold2, pseudo_gold=psi + 0.3 * rng.normal(size=n), n_boot=300, rng=1)
     mid = (ev2.rates > 0.15) & (ev2.rates < 0.85)
     assert np.all(np.any(ev2.power[0, mid] != 0.0, axis=-1))
+
+
+class _SpyMeta(mrs.MetaRouter):
+    """Records the query ids each fit saw and the embeddings each prediction was asked for."""
+
+    fits: list = []
+
+    def fit(self, X, y=None, source=None, **kw):
+        _SpyMeta.fits.append(set(np.asarray(X.query_ids).tolist()))
+        return super().fit(X, y, source, **kw)
+
+
+def test_cross_fit_scores_on_paired_data_scores_queries_never_seen_with_their_judge_labels():
+    s = mrs.simulate(n_gold=60, n_preference=300, n_test=2, d=6, design="paired", rng=0)
+    _SpyMeta.fits.clear()
+    out = mrs.cross_fit_scores({"meta": _SpyMeta(random_state=0), "gold-only": mrs.GoldOnlyRouter(random_state=0)},
+                               s.train, folds=3, rng=0)
+    assert out["unit"] == "query" and out["scores"]["meta"].shape == (300,)
+    assert np.sum(~np.isnan(out["gold"])) == 60
+    ids = out["query_id"]
+    for k, seen in enumerate(_SpyMeta.fits):
+        scored = set(ids[out["fold"] == k].tolist())
+        assert not scored & seen, "a router scored a query whose rows it was fitted on"
+    # the pseudo-gold is the query's own judge label corrected: it tracks the judge label across queries
+    judge = s.train.outcome[~s.train.is_gold]
+    assert np.corrcoef(out["pseudo_gold"], judge)[0, 1] > 0.5
+    ev = mrs.evaluate_routers(out["scores"], out["gold"], pseudo_gold=out["pseudo_gold"], n_boot=100, rng=0)
+    assert ev.n_gold == 60 and np.all(np.isfinite(ev.estimate))

@@ -1192,18 +1192,24 @@ def cost_quality_interval(
 def cross_fit_scores(
     routers: dict[str, Any], data: Any, *, folds: int = 5, rng: Any = None
 ) -> dict[str, Any]:
-    """Out-of-fold scores of every router on every row of one data set, for :func:`evaluate_routers`.
+    """Out-of-fold scores of every router on every query of one data set, for :func:`evaluate_routers`.
 
     For a user with a single data set: each router is fitted ``folds`` times, each time without
-    one fold, and scores that fold's rows (folds grouped by query id when the data has them).
-    The pseudo-gold is the first Meta-router's out-of-fold prediction psi_hat(x), one function
-    for every row (corrected preference labels would exist on preference rows only, and a
-    rectifier needs the same prediction on labelled and unlabelled rows).
+    one fold, and scores that fold's queries (folds grouped by query id when the data has them:
+    no router ever sees a label, gold or judge, of a query it scores).
+
+    **Paired data** (query ids tie a judge row to every gold row): the evaluation units are the
+    queries, one entry each, and the pseudo-gold of a query is its own judge label corrected by
+    the first Meta-router fitted without its fold, ``(y + Delta_hat(x)) / c`` (:func:`pseudo_gold`):
+    the judge label of every query, gold-labelled or not, is the same function of the query, as a
+    rectifier needs, and it carries what the judge saw in that query's answers. **Otherwise**
+    the units are the rows and the pseudo-gold is the first Meta-router's out-of-fold prediction
+    psi_hat(x) (corrected preference labels would exist on preference rows only).
 
     Then ``evaluate_routers(out["scores"], out["gold"], pseudo_gold=out["pseudo_gold"])``
-    estimates, with gold rows treated as a random subset of all rows (probability = gold share),
-    the **average value of the fold-wise routers**: the training procedure's value at
-    (folds - 1) / folds of the data, conditional on these fits. Its intervals omit the
+    estimates, with gold-labelled units treated as a random subset of all units (probability =
+    their share), the **average value of the fold-wise routers**: the training procedure's value
+    at (folds - 1) / folds of the data, conditional on these fits. Its intervals omit the
     variability of training itself, so they are too narrow for the procedure's expected value
     (Bates, Hastie and Tibshirani 2023 on what cross-validation estimates); read them as
     conditional on the fitted folds.
@@ -1219,8 +1225,10 @@ def cross_fit_scores(
     Returns
     -------
     dict
-        ``scores`` (name -> array (n,)), ``gold`` (gold labels, NaN on preference rows),
-        ``pseudo_gold`` (array (n,) or None without a Meta-router) and ``fold`` (array (n,)).
+        ``scores`` (name -> array (m,)), ``gold`` (gold labels, NaN on units without one),
+        ``pseudo_gold`` (array (m,) or None without a Meta-router), ``fold`` (array (m,)),
+        ``unit`` ("query" or "row") and ``query_id`` (the units' ids, or None); m = queries on
+        paired data, rows otherwise.
     """
     if not isinstance(data, RoutingData):
         raise TypeError(f"`data` must be a RoutingData; got {type(data).__name__}.")
@@ -1237,18 +1245,46 @@ def cross_fit_scores(
         splits = list(splitter.split(np.zeros(n), groups=perm[inv]))
     else:
         splits = list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n)))
-    fold = np.empty(n, dtype=int)
-    scores = {name: np.empty(n) for name in routers}
+    # paired design: one unit per query (its first row's x), its mean gold and judge labels
+    by_query = False
+    if data.query_ids is not None:
+        codes = pd.factorize(pd.Series(data.query_ids), sort=False)[0]
+        n_units = int(codes.max()) + 1
+        has_gold = np.bincount(codes[data.is_gold], minlength=n_units) > 0
+        n_judge = np.bincount(codes[~data.is_gold], minlength=n_units)
+        by_query = n_units < n and bool(np.all(n_judge[has_gold] > 0))
+    if by_query:
+        first = np.full(n_units, -1)
+        first[codes[::-1]] = np.arange(n)[::-1]
+        unit_X = data.X[first]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            judge = np.bincount(codes[~data.is_gold], weights=data.outcome[~data.is_gold], minlength=n_units) / n_judge
+            gold = (np.bincount(codes[data.is_gold], weights=data.outcome[data.is_gold], minlength=n_units)
+                    / np.bincount(codes[data.is_gold], minlength=n_units))
+        judge = np.where(n_judge > 0, judge, np.nan)
+        unit_splits = [(np.unique(codes[tr]), np.unique(codes[te])) for tr, te in splits]
+        m = n_units
+    else:
+        unit_X, m = data.X, n
+        gold = np.where(data.source == 1, data.outcome, np.nan)
+    X_named = data.with_feature_names(unit_X)  # the names the routers record: no feature-name warnings
+    fold = np.empty(m, dtype=int)
+    scores = {name: np.empty(m) for name in routers}
     pseudo = None
     for k, (train_idx, test_idx) in enumerate(splits):
-        fold[test_idx] = k
+        units = unit_splits[k][1] if by_query else test_idx
+        fold[units] = k
         train = data.subset(np.isin(np.arange(n), train_idx))
+        X_test = X_named.iloc[units] if hasattr(X_named, "iloc") else X_named[units]
         for name, proto in routers.items():
             router = clone(proto).fit(train)
-            scores[name][test_idx] = router.predict_gain(data.X[test_idx])
+            scores[name][units] = router.predict_gain(X_test)
             if pseudo is None and hasattr(router, "predict_bias"):
-                pseudo = np.empty(n), name
+                pseudo = np.empty(m), name
             if pseudo is not None and pseudo[1] == name:
-                pseudo[0][test_idx] = scores[name][test_idx]
-    gold = np.where(data.source == 1, data.outcome, np.nan)
-    return {"scores": scores, "gold": gold, "pseudo_gold": None if pseudo is None else pseudo[0], "fold": fold}
+                pseudo[0][units] = (pseudo_gold(router, X_test, judge[units]) if by_query
+                                    else scores[name][units])
+    return {"scores": scores, "gold": gold, "pseudo_gold": None if pseudo is None else pseudo[0], "fold": fold,
+            "unit": "query" if by_query else "row",
+            "query_id": (np.asarray(data.query_ids)[first] if by_query else
+                         (None if data.query_ids is None else np.asarray(data.query_ids)))}

@@ -22,6 +22,7 @@ from ..inference import (
     bias_interval,
     bias_ttest,
     efficiency_gain_interval,
+    cross_fit_scores,
     evaluate_routers,
     scale_sensitivity,
 )
@@ -36,6 +37,7 @@ from ._html import Report, json_block, versions_table
 __all__ = ["analysis_report"]
 
 _MAX_BAND_POINTS = 400
+CROSSFIT_FOLDS = 5
 
 
 def _paired_labels(data: RoutingData) -> tuple[np.ndarray, np.ndarray] | None:
@@ -164,13 +166,26 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
     for other in ev.names[1:]:
         c = ev.compare(meta, other)
         (wins if c.area.low > 0 else losses if c.area.high < 0 else ties).append(other)
-    lines.extend(_verdicts(meta, wins, ties, losses, n_test, level))
+    rec = results.get("recommendation")
+    if rec is not None:
+        where = (f"cross-fitted over {rec['units']} {rec['unit']} ({rec['n_gold']} with gold; paired comparisons of "
+                 f"the EG area over rates 0.2-0.8, {level:.0%} level)")
+        line = (f"Recommended: send {rec['rate']:.0%} of queries to the primary model (the rate where {meta} gains most "
+                f"over routing at random): {rec['gain']:+.3f} gold units per query over random ({level:.0%} CI "
+                f"{rec['low']:+.3f} to {rec['high']:+.3f}, simultaneous over rates 0.2-0.8, so valid at a chosen rate)")
+        if "vs_judge" in rec:
+            line += (f", and {rec['vs_judge']:+.3f} ({rec['vs_low']:+.3f} to {rec['vs_high']:+.3f}) over a router "
+                     "trained on the judge's labels alone (preference-only)")
+        lines.append(line + ".")
+    else:
+        where = f"on {n_test} test queries (paired comparisons of the EG area over rates 0.2-0.8, {level:.0%} level)"
+    lines.extend(_verdicts(meta, wins, ties, losses, where))
     return lines
 
 
-def _verdicts(meta: str, wins: list[str], ties: list[str], losses: list[str], n_test: int, level: float) -> list[str]:
-    """Wins, losses and ties of ``meta``'s EG area against every other router, each called what it is."""
-    where = f"on {n_test} test queries (paired comparisons of the EG area over rates 0.2-0.8, {level:.0%} level)"
+def _verdicts(meta: str, wins: list[str], ties: list[str], losses: list[str], where: str) -> list[str]:
+    """Wins, losses and ties of ``meta``'s EG area against every other router, each called what it is (``where``:
+    the evaluation the comparisons come from)."""
     if not ties and not losses:
         return [f"Route with {meta}: {where} it beats every other router."]
     out = []
@@ -182,8 +197,8 @@ def _verdicts(meta: str, wins: list[str], ties: list[str], losses: list[str], n_
     if ties:
         out.append(f"{meta} cannot be told from {', '.join(ties)} {where}"
                    + ("; pick among those by cost or simplicity." if wins or losses else
-                      ": the data cannot tell which router to use. More gold-labelled test queries would; until then "
-                      "the simplest router (a mean shift, or routing at random) is as good as the evidence shows."))
+                      ": the data cannot tell which router to use. More gold labels would; until then the simplest "
+                      "router (a mean shift, or routing at random) is as good as the evidence shows."))
     return out
 
 
@@ -240,6 +255,98 @@ def _plan_section(rep: Report, train: RoutingData, plan: Any, cate: Any, scale: 
     ax = curve.plot()
     rep.figure(ax.figure, "EG area of refits on subsets of the gold rows, the fitted learning curve and its band.")
     rep.results["gold_learning_curve"] = curve
+
+
+def _cost_section(rep: Report, costs: Mapping[str, TokenCost], n_in: Any, n_out: Any, gold_test: np.ndarray,
+                  scores: Mapping[str, np.ndarray], primary: str, alternative: str, where: str) -> None:
+    """The section "Decisions under token costs": the cost-quality frontier of every router on gold-labelled queries."""
+    rep.section("Decisions under token costs")
+    n_q = gold_test.size
+    tok_in = np.full(n_q, float(n_in)) if np.ndim(n_in) == 0 and n_in is not None else n_in
+    tok_out = (np.full((n_q, 2), float(n_out)) if np.ndim(n_out) == 0 and n_out is not None
+               and not isinstance(n_out, Mapping) else n_out)
+    C = cost_matrix(costs, [alternative, primary], n_in=tok_in, n_out=tok_out, n=n_q)
+    if C.shape[0] != n_q:
+        raise ValueError(f"token counts must have one entry per evaluated query ({n_q}); got {C.shape[0]}.")
+    gold2 = np.column_stack([np.zeros(n_q), gold_test])
+    front = cost_quality_frontier(
+        gold2, C, {k: np.column_stack([np.zeros(n_q), v]) for k, v in scores.items() if k not in ("oracle", "random")}
+    )
+    price = pd.DataFrame(  # prices as given (4 significant digits), not padded to 6 decimals
+        {"model": [alternative, primary],
+         "input $/M tokens": [f"{costs[m].input_price:.4g}" for m in (alternative, primary)],
+         "output $/M tokens": [f"{costs[m].output_price:.4g}" for m in (alternative, primary)],
+         "per call $": [f"{costs[m].per_call:.4g}" for m in (alternative, primary)],
+         "mean cost per query $": [f"{v:.4g}" for v in C.mean(axis=0)]}
+    )
+    rep.paragraph(f"Route to {primary!r} iff psi_hat(x) - w * (cost difference) > 0, over a grid of weights w; "
+                  f"AIQ = average quality over the budget range (higher is better); on the {n_q} {where}.")
+    rep.table(price, digits=6)
+    rep.table(front.areas.rename("AIQ").reset_index().rename(columns={"index": "router"}), digits=4)
+    ax = front.plot()
+    rep.figure(ax.figure, f"Cost-quality frontier on the {where}: mean gold gain over the alternative "
+                          "against mean cost, per router, with the oracle and random references.")
+    rep.results["frontier"] = front
+
+
+def _crossfit_section(rep: Report, full: RoutingData, protos: dict[str, Any], meta_name: str, level: float,
+                      n_boot: int, seed: int, rates: np.ndarray) -> dict[str, np.ndarray]:
+    """Routers evaluated by 5-fold cross-fitting over every query, judge labels as pseudo-gold (PPI).
+
+    Returns the out-of-fold scores of the gold-labelled units (for the cost section).
+    """
+    cf = cross_fit_scores(protos, full, folds=CROSSFIT_FOLDS, rng=seed)
+    gold = cf["gold"]
+    has = ~np.isnan(gold)
+    ev = evaluate_routers(cf["scores"], gold, pseudo_gold=cf["pseudo_gold"], n_boot=n_boot, confidence_level=level,
+                          rng=np.random.default_rng(seed))
+    units = "queries" if cf["unit"] == "query" else "rows"
+    pseudo_words = ("each query's own judge label, corrected by the Meta-router fitted without that query's fold"
+                    if cf["unit"] == "query" else "the Meta-router's out-of-fold prediction psi_hat(x)")
+    rep.paragraph(
+        f"Every router fitted {CROSSFIT_FOLDS} times, each time without one fold of the queries (a query's rows, "
+        f"gold and judge, stay in one fold), and scored on the left-out fold: out-of-fold scores on all "
+        f"{gold.size} {units}. EG(rho) per query (gold scale) is estimated by prediction-powered inference (PPI++): "
+        f"a pseudo-gold value on every {units[:-1]} ({pseudo_words}), rectified by the {int(has.sum())} gold labels "
+        f"(treated as a random subset). [{level:.0%} pointwise interval]. Target: the average value of the "
+        "fold-wise routers on the population of these queries, conditional on the fits (the intervals leave out "
+        "the variability of training)."
+    )
+    rows = []
+    for name in ev.names:
+        i = ev.names.index(name)
+        lo, hi = ev.band(name)
+        row: dict[str, Any] = {"router": name}
+        for rate in rates:
+            k = int(np.argmin(np.abs(ev.rates - rate)))
+            row[f"EG@{rate:.1f}"] = f"{ev.estimate[i, k]:.3f} [{lo[k]:.3f}, {hi[k]:.3f}]"
+        area = ev.area(name)
+        row["area (0.2-0.8)"] = f"{area.estimate:.3f} [{area.low:.3f}, {area.high:.3f}]"
+        rows.append(row)
+    rep.table(pd.DataFrame(rows))
+    rep.figure(ev.plot(routers=[n for n in ev.names if n.startswith("meta")] or None).figure,
+               f"Cross-fitted EG per query with pointwise {level:.0%} bands (prediction-powered).")
+    others = [k for k in ev.names if k != meta_name]
+    comp = pd.DataFrame([_comparison_row(ev.compare(meta_name, other)) for other in others])
+    rep.paragraph(
+        f"Paired comparisons on the same {gold.size} {units}: area under EG over rates 0.2-0.8 of {meta_name!r} minus "
+        f"each other router, with a {level:.0%} interval; p-values test \"no difference\" in that area and, uniformly, "
+        "at every rate from 0.2 to 0.8 (sup-t)."
+    )
+    rep.table(comp)
+    # the recommended usage rate: where the Meta-router gains most over random routing (rates 0.2-0.8), with the
+    # uniform (sup-t) band there, which stays valid at a rate chosen from the data
+    i = ev.names.index(meta_name)
+    inside = (ev.rates >= 0.2 - 1e-9) & (ev.rates <= 0.8 + 1e-9)
+    k = int(np.flatnonzero(inside)[np.argmax(ev.estimate[i, inside])])
+    ulo, uhi = ev.band(meta_name, kind="uniform")
+    rec: dict[str, Any] = {"rate": float(ev.rates[k]), "gain": float(ev.estimate[i, k]), "low": float(ulo[k]),
+                           "high": float(uhi[k]), "units": gold.size, "n_gold": int(has.sum()), "unit": units}
+    if "preference-only" in ev.names:
+        c = ev.compare(meta_name, "preference-only")
+        rec.update(vs_judge=float(c.estimate[k]), vs_low=float(c.uniform_low[k]), vs_high=float(c.uniform_high[k]))
+    rep.results.update(router_comparisons=comp, router_evaluation=ev, crossfit=cf, recommendation=rec)
+    return {name: v[has] for name, v in cf["scores"].items()}
 
 
 def _p(p: float) -> str:
@@ -306,8 +413,6 @@ def analysis_report(
     X_test, gold_test = _resolve_test(data, test)
     if X_test is not None and X_test.shape[1] != train.n_features:
         raise ValueError(f"`test` must have {train.n_features} features like the training data; got {X_test.shape[1]}.")
-    if costs is not None and X_test is None:
-        raise ValueError("`costs` need a test set (`test=`) to draw the cost-quality frontier.")
     s_pos, s_band, s_het, s_eg = (int(s.generate_state(1)[0]) for s in seeds[:4])
     primary, alternative = train.model_names
 
@@ -518,7 +623,21 @@ def analysis_report(
 
     # ------------------------------------------------------------------ efficiency gain
     rep.section("Efficiency gain of every router")
-    if X_test is None or gold_test is None:
+    if (X_test is None or gold_test is None) and study is None:
+        protos = dict(routers) if routers is not None else default_routers(rng, scale=scale)
+        oracles = [k for k, v in protos.items() if isinstance(v, OracleRouter)]
+        if oracles and routers is not None:
+            raise ValueError(f"`routers` {oracles} need gold labels for every training query, which only a "
+                             "SimulatedStudy has; drop them for real data.")
+        protos = {k: v for k, v in protos.items() if k not in oracles}
+        meta_name = f"meta-{meta.cate_}" if isinstance(meta.cate_, str) else "meta"
+        protos = {meta_name: clone(meta), **{k: v for k, v in protos.items() if k != meta_name}}
+        oof = _crossfit_section(rep, full, protos, meta_name, level, n_boot, s_eg, r)
+        if costs is not None:
+            cf_gold = rep.results["crossfit"]["gold"]
+            _cost_section(rep, costs, n_in, n_out, cf_gold[~np.isnan(cf_gold)], oof, primary, alternative,
+                          "gold-labelled queries (out-of-fold scores)")
+    elif X_test is None or gold_test is None:
         rep.paragraph("No test set: pass `test=` (held-out queries with gold labels) to compare routers.", css_class="note")
     else:
         protos = dict(routers) if routers is not None else default_routers(rng, scale=scale)
@@ -584,33 +703,7 @@ def analysis_report(
 
         # -------------------------------------------------------------- costs
         if costs is not None:
-            rep.section("Decisions under token costs")
-            n_q = gold_test.size
-            tok_in = np.full(n_q, float(n_in)) if np.ndim(n_in) == 0 and n_in is not None else n_in
-            tok_out = (np.full((n_q, 2), float(n_out)) if np.ndim(n_out) == 0 and n_out is not None
-                       and not isinstance(n_out, Mapping) else n_out)
-            C = cost_matrix(costs, [alternative, primary], n_in=tok_in, n_out=tok_out, n=n_q)
-            if C.shape[0] != n_q:
-                raise ValueError(f"token counts must have one entry per test query ({n_q}); got {C.shape[0]}.")
-            gold2 = np.column_stack([np.zeros(n_q), gold_test])
-            front = cost_quality_frontier(
-                gold2, C, {k: np.column_stack([np.zeros(n_q), v]) for k, v in scores.items() if k not in ("oracle", "random")}
-            )
-            price = pd.DataFrame(  # prices as given (4 significant digits), not padded to 6 decimals
-                {"model": [alternative, primary],
-                 "input $/M tokens": [f"{costs[m].input_price:.4g}" for m in (alternative, primary)],
-                 "output $/M tokens": [f"{costs[m].output_price:.4g}" for m in (alternative, primary)],
-                 "per call $": [f"{costs[m].per_call:.4g}" for m in (alternative, primary)],
-                 "mean cost per query $": [f"{v:.4g}" for v in C.mean(axis=0)]}
-            )
-            rep.paragraph(f"Route to {primary!r} iff psi_hat(x) - w * (cost difference) > 0, over a grid of weights w; "
-                          "AIQ = average quality over the budget range (higher is better).")
-            rep.table(price, digits=6)
-            rep.table(front.areas.rename("AIQ").reset_index().rename(columns={"index": "router"}), digits=4)
-            ax = front.plot()
-            rep.figure(ax.figure, "Cost-quality frontier on the test queries: mean gold gain over the alternative "
-                                  "against mean cost, per router, with the oracle and random references.")
-            rep.results["frontier"] = front
+            _cost_section(rep, costs, n_in, n_out, gold_test, scores, primary, alternative, "test queries")
 
     # ------------------------------------------------------------------ how many gold labels (on request)
     if plan:
