@@ -319,8 +319,8 @@ def _given(scale: Any) -> float | None:
     if isinstance(scale, str):
         if scale not in SCALE_CHOICES:
             raise ValueError(
-                f"`scale` must be None, a positive number (1: labels on one scale) or one of {SCALE_CHOICES}; "
-                f"got {scale!r}."
+                f"`scale` must be None, a positive number or one of {SCALE_CHOICES} (the number 1: both labels on "
+                f"one scale); got {scale!r}."
             )
         return None
     raise TypeError(f"`scale` must be None, a positive number or one of {SCALE_CHOICES}; got {scale!r}.")

@@ -28,7 +28,7 @@ and preference labels carry a bias :math:`b(x)` on the PB scale:
 
     y = \eta(x) + \varepsilon',\quad \eta(x) = f(x) - b(x),\quad \varepsilon' \sim N(0, \sigma_P^2).
 
-So the bias on the PB scale (gold rescaled by c, DESIGN.md's Delta) is
+So the bias on the PB scale (gold rescaled by c, the package's Delta) is
 :math:`\Delta(x) = c\,\psi(x) - \eta(x) = b(x)`, and on the gold scale it is
 :math:`\psi(x) - \eta(x)/c = b(x)/c`. The scenarios differ in b and in how gold
 queries are selected:

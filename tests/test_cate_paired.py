@@ -99,3 +99,28 @@ def test_every_resampling_over_the_scores_is_by_query(paired):
     assert np.unique(sc.X, axis=0).shape[0] == sc.n  # no query twice
     band = mrs.bias_interval(r, paired.X_test, n_boot=30, rng=0)
     assert np.all(band.low <= band.high)
+
+
+class _SpyPaired(PairedBiasLearner):
+    """Records (X, groups) of every fit (class-level: clones share the log)."""
+
+    log: list = []
+
+    def fit(self, X, y, t, **kw):
+        _SpyPaired.log.append((np.asarray(X), np.asarray(kw.get("groups")), np.asarray(t)))
+        return super().fit(X, y, t, **kw)
+
+
+@pytest.mark.parametrize("resampling", ["rows", "weights"])
+def test_refit_bootstrap_keeps_a_querys_rows_together(paired, resampling):
+    r = mrs.MetaRouter(cate=_SpyPaired(), random_state=0).fit(paired.train)
+    _SpyPaired.log.clear()
+    mrs.bias_interval(r, paired.X_test[:3], n_boot=3, method="refit", data=paired.train, resampling=resampling,
+                      rng=0, progress=False)
+    assert len(_SpyPaired.log) == 3
+    for X, groups, t in _SpyPaired.log:
+        # every group is one query: its rows share one embedding, and a gold row never comes without its judge row
+        for g in np.unique(groups):
+            rows = groups == g
+            assert np.ptp(X[rows], axis=0).max() == 0
+            assert not (t[rows].all() and rows.sum() > 0 and t[rows].sum() == rows.sum())

@@ -36,7 +36,8 @@ def test_gpt4_judge_bias_matches_independent_computation(mtbench_dir):
     gold, pref = votes("human.jsonl"), votes("gpt4_pair.jsonl")
     both = gold.index.intersection(pref.index)
     ref = stats.ttest_rel(gold.loc[both], pref.loc[both])
-    res = mrs.bias_ttest(mt.paired["gold"], mt.paired["preference"])
+    res = mrs.bias_ttest(mt.paired["gold"], mt.paired["preference"], scale=1)  # the votes share one coding
+    assert mrs.bias_ttest(mt.data).statistic == res.statistic  # the loader declares it: the default is c = 1 too
     assert res.n_gold == len(both) == 130
     assert res.statistic == pytest.approx(ref.statistic, abs=1e-10)
     low, high = res.confidence_interval()

@@ -116,7 +116,7 @@ def test_scale_errors():
 # ------------------------------------------------------------------ routers
 def test_router_errors(small_study):
     s = small_study
-    with pytest.raises(ValueError, match=r"`cate` must be one of \('dr', 'r', 'forest'\) or a learner object .*; got 'x'"):
+    with pytest.raises(ValueError, match=r"`cate` must be one of \('dr', 'r', 'forest', 'paired'\) or a learner object .*; got 'x'"):
         mrs.MetaRouter(cate="x").fit(s.train)
     with pytest.raises(ValueError, match=r"`source` is required: 1 for gold rows, 0 for preference rows"):
         mrs.MetaRouter().fit(s.train.X, s.train.outcome)

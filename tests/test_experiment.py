@@ -257,7 +257,7 @@ def test_study_errors(tmp_path):
         StudyConfig(routers=("meta-x",))
     with pytest.raises(ValueError, match=r"`learners` must be one of \('default', 'rf'\); got 'xgb'"):
         StudyConfig(learners="xgb")
-    with pytest.raises(ValueError, match=r"`scale` must be 'variance', 'amplitude', 'wasserstein' or 'none'"):
+    with pytest.raises(ValueError, match=r"`scale` must be one of \('auto', 'paired', 'amplitude', 'variance', 'wasserstein', 'none'\)"):
         StudyConfig(scale="std")
     with pytest.raises(ValueError, match=r"`gold_sizes` must be an integer >= 2; got 1"):
         StudyConfig(gold_sizes=(1,))

@@ -81,7 +81,7 @@ def test_report_numbers_match_direct_calls(small_report):
     study, rep, _ = small_report
     train = study.train
     g, p = train.outcome[train.is_gold], train.outcome[~train.is_gold]
-    direct = mrs.bias_ttest(g, p, paired=False)
+    direct = mrs.bias_ttest(g, p, paired=False, scale=1)
     shown = rep.results["bias_ttest"]["labels as given (c = 1)"]
     assert shown.statistic == pytest.approx(direct.statistic) and shown.pvalue == pytest.approx(direct.pvalue)
     # the meta-dr curve is that of an independently fitted router with the same seed
@@ -130,19 +130,26 @@ def test_real_data_style_report_with_holdout():
     assert len(rep.figures) == 4  # no costs: no frontier
 
 
-def test_report_without_test_set_skips_eg():
+def test_report_without_test_set_cross_fits_every_router():
     study = mrs.simulate(n_gold=40, n_preference=300, n_test=100, rng=1)
-    rep = mrs.build_report(study.train, n_boot=30)
-    assert "eg_bands" not in rep.results and "No test set" in rep.to_html()
-    assert len(rep.figures) == 3
+    rep = mrs.build_report(study.train, n_boot=30, routers={"gold-only": mrs.GoldOnlyRouter(random_state=0),
+                                                            "preference-only": mrs.PreferenceOnlyRouter(random_state=0)})
+    ev, cf = rep.results["router_evaluation"], rep.results["crossfit"]
+    assert ev.names == ("meta-dr", "gold-only", "preference-only") and cf["unit"] == "row"
+    assert ev.n_gold == 40 and cf["scores"]["meta-dr"].size == 340 and "eg_bands" not in rep.results
+    rec = rep.results["recommendation"]
+    assert 0.2 <= rec["rate"] <= 0.8 and rec["low"] <= rec["gain"] <= rec["high"]
+    assert rec["vs_low"] <= rec["vs_judge"] <= rec["vs_high"]
+    summary = " ".join(rep.results["summary"])
+    assert f"Recommended: send {rec['rate']:.0%} of queries to the primary model" in summary
+    assert "cross-fitted over 340 rows (40 with gold" in summary
+    assert len(rep.figures) == 4
 
 
 def test_report_errors(tmp_path):
     study = mrs.simulate(n_gold=40, n_preference=300, n_test=100, rng=1)
     with pytest.raises(TypeError, match=r"`obj` must be a RoutingData, a SimulatedStudy"):
         mrs.build_report([1, 2])
-    with pytest.raises(ValueError, match=r"`costs` need a test set"):
-        mrs.build_report(study.train, costs=COSTS)
     with pytest.raises(ValueError, match=r"`holdout` splits real data"):
         mrs.build_report(study, holdout=0.2)
     with pytest.raises(TypeError, match=r"`test` must be a RoutingData"):
@@ -192,8 +199,12 @@ def test_report_command(tmp_path, capsys):
     data = mrs.simulate(n_gold=60, n_preference=300, n_test=10, d=6, rng=2).train
     data.to_frame().to_csv(tmp_path / "d.csv", index=False)
     assert main(["report", "--data", str(tmp_path / "d.csv"), "--query-id", "query_id", "--n-boot", "30",
-                 "--out", str(tmp_path / "d.html")]) == 0
+                 "--holdout", "0.3", "--out", str(tmp_path / "d.html")]) == 0
     assert "18 queries with gold labels" in (tmp_path / "d.html").read_text()  # 30 % of 60 gold held out
+    # the default: no hold-out, every router cross-fitted over all 360 rows
+    assert main(["report", "--data", str(tmp_path / "d.csv"), "--query-id", "query_id", "--n-boot", "30",
+                 "--out", str(tmp_path / "d0.html")]) == 0
+    assert "cross-fitted over 360 rows (60 with gold" in html.unescape((tmp_path / "d0.html").read_text())
     assert main(["report", "--out", str(out)]) == 2
     assert "Give exactly one of" in capsys.readouterr().err
 

@@ -57,7 +57,7 @@ def bias_tests(path: str | Path) -> pd.DataFrame:
     rows = []
     for weak in MTBENCH_MODELS[1:]:
         mt = load_mtbench(path, primary="gpt-4", alternative=weak)
-        res = mrs.bias_ttest(mt.paired["gold"], mt.paired["preference"])
+        res = mrs.bias_ttest(mt.data)  # the pairs, at c = 1: both votes use one coding (the loader declares it)
         low, high = res.confidence_interval()
         rows.append({"primary": "gpt-4", "alternative": weak, "items": res.n_gold, "bias": res.estimate,
                      "ci_low": low, "ci_high": high, "pvalue": res.pvalue})
@@ -118,7 +118,7 @@ def run(path: str | Path, out: str | Path, *, small: bool = False, seed: int = 0
     n_boot = 100 if small else 1000
     tests = bias_tests(path)
     mt = load_mtbench(path, primary="gpt-4", alternative="gpt-3.5-turbo", dim=10)
-    main_test = mrs.bias_ttest(mt.paired["gold"], mt.paired["preference"])
+    main_test = mrs.bias_ttest(mt.data)  # c = 1, declared: expert and GPT-4 votes are coded alike
     lo, hi = main_test.confidence_interval()
 
     rep = Report("Vignette: MT-Bench. Is GPT-4 a biased judge of gpt-4?")

@@ -55,7 +55,7 @@ from .nuisance import (
 )
 from .protocol import CrossFitScores, register_learner
 
-__all__ = ["DRBiasLearner", "EconMLLearner", "RBiasLearner", "fit_weighted"]
+__all__ = ["CrossFitLearner", "DRBiasLearner", "EconMLLearner", "RBiasLearner", "fit_weighted"]
 
 MIN_T_RESIDUAL_VAR = 1e-3
 
@@ -94,8 +94,8 @@ class _EffectMixin:
         return np.asarray(self.estimator_.effect(X)).astype(float).reshape(-1)
 
 
-class _CrossFitLearner(_EffectMixin, BaseEstimator):
-    """DR / R learners: shared parameters, checks, scores and final-stage refits."""
+class CrossFitLearner(_EffectMixin, BaseEstimator):
+    """Cross-fitted learners (DR, R, paired): shared parameters, checks, scores and final-stage refits."""
 
     static_capabilities = frozenset({"scores", "refit_final", "propensity", "known_propensity", "groups", "sample_weight"})
     known_propensity_: np.ndarray | None = None
@@ -251,7 +251,7 @@ class _CrossFitLearner(_EffectMixin, BaseEstimator):
 
 
 @register_learner("dr")
-class DRBiasLearner(_CrossFitLearner):
+class DRBiasLearner(CrossFitLearner):
     """DR-learner of the bias (EconML ``DRLearner``), with cross-fitting.
 
     Parameters
@@ -342,7 +342,7 @@ class DRBiasLearner(_CrossFitLearner):
 
 
 @register_learner("r")
-class RBiasLearner(_CrossFitLearner):
+class RBiasLearner(CrossFitLearner):
     """R-learner of the bias (EconML ``NonParamDML``), with cross-fitting.
 
     Parameters are those of :class:`DRBiasLearner`; ``model_outcome`` models

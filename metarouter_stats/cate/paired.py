@@ -53,7 +53,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import StratifiedKFold
 
 from .._threads import budgeted
-from .econml_learners import _CrossFitLearner
+from .econml_learners import CrossFitLearner
 from .nuisance import default_final_model, default_outcome_model, fit_weighted, propensity_model
 from .protocol import register_learner
 
@@ -86,7 +86,7 @@ def paired_queries(X: np.ndarray, y: np.ndarray, t: np.ndarray, groups: Any) -> 
 
 
 @register_learner("paired")
-class PairedBiasLearner(_CrossFitLearner):
+class PairedBiasLearner(CrossFitLearner):
     """Bias learner for paired designs: augmented-IPW scores of the paired differences, one per query.
 
     See the module docstring for the scores. Needs query ids (``fit(..., groups=ids)``, which
@@ -215,6 +215,14 @@ class PairedBiasLearner(_CrossFitLearner):
         self.n_queries_, self.n_pairs_ = nq, n_pairs
         self._finish(self.final_, Xq, S, phi, np.ones(nq) if wq is None else wq)
         return self
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """Declared capabilities; without ``"propensity"`` once fitted on data where every query has gold."""
+        caps = super().capabilities
+        if getattr(self, "propensity_models_", None) == []:
+            caps = caps - {"propensity"}  # pi = 1: there is no model of P(gold | query) to predict with
+        return caps
 
     def _outcome_model(self) -> Any:
         return clone(self.model_outcome) if self.model_outcome is not None else default_outcome_model(self.random_state)

@@ -24,7 +24,7 @@ Functions of data or of a fitted router / bias learner, each result stating its 
   standard errors, to choose a learner.
 
 Sign convention everywhere: the bias is **gold minus preference**,
-:math:`\Delta = \psi - \eta` (DESIGN.md), stated on the gold scale unless ``units`` says
+:math:`\Delta = \psi - \eta` (the package's sign convention), stated on the gold scale unless ``units`` says
 otherwise. A negative bias means the preference mechanism (e.g. an LLM judge) overstates
 the primary model's gain. Every function asks for the capability it needs of the learner
 (:mod:`metarouter_stats.cate.protocol`) and names it when it is missing.

@@ -1,7 +1,7 @@
 r"""The t-test of the mean bias of preference labels against gold labels.
 
 Sign convention: the bias is **gold minus preference**, :math:`\Delta = \psi - \eta`
-(DESIGN.md), stated on the gold scale. A negative bias means the preference mechanism
+(the package's sign convention), stated on the gold scale. A negative bias means the preference mechanism
 (e.g. an LLM judge) overstates the primary model's gain.
 """
 
