@@ -648,10 +648,10 @@ def _auto_cate(t: np.ndarray, ids: np.ndarray | None, propensity: Any) -> str:
     probabilities, no trimming: ``propensity`` is then not None), else "dr"."""
     if ids is None or propensity is not None:
         return "dr"
-    gold_q = pd.unique(pd.Series(ids[t == 1]))
+    gold_q = pd.Index(pd.unique(pd.Series(ids[t == 1])))
     judge_q = pd.Index(pd.unique(pd.Series(ids[t == 0])))
-    paired = judge_q.isin(gold_q).sum()
-    if paired >= _MIN_AUTO_PAIRS and pd.Index(gold_q).isin(judge_q).all():
+    paired = judge_q.isin(list(gold_q)).sum()
+    if paired >= _MIN_AUTO_PAIRS and gold_q.isin(list(judge_q)).all():
         return "paired"
     return "dr"
 

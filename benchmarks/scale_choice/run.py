@@ -12,7 +12,7 @@ gold; ``unpaired``: 2,000 preference and ``n_gold`` gold queries) and gold size 
   mean bias on the gold scale, ``E[Delta(X)] / c`` (queries drawn at random; ``selection`` has
   no such target for a test on the selected queries, so it reports c only).
 
-Writes ``results.csv`` (one row per draw and rule, with the seed) and ``summary.md`` (means,
+Writes ``results.csv.gz`` (one row per draw and rule, with the seed) and ``summary.md`` (means,
 coverage with Monte Carlo SEs) beside this file. Run::
 
     python benchmarks/scale_choice/run.py --reps 400
@@ -91,7 +91,7 @@ def main() -> None:
     df = pd.DataFrame(rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    df.to_csv(out / "results.csv", index=False)
+    df.to_csv(out / "results.csv.gz", index=False)
     (out / "summary.md").write_text(summarise(df))
     print(summarise(df))
 

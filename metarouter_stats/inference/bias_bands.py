@@ -403,7 +403,7 @@ def refit_bootstrap(
     kept_ids = None if ids is None else ids[keep]
     by_query = kept_ids is not None and np.unique(kept_ids).size < kept_ids.size
     if by_query:
-        unit = np.unique(kept_ids, return_inverse=True)[1]
+        unit = np.unique(np.asarray(kept_ids), return_inverse=True)[1]
         unit_rows = np.split(np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1])
         has_gold = np.bincount(unit[t == 1], minlength=len(unit_rows)) > 0
         gold_units, other_units = np.flatnonzero(has_gold), np.flatnonzero(~has_gold)

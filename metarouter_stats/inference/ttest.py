@@ -322,7 +322,7 @@ def bias_ttest(
         df = float("nan")
     if estimated and method != "amplitude":
         # influence values of the mean bias mean(g) - mean(p) / c, with c's own influence added
-        ig, ip = scale_influence(g, p, method, c=c)
+        ig, ip = scale_influence(g, p, str(method), c=c)
         lever = p.mean() / c**2  # d(bias) / dc
         a, b = (g - g.mean()) + lever * ig, -(p - p.mean()) / c + lever * ip
         if paired:

@@ -241,7 +241,7 @@ def plan_gold(
         diffs = g_p - p_p / c
         estimate, n_g = float(diffs.mean()), diffs.size
         if delta_method:  # the test's own influence values, c's error included (bias_ttest)
-            ig, ip = scale_influence(g_p, p_p, method, c=c)
+            ig, ip = scale_influence(g_p, p_p, str(method), c=c)
             diffs = diffs + (p_p.mean() / c**2) * (ig + ip)
         var_g, var_p = float(diffs.var(ddof=1)), 0.0
     else:
@@ -249,7 +249,7 @@ def plan_gold(
         a, b_ = gold_y - gold_y.mean(), -(pref_y - pref_y.mean()) / c
         if delta_method:
             # c's influence on every label (for "paired", variance matching's on every label: an approximation)
-            ig, ip = scale_influence(gold_y, pref_y, method, c=c)
+            ig, ip = scale_influence(gold_y, pref_y, str(method), c=c)
             lever = pref_y.mean() / c**2
             a, b_ = a + lever * ig, b_ + lever * ip
         var_g, var_p = float(a.var(ddof=1)), float(b_.var(ddof=1))
