@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import time
 import io
 import json
 import os
@@ -118,14 +119,25 @@ class Report:
     figures: list[str] = field(default_factory=list)
     _body: list[Any] = field(default_factory=list, repr=False)
     progress: Any = field(default=None, repr=False, compare=False)  # a tqdm bar ticked by section()
+    _clock: list[tuple[str, float]] = field(default_factory=list, repr=False, compare=False)
 
     # ------------------------------------------------------------------ building blocks
     def section(self, heading: str) -> None:
-        """Start a section (and tick the progress bar, if any)."""
+        """Start a section (and tick the progress bar, if any; the start time is kept for ``section_seconds``)."""
+        self._clock.append((heading, time.perf_counter()))
         self._body.append(f"<h2>{html.escape(heading)}</h2>")
         if self.progress is not None:
             self.progress.set_description_str(f"report: {heading[:40]}")
             self.progress.update(1)
+
+    def section_seconds(self, until: float | None = None) -> dict[str, float]:
+        """Wall-clock seconds from the start of each section to the start of the next (the last: to ``until``,
+        default now), in the order the sections were written."""
+        end = time.perf_counter() if until is None else until
+        out: dict[str, float] = {}
+        for (name, t0), (_, t1) in zip(self._clock, [*self._clock[1:], ("", end)], strict=True):
+            out[name] = out.get(name, 0.0) + (t1 - t0)
+        return out
 
     def markdown(self, text: str) -> None:
         """Paragraphs of plain text separated by blank lines; ``code`` spans in backticks."""

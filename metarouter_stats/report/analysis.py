@@ -38,6 +38,8 @@ __all__ = ["analysis_report"]
 
 _MAX_BAND_POINTS = 400
 CROSSFIT_FOLDS = 5
+# the baselines cross-fitted beside the report's Meta-router (one Meta-router: each costs CROSSFIT_FOLDS fits)
+CROSSFIT_ROUTERS = ("gold-only", "preference-only", "pooled", "mean-shift", "random")
 
 
 def _paired_labels(data: RoutingData) -> tuple[np.ndarray, np.ndarray] | None:
@@ -624,7 +626,7 @@ def analysis_report(
     # ------------------------------------------------------------------ efficiency gain
     rep.section("Efficiency gain of every router")
     if (X_test is None or gold_test is None) and study is None:
-        protos = dict(routers) if routers is not None else default_routers(rng, scale=scale)
+        protos = dict(routers) if routers is not None else default_routers(rng, scale=scale, names=CROSSFIT_ROUTERS)
         oracles = [k for k, v in protos.items() if isinstance(v, OracleRouter)]
         if oracles and routers is not None:
             raise ValueError(f"`routers` {oracles} need gold labels for every training query, which only a "
@@ -729,6 +731,7 @@ def analysis_report(
     rep.preformatted(json_block(settings))
     rep.table(versions_table())
     rep.results["seconds"] = time.perf_counter() - t0
+    rep.results["section_seconds"] = rep.section_seconds()
     rep.paragraph(f"Computed in {rep.results['seconds']:.1f} s.", css_class="note")
     rep.results["config"] = settings
     rep.progress.close()
