@@ -172,9 +172,15 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
     if rec is not None:
         where = (f"cross-fitted over {rec['units']} {rec['unit']} ({rec['n_gold']} with gold; paired comparisons of "
                  f"the EG area over rates 0.2-0.8, {level:.0%} level)")
-        line = (f"Recommended: send {rec['rate']:.0%} of queries to the primary model (the rate where {meta} gains most "
-                f"over routing at random): {rec['gain']:+.3f} gold units per query over random ({level:.0%} CI "
-                f"{rec['low']:+.3f} to {rec['high']:+.3f}, simultaneous over rates 0.2-0.8, so valid at a chosen rate)")
+        ci = (f"{level:.0%} CI {rec['low']:+.3f} to {rec['high']:+.3f}, simultaneous over rates 0.2-0.8, so valid at "
+              "a rate chosen from the data")
+        if rec["low"] > 0:
+            line = (f"Recommended: send {rec['rate']:.0%} of queries to the primary model (the rate where {meta} gains "
+                    f"most over routing at random): {rec['gain']:+.3f} gold units per query over random ({ci})")
+        else:
+            line = (f"No usage rate shows a gain of {meta} over routing at random that the data confirm: its best, "
+                    f"sending {rec['rate']:.0%} of queries to the primary model, is {rec['gain']:+.3f} gold units per "
+                    f"query over random ({ci}); route by cost until more gold labels say otherwise")
         if "vs_judge" in rec:
             line += (f", and {rec['vs_judge']:+.3f} ({rec['vs_low']:+.3f} to {rec['vs_high']:+.3f}) over a router "
                      "trained on the judge's labels alone (preference-only)")
