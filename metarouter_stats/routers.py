@@ -315,8 +315,8 @@ class MetaRouter(_Router):
     Parameters
     ----------
     cate : str or bias learner, default "auto"
-        ``"auto"``: ``"paired"`` on paired data (query ids pair a judge row with every gold
-        row, at least 10 pairs, no design probabilities, no trimming), ``"dr"`` otherwise
+        ``"auto"``: ``"paired"`` on paired data (query ids pair a judge row with at least 10
+        gold queries and half of them, no design probabilities, no trimming), ``"dr"`` otherwise
         (``cate_`` says which; on unpaired data it is exactly ``"dr"``). ``"dr"`` (DR-learner, EconML ``DRLearner``), ``"r"`` (R-learner, EconML
         ``NonParamDML``), ``"paired"`` (:class:`~metarouter_stats.cate.paired.PairedBiasLearner`:
         augmented-IPW scores of the paired differences, one per query), another registered name
@@ -644,14 +644,14 @@ _MIN_AUTO_PAIRS = 10
 
 
 def _auto_cate(t: np.ndarray, ids: np.ndarray | None, propensity: Any) -> str:
-    """``cate="auto"``: "paired" when every gold row's query also has a judge row (>= 10 pairs, no design
-    probabilities, no trimming: ``propensity`` is then not None), else "dr"."""
+    """``cate="auto"``: "paired" when at least 10 gold queries, and at least half of them, also have a judge row
+    (no design probabilities, no trimming: ``propensity`` is then not None), else "dr"."""
     if ids is None or propensity is not None:
         return "dr"
     gold_q = pd.Index(pd.unique(pd.Series(ids[t == 1])))
     judge_q = pd.Index(pd.unique(pd.Series(ids[t == 0])))
     paired = judge_q.isin(list(gold_q)).sum()
-    if paired >= _MIN_AUTO_PAIRS and gold_q.isin(list(judge_q)).all():
+    if paired >= _MIN_AUTO_PAIRS and 2 * paired >= len(gold_q):  # mostly paired: a few unread verdicts are imputed
         return "paired"
     return "dr"
 

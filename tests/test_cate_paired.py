@@ -81,8 +81,14 @@ def test_errors_name_the_fix(paired):
         PairedBiasLearner().fit(d.X, d.outcome, d.source)
     drop = np.flatnonzero(~d.is_gold)[np.isin(d.query_ids[~d.is_gold], d.query_ids[d.is_gold])][:3]
     keep = np.setdiff1d(np.arange(d.n), drop)
-    with pytest.raises(ValueError, match="3 gold-labelled queries have no judge label"):
-        PairedBiasLearner().fit(d.X[keep], d.outcome[keep], d.source[keep], groups=d.query_ids[keep])
+    # three gold queries lose their judge label (unreadable verdicts): imputed by eta(x), still one score per query
+    m = PairedBiasLearner(random_state=0).fit(d.X[keep], d.outcome[keep], d.source[keep], groups=d.query_ids[keep])
+    assert (m.n_pairs_, m.n_queries_, int(m.scores_.source.sum())) == (77, 600, 80)
+    assert np.all(np.isfinite(m.scores_.pseudo_outcomes))
+    few = np.flatnonzero(d.is_gold)[:75]  # only 5 gold queries left with both labels
+    rows = np.setdiff1d(np.arange(d.n), np.flatnonzero(~d.is_gold)[np.isin(d.query_ids[~d.is_gold], d.query_ids[few])])
+    with pytest.raises(ValueError, match="needs at least 10 queries with a gold and a judge label; got 5"):
+        PairedBiasLearner().fit(d.X[rows], d.outcome[rows], d.source[rows], groups=d.query_ids[rows])
     X = d.X.copy()
     X[np.flatnonzero(d.is_gold)[0], 0] += 1.0
     with pytest.raises(ValueError, match="different embeddings"):

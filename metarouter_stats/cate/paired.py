@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold
 
 from .._threads import budgeted
 from .econml_learners import CrossFitLearner
@@ -90,8 +90,10 @@ class PairedBiasLearner(CrossFitLearner):
     """Bias learner for paired designs: augmented-IPW scores of the paired differences, one per query.
 
     See the module docstring for the scores. Needs query ids (``fit(..., groups=ids)``, which
-    :class:`~metarouter_stats.MetaRouter` passes from ``RoutingData.query_ids``) and a judge
-    label on every gold-labelled query.
+    :class:`~metarouter_stats.MetaRouter` passes from ``RoutingData.query_ids``) and at least
+    ``2 * cv`` queries with both labels. A gold query without a judge label (a verdict that could
+    not be read) has its judge label imputed by eta(x), out of fold: its score then rests on
+    eta being right.
 
     Parameters
     ----------
@@ -163,45 +165,52 @@ class PairedBiasLearner(CrossFitLearner):
             raise ValueError(f"`groups` must be 1-D with one entry per row ({t.shape[0]}); got shape {g.shape}.")
         w_rows = self._sample_weight(sample_weight, t)
         q = paired_queries(X, y, t, g)
-        gold_only = q["has_gold"] & ~q["has_judge"]
-        if gold_only.any():
-            raise ValueError(
-                f"{int(gold_only.sum())} gold-labelled queries have no judge label: cate='paired' needs the judge's "
-                "label on every gold query (the paired design). Use cate='dr' for mixed designs."
-            )
         S = q["has_gold"].astype(int)
-        n_pairs = int(S.sum())
+        J = q["has_judge"]
+        gold_only = (S == 1) & ~J  # e.g. a judge verdict that could not be read: its label is imputed by eta(x)
+        n_pairs = int(np.sum((S == 1) & J))
         if n_pairs < 2 * cv:
-            raise ValueError(f"cate='paired' with cv={cv} needs at least {2 * cv} paired queries; got {n_pairs}.")
+            raise ValueError(
+                f"cate='paired' with cv={cv} needs at least {2 * cv} queries with a gold and a judge label; got "
+                f"{n_pairs}. Use cate='dr' for data that are not paired."
+            )
         Xq, nq = q["X"], S.size
-        D = np.where(S == 1, q["gold"] - q["judge"], 0.0)
+        judge = np.asarray(q["judge"], dtype=float)
         wq = None
         if w_rows is not None:  # a query's rows share its weight (one unit of the weighted bootstrap)
             wq = np.bincount(q["codes"], weights=w_rows, minlength=nq) / np.bincount(q["codes"], minlength=nq)
-        h, eta = np.zeros(nq), np.asarray(q["judge"], dtype=float).copy()
+        h, eta = np.zeros(nq), judge.copy()
         pi = np.ones(nq)
         self.propensity_models_: list[Any] = []
+        need_eta = self.calibrate or bool(gold_only.any())
         if n_pairs < nq:
-            folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=self._seed()).split(Xq, S)
-            for train, test in folds:
-                tg = train[S[train] == 1]
-                wt = None if wq is None else wq[train]
+            all_gold = bool(np.all(S == 1))
+            splitter = (KFold(n_splits=cv, shuffle=True, random_state=self._seed()) if all_gold
+                        else StratifiedKFold(n_splits=cv, shuffle=True, random_state=self._seed()))
+            for train, test in splitter.split(Xq, S):
+                tp = train[(S[train] == 1) & J[train]]
+                tj = train[J[train]]
                 model_h = self._outcome_model()
-                fit_weighted(model_h, Xq[tg], D[tg], None if wq is None else wq[tg])
+                D_t = q["gold"][tp] - judge[tp]
+                fit_weighted(model_h, Xq[tp], D_t, None if wq is None else wq[tp])
                 h[test] = np.asarray(model_h.predict(Xq[test]), dtype=float).reshape(-1)
-                if self.calibrate:
+                if need_eta:
                     model_eta = self._outcome_model()
-                    fit_weighted(model_eta, Xq[train], q["judge"][train], wt)
+                    fit_weighted(model_eta, Xq[tj], judge[tj], None if wq is None else wq[tj])
                     eta[test] = np.asarray(model_eta.predict(Xq[test]), dtype=float).reshape(-1)
-                model_pi = propensity_model(self.propensity, self.model_propensity)
-                fit_weighted(model_pi, Xq[train], S[train], wt)
-                pi[test] = np.asarray(model_pi.predict_proba(Xq[test]), dtype=float)[:, 1]
-                self.propensity_models_.append(model_pi)
+                if not all_gold:
+                    model_pi = propensity_model(self.propensity, self.model_propensity)
+                    fit_weighted(model_pi, Xq[train], S[train], None if wq is None else wq[train])
+                    pi[test] = np.asarray(model_pi.predict_proba(Xq[test]), dtype=float)[:, 1]
+                    self.propensity_models_.append(model_pi)
+        y_q = np.where(J, judge, eta)  # a gold query without a judge label: its judge label imputed (e = 0)
+        D = np.where(S == 1, q["gold"] - y_q, 0.0)
+        S_pairs = (S == 1) & J
         # the judge's residual of each query; beta: how much of it the gold label shares (slope of the
         # pairs' out-of-fold gold residual on it), clipped to [0, 1]; beta = 1 uses the paired difference alone
-        e_y = q["judge"] - eta
+        e_y = y_q - eta
         beta = 1.0
-        pairs = S == 1
+        pairs = S_pairs
         if self.calibrate and n_pairs < nq:
             ww = np.ones(n_pairs) if wq is None else wq[pairs]
             a, b = D[pairs] - h[pairs], e_y[pairs]

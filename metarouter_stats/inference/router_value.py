@@ -1198,9 +1198,10 @@ def cross_fit_scores(
     one fold, and scores that fold's queries (folds grouped by query id when the data has them:
     no router ever sees a label, gold or judge, of a query it scores).
 
-    **Paired data** (query ids tie a judge row to every gold row): the evaluation units are the
+    **Paired data** (query ids tie judge rows to gold rows): the evaluation units are the
     queries, one entry each, and the pseudo-gold of a query is its own judge label corrected by
-    the first Meta-router fitted without its fold, ``(y + Delta_hat(x)) / c`` (:func:`pseudo_gold`):
+    the first Meta-router fitted without its fold, ``(y + Delta_hat(x)) / c`` (:func:`pseudo_gold`;
+    the router's psi_hat(x) for a query without a judge label):
     the judge label of every query, gold-labelled or not, is the same function of the query, as a
     rectifier needs, and it carries what the judge saw in that query's answers. **Otherwise**
     the units are the rows and the pseudo-gold is the first Meta-router's out-of-fold prediction
@@ -1252,7 +1253,7 @@ def cross_fit_scores(
         n_units = int(codes.max()) + 1
         has_gold = np.bincount(codes[data.is_gold], minlength=n_units) > 0
         n_judge = np.bincount(codes[~data.is_gold], minlength=n_units)
-        by_query = n_units < n and bool(np.all(n_judge[has_gold] > 0))
+        by_query = n_units < n and bool(np.any(n_judge[has_gold] > 0))  # some query carries both labels
     if by_query:
         first = np.full(n_units, -1)
         first[codes[::-1]] = np.arange(n)[::-1]

@@ -180,10 +180,12 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
         else:
             line = (f"No usage rate shows a gain of {meta} over routing at random that the data confirm: its best, "
                     f"sending {rec['rate']:.0%} of queries to the primary model, is {rec['gain']:+.3f} gold units per "
-                    f"query over random ({ci}); route by cost until more gold labels say otherwise")
+                    f"query over random ({ci})")
         if "vs_judge" in rec:
             line += (f", and {rec['vs_judge']:+.3f} ({rec['vs_low']:+.3f} to {rec['vs_high']:+.3f}) over a router "
                      "trained on the judge's labels alone (preference-only)")
+        if rec["low"] <= 0:
+            line += "; until more gold labels say otherwise, route by cost"
         lines.append(line + ".")
     else:
         where = f"on {n_test} test queries (paired comparisons of the EG area over rates 0.2-0.8, {level:.0%} level)"
