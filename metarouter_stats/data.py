@@ -18,7 +18,7 @@ import pandas as pd
 
 from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_known_propensity
 
-__all__ = ["RoutingData", "paired_labels"]
+__all__ = ["RoutingData", "paired_labels", "query_units"]
 
 _MIN_PER_SOURCE = 2
 
@@ -26,6 +26,25 @@ _MIN_PER_SOURCE = 2
 def _readonly(arr: np.ndarray) -> np.ndarray:
     arr.setflags(write=False)
     return arr
+
+
+def query_units(query_ids: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows grouped into units: each row's unit (its query, in order of first appearance; itself without ids)
+    and each unit's first row. The one grouping every stage that works on queries uses.
+
+    Examples
+    --------
+    >>> from metarouter_stats.data import query_units
+    >>> unit, first = query_units(["b", "a", "b", "c"], 4)
+    >>> unit.tolist(), first.tolist()
+    ([0, 1, 0, 2], [0, 1, 3])
+    """
+    if query_ids is None:
+        return np.arange(n), np.arange(n)
+    unit = pd.factorize(pd.Series(np.asarray(query_ids)), sort=False)[0]
+    first = np.full(int(unit.max()) + 1, -1)
+    first[unit[::-1]] = np.arange(unit.size)[::-1]
+    return unit, first
 
 
 def paired_labels(outcome: np.ndarray, source: np.ndarray, query_ids: np.ndarray | None) -> pd.DataFrame:

@@ -48,11 +48,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import KFold, StratifiedKFold
 
 from .._threads import budgeted
+from ..data import query_units
 from .econml_learners import CrossFitLearner
 from .nuisance import default_final_model, default_outcome_model, fit_weighted, propensity_model
 from .protocol import register_learner
@@ -65,10 +65,8 @@ def paired_queries(X: np.ndarray, y: np.ndarray, t: np.ndarray, groups: Any) -> 
 
     Raises ValueError when a query's rows carry different embeddings.
     """
-    codes = pd.factorize(pd.Series(np.asarray(groups)), sort=False)[0]
-    nq = int(codes.max()) + 1
-    first = np.full(nq, -1)
-    first[codes[::-1]] = np.arange(codes.size)[::-1]
+    codes, first = query_units(groups, X.shape[0])
+    nq = first.size
     Xq = X[first]
     spread = np.abs(X - Xq[codes]).max(axis=1)
     if np.any(spread > 1e-8 * (1.0 + np.abs(X).max(axis=1))):

@@ -73,7 +73,7 @@ from sklearn.model_selection import GroupKFold, KFold
 from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
 from .._ranking import k_for_rate
 from .._results import ResultMixin, frozen_array, new_axes, router_style
-from ..data import RoutingData
+from ..data import RoutingData, query_units
 from ..evaluation import check_rates, cost_quality_frontier
 from .bands import KINDS, critical_value
 
@@ -1249,14 +1249,12 @@ def cross_fit_scores(
     # paired design: one unit per query (its first row's x), its mean gold and judge labels
     by_query = False
     if data.query_ids is not None:
-        codes = pd.factorize(pd.Series(data.query_ids), sort=False)[0]
-        n_units = int(codes.max()) + 1
+        codes, first = query_units(data.query_ids, n)
+        n_units = first.size
         has_gold = np.bincount(codes[data.is_gold], minlength=n_units) > 0
         n_judge = np.bincount(codes[~data.is_gold], minlength=n_units)
         by_query = n_units < n and bool(np.any(n_judge[has_gold] > 0))  # some query carries both labels
     if by_query:
-        first = np.full(n_units, -1)
-        first[codes[::-1]] = np.arange(n)[::-1]
         unit_X = data.X[first]
         with np.errstate(invalid="ignore", divide="ignore"):
             judge = np.bincount(codes[~data.is_gold], weights=data.outcome[~data.is_gold], minlength=n_units) / n_judge

@@ -55,7 +55,7 @@ import pandas as pd
 
 from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
 from .._results import ResultMixin, frozen_array, new_axes, plain_log_ticks
-from ..data import RoutingData
+from ..data import RoutingData, query_units
 from .selection import EG_RATES
 
 __all__ = ["GoldLearningCurve", "gold_learning_curve"]
@@ -331,10 +331,8 @@ def gold_learning_curve(
         raise ValueError(f"`exponent` must be a positive number; got {exponent!r}.")
     # units: queries (every row of a query, gold and judge, falls on one side of a split: a refit never sees
     # any label of a query it is scored on) or rows without query ids
-    unit = np.arange(data.n) if data.query_ids is None else pd.factorize(pd.Series(data.query_ids), sort=False)[0]
-    n_units = int(unit.max()) + 1
-    first_row = np.full(n_units, -1)
-    first_row[unit[::-1]] = np.arange(data.n)[::-1]
+    unit, first_row = query_units(data.query_ids, data.n)
+    n_units = first_row.size
     gold_rows = np.unique(unit[data.is_gold])  # the gold-labelled units, in unit order
     n_g = gold_rows.size
     if sizes is None:
