@@ -134,3 +134,12 @@ def test_errors_name_the_argument(fitted):
         sc.score(object())
     with pytest.raises(TypeError, match="non-empty mapping"):
         sc.score_table([])
+
+
+def test_scorer_folds_keep_a_querys_rows_together_on_paired_data():
+    s = mrs.simulate(n_gold=60, n_preference=300, n_test=2, d=6, design="paired", rng=0)
+    d = s.train
+    scorer = mrs.BiasRScorer(cv=5, random_state=0).fit(d)
+    assert scorer.groups_ is not None
+    for train, test in scorer._splits(d.X, d.source.astype(int), scorer.groups_):
+        assert not set(d.query_ids[train]) & set(d.query_ids[test]), "a query's judge row crossed to the other side"
