@@ -529,7 +529,10 @@ class MetaRouter(_Router):
         sc = self.bias_learner_.scores_
         phi, w = np.asarray(sc.pseudo_outcomes, dtype=float), np.asarray(sc.weights, dtype=float)
         theta = float(np.sum(w * phi) / np.sum(w))
-        se = float(np.sqrt(np.sum(w**2 * (phi - theta) ** 2)) / np.sum(w))
+        infl = w * (phi - theta)
+        if getattr(sc, "groups", None) is not None:  # paired rows: a query's rows are one independent unit
+            infl = np.bincount(sc.units()[0], weights=infl)
+        se = float(np.sqrt(np.sum(infl**2)) / np.sum(w))
         return theta, se
 
     def ate(self, *, units: str = "gold") -> float:

@@ -130,3 +130,25 @@ def test_refit_bootstrap_keeps_a_querys_rows_together(paired, resampling):
             rows = groups == g
             assert np.ptp(X[rows], axis=0).max() == 0
             assert not (t[rows].all() and rows.sum() > 0 and t[rows].sum() == rows.sum())
+
+
+def test_dr_scores_on_paired_rows_are_resampled_and_split_by_query(paired):
+    # cate="dr" on paired data: one score per row, tied by query; the fast bootstrap, the heterogeneity test's
+    # halves and GATES move whole queries
+    from metarouter_stats.inference import heterogeneity
+
+    r = mrs.MetaRouter(cate="dr", random_state=0).fit(paired.train)
+    sc = r.bias_learner_.scores_
+    assert sc.groups is not None and sc.n == paired.train.n
+    unit, unit_gold = sc.units()
+    assert unit_gold.sum() == 80
+    for main, _ in heterogeneity.cddf_splits(r.bias_learner_, 5, np.random.default_rng(0)):
+        aux = np.setdiff1d(np.arange(sc.n), main)
+        assert not set(unit[main]) & set(unit[aux]), "a query's rows fell in both halves"
+    res = mrs.bias_heterogeneity_test(r, n_splits=10, rng=0)
+    assert np.isfinite(res.pvalue)
+    assert np.all(np.isfinite(mrs.bias_by_group(r, n_groups=3, n_splits=10, rng=0).estimate))
+    band = mrs.bias_interval(r, paired.X_test, n_boot=30, rng=0)
+    assert np.all(band.low <= band.high)
+    lo, hi = r.ate_interval()
+    assert lo < hi

@@ -244,10 +244,11 @@ class CrossFitLearner(_EffectMixin, BaseEstimator):
         models = self._propensity_models()
         return np.mean([np.asarray(m.predict_proba(X))[:, 1] for m in models], axis=0)
 
-    def _finish(self, est: Any, X: np.ndarray, t: np.ndarray, phi: np.ndarray, w: np.ndarray) -> None:
+    def _finish(self, est: Any, X: np.ndarray, t: np.ndarray, phi: np.ndarray, w: np.ndarray,
+                groups: np.ndarray | None = None) -> None:
         self.estimator_ = est
         self.n_features_in_ = X.shape[1]
-        self.scores_ = CrossFitScores(X=X, pseudo_outcomes=phi, weights=w, source=t)
+        self.scores_ = CrossFitScores(X=X, pseudo_outcomes=phi, weights=w, source=t, groups=groups)
 
 
 @register_learner("dr")
@@ -323,7 +324,8 @@ class DRBiasLearner(CrossFitLearner):
                     inference=None)
         # EconML's DRLearner caches the cross-fitted pseudo-outcome pieces privately
         y_pred = np.asarray(est._cached_values.nuisances[0]).reshape(t.size, -1)
-        self._finish(est, X, t, y_pred[:, 1] - y_pred[:, 0], np.ones(t.size) if sw is None else sw)
+        self._finish(est, X, t, y_pred[:, 1] - y_pred[:, 0], np.ones(t.size) if sw is None else sw,
+                     self._groups(groups, t))
         return self
 
     @property
@@ -403,7 +405,7 @@ class RBiasLearner(CrossFitLearner):
                 RuntimeWarning,
                 stacklevel=2,
             )
-        self._finish(est, X, t, y_res / t_res, t_res**2 if sw is None else sw * t_res**2)
+        self._finish(est, X, t, y_res / t_res, t_res**2 if sw is None else sw * t_res**2, self._groups(groups, t))
         return self
 
     @property

@@ -108,21 +108,42 @@ class CrossFitScores:
         Final-stage weights: ones (DR) or ``(t - e(x))^2`` (R).
     source : ndarray of int, shape (n,)
         1 gold, 0 preference.
+    groups : ndarray of shape (n,) or None
+        The query of each scored row when a query has several (paired data, a learner fitted
+        with ``groups``): every resampling and sample split over the scores keeps a query's rows
+        together. None when each row is its own unit.
     """
 
     X: np.ndarray
     pseudo_outcomes: np.ndarray
     weights: np.ndarray
     source: np.ndarray
+    groups: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        for name in ("X", "pseudo_outcomes", "weights", "source"):
+        for name in ("X", "pseudo_outcomes", "weights", "source", "groups"):
+            if getattr(self, name) is None:
+                continue
             arr = np.array(getattr(self, name), copy=True)
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         n = self.X.shape[0]
         if not (self.pseudo_outcomes.shape == self.weights.shape == self.source.shape == (n,)):
             raise ValueError("`CrossFitScores` arrays must have one entry per row of `X`.")
+        if self.groups is not None and self.groups.shape != (n,):
+            raise ValueError("`CrossFitScores.groups` must have one entry per row of `X`.")
+
+    def units(self) -> tuple[np.ndarray, np.ndarray]:
+        """(unit of each row, whether each unit has a gold row): rows are units unless ``groups`` pairs them."""
+        if self.groups is None:
+            return np.arange(self.n), self.source == 1
+        unit = np.unique(self.groups, return_inverse=True)[1]
+        return unit, np.bincount(unit[self.source == 1], minlength=int(unit.max()) + 1) > 0
+
+    def take(self, rows: np.ndarray) -> CrossFitScores:
+        """The scores of the rows ``rows`` (index or mask), groups included."""
+        return CrossFitScores(X=self.X[rows], pseudo_outcomes=self.pseudo_outcomes[rows], weights=self.weights[rows],
+                              source=self.source[rows], groups=None if self.groups is None else self.groups[rows])
 
     @property
     def n(self) -> int:

@@ -94,6 +94,7 @@ class BiasModelSummary(ResultMixin):
             "Average bias: the mean of the learner's cross-fitted scores over all training queries (AIPW for the "
             "DR-learner), the target when gold and preference queries differ; c treated as known (bias_ttest "
             "propagates its error). Linear predictor: weighted least squares of the same scores on [1, x] with HC3 "
+            "(clustered by query on paired rows) "
             "SEs, i.e. the unpenalised best linear predictor of the bias (the router's own final stage is a ridge); "
             "largest |z| first. Both conditional on the cross-fitted nuisances. p-values are per coefficient, "
             "not adjusted for the number of features.",
@@ -127,7 +128,12 @@ def summarise_bias_model(
 
     X, phi, w = scores.X, scores.pseudo_outcomes, scores.weights
     names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(X.shape[1])]
-    fit = sm.WLS(phi / scale, sm.add_constant(X, has_constant="add"), weights=w).fit(cov_type="HC3")
+    design = sm.add_constant(X, has_constant="add")
+    if getattr(scores, "groups", None) is not None:  # paired rows: standard errors clustered by query
+        fit = sm.WLS(phi / scale, design, weights=w).fit(cov_type="cluster",
+                                                         cov_kwds={"groups": scores.units()[0]})
+    else:
+        fit = sm.WLS(phi / scale, design, weights=w).fit(cov_type="HC3")
     z = float(stats.norm.ppf(0.5 + confidence_level / 2))
     est, se = np.asarray(fit.params, dtype=float), np.asarray(fit.bse, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -303,10 +303,18 @@ def fast_bootstrap(
         require_capability(learner, "undersmooth", "An undersmoothed band (undersmooth < 1)")
     gen = as_rng(rng)
     scores = learner.scores_
-    gold = np.flatnonzero(scores.source == 1)
-    pref = np.flatnonzero(scores.source == 0)
     # all indices drawn up front, in order: the draws do not depend on n_jobs
-    idx = [np.concatenate((gen.choice(gold, gold.size), gen.choice(pref, pref.size))) for _ in range(n_boot)]
+    if scores.groups is None:
+        gold = np.flatnonzero(scores.source == 1)
+        pref = np.flatnonzero(scores.source == 0)
+        idx = [np.concatenate((gen.choice(gold, gold.size), gen.choice(pref, pref.size))) for _ in range(n_boot)]
+    else:  # paired rows: whole queries are drawn, stratified by whether they carry gold
+        unit, unit_gold = scores.units()
+        unit_rows = np.split(np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1])
+        g_units, o_units = np.flatnonzero(unit_gold), np.flatnonzero(~unit_gold)
+        idx = [np.concatenate([unit_rows[u] for u in np.concatenate((gen.choice(g_units, g_units.size),
+                                                                      gen.choice(o_units, o_units.size)))])
+               for _ in range(n_boot)]
     phi, w = scores.pseudo_outcomes, scores.weights
     if basis is not None:
         sieve = _Sieve(learner, basis, X_eval)

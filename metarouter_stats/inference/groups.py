@@ -240,13 +240,18 @@ def _group_means(phi: np.ndarray, w: np.ndarray, main: np.ndarray, group: np.nda
 def _group_split(scores: Any, main: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     """Group means of the main half's scores and their sandwich SEs."""
     phi, w = scores.pseudo_outcomes, scores.weights
+    unit = None if getattr(scores, "groups", None) is None else scores.units()[0][main]
     est, se = np.empty(n_groups), np.empty(n_groups)
     for k in range(n_groups):
         ph, ww = phi[main][group == k], w[main][group == k]
         mean = float(np.average(ph, weights=ww))
-        # weighted mean's sandwich variance (HC0 with the small-sample factor m / (m - 1))
-        m = ph.size
-        var = float(np.sum(ww**2 * (ph - mean) ** 2) / np.sum(ww) ** 2) * m / max(m - 1, 1)
+        # weighted mean's sandwich variance (HC0 with the small-sample factor m / (m - 1)); on paired rows the
+        # influence of a query's rows is summed first (clustered by query)
+        infl = ww * (ph - mean)
+        if unit is not None:
+            infl = np.bincount(np.unique(unit[group == k], return_inverse=True)[1], weights=infl)
+        m = infl.size
+        var = float(np.sum(infl**2) / np.sum(ww) ** 2) * m / max(m - 1, 1)
         est[k], se[k] = mean, np.sqrt(var)
     return est, se
 
@@ -376,9 +381,7 @@ def bias_by_group(
     rows = np.flatnonzero(~excluded)
     n_out_gold = int(np.sum(excluded & (scores.source == 1)))
     n_out_pref = int(np.sum(excluded & (scores.source == 0)))
-    sub = scores if chosen_region == "all" else CrossFitScores(
-        X=scores.X[rows], pseudo_outcomes=scores.pseudo_outcomes[rows], weights=scores.weights[rows],
-        source=scores.source[rows])
+    sub = scores if chosen_region == "all" else scores.take(rows)
     most = MAX_GROUPS if auto_groups else int(n_groups)
     fewest = 2 if auto_groups else most  # the fewest groups the call can end with
     if sub.n < 4 * fewest:

@@ -146,7 +146,8 @@ class HeterogeneityTestResult(ResultMixin):
 def cddf_splits(learner: Any, n_splits: int, rng: Any, scores: Any = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """CDDF's sample splits of a learner's scored rows: (main-half rows, proxy on them) per split.
 
-    Each split halves the rows (stratified by source); the proxy is the learner's final stage
+    Each split halves the rows (stratified by source; the queries, stratified by whether they carry
+    gold, when the scores pair rows by query); the proxy is the learner's final stage
     refitted on the auxiliary half's scores and predicted on the main half. ``scores``
     (default ``learner.scores_``) may be a subset of them, e.g. the rows inside the overlap.
     """
@@ -155,7 +156,13 @@ def cddf_splits(learner: Any, n_splits: int, rng: Any, scores: Any = None) -> It
     scores = learner.scores_ if scores is None else scores
     X, phi, w = scores.X, scores.pseudo_outcomes, scores.weights
     splitter = StratifiedShuffleSplit(n_splits=n_splits, test_size=0.5, random_state=int(as_rng(rng).integers(2**31 - 1)))
-    for aux, main in splitter.split(X, scores.source):
+    if scores.groups is None:
+        halves = splitter.split(X, scores.source)
+    else:  # paired rows: queries are halved (stratified by whether they carry gold), never a query's rows apart
+        unit, unit_gold = scores.units()
+        halves = ((np.flatnonzero(np.isin(unit, a)), np.flatnonzero(np.isin(unit, m)))
+                  for a, m in splitter.split(np.zeros(unit_gold.size), unit_gold))
+    for aux, main in halves:
         model = learner.refit_final(X[aux], phi[aux], w[aux])
         yield main, np.asarray(model.predict(X[main]), dtype=float).reshape(-1)
 
@@ -165,14 +172,17 @@ def _one_split(scores: Any, main: np.ndarray, proxy: np.ndarray) -> tuple[float,
     import statsmodels.api as sm  # noqa: PLC0415
 
     phi, w = scores.pseudo_outcomes, scores.weights
+    # HC3, or clustered by query when the scores pair rows (a query's rows share one half)
+    cov: dict[str, Any] = ({"cov_type": "HC3"} if getattr(scores, "groups", None) is None else
+                           {"cov_type": "cluster", "cov_kwds": {"groups": scores.units()[0][main]}})
     centred = proxy - np.average(proxy, weights=w[main])
     proxy_sd = float(np.sqrt(np.average(centred**2, weights=w[main])))
     if not np.ptp(centred) > 1e-12 * max(1.0, float(np.max(np.abs(proxy)))):
         # a constant proxy carries no heterogeneity: slope 0, no evidence (t = 0)
-        fit = sm.WLS(phi[main], np.ones((main.size, 1)), weights=w[main]).fit(cov_type="HC3")
+        fit = sm.WLS(phi[main], np.ones((main.size, 1)), weights=w[main]).fit(**cov)
         return 0.0, float("inf"), float(fit.params[0]), float(fit.bse[0]), 0.0
     design = np.column_stack((np.ones(main.size), centred))
-    fit = sm.WLS(phi[main], design, weights=w[main]).fit(cov_type="HC3")
+    fit = sm.WLS(phi[main], design, weights=w[main]).fit(**cov)
     return float(fit.params[1]), float(fit.bse[1]), float(fit.params[0]), float(fit.bse[0]), proxy_sd
 
 
