@@ -529,9 +529,9 @@ class MetaRouter(_Router):
         sc = self.bias_learner_.scores_
         phi, w = np.asarray(sc.pseudo_outcomes, dtype=float), np.asarray(sc.weights, dtype=float)
         theta = float(np.sum(w * phi) / np.sum(w))
-        infl = w * (phi - theta)
+        infl = np.asarray(w * (phi - theta), dtype=float)
         if getattr(sc, "groups", None) is not None:  # paired rows: a query's rows are one independent unit
-            infl = np.bincount(sc.units()[0], weights=infl)
+            infl = np.asarray(np.bincount(sc.units()[0], weights=infl), dtype=float)
         se = float(np.sqrt(np.sum(infl**2)) / np.sum(w))
         return theta, se
 
