@@ -1,3 +1,5 @@
+import numpy as np
+import pandas as pd
 import pytest
 
 from metarouter_stats.cli import demo_table, main
@@ -82,3 +84,26 @@ def test_plan_command(tmp_path, capsys):
     assert "power of the heterogeneity (BLP) test by gold size" in capsys.readouterr().out
     assert main(["plan"]) == 2
     assert "exactly one of" in capsys.readouterr().err
+
+
+def test_plan_reads_votes_detects_pairing_and_takes_a_scale(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    votes = pd.DataFrame({
+        "query_id": [f"q{i}" for i in range(40) for _ in range(2)],
+        "mechanism": ["gold", "preference"] * 40,
+        "model_a": "big", "model_b": "small",
+        "winner": rng.choice(["model_a", "model_b", "tie"], size=80, p=[0.5, 0.3, 0.2]),
+    })
+    votes.to_csv(tmp_path / "v.csv", index=False)
+    pd.DataFrame({"query_id": [f"q{i}" for i in range(40)],
+                  "text": [f"question {i} about {'math' if i % 2 else 'poetry'} topic{i % 7}" for i in range(40)]}
+                 ).to_csv(tmp_path / "t.csv", index=False)
+    base = ["plan", "--judgments", str(tmp_path / "v.csv"), "--primary", "big", "--alternative", "small",
+            "--texts", str(tmp_path / "t.csv")]
+    assert main(base) == 0
+    out = capsys.readouterr().out
+    assert "40 gold, 40 preference labels (paired); c = 1 (both labels declared on one scale" in out
+    assert main([*base, "--scale", "variance"]) == 0
+    assert "c = " in capsys.readouterr().out
+    assert main([*base, "--scale", "1"]) == 0 and "given: scale=1.0" in capsys.readouterr().out
+    assert main([*base, "--scale", "-2"]) == 2 and "positive" in capsys.readouterr().err
