@@ -278,3 +278,22 @@ def check_known_propensity(propensity: Any, t: np.ndarray, *, name: str = "prope
             "a query gold-labelled with certainty cannot be a preference row. Check the rows' sources."
         )
     return pi
+
+
+def check_names(keys: Any, name: str = "scores") -> list[str]:
+    """Router names as strings, refusing two keys that print alike (``1`` and ``"1"``): one would replace the other.
+
+    Examples
+    --------
+    >>> from metarouter_stats._checks import check_names
+    >>> check_names({"a": 1, 2: 2})
+    ['a', '2']
+    """
+    names = [str(k) for k in keys]
+    if len(set(names)) < len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(
+            f"`{name}` has keys that read alike as router names: {dup} (e.g. the number 1 and the text '1'); "
+            "give each router a distinct name."
+        )
+    return names

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._checks import as_1d_float, check_fraction
+from ._checks import as_1d_float, check_fraction, check_names
 from ._ranking import eg_area, k_for_rate, topk_gain
 from ._results import ResultMixin, frozen_copy, new_axes
 
@@ -507,7 +507,8 @@ def cost_quality_frontier(
             k = choose_models(s, c, float(ww))
             rows.append((name, float(ww), float(c[idx, k].mean()), float(g[idx, k].mean())))
 
-    reserved = [name for name in scores if name in ("oracle", "random")]
+    check_names(scores, "scores")
+    reserved = [name for name in scores if str(name) in ("oracle", "random")]
     if reserved:
         raise ValueError(
             f"`scores` must not use the reserved names {reserved}: the frontier adds its own 'oracle' and 'random' "

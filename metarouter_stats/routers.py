@@ -554,29 +554,33 @@ class MetaRouter(_Router):
         theta, _ = self._ate_parts()
         return theta / self.scale_ if check_units(units) == "gold" else theta
 
-    def ate_interval(self, alpha: float = 0.05, *, units: str = "gold") -> tuple[float, float]:
-        """``(low, high)``: a 1 - ``alpha`` normal interval for :meth:`ate`.
+    def ate_interval(self, alpha: float | None = None, *, confidence_level: float = 0.95,
+                     units: str = "gold") -> tuple[float, float]:
+        """``(low, high)``: a ``confidence_level`` normal interval for :meth:`ate`.
 
         The standard error is the sandwich SE of the (weighted) mean of the cross-fitted
-        scores, with the scale constant c **treated as known** (its uncertainty is propagated by
-        :func:`~metarouter_stats.bias_ttest`, which uses the labels directly).
+        scores (clustered by query on paired rows), with the scale constant c **treated as
+        known** (its uncertainty is propagated by :func:`~metarouter_stats.bias_ttest`, which
+        uses the labels directly). ``alpha`` (the error rate, ``1 - confidence_level``) is the
+        older spelling, deprecated.
         """
         from scipy import stats  # noqa: PLC0415
 
-        alpha = check_fraction(alpha, "alpha", closed=False)
+        level = _level(alpha, confidence_level, "ate_interval")
         theta, se = self._ate_parts()
-        z = float(stats.norm.ppf(1 - alpha / 2))
+        z = float(stats.norm.ppf(0.5 + level / 2))
         f = self.scale_ if check_units(units) == "gold" else 1.0
         return (theta - z * se) / f, (theta + z * se) / f
 
-
-    def summary(self, alpha: float = 0.05) -> Any:
+    def summary(self, alpha: float | None = None, *, confidence_level: float = 0.95) -> Any:
         """The bias model in one table, as EconML's ``summary()``: average bias and its linear predictor.
 
         Parameters
         ----------
-        alpha : float in (0, 1), default 0.05
-            Intervals at level ``1 - alpha``.
+        alpha : float in (0, 0.5], optional
+            Deprecated: the error rate, ``1 - confidence_level``.
+        confidence_level : float in (0, 1), default 0.95
+            Level of every interval.
 
         Returns
         -------
@@ -599,12 +603,12 @@ class MetaRouter(_Router):
         """
         from .cate.summary import summarise_bias_model  # noqa: PLC0415
 
-        alpha = check_fraction(alpha, "alpha", closed=False)
+        level = _level(alpha, confidence_level, "summary")
         theta, se = self._ate_parts()
         names = getattr(self, "feature_names_in_", None)
         return summarise_bias_model(
             self.bias_learner_.scores_, ate=theta / self.scale_, ate_std_error=se / self.scale_, scale=self.scale_,
-            learner=type(self.bias_learner_).__name__, feature_names=names, confidence_level=1 - alpha,
+            learner=type(self.bias_learner_).__name__, feature_names=names, confidence_level=level,
         )
 
 
@@ -644,6 +648,21 @@ class GoldOnlyRouter(_Router):
 
 
 _MIN_AUTO_PAIRS = 10
+
+
+def _level(alpha: Any, confidence_level: Any, where: str) -> float:
+    """The confidence level from ``confidence_level``, or from the deprecated ``alpha`` (an error rate)."""
+    if alpha is None:
+        return check_fraction(confidence_level, "confidence_level", closed=False)
+    a = check_fraction(alpha, "alpha", closed=False)
+    if a > 0.5:
+        raise ValueError(
+            f"`alpha` is the error rate (0.05 for 95 % intervals); got {alpha!r}, which would give "
+            f"{100 * (1 - a):.0f} % intervals. Did you mean `confidence_level={alpha!r}`?"
+        )
+    warnings.warn(f"{where}(alpha=...) is deprecated: pass confidence_level={1 - a:g} instead.", FutureWarning,
+                  stacklevel=3)
+    return 1.0 - a
 
 
 def _auto_cate(t: np.ndarray, ids: np.ndarray | None, propensity: Any) -> str:

@@ -365,3 +365,15 @@ def test_learning_curve_never_fits_on_a_label_of_a_held_out_query():
     # the rows not held out are all used: judge rows of the other queries, including not-yet-added gold queries
     for gold_ids, pref_ids in _SpyRouter.log:
         assert len(pref_ids) == 300 - 20
+
+
+def test_degenerate_pilots_are_refused_never_planned():
+    s = mrs.simulate(n_gold=40, n_preference=300, n_test=2, d=6, rng=0)
+    d = s.train
+    flat = mrs.RoutingData(d.X, np.where(d.is_gold, 1.0, d.outcome), d.source, query_ids=d.query_ids)
+    with pytest.raises(ValueError, match="gold labels are all equal"):
+        mrs.plan_gold(flat, target_half_width=0.1)
+    with pytest.raises(ValueError, match="gold labels are all equal"):
+        mrs.gold_learning_curve(flat, n_repeats=3, rng=0)
+    with pytest.raises(TypeError, match="`paired` must be True, False or None"):
+        mrs.plan_gold(d, paired="no")  # a truthy string must not plan the paired test

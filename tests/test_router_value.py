@@ -436,3 +436,20 @@ def test_cross_fit_scores_on_paired_data_scores_queries_never_seen_with_their_ju
     assert np.corrcoef(out["pseudo_gold"], judge)[0, 1] > 0.5
     ev = mrs.evaluate_routers(out["scores"], out["gold"], pseudo_gold=out["pseudo_gold"], n_boot=100, rng=0)
     assert ev.n_gold == 60 and np.all(np.isfinite(ev.estimate))
+
+
+def test_pseudo_gold_built_from_the_gold_labels_is_refused():
+    rng = np.random.default_rng(0)
+    psi = rng.normal(size=400)
+    gold = np.where(rng.random(400) < 0.2, psi + rng.normal(size=400), np.nan)
+    filled = np.where(np.isnan(gold), psi, gold)  # gold copied in where present: not a prediction
+    with pytest.raises(ValueError, match="equals the gold label on every one of the"):
+        mrs.evaluate_routers({"a": psi, "b": -psi}, gold, pseudo_gold=filled, n_boot=20, rng=0)
+    with pytest.raises(ValueError, match="read alike as router names"):
+        mrs.evaluate_routers({1: psi, "1": -psi}, gold, n_boot=20, rng=0)
+    g2 = np.column_stack([np.zeros(400), psi])
+    c2 = np.column_stack([np.ones(400), 3 * np.ones(400)])
+    with pytest.raises(ValueError, match="read alike as router names"):
+        mrs.evaluate_cost_quality(g2, c2, {1: g2, "1": g2})
+    with pytest.raises(ValueError, match="read alike as router names"):
+        mrs.cost_quality_interval(g2, c2, {1: g2, "1": g2}, n_boot=5, rng=0)

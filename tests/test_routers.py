@@ -199,6 +199,10 @@ def test_ate_and_ate_interval_cover_the_average_bias():
     assert lo_p == pytest.approx(lo * router.scale_) and hi_p == pytest.approx(hi * router.scale_)
     with pytest.raises(ValueError, match="alpha"):
         router.ate_interval(alpha=1.5)
+    with pytest.raises(ValueError, match=r"Did you mean `confidence_level=0.95`"):  # a level passed as alpha
+        router.ate_interval(alpha=0.95)
+    with pytest.warns(FutureWarning, match="confidence_level=0.9"):
+        assert router.ate_interval(alpha=0.1) == router.ate_interval(confidence_level=0.9)
 
 
 def test_meta_router_uses_the_known_propensities_of_routing_data():
@@ -354,3 +358,5 @@ def test_summary_reports_the_average_bias_and_covers_the_best_linear_predictor()
     assert "average bias (gold scale)" in str(summary) and list(table.index[:2]) == ["intercept", "x0"]
     with pytest.raises(ValueError, match="alpha"):
         router.summary(alpha=1.5)
+    with pytest.raises(ValueError, match=r"Did you mean `confidence_level=0.95`"):
+        router.summary(alpha=0.95)

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import as_rng, check_fraction, check_positive_int
+from .._checks import as_rng, check_fraction, check_names, check_positive_int
 
 __all__ = ["evaluate_cost_quality"]
 
@@ -128,6 +128,7 @@ def evaluate_cost_quality(
     f = None if pseudo_gold is None else _matrix(pseudo_gold, "pseudo_gold", (n, K))
     if not isinstance(scores, dict) or not scores:
         raise TypeError("`scores` must be a non-empty dict router name -> (n, K) predicted gains.")
+    check_names(scores, "scores")
     s_arr = {str(k): _matrix(v, f"scores[{k!r}]", (n, K)) for k, v in scores.items()}
     if propensity is None:
         pi = np.full(n, n_g / n)

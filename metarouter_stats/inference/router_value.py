@@ -70,7 +70,7 @@ from scipy import stats
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, KFold
 
-from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
+from .._checks import as_1d_float, as_rng, check_fraction, check_names, check_positive_int
 from .._ranking import k_for_rate
 from .._results import ResultMixin, frozen_array, new_axes, router_style
 from ..data import RoutingData, query_units
@@ -916,7 +916,7 @@ def _check_scores(scores: Any, n: int | None) -> tuple[tuple[str, ...], list[np.
     if isinstance(scores, dict):
         if not scores:
             raise ValueError("`scores` must name at least one router; got an empty dict.")
-        names = tuple(str(k) for k in scores)
+        names = tuple(check_names(scores, "scores"))
         arrays = [as_1d_float(v, f"scores[{k!r}]") for k, v in scores.items()]
     else:
         arr = np.asarray(scores, dtype=float)
@@ -1021,6 +1021,14 @@ def evaluate_routers(
             raise ValueError(
                 "`pseudo_gold` must be finite on every evaluation query; use mrs.pseudo_gold(router, X, preference), "
                 "which falls back to the router's prediction where a query has no preference label."
+            )
+        copied = [j for j in range(F.shape[1]) if np.array_equal(F[is_gold, j], g_all[is_gold])]
+        if copied:
+            raise ValueError(
+                f"`pseudo_gold` (column {copied[0]}) equals the gold label on every one of the {n_gold} gold-labelled "
+                "queries: it was built from these gold labels (e.g. gold filled in where present), and the intervals "
+                "assume a prediction not fitted on them. Pass the prediction on every query, gold-labelled or not "
+                "(mrs.pseudo_gold(router, X, preference) with a router fitted without these gold rows)."
             )
     if gold_probability is None:
         pi = np.full(n, n_gold / n)

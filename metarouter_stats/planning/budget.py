@@ -222,6 +222,12 @@ def plan_gold(
     if target_half_width is not None and not (np.isfinite(target_half_width) and target_half_width > 0):
         raise ValueError(f"`target_half_width` must be a positive number; got {target_half_width!r}.")
     gold_y, pref_y = data.outcome[data.is_gold], data.outcome[~data.is_gold]
+    if np.ptp(gold_y) == 0:
+        raise ValueError(
+            f"The pilot's {gold_y.size} gold labels are all equal ({gold_y[0]!r}): their variance is 0, so every gold "
+            "size would look precise. A plan needs gold labels that vary; check the labels (a constant column, a "
+            "wrong sign convention) or collect a pilot whose gold labels differ."
+        )
     choice = choose_scale(scale, data.outcome, data.source, query_ids=data.query_ids, shared_scale=data.shared_scale)
     c = choice.value
     method = choice.estimator
@@ -244,6 +250,9 @@ def plan_gold(
             ig, ip = scale_influence(g_p, p_p, str(method), c=c)
             diffs = diffs + (p_p.mean() / c**2) * (ig + ip)
         var_g, var_p = float(diffs.var(ddof=1)), 0.0
+        if not var_g > 0:
+            raise ValueError(f"The pilot's {n_g} paired differences are all equal: their variance is 0, so no paired "
+                             "plan can be made. Check the labels, or plan the unpaired test (paired=False).")
     else:
         estimate, n_g = float(gold_y.mean() - pref_y.mean() / c), gold_y.size
         a, b_ = gold_y - gold_y.mean(), -(pref_y - pref_y.mean()) / c

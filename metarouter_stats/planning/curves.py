@@ -329,6 +329,11 @@ def gold_learning_curve(
     alpha = float(exponent)
     if not (np.isfinite(alpha) and alpha > 0):
         raise ValueError(f"`exponent` must be a positive number; got {exponent!r}.")
+    if np.ptp(data.outcome[data.is_gold]) == 0:
+        raise ValueError(
+            f"The pilot's {data.n_gold} gold labels are all equal: every router's efficiency gain on them is 0, so "
+            "there is no learning curve to fit. Check the labels, or collect a pilot whose gold labels differ."
+        )
     # units: queries (every row of a query, gold and judge, falls on one side of a split: a refit never sees
     # any label of a query it is scored on) or rows without query ids
     unit, first_row = query_units(data.query_ids, data.n)
