@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "default_file_mode"]
+__all__ = ["atomic_write", "atomic_write_bytes", "default_file_mode", "safe_folder", "save_figure"]
 
 
 def default_file_mode() -> int:
@@ -30,7 +30,12 @@ def default_file_mode() -> int:
 
 def atomic_write(path: Path, text: str) -> str:
     """Write ``text`` (UTF-8) to ``path`` atomically; return its SHA-256."""
-    data = text.encode("utf-8")
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> str:
+    """Write ``data`` to ``path`` atomically (a link planted at ``path`` is replaced, never followed); SHA-256."""
+    path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, default_file_mode())
@@ -44,3 +49,29 @@ def atomic_write(path: Path, text: str) -> str:
             os.unlink(tmp)
         raise
     return hashlib.sha256(data).hexdigest()
+
+
+def safe_folder(path: Path, name: str) -> Path:
+    """Create the folder ``path`` (parents too) for the package's own files, refusing a link planted in its place.
+
+    A symbolic link where the package expects its folder would send every file written there into the link's
+    target.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        raise ValueError(
+            f"`{name}` {str(path)!r} is a symbolic link: the package writes its files only into a real folder. "
+            "Remove the link or choose another folder."
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_figure(fig: object, path: Path, *, dpi: int = 120, **kwargs: object) -> Path:
+    """Render a matplotlib figure to PNG in memory and write it atomically (``savefig`` would follow a link)."""
+    import io  # noqa: PLC0415
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, **kwargs)  # type: ignore[attr-defined]
+    atomic_write_bytes(Path(path), buf.getvalue())
+    return Path(path)

@@ -28,6 +28,7 @@ import pandas as pd
 from ._version import __version__
 from .experiment import ROUTER_NAMES, StudyConfig, load_config, run_study, study_configs
 from .experiment.store import StudyInUseError
+from ._files import save_figure
 from .scaling import SCALE_CHOICES, SCALE_DEFAULT, parse_scale
 from .simulation import SCENARIOS, simulate
 
@@ -289,7 +290,7 @@ def _plan(args: argparse.Namespace) -> int:
     if args.figure:
         _agg()
         ax = plan.plot()
-        ax.figure.savefig(args.figure, dpi=120, bbox_inches="tight")
+        save_figure(ax.figure, Path(args.figure), dpi=120, bbox_inches="tight")
         print(f"figure: {args.figure}")
     return 0
 
@@ -426,7 +427,7 @@ def _study(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     axes = result.plot()
-    axes[0].figure.savefig(f"{args.out}/eg_curves.png", dpi=120)
+    save_figure(axes[0].figure, Path(args.out) / "eg_curves.png", dpi=120)  # atomic: a planted link is replaced
     print(f"figure: {args.out}/eg_curves.png")
     return 0
 

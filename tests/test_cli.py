@@ -107,3 +107,28 @@ def test_plan_reads_votes_detects_pairing_and_takes_a_scale(tmp_path, capsys):
     assert "c = " in capsys.readouterr().out
     assert main([*base, "--scale", "1"]) == 0 and "given: scale=1.0" in capsys.readouterr().out
     assert main([*base, "--scale", "-2"]) == 2 and "positive" in capsys.readouterr().err
+
+
+def test_study_never_follows_a_planted_link(tmp_path, capsys):
+    import os
+
+    cfg = tmp_path / "tiny.toml"
+    cfg.write_text('name = "tiny"\nrounds = 1\ngold_sizes = [20]\nn_preference = 100\nn_test = 30\nd = 6\n'
+                   'routers = ["gold-only", "random"]\n')
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    os.symlink(victim, out / "eg_curves.png")  # a link planted where the figure goes
+    assert main(["study", str(cfg), "--out", str(out), "--quiet"]) == 0
+    assert victim.read_text() == "keep me" and not (out / "eg_curves.png").is_symlink()
+    assert (out / "eg_curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a link planted as the rounds folder is refused, not followed
+    out2 = tmp_path / "out2"
+    out2.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, out2 / "rounds")
+    capsys.readouterr()
+    assert main(["study", str(cfg), "--out", str(out2), "--quiet"]) == 2
+    assert "is a symbolic link" in capsys.readouterr().err and not any(elsewhere.iterdir())

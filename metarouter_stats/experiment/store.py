@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._files import atomic_write
+from .._files import atomic_write, safe_folder
 from .._version import __version__
 from ..data import RoutingData
 from .config import StudyConfig
@@ -140,7 +140,7 @@ class StudyStore:
         from filelock import FileLock, Timeout  # noqa: PLC0415
 
         self.check_writable()
-        self.root.mkdir(parents=True, exist_ok=True)
+        safe_folder(self.root, "out")
         lock = FileLock(str(self.root / LOCK_FILE), timeout=0)
         try:
             lock.acquire()
@@ -154,8 +154,8 @@ class StudyStore:
     # ------------------------------------------------------------------ resume
     def prepare(self, config: StudyConfig, digest: str | None = None) -> set[tuple[int, int]]:
         """Create or check the folder for ``config``; return the verified finished (round, n_gold) tasks."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / ROUNDS_DIR).mkdir(exist_ok=True)
+        safe_folder(self.root, "out")
+        safe_folder(self.root / ROUNDS_DIR, "out/rounds")
         cfg_path = self.root / CONFIG_FILE
         meta = {"config": config.to_dict(), "version": __version__, "data_sha256": digest}
         if cfg_path.exists():
