@@ -37,6 +37,7 @@ from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction
 from ._threads import budgeted
 from ._ranking import decide, eg_area, k_for_rate
 from .cate import default_outcome_model, default_propensity_model, has_capability, make_learner, require_capability
+from .cate.protocol import checked_effect, checked_fit
 from .data import RoutingData
 from .positivity import check_trim_rule, cross_fit_propensity, density_ratio, trim_mask
 from .scaling import SCALE_DEFAULT, choose_scale
@@ -488,8 +489,8 @@ class MetaRouter(_Router):
             extra["propensity"] = known[keep]
         if ids is not None and has_capability(learner, "groups"):
             extra["groups"] = ids[keep]  # paired data: a query's rows stay in one cross-fitting fold
-        self.bias_learner_ = learner.fit(X[keep], o[keep], t[keep], **extra)
-        delta = np.asarray(self.bias_learner_.effect(X), dtype=float).reshape(-1)
+        self.bias_learner_ = checked_fit(learner, X[keep], o[keep], t[keep], **extra)
+        delta = checked_effect(self.bias_learner_, X)
         if trimmed.any() and self.trim_fallback == "mean":
             delta[trimmed] = delta[keep & ~gold].mean()
         corrected = np.where(gold, o, o + delta)
@@ -520,7 +521,7 @@ class MetaRouter(_Router):
         """
         units = check_units(units)
         X = self._check_X(X)
-        delta = np.asarray(self.bias_learner_.effect(X), dtype=float).reshape(-1)
+        delta = checked_effect(self.bias_learner_, X)
         return delta / self.scale_ if units == "gold" else delta
 
     def _ate_parts(self) -> tuple[float, float]:

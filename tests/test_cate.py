@@ -182,3 +182,41 @@ def test_r_learner_refuses_certain_gold_and_other_learners_refuse_known_propensi
     router = mrs.MetaRouter(cate=EconMLLearner(TLearner(models=LinearRegression())), scale=1.0, random_state=0)
     with pytest.raises(TypeError, match="known_propensity"):
         router.fit(X, y, t, propensity=pi)
+
+
+class _Plain:
+    """Follows the documented protocol and nothing else (no get_params): the mean difference."""
+
+    def __init__(self, out=None, fit_returns_self=True):
+        self.out, self.fit_returns_self = out, fit_returns_self
+
+    def fit(self, X, y, t):
+        self.mean_ = float(np.mean(y[t == 1]) - np.mean(y[t == 0]))
+        return self if self.fit_returns_self else None
+
+    def effect(self, X):
+        n = np.asarray(X).shape[0]
+        if self.out == "scalar":
+            return self.mean_
+        if self.out == "huge":
+            return np.full(n, 1e308)
+        if self.out == "nan":
+            return np.full(n, np.nan)
+        if self.out == "none":
+            return None
+        if self.out == "short":
+            return np.full(n - 1, self.mean_)
+        return np.full(n, self.mean_)
+
+
+def test_a_learners_outputs_are_checked_where_they_enter_and_name_the_learner():
+    s = mrs.simulate(n_gold=30, n_preference=200, n_test=60, d=6, rng=0)
+    ok = mrs.MetaRouter(cate=_Plain(), scale=1.0, random_state=0).fit(s.train)  # no get_params: copied, not refused
+    assert ok.predict_bias(s.X_test).shape == (60,)
+    for out, message in [("scalar", r"_Plain.effect\(\) returned shape \(\) for 230 queries"),
+                         ("huge", "non-finite or overflowing"), ("nan", "non-finite or overflowing"),
+                         ("none", r"_Plain.effect\(\) returned None"), ("short", r"returned shape \(229,\)")]:
+        with pytest.raises((ValueError, TypeError), match=message):
+            mrs.MetaRouter(cate=_Plain(out), scale=1.0, random_state=0).fit(s.train)
+    with pytest.raises(TypeError, match=r"_Plain.fit\(\) returned None.*return self"):
+        mrs.MetaRouter(cate=_Plain(fit_returns_self=False), scale=1.0, random_state=0).fit(s.train)

@@ -55,6 +55,7 @@ is adding one file.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -66,6 +67,8 @@ __all__ = [
     "BiasLearner",
     "CrossFitScores",
     "available_learners",
+    "checked_effect",
+    "checked_fit",
     "has_capability",
     "make_learner",
     "register_learner",
@@ -151,6 +154,46 @@ class CrossFitScores:
         return int(self.X.shape[0])
 
 
+_MAX_EFFECT = 1e100  # beyond this a bias is no number of the labels' scale: it overflows every later sum
+
+
+def checked_fit(learner: Any, *args: Any, **kwargs: Any) -> Any:
+    """``learner.fit(*args, **kwargs)``, refusing a fit that does not return the learner (the protocol's ``self``)."""
+    out = learner.fit(*args, **kwargs)
+    if out is None:
+        raise TypeError(
+            f"The bias learner {type(learner).__name__}.fit() returned None; the protocol's fit returns the fitted "
+            "learner (add `return self` at its end)."
+        )
+    return out
+
+
+def checked_effect(learner: Any, X: Any) -> np.ndarray:
+    """``learner.effect(X)`` as a checked float array of one finite number per row of ``X``, naming the learner."""
+    n = int(np.shape(X)[0])
+    name = type(learner).__name__
+    raw = learner.effect(X)
+    if raw is None:
+        raise TypeError(f"The bias learner {name}.effect() returned None for {n} queries; it must return {n} numbers.")
+    try:
+        arr = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"The bias learner {name}.effect() returned {type(raw).__name__}, not numbers; it must "
+                        f"return an array of {n} numbers.") from None
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]  # a column of effects (EconML's shape) is one per row
+    if arr.shape != (n,):
+        raise ValueError(f"The bias learner {name}.effect() returned shape {arr.shape} for {n} queries; it must "
+                         f"return one effect per query, shape ({n},).")
+    bad = ~np.isfinite(arr) | (np.abs(arr) > _MAX_EFFECT)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"The bias learner {name}.effect() returned {int(bad.sum())} non-finite or overflowing "
+                         f"values (the first, {arr[i]!r}, at query {i}); every effect must be a finite number of the "
+                         "labels' scale.")
+    return arr
+
+
 def has_capability(learner: Any, capability: str) -> bool:
     """True when ``learner`` declares ``capability`` (see the module docstring)."""
     if capability not in CAPABILITIES:
@@ -224,7 +267,8 @@ def make_learner(spec: Any, random_state: int | None = None) -> Any:
             f"`cate` must be one of {available_learners()} or a learner object with fit(X, y, t) and "
             f"effect(X) (e.g. metarouter_stats.cate.EconMLLearner(...)); got {type(spec).__name__}."
         )
-    learner = clone(spec)
+    # scikit-learn's clone for estimators; a plain object that follows the protocol (no get_params) is deep-copied
+    learner = clone(spec) if hasattr(spec, "get_params") else copy.deepcopy(spec)
     params = learner.get_params(deep=False) if hasattr(learner, "get_params") else {}
     if "random_state" in params and params["random_state"] is None and random_state is not None:
         learner.set_params(random_state=random_state)
