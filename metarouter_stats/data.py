@@ -18,7 +18,7 @@ import pandas as pd
 
 from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_known_propensity
 
-__all__ = ["RoutingData", "paired_labels", "query_units"]
+__all__ = ["RoutingData", "data_digest", "paired_labels", "query_units"]
 
 _MIN_PER_SOURCE = 2
 
@@ -26,6 +26,22 @@ _MIN_PER_SOURCE = 2
 def _readonly(arr: np.ndarray) -> np.ndarray:
     arr.setflags(write=False)
     return arr
+
+
+def data_digest(X: Any, y: Any, t: Any) -> str:
+    """A short digest of training data (every label and mechanism, and up to 1,000 rows of X spread over it).
+
+    Fitted objects record it, so that a later call given "the training data" can check it got them.
+    """
+    import hashlib  # noqa: PLC0415
+
+    Xa = np.asarray(X, dtype=float)
+    step = max(1, Xa.shape[0] // 1000)
+    h = hashlib.sha1(usedforsecurity=False)
+    h.update(repr(Xa.shape).encode())
+    for arr in (np.asarray(y, dtype=float), np.asarray(t, dtype=float), Xa[::step]):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()[:16]
 
 
 def query_units(query_ids: Any, n: int) -> tuple[np.ndarray, np.ndarray]:

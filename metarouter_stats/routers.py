@@ -38,7 +38,7 @@ from ._threads import budgeted
 from ._ranking import decide, eg_area, k_for_rate
 from .cate import default_outcome_model, default_propensity_model, has_capability, make_learner, require_capability
 from .cate.protocol import checked_effect, checked_fit
-from .data import RoutingData
+from .data import RoutingData, data_digest
 from .positivity import check_trim_rule, cross_fit_propensity, density_ratio, trim_mask
 from .scaling import SCALE_DEFAULT, choose_scale
 
@@ -498,6 +498,7 @@ class MetaRouter(_Router):
         self.regressor_ = self._regressor().fit(X[rows], corrected[rows])
         self.scale_ = c
         self.scale_choice_ = choice
+        self.training_digest_ = data_digest(X, y, t)
         self.trimmed_ = trimmed
         self.n_trimmed_ = int(trimmed.sum())
         self.n_gold_, self.n_preference_ = int(gold.sum()), int((~gold).sum())

@@ -377,3 +377,16 @@ def test_degenerate_pilots_are_refused_never_planned():
         mrs.gold_learning_curve(flat, n_repeats=3, rng=0)
     with pytest.raises(TypeError, match="`paired` must be True, False or None"):
         mrs.plan_gold(d, paired="no")  # a truthy string must not plan the paired test
+
+
+def test_results_from_other_fits_or_data_are_refused():
+    s = mrs.simulate(n_gold=30, n_preference=200, n_test=60, d=6, rng=0)
+    other = mrs.simulate(n_gold=200, n_preference=400, n_test=2, d=6, rng=1)
+    R = mrs.MetaRouter(random_state=0).fit(s.train)
+    R2 = mrs.MetaRouter(random_state=0).fit(other.train)
+    with pytest.raises(ValueError, match="another learner's scores"):
+        mrs.plan_heterogeneity(R, test=mrs.bias_heterogeneity_test(R2, n_splits=5, rng=0))
+    mrs.plan_heterogeneity(R, test=mrs.bias_heterogeneity_test(R, n_splits=5, rng=0))  # its own: accepted
+    same_size = mrs.simulate(n_gold=30, n_preference=200, n_test=2, d=6, rng=5).train
+    with pytest.raises(ValueError, match="not the router's training data"):
+        mrs.bias_interval(R, s.X_test[:3], n_boot=2, method="refit", data=same_size, rng=0, progress=False)

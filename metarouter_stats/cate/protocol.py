@@ -136,6 +136,15 @@ class CrossFitScores:
         if self.groups is not None and self.groups.shape != (n,):
             raise ValueError("`CrossFitScores.groups` must have one entry per row of `X`.")
 
+    def fingerprint(self) -> str:
+        """A short digest of the scores: results computed from them record it, so they can be matched later."""
+        import hashlib  # noqa: PLC0415
+
+        h = hashlib.sha1(usedforsecurity=False)
+        for arr in (self.pseudo_outcomes, self.weights, self.source):
+            h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
+        return h.hexdigest()[:16]
+
     def units(self) -> tuple[np.ndarray, np.ndarray]:
         """(unit of each row, whether each unit has a gold row): rows are units unless ``groups`` pairs them."""
         if self.groups is None:

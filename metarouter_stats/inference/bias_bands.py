@@ -59,7 +59,7 @@ from .._checks import as_2d_float, as_rng, check_fraction, check_n_jobs, check_p
 from .._threads import budgeted
 from .._results import frozen_array
 from ..cate import has_capability, require_capability
-from ..data import RoutingData
+from ..data import RoutingData, data_digest
 from ..routers import check_units
 from ..scaling import reestimate_scale, scale_row_influence
 from .bands import KINDS, Band, make_band
@@ -558,6 +558,12 @@ def _training_rows(router: Any, data: Any) -> tuple[np.ndarray, np.ndarray, np.n
         raise ValueError(
             f"`data` must be the router's training data ({n} rows, {router.n_features_in_} columns); "
             f"got {X.shape[0]} rows and {X.shape[1]} columns."
+        )
+    digest = getattr(router, "training_digest_", None)
+    if digest is not None and data_digest(X, y, t) != digest:
+        raise ValueError(
+            "`data` is not the router's training data (same size, other rows or labels): a refit band must resample "
+            "the data the router was fitted on. Pass the RoutingData given to fit."
         )
     return X, y, t, ids
 

@@ -68,6 +68,8 @@ class HeterogeneityTestResult(ResultMixin):
         Weighted standard deviation of each split's proxy on its main half (learner's scale).
         The slope is measured per unit of the proxy, so a nearly constant proxy makes it
         large and hard to read; ``explained_sd`` is the scale-free summary.
+    scores_fingerprint : str
+        Digest of the learner's scores the test was run on (``CrossFitScores.fingerprint``).
     """
 
     statistic: float
@@ -82,6 +84,7 @@ class HeterogeneityTestResult(ResultMixin):
     split_std_errors: np.ndarray = field(default_factory=lambda: np.empty(0))
     split_statistics: np.ndarray = field(default_factory=lambda: np.empty(0))
     split_proxy_sds: np.ndarray = field(default_factory=lambda: np.empty(0))
+    scores_fingerprint: str = ""
     _title = "Heterogeneity of the bias (BLP calibration test)"
 
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
@@ -253,4 +256,5 @@ def bias_heterogeneity_test(router: Any, *, n_splits: int = 100, rng: Any = None
         split_std_errors=frozen_array(ses),
         split_statistics=frozen_array(t),
         split_proxy_sds=frozen_array(proxy_sds),
+        scores_fingerprint=scores.fingerprint(),
     )

@@ -174,9 +174,14 @@ def plan_heterogeneity(
     level = check_fraction(confidence_level, "confidence_level", closed=False)
     power_target = check_fraction(target_power, "target_power", closed=False)
     n_splits = check_positive_int(n_splits, "n_splits", minimum=2)
+    learner = getattr(router, "bias_learner_", router)
     if test is None:
         test = bias_heterogeneity_test(router, n_splits=n_splits, rng=rng)
-    learner = getattr(router, "bias_learner_", router)
+    elif getattr(test, "scores_fingerprint", "") and test.scores_fingerprint != learner.scores_.fingerprint():
+        raise ValueError(
+            f"`test` was run on another learner's scores ({test.n} scored rows; this router's learner has "
+            f"{learner.scores_.n}): pass the test of this router (bias_heterogeneity_test(router)), or test=None."
+        )
     n0 = int(np.sum(learner.scores_.source == 1))
     if sizes is None:
         m = np.unique(np.round(np.geomspace(10, 10 * max(n0, 10), 20)).astype(int))
