@@ -390,3 +390,14 @@ def test_results_from_other_fits_or_data_are_refused():
     same_size = mrs.simulate(n_gold=30, n_preference=200, n_test=2, d=6, rng=5).train
     with pytest.raises(ValueError, match="not the router's training data"):
         mrs.bias_interval(R, s.X_test[:3], n_boot=2, method="refit", data=same_size, rng=0, progress=False)
+
+
+def test_a_selection_refuses_another_pool_or_order(pool):
+    X_pool = pool[1]
+    first = mrs.select_for_gold(None, X_pool, 10, strategy="uniform", rng=0)
+    with pytest.raises(ValueError, match="another pool"):
+        mrs.select_for_gold(None, X_pool[::-1], 10, strategy="uniform", previous=first, rng=1)
+    n = X_pool.shape[0]
+    with pytest.raises(ValueError, match="not the pool this selection was drawn from"):
+        first.routing_data(X_pool[::-1], np.zeros(n), np.ones(n))
+    assert first.routing_data(X_pool, np.zeros(n), np.ones(n)).n_gold == 10

@@ -133,6 +133,13 @@ def _capped(q: np.ndarray, n: int) -> tuple[np.ndarray, float]:
     return np.where(capped, 1.0, kappa * q), float(kappa)
 
 
+def _pool_fingerprint(X: np.ndarray) -> str:
+    """Digest of a pool's embeddings, in order (every row: a reordered pool must not pass)."""
+    import hashlib  # noqa: PLC0415
+
+    return hashlib.sha1(np.ascontiguousarray(X, dtype=float).tobytes(), usedforsecurity=False).hexdigest()[:16]
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class GoldSelection(ResultMixin):
     """A batch of queries chosen for gold labelling, with its inclusion probabilities.
@@ -157,6 +164,9 @@ class GoldSelection(ResultMixin):
     strategy : str
     uniform_share : float
     n_batches : int
+    pool_fingerprint : str
+        Digest of the pool's embeddings (in order): a later batch (``previous=``) and
+        :meth:`routing_data` refuse another pool, or the same pool in another order.
     """
 
     indices: np.ndarray
@@ -168,6 +178,7 @@ class GoldSelection(ResultMixin):
     strategy: str
     uniform_share: float
     n_batches: int
+    pool_fingerprint: str = ""
     _title = "Queries chosen for gold labelling"
 
     def __post_init__(self) -> None:
@@ -219,6 +230,10 @@ class GoldSelection(ResultMixin):
                 raise ValueError(f"`{name}` must have one entry per pool query ({self.n_pool}); got shape {arr.shape}.")
         if X.shape[0] != self.n_pool:
             raise ValueError(f"`X` must be the pool ({self.n_pool} rows); got {X.shape[0]}.")
+        if self.pool_fingerprint and _pool_fingerprint(X) != self.pool_fingerprint:
+            raise ValueError("`X` is not the pool this selection was drawn from (other queries, or the same ones in "
+                             "another order): gold labels would be paired with other queries' embeddings. Pass the "
+                             "pool given to select_for_gold, in its order.")
         if not np.all(np.isfinite(gold[self.labelled])):
             raise ValueError("`gold` must hold a finite label for every labelled query (`labelled`).")
         if not np.all(np.isfinite(pref[~self.labelled])):
@@ -413,11 +428,11 @@ def select_for_gold(
     if previous is not None:
         if not isinstance(previous, GoldSelection):
             raise TypeError(f"`previous` must be a GoldSelection; got {type(previous).__name__}.")
-        if previous.n_pool != n_pool:
-            raise ValueError(
-                f"`previous` was drawn from a pool of {previous.n_pool} queries; `X_pool` has {n_pool}. Pass the same "
-                "pool, in the same order, at every batch."
-            )
+        if previous.n_pool != n_pool or (previous.pool_fingerprint and
+                                           previous.pool_fingerprint != _pool_fingerprint(X)):
+            what = (f"a pool of {previous.n_pool} queries; `X_pool` has {n_pool}" if previous.n_pool != n_pool
+                    else "another pool (other queries, or the same ones in another order)")
+            raise ValueError(f"`previous` was drawn from {what}. Pass the same pool, in the same order, at every batch.")
         labelled = previous.labelled.copy()
         batch = previous.batch.copy()
         survive = 1.0 - previous.propensity
@@ -459,5 +474,5 @@ def select_for_gold(
     batch[chosen] = k
     return GoldSelection(
         indices=chosen, batch_probability=pi, propensity=1.0 - survive * (1.0 - pi), labelled=labelled,
-        batch=batch, score=s, strategy=strategy, uniform_share=lam, n_batches=k,
+        batch=batch, score=s, strategy=strategy, uniform_share=lam, n_batches=k, pool_fingerprint=_pool_fingerprint(X),
     )
