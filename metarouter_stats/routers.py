@@ -259,7 +259,10 @@ class _Router(BaseEstimator):
 
         What RouteLLM's ``calibrate_threshold`` does, with its uncertainty. The threshold is set
         so that exactly ``k = round(rate * n)`` of the n reference queries score above it (midway
-        between the k-th and (k+1)-th highest psi_hat). On new queries from the same population
+        between the k-th and (k+1)-th highest psi_hat). Queries with tied scores (a repeated
+        query) are routed alike, so k is the achievable count nearest ``round(rate * n)``
+        (a warning says so when they differ) and ``calibrated_rate_`` is the rate ``route``
+        delivers on these queries. On new queries from the same population
         the share routed is then random: it is the population share above an order statistic,
         distributed Beta(k + 1/2, n - k + 1/2) to within 1/n (exactly Beta(k + 1, n - k) at the
         lower and Beta(k, n - k + 1) at the upper order statistic, whatever the law of the
@@ -285,13 +288,22 @@ class _Router(BaseEstimator):
         n = scores.size
         if n < 2:
             raise ValueError(f"`X_ref` must hold at least 2 reference queries; got {n}.")
-        k = k_for_rate(rate, n)
+        wanted = k_for_rate(rate, n)
+        # route() sends psi_hat > threshold, so a block of tied scores goes all or none: the rates it can deliver
+        # on these queries are the counts at the ends of the tie blocks; take the one nearest the target
+        ends = np.r_[0, np.flatnonzero(np.diff(scores) != 0) + 1, n]
+        k = int(ends[np.argmin(np.abs(ends - wanted))])
         if k == 0:
             threshold = float(scores[0]) + 1e-12 * max(1.0, abs(float(scores[0])))
         elif k == n:
             threshold = float(np.nextafter(scores[-1], -np.inf))
         else:
             threshold = float((scores[k - 1] + scores[k]) / 2)
+        if k != wanted:
+            warnings.warn(
+                f"calibrate: tied scores among the reference queries (repeated queries?) let route() deliver "
+                f"{k / n:.3g} of them to the primary model, not {wanted / n:.3g}: a tie block is routed all or none. "
+                "calibrated_rate_ and rate_interval_ describe the rate delivered.", UserWarning, stacklevel=2)
         self.threshold_ = threshold
         self.calibrated_rate_ = k / n
         lo = stats.beta.ppf(0.5 - level / 2, k + 0.5, n - k + 0.5)

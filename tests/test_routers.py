@@ -360,3 +360,21 @@ def test_summary_reports_the_average_bias_and_covers_the_best_linear_predictor()
         router.summary(alpha=1.5)
     with pytest.raises(ValueError, match=r"Did you mean `confidence_level=0.95`"):
         router.summary(alpha=0.95)
+
+
+def test_calibrate_states_the_rate_route_delivers_on_repeated_queries():
+    s = mrs.simulate(n_gold=30, n_preference=200, n_test=60, d=6, rng=0)
+    R = mrs.MetaRouter(random_state=0).fit(s.train)
+    X_rep = np.repeat(s.X_test[:10], 10, axis=0)  # 10 queries, each asked 10 times
+    with pytest.warns(UserWarning, match="tied scores"):
+        R.calibrate(X_rep, rate=0.35)
+    delivered = R.route(X_rep, threshold=R.threshold_).mean()
+    assert R.calibrated_rate_ == pytest.approx(delivered) and delivered in (0.3, 0.4)
+    lo, hi = R.rate_interval_
+    assert lo <= delivered <= hi
+    one = np.repeat(s.X_test[:1], 50, axis=0)  # one query repeated 50 times: all or none
+    with pytest.warns(UserWarning, match="tied scores"):
+        R.calibrate(one, rate=0.3)
+    assert R.calibrated_rate_ == R.route(one, threshold=R.threshold_).mean() == 0.0
+    R.calibrate(s.X_test, rate=0.35)  # distinct queries: exactly round(0.35 * 60) = 21
+    assert R.calibrated_rate_ == 21 / 60 == R.route(s.X_test, threshold=R.threshold_).mean()
