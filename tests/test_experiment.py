@@ -351,3 +351,26 @@ def test_study_with_eval_gold_is_stored_and_resumed(tmp_path):
     assert set(first["evaluation"]) == {"exact", "ppi"} and "std_error" in first
     again = experiment.run_study(cfg, out=tmp_path, progress=False).to_frame()  # resumed from the checkpoints
     pd.testing.assert_frame_equal(again, first, check_dtype=False)
+
+
+def test_resume_sets_aside_a_round_file_replaced_by_a_fifo_folder_or_link(tmp_path):
+    import os
+    import warnings
+
+    cfg = StudyConfig(rounds=3, gold_sizes=(20,), n_preference=100, n_test=30, d=6, seed=1,
+                      routers=("gold-only", "random"), name="tiny")
+    first = run_study(cfg, out=tmp_path, n_jobs=1, progress=False).frame
+    rounds = sorted((tmp_path / "rounds").glob("round_*_gold_*.csv"))
+    assert len(rounds) == 3
+    rounds[0].unlink()
+    os.mkfifo(rounds[0])  # reading it would block for ever
+    rounds[1].unlink()
+    rounds[1].mkdir()
+    rounds[2].unlink()
+    os.symlink("/dev/zero", rounds[2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        again = run_study(cfg, out=tmp_path, n_jobs=1, progress=False).frame
+    assert sum("set aside" in str(w.message) for w in caught) == 3
+    cols = [c for c in first.columns if c != "fit_seconds"]  # timings differ, every number does not
+    pd.testing.assert_frame_equal(first[cols], again[cols])
