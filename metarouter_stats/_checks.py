@@ -184,13 +184,28 @@ def check_fraction(value: Any, name: str, *, closed: bool = True) -> float:
     return v
 
 
-def check_positive_int(value: Any, name: str, *, minimum: int = 1) -> int:
-    """Check an integer >= ``minimum`` and return it."""
+#: the most resamples or sample splits a call takes: past it the Monte Carlo error is far below the statistical
+#: error, and a call would run for hours (the package's per-replicate cost is ~1-10 ms)
+MAX_RESAMPLES = 100_000
+
+
+def check_positive_int(value: Any, name: str, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Check an integer >= ``minimum`` (and <= ``maximum``, a bound on work) and return it."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"`{name}` must be an integer; got {_describe(value)}.")
     if int(value) < minimum:
         raise ValueError(f"`{name}` must be an integer >= {minimum}; got {value!r}.")
+    if maximum is not None and int(value) > maximum:
+        raise ValueError(
+            f"`{name}` must be at most {maximum:,}; got {int(value):,}. Resampling error falls as 1/sqrt({name}): "
+            f"{maximum:,} already puts it far below the statistical error, and more would run for hours."
+        )
     return int(value)
+
+
+def check_resamples(value: Any, name: str = "n_boot", *, minimum: int = 2) -> int:
+    """A number of bootstrap replicates or sample splits: an integer from ``minimum`` to ``MAX_RESAMPLES``."""
+    return check_positive_int(value, name, minimum=minimum, maximum=MAX_RESAMPLES)
 
 
 def as_rng(rng: Any, name: str = "rng") -> np.random.Generator:

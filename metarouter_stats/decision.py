@@ -29,7 +29,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_positive_int
+from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_resamples
 from ._threads import budgeted
 from ._results import ResultMixin, frozen_array
 from .routers import MetaRouter
@@ -545,7 +545,7 @@ def calibrate_weight(
             f"got {reference!r}."
         )
     level = check_fraction(confidence_level, "confidence_level", closed=False)
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+    n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     gen = as_rng(rng)
     if rate is not None:
         rate = check_fraction(rate, "rate")

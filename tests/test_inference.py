@@ -407,3 +407,13 @@ def test_bias_interval_adds_the_refit_bootstrap_when_gold_is_selected_and_data_i
     assert refit.method == "both" and "the larger of the fast bootstrap's" in refit.target
     with pytest.warns(RuntimeWarning, match="refit bootstrap"):
         mrs.bias_interval(router, s.X_test, n_boot=20, rng=0)
+
+
+def test_unbounded_resampling_is_refused_with_the_reason():
+    s = mrs.simulate(n_gold=30, n_preference=200, n_test=10, d=6, rng=0)
+    R = mrs.MetaRouter(random_state=0).fit(s.train)
+    for call in (lambda: mrs.bias_interval(R, s.X_test, n_boot=10**7),
+                 lambda: mrs.bias_heterogeneity_test(R, n_splits=10**6),
+                 lambda: mrs.efficiency_gain_interval(s.gold_test, R.predict_gain(s.X_test), n_boot=10**6)):
+        with pytest.raises(ValueError, match=r"must be at most 100,000.*run for hours"):
+            call()

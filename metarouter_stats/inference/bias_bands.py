@@ -55,7 +55,7 @@ from sklearn.base import clone
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.preprocessing import SplineTransformer
 
-from .._checks import as_2d_float, as_rng, check_fraction, check_n_jobs, check_positive_int
+from .._checks import as_2d_float, as_rng, check_fraction, check_n_jobs, check_positive_int, check_resamples
 from .._threads import budgeted
 from .._results import frozen_array
 from ..cate import has_capability, require_capability
@@ -603,7 +603,7 @@ def _bias_interval_iv(
     learner: Any, confidence_level: Any, n_boot: Any, kind: Any, method: Any, undersmooth: Any, basis: Any
 ) -> tuple[float, int, str, float]:
     level = check_fraction(confidence_level, "confidence_level", closed=False)
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+    n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     if kind not in KINDS:
         raise ValueError(f"`kind` must be 'pointwise' or 'uniform'; got {kind!r}.")
     if method is None:

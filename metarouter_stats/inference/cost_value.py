@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import as_rng, check_fraction, check_names, check_positive_int
+from .._checks import as_rng, check_fraction, check_names, check_resamples
 
 __all__ = ["evaluate_cost_quality"]
 
@@ -113,7 +113,7 @@ def evaluate_cost_quality(
     from ..evaluation import frontier_area  # noqa: PLC0415 - the frontier's own area rule
 
     level = check_fraction(confidence_level, "confidence_level", closed=False)
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+    n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     c = _matrix(costs, "costs")
     n, K = c.shape
     g = _matrix(gold_gains, "gold_gains", (n, K), allow_nan=True)

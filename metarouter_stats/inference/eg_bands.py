@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
+from .._checks import as_1d_float, as_rng, check_fraction, check_resamples
 from .._ranking import k_for_rate
 from .._results import ResultMixin, frozen_array, new_axes
 from ..evaluation import check_rates, eg_core, efficiency_gain, normalise_eg
@@ -136,7 +136,7 @@ def efficiency_gain_interval(
         )
     r = check_rates(rates)
     level = check_fraction(confidence_level, "confidence_level", closed=False)
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+    n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     if normalise not in EG_UNITS:
         raise ValueError(f"`normalise` must be 'per_query', 'gain' or 'relative'; got {normalise!r}.")
     gen = as_rng(rng)

@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_rng, check_fraction, check_n_jobs, check_positive_int
+from .._checks import as_rng, check_fraction, check_n_jobs, check_positive_int, check_resamples
 from .._results import ResultMixin, frozen_array, new_axes
 from .._threads import budgeted
-from ..cate import CrossFitScores, require_capability
+from ..cate import require_capability
 from ..routers import check_units
 from .bias_bands import OVERLAP_BAND, outside_overlap_rows, overlap_check, refit_bootstrap
 from .heterogeneity import cddf_splits, fitted_learner
@@ -354,7 +354,7 @@ def bias_by_group(
         if isinstance(n_groups, str):
             raise ValueError(f"`n_groups` must be 'auto' or an int >= 2; got {n_groups!r}.")
         n_groups = check_positive_int(n_groups, "n_groups", minimum=2)
-    n_splits = check_positive_int(n_splits, "n_splits", minimum=1)
+    n_splits = check_resamples(n_splits, "n_splits", minimum=1)
     units = check_units(units)
     if region not in REGIONS:
         raise ValueError(f"`region` must be one of {REGIONS}; got {region!r}.")
@@ -376,7 +376,7 @@ def bias_by_group(
         require_capability(learner, "sample_weight", "bias_by_group(method='both')")
         if not hasattr(router, "make_learner"):
             raise TypeError("method='both' refits the router: pass the fitted MetaRouter, not its bare learner.")
-        n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+        n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     excluded = outside if chosen_region == "overlap" else np.zeros(scores.n, dtype=bool)
     rows = np.flatnonzero(~excluded)
     n_out_gold = int(np.sum(excluded & (scores.source == 1)))

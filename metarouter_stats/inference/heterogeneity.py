@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_rng, check_fraction, check_positive_int
+from .._checks import as_rng, check_fraction, check_resamples
 from .._threads import budgeted
 from .._results import ResultMixin, frozen_array
 from ..cate import require_capability
@@ -236,7 +236,7 @@ def bias_heterogeneity_test(router: Any, *, n_splits: int = 100, rng: Any = None
     learner = fitted_learner(router, "bias_heterogeneity_test")
     require_capability(learner, "scores", "bias_heterogeneity_test")
     require_capability(learner, "refit_final", "bias_heterogeneity_test")
-    n_splits = check_positive_int(n_splits, "n_splits", minimum=1)
+    n_splits = check_resamples(n_splits, "n_splits", minimum=1)
     scores = learner.scores_
     out = np.array([_one_split(scores, main, proxy) for main, proxy in cddf_splits(learner, n_splits, rng)])
     slopes, ses, icpt, icpt_se, proxy_sds = out.T

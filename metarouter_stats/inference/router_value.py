@@ -70,7 +70,7 @@ from scipy import stats
 from sklearn.base import clone
 from sklearn.model_selection import GroupKFold, KFold
 
-from .._checks import as_1d_float, as_rng, check_fraction, check_names, check_positive_int
+from .._checks import as_1d_float, as_rng, check_fraction, check_names, check_positive_int, check_resamples
 from .._ranking import k_for_rate
 from .._results import ResultMixin, frozen_array, new_axes, router_style
 from ..data import RoutingData, query_units
@@ -1045,7 +1045,7 @@ def evaluate_routers(
             )
     r = check_rates(DEFAULT_EVAL_RATES if rates is None else rates)
     level = check_fraction(confidence_level, "confidence_level", closed=False)
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+    n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     gen = as_rng(rng)
     rho = np.array([k_for_rate(float(v), n) / n for v in r])  # the rounding rule of efficiency_gain
     inv_pi = np.where(is_gold, 1.0 / np.where(is_gold, pi, 1.0), 0.0)
@@ -1165,7 +1165,7 @@ def cost_quality_interval(
     ['router', 'aiq', 'aiq_se', 'aiq_low']
     """
     level = check_fraction(confidence_level, "confidence_level", closed=False)
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+    n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     g = np.asarray(gold_gains, dtype=float)
     c = np.asarray(costs, dtype=float)
     full = cost_quality_frontier(g, c, scores)

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
+from .._checks import as_1d_float, as_rng, check_fraction, check_resamples
 from .._results import ResultMixin
 from ..data import RoutingData
 from ..scaling import SCALE_DEFAULT, ScaleChoice, estimate_scale, resolve_scale_choice, scale_influence
@@ -299,7 +299,7 @@ def bias_ttest(
     if paired is None:
         paired = True
     g, p = _bias_ttest_iv(gold, preference, paired, null, alternative)
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=2)
+    n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     if scale == "auto" and shared:
         choice = ScaleChoice(1.0, "declared", "both labels declared on one scale (shared_scale=True)",
                              g.size if paired else 0, requested=scale)

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int
+from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int, check_resamples
 from .._results import ResultMixin, frozen_array, new_axes, plain_log_ticks
 from ..data import RoutingData, query_units
 from .selection import EG_RATES
@@ -323,7 +323,7 @@ def gold_learning_curve(
     share = check_fraction(target_share, "target_share", closed=False)
     level = check_fraction(confidence_level, "confidence_level", closed=False)
     reps = check_positive_int(n_repeats, "n_repeats", minimum=3 if method == "variance" else 2)
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=10)
+    n_boot = check_resamples(n_boot, "n_boot", minimum=10)
     if method not in METHODS:
         raise ValueError(f"`method` must be one of {METHODS}; got {method!r}.")
     alpha = float(exponent)

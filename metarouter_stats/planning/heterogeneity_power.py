@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_1d_float, check_fraction, check_positive_int
+from .._checks import as_1d_float, check_fraction, check_resamples
 from .._results import ResultMixin, frozen_array, new_axes, plain_log_ticks
 
 __all__ = ["HeterogeneityPlan", "plan_heterogeneity"]
@@ -173,7 +173,7 @@ def plan_heterogeneity(
     alpha = check_fraction(alpha, "alpha", closed=False)
     level = check_fraction(confidence_level, "confidence_level", closed=False)
     power_target = check_fraction(target_power, "target_power", closed=False)
-    n_splits = check_positive_int(n_splits, "n_splits", minimum=2)
+    n_splits = check_resamples(n_splits, "n_splits", minimum=2)
     learner = getattr(router, "bias_learner_", router)
     if test is None:
         test = bias_heterogeneity_test(router, n_splits=n_splits, rng=rng)

@@ -78,7 +78,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._checks import as_1d_float, as_2d_float, as_rng, check_fraction, check_positive_int
+from .._checks import as_1d_float, as_2d_float, as_rng, check_fraction, check_positive_int, check_resamples
 from .._results import ResultMixin, frozen_array, new_axes
 from ..data import RoutingData
 
@@ -448,7 +448,7 @@ def select_for_gold(
         raise ValueError(
             f"`n` ({n}) must not exceed the {remaining} pool queries without a gold label; lower `n` or enlarge the pool."
         )
-    n_boot = check_positive_int(n_boot, "n_boot", minimum=10)
+    n_boot = check_resamples(n_boot, "n_boot", minimum=10)
     rate_grid = EG_RATES if rates is None else as_1d_float(np.ravel(rates), "rates")
     if rate_grid.size == 0 or np.any((rate_grid <= 0) | (rate_grid >= 1)):
         raise ValueError(f"`rates` must be usage rates in (0, 1); got {rates!r}.")
