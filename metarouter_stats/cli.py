@@ -65,6 +65,9 @@ def demo_table(
 def _demo(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise ValueError(f"--seed must be a non-negative integer; got {args.seed}.")
+    if args.n_gold < 2 or args.n_preference < 2:
+        raise ValueError(f"--n-gold and --n-preference must be at least 2 (both label sources are needed); got "
+                         f"{args.n_gold} and {args.n_preference}.")
     if args.report != "none":
         from .report import check_output_file  # noqa: PLC0415
 
@@ -288,6 +291,8 @@ def _plan(args: argparse.Namespace) -> int:
         print()
         print(plan_heterogeneity(router, target_power=args.target_power, rng=args.seed).summary())
     if args.figure:
+        if Path(args.figure).is_dir() or Path(args.figure).suffix.lower() != ".png":
+            raise ValueError(f"--figure {args.figure!r} must be a PNG file name (ending in .png), not a folder.")
         _agg()
         ax = plan.plot()
         save_figure(ax.figure, Path(args.figure), dpi=120, bbox_inches="tight")
@@ -439,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
         return int(args.func(args))
-    except (ValueError, TypeError, OSError, StudyInUseError) as exc:
+    except (ValueError, TypeError, OSError, ImportError, StudyInUseError) as exc:
         print(f"metarouter: error: {exc}", file=sys.stderr)
         return 2
 

@@ -500,3 +500,42 @@ def test_reliability_siblings():
         RoutingData(np.zeros((4, 1)), [1.0, 2, 3, 4], [1, 1, 0, 0], query_ids=[None, np.nan, "a", "b"])
     with pytest.raises(TypeError, match=r"`routers` must be a list of router names, not one string; got 'meta-dr'"):
         StudyConfig(routers="meta-dr")
+
+
+def test_poor_messages_of_the_third_audit_name_the_input_and_the_fix(tmp_path, capsys):
+    import pandas as pd
+
+    from metarouter_stats.cli import main
+
+    votes = tmp_path / "v.csv"
+    votes.write_bytes("query_id,mechanism,model_a,model_b,winner\nq1,gold,a,b,model_a\n".encode("utf-8") + b"\xff\xfe\n")
+    with pytest.raises(ValueError, match=r"v.csv: not UTF-8 text"):
+        mrs.from_judgments(votes, primary="a", alternative="b", features=pd.DataFrame({"f": [1.0]}, index=["q1"]))
+    empty = tmp_path / "e.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match=r"e.csv: empty file"):
+        mrs.from_judgments(empty, primary="a", alternative="b", features=pd.DataFrame({"f": [1.0]}, index=["q1"]))
+    deep = tmp_path / "d.jsonl"
+    deep.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(ValueError, match=r"d.jsonl:1: (JSON nested too deeply|malformed JSON)"):
+        mrs.from_judgments(deep, primary="a", alternative="b", features=pd.DataFrame({"f": [1.0]}, index=["q1"]))
+    bom = tmp_path / "b.jsonl"
+    rows = [{"query_id": f"q{i}", "mechanism": m, "model_a": "a", "model_b": "b", "winner": "model_a"}
+            for i in range(3) for m in (1.0, 0.0)]  # a float mechanism column, BOM-prefixed JSON lines
+    bom.write_bytes(b"\xef\xbb\xbf" + "\n".join(__import__("json").dumps(r) for r in rows).encode())
+    out = mrs.from_judgments(bom, primary="a", alternative="b",
+                             features=pd.DataFrame({"f": [0.0, 1.0, 2.0]}, index=["q0", "q1", "q2"]))
+    assert out.data.n_gold == 3 and out.data.n_preference == 3
+    g = np.r_[1.0, 2.0, np.full(8, np.nan)]
+    with pytest.raises(ValueError, match=r"`gold` has 9 entries but the routers' `scores` have 10"):
+        mrs.evaluate_routers({"a": np.arange(10.0)}, g[:-1])
+    with pytest.raises(ValueError, match=r"`gold_probability` must be in \[1e-06, 1\]"):
+        mrs.evaluate_routers({"a": np.arange(10.0)}, g, gold_probability=1e-300)
+    with pytest.raises(TypeError, match=r"got the text '5'"):
+        mrs.BiasRScorer(cv="5").fit(mrs.simulate(n_gold=20, n_preference=60, n_test=1, d=6, rng=0).train)
+    with pytest.raises(ValueError, match="`rng` must be a non-negative integer seed"):
+        mrs.build_report(mrs.simulate(n_gold=20, n_preference=60, n_test=20, d=6, rng=0), rng=-1)
+    assert main(["demo", "--n-gold", "1", "--report", "none"]) == 2
+    assert "--n-gold and --n-preference must be at least 2" in capsys.readouterr().err
+    assert main(["plan", "--simulate", "--figure", str(tmp_path)]) == 2
+    assert "must be a PNG file name" in capsys.readouterr().err

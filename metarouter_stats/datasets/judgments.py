@@ -14,6 +14,7 @@ the frame's row label) and the field.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ import pandas as pd
 
 from .._results import ResultMixin
 from ..data import RoutingData
-from ._io import read_jsonl
+from ._io import read_jsonl, read_text
 from .._checks import as_seed
 from .embed import TextEmbedder, check_method
 
@@ -141,9 +142,11 @@ def _read_votes(judgments: Any) -> tuple[pd.DataFrame, str, list[str]]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            frame = pd.read_csv(io.StringIO(read_text(path)), dtype=str, keep_default_na=False)
         except pd.errors.ParserError as exc:
             raise ValueError(f"{path}: malformed CSV ({exc}).") from None
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path}: empty file (no header, no votes).") from None
         return frame, str(path), [f"{path}:{i + 2}" for i in range(len(frame))]  # line 1 is the header
     if suffix == ".jsonl":
         lines = read_jsonl(path)
@@ -152,9 +155,11 @@ def _read_votes(judgments: Any) -> tuple[pd.DataFrame, str, list[str]]:
         return pd.DataFrame(rows), str(path), where
     if suffix == ".json":
         try:
-            records = json.loads(path.read_text(encoding="utf-8"))
+            records = json.loads(read_text(path))
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{exc.lineno}: malformed JSON ({exc.msg}).") from None
+        except RecursionError:
+            raise ValueError(f"{path}: JSON nested too deeply to read; a list of flat objects, one per vote.") from None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise ValueError(f"{path}: expected a JSON list of objects, one per vote.")
         return pd.DataFrame(records), str(path), [f"{path}: item {i}" for i in range(len(records))]
@@ -163,6 +168,8 @@ def _read_votes(judgments: Any) -> tuple[pd.DataFrame, str, list[str]]:
 
 def _mechanism(value: Any, where: str, name: str) -> int:
     key = str(value).strip().lower()
+    if key in ("1.0", "0.0"):  # a numeric column read as floats
+        key = key[0]
     if key in _GOLD:
         return 1
     if key in _PREFERENCE:

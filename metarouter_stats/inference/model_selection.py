@@ -154,6 +154,9 @@ class BiasRScorer(BaseEstimator):
                 return list(splitter.split(X, t))
             splitter = StratifiedGroupKFold(k, shuffle=True, random_state=seed)
             return list(splitter.split(X, t, groups))
+        if isinstance(self.cv, (str, bytes)):
+            raise TypeError(f"`cv` must be an int >= 2, a scikit-learn splitter, or (train, test) index pairs; got the "
+                            f"text {self.cv!r} (pass the number, e.g. cv={self.cv.strip() if isinstance(self.cv, str) else 5}).")
         if hasattr(self.cv, "split"):  # a scikit-learn splitter
             return list(self.cv.split(X, t, groups))
         try:

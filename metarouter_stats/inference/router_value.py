@@ -912,6 +912,9 @@ def _comparison(
 # --------------------------------------------------------------------------- entry point
 
 
+MIN_GOLD_PROBABILITY = 1e-6  # below this one gold row's weight 1 / pi overwhelms the floating-point sums
+
+
 def _check_scores(scores: Any, n: int | None) -> tuple[tuple[str, ...], list[np.ndarray]]:
     if isinstance(scores, dict):
         if not scores:
@@ -927,9 +930,12 @@ def _check_scores(scores: Any, n: int | None) -> tuple[tuple[str, ...], list[np.
         names = tuple(f"router{j}" for j in range(arr.shape[1]))
         arrays = [as_1d_float(arr[:, j], f"scores[:, {j}]") for j in range(arr.shape[1])]
     sizes = {a.size for a in arrays}
-    if len(sizes) != 1 or (n is not None and sizes != {n}):
+    if len(sizes) != 1:
+        raise ValueError(f"Every router's `scores` must have the same length; got lengths {sorted(sizes)}.")
+    if n is not None and sizes != {n}:
         raise ValueError(
-            f"Every router's `scores` must have one entry per evaluation query ({n}); got lengths {sorted(sizes)}."
+            f"`gold` has {n} entries but the routers' `scores` have {sizes.pop()}: give `gold` one entry per "
+            "evaluation query (NaN where a query has no gold label), in the order of the scores."
         )
     return names, arrays
 
@@ -1037,11 +1043,12 @@ def evaluate_routers(
         pi = np.full(n, float(pi_in)) if pi_in.ndim == 0 else pi_in.reshape(-1)
         if pi.size != n:
             raise ValueError(f"`gold_probability` must be a number or one entry per query ({n}); got {pi.size}.")
-        bad = is_gold & ~((pi > 0) & (pi <= 1))
+        bad = is_gold & ~((pi >= MIN_GOLD_PROBABILITY) & (pi <= 1))
         if bad.any():
             raise ValueError(
-                f"`gold_probability` must be in (0, 1] on every gold-labelled query; got {int(bad.sum())} outside, "
-                f"the first {pi[np.flatnonzero(bad)[0]]!r}. Pass the probabilities the design used."
+                f"`gold_probability` must be in [{MIN_GOLD_PROBABILITY:g}, 1] on every gold-labelled query; got "
+                f"{int(bad.sum())} outside, the first {pi[np.flatnonzero(bad)[0]]!r}. Pass the probabilities the "
+                "design used (a gold label drawn with probability below 1e-6 would weigh more than a million others)."
             )
     r = check_rates(DEFAULT_EVAL_RATES if rates is None else rates)
     level = check_fraction(confidence_level, "confidence_level", closed=False)

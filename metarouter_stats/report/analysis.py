@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .._checks import as_1d_float, as_2d_float, check_fraction, check_resamples
+from .._checks import as_1d_float, as_2d_float, check_fraction, check_random_state, check_resamples
 from ..data import RoutingData
 from ..decision import TokenCost, cost_matrix
 from ..evaluation import DEFAULT_RATES, check_rates, cost_quality_frontier, efficiency_gain
@@ -405,6 +405,7 @@ def analysis_report(
         raise TypeError(f"`data` must be a RoutingData, a SimulatedStudy or a StudyResult; got {type(data).__name__}.")
     level = check_fraction(confidence_level, "confidence_level", closed=False)
     n_boot = check_resamples(n_boot, "n_boot", minimum=20)
+    check_random_state(rng, "rng")  # a seed: a non-negative integer (or None)
     # children: positivity folds, bias bands, heterogeneity folds, EG bands, holdout split
     seeds = np.random.SeedSequence(rng).spawn(5)
     full = train  # data summary, scale, t-test and positivity use every row
