@@ -277,7 +277,7 @@ def make_learner(spec: Any, random_state: int | None = None) -> Any:
             f"effect(X) (e.g. metarouter_stats.cate.EconMLLearner(...)); got {type(spec).__name__}."
         )
     # scikit-learn's clone for estimators; a plain object that follows the protocol (no get_params) is deep-copied
-    learner = clone(spec) if hasattr(spec, "get_params") else copy.deepcopy(spec)
+    learner: Any = clone(spec) if hasattr(spec, "get_params") else copy.deepcopy(spec)
     params = learner.get_params(deep=False) if hasattr(learner, "get_params") else {}
     if "random_state" in params and params["random_state"] is None and random_state is not None:
         learner.set_params(random_state=random_state)
