@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -1073,12 +1074,15 @@ def evaluate_routers(
         u_mean[j] = z.T @ F / n
         power[j], intercept[j] = _tune(z[gold_idx], F_gold, g_gold, ip_gold, u_mean[j], n_gold / n)
         _, intercept0[j] = _tune(z[gold_idx], F_gold[:, :0], g_gold, ip_gold, u_mean[j][:, :0], n_gold / n)
-    # the point estimate (unit weights) and the draws, in blocks of draws: same numbers for any block size
-    weights = [np.ones((1, n))]
-    for start in range(0, n_boot, _CHUNK):
-        weights.append(gen.standard_exponential((min(_CHUNK, n_boot - start), n)))
+    # the point estimate (unit weights) and the draws, in blocks of draws: same numbers for any block size.
+    # Each block is drawn when it is used, so memory holds one block (_CHUNK x n), not n_boot x n.
+    def weights() -> Iterator[np.ndarray]:
+        yield np.ones((1, n))
+        for start in range(0, n_boot, _CHUNK):
+            yield gen.standard_exponential((min(_CHUNK, n_boot - start), n))
+
     row = 0
-    for W in weights:
+    for W in weights():
         rows = slice(row, row + W.shape[0])
         for j, (order, starts) in enumerate(prepared):
             comps[:, rows, j, :] = _components(order, starts, W, F, rg, RF, inv_pi, rho)

@@ -260,6 +260,7 @@ def gold_learning_curve(
     confidence_level: float = 0.95,
     rng: Any = None,
     n_jobs: int | None = None,
+    progress: bool = True,
 ) -> GoldLearningCurve:
     """Learning curve of routing quality against the number of gold labels, from a pilot.
 
@@ -294,6 +295,8 @@ def gold_learning_curve(
         Seed of the subsets, the refits and the bootstrap: same seed, same curve for any ``n_jobs``.
     n_jobs : int or None
         joblib workers over the refits.
+    progress : bool, default True
+        A progress bar over the ``n_repeats x len(sizes)`` refits (on a terminal only, tqdm's default).
 
     Returns
     -------
@@ -375,7 +378,12 @@ def gold_learning_curve(
         fitted = clone(template).set_params(random_state=int(seeds[r, j])).fit(data.subset(keep))
         return np.asarray(fitted.predict_gain(X_all), dtype=float)
 
-    preds = dict(zip(jobs, Parallel(n_jobs=n_jobs)(delayed(fit)(r, j) for r, j in jobs), strict=True))
+    from tqdm.auto import tqdm  # noqa: PLC0415 - TTY-aware progress bar
+
+    runs = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fit)(r, j) for r, j in jobs)
+    fitted = list(tqdm(runs, total=len(jobs), desc="learning curve refits", unit="refit", leave=False,
+                       disable=None if progress else True))
+    preds = dict(zip(jobs, fitted, strict=True))
     sz_l: list[int] = []
     area_l: list[float] = []
     se_l: list[float] = []
