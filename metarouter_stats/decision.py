@@ -567,7 +567,9 @@ def calibrate_weight(
     ach = achieved_at(g, c, w)
     boots_a, boots_w = np.empty(n_boot), np.empty(n_boot)
     n = g.shape[0]
-    for b in range(n_boot):
+    from tqdm.auto import tqdm  # noqa: PLC0415 - TTY-aware progress bar
+
+    for b in tqdm(range(n_boot), desc="calibrate_weight bootstrap", unit="draw", leave=False, disable=None):
         idx = gen.integers(0, n, n)
         boots_a[b] = achieved_at(g[idx], c[idx], w)
         boots_w[b] = solve(g[idx], c[idx])
