@@ -1297,7 +1297,14 @@ def cross_fit_scores(
         train = data.subset(np.isin(np.arange(n), train_idx))
         X_test = X_named.iloc[units] if hasattr(X_named, "iloc") else X_named[units]
         for name, proto in routers.items():
-            router = clone(proto).fit(train)
+            try:
+                router = clone(proto).fit(train)
+            except ValueError as exc:
+                raise ValueError(
+                    f"cross_fit_scores: router {name!r} could not be fitted without fold {k + 1} of {folds} (the other "
+                    f"folds hold {train.n_gold} gold and {train.n_preference} preference rows): {exc} With few gold "
+                    "labels, lower `folds` or the router's own cross-fitting (cate=DRBiasLearner(cv=...))."
+                ) from None
             scores[name][units] = router.predict_gain(X_test)
             if pseudo is None and hasattr(router, "predict_bias"):
                 pseudo = np.empty(m), name
