@@ -457,5 +457,5 @@ def test_pseudo_gold_built_from_the_gold_labels_is_refused():
 
 def test_cross_fit_scores_says_which_fold_and_router_could_not_be_fitted():
     s = mrs.simulate(n_gold=5, n_preference=100, n_test=1, d=6, rng=0)
-    with pytest.raises(ValueError, match=r"router 'm' could not be fitted without fold 1 of 5 .* lower `folds`"):
-        mrs.cross_fit_scores({"m": mrs.MetaRouter(random_state=0)}, s.train, folds=5)
+    with pytest.raises(ValueError, match=r"router 'm' could not be fitted without fold \d of 5 .* lower `folds`"):
+        mrs.cross_fit_scores({"m": mrs.MetaRouter(random_state=0)}, s.train, folds=5, rng=0)
