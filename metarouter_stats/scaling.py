@@ -90,6 +90,7 @@ __all__ = [
     "SCALE_METHODS",
     "ScaleChoice",
     "choose_scale",
+    "declared_choice",
     "estimate_scale",
     "parse_scale",
     "reestimate_scale",
@@ -326,6 +327,31 @@ def _given(scale: Any) -> float | None:
     raise TypeError(f"`scale` must be None, a positive number or one of {SCALE_CHOICES}; got {scale!r}.")
 
 
+def _given_choice(scale: Any) -> ScaleChoice | None:
+    """The choice of a ``scale`` given as a number (or None, meaning 1); None when it names a rule."""
+    value = _given(scale)
+    if value is None:
+        return None
+    return ScaleChoice(value, "given", f"given: scale={scale!r}", requested=scale)
+
+
+def declared_choice(n_pairs: int = 0) -> ScaleChoice:
+    """c = 1 because the data declare both labels on one scale (``scale="auto"`` with ``shared_scale``)."""
+    return ScaleChoice(1.0, "declared", "both labels declared on one scale (shared_scale=True)", n_pairs,
+                       requested="auto")
+
+
+def _estimated_choice(scale: Any, method: str, gold: np.ndarray, preference: np.ndarray, n_pairs: int,
+                      n_labels: tuple[int, int]) -> ScaleChoice:
+    """c estimated by ``method`` ("paired": variance matching on the aligned pairs ``gold``, ``preference``)."""
+    c = estimate_scale(gold, preference, method="variance" if method == "paired" else method)
+    reason = (f"{_METHOD_WORDS['paired']}, {n_pairs} pairs" if method == "paired" else
+              f"{_METHOD_WORDS[method]}, {n_labels[0]} gold and {n_labels[1]} preference labels")
+    if scale == "auto":
+        reason += "; scale='auto': labels not declared on one scale"
+    return ScaleChoice(c, method, reason, n_pairs, requested=scale)
+
+
 def choose_scale(
     scale: Any, outcome: Any, source: Any, *, query_ids: Any = None, shared_scale: bool = False
 ) -> ScaleChoice:
@@ -362,10 +388,9 @@ def choose_scale(
     >>> choose_scale("auto", y, t).method
     'variance'
     """
-    value = _given(scale)
-    if value is not None:
-        return ScaleChoice(value, "given", f"given: scale={scale!r}" if scale is not None else "given: scale=None",
-                           requested=scale)
+    given = _given_choice(scale)
+    if given is not None:
+        return given
     y = as_1d_float(outcome, "outcome")
     t = np.asarray(source)
     gold = t == 1
@@ -374,23 +399,18 @@ def choose_scale(
     method = scale
     if scale == "auto":
         if shared_scale:
-            return ScaleChoice(1.0, "declared", "both labels declared on one scale (shared_scale=True)",
-                               n_pairs, requested=scale)
+            return declared_choice(n_pairs)
         method = "paired" if n_pairs >= _MIN_PAIRS else "variance"
-    if method == "paired":
-        if n_pairs < _MIN_PAIRS:
-            raise ValueError(
-                f"`scale='paired'` needs at least {_MIN_PAIRS} queries labelled by both mechanisms (matched by "
-                f"query ids); got {n_pairs}. Give query ids, or use scale='variance'."
-            )
-        c = estimate_scale(pairs["gold"].to_numpy(float), pairs["preference"].to_numpy(float), method="variance")
-        reason = f"{_METHOD_WORDS['paired']}, {n_pairs} pairs"
-    else:
-        c = estimate_scale(y[gold], y[~gold], method=method)
-        reason = f"{_METHOD_WORDS[method]}, {int(gold.sum())} gold and {int((~gold).sum())} preference labels"
-    if scale == "auto":
-        reason += "; scale='auto': labels not declared on one scale"
-    return ScaleChoice(c, method, reason, n_pairs, requested=scale)
+    counts = (int(gold.sum()), int((~gold).sum()))
+    if method != "paired":
+        return _estimated_choice(scale, method, y[gold], y[~gold], n_pairs, counts)
+    if n_pairs < _MIN_PAIRS:
+        raise ValueError(
+            f"`scale='paired'` needs at least {_MIN_PAIRS} queries labelled by both mechanisms (matched by "
+            f"query ids); got {n_pairs}. Give query ids, or use scale='variance'."
+        )
+    return _estimated_choice(scale, method, pairs["gold"].to_numpy(float), pairs["preference"].to_numpy(float),
+                             n_pairs, counts)
 
 
 def resolve_scale(scale: Any, gold: np.ndarray, preference: np.ndarray, *, paired: bool = False) -> float:
@@ -405,27 +425,18 @@ def resolve_scale(scale: Any, gold: np.ndarray, preference: np.ndarray, *, paire
 
 def resolve_scale_choice(scale: Any, gold: Any, preference: Any, *, paired: bool = False) -> ScaleChoice:
     """:func:`resolve_scale` with its :class:`ScaleChoice` (method and reason)."""
-    value = _given(scale)
-    if value is not None:
-        return ScaleChoice(value, "given", f"given: scale={scale!r}" if scale is not None else "given: scale=None",
-                           requested=scale)
+    given = _given_choice(scale)
+    if given is not None:
+        return given
     g = as_1d_float(gold, "gold")
     p = as_1d_float(preference, "preference")
     method = ("paired" if paired else "variance") if scale == "auto" else scale
-    if method == "paired":
-        if not paired:
-            raise ValueError(
-                "`scale='paired'` needs the two labels of the same queries (paired=True, aligned by query); "
-                "with unpaired labels use scale='variance'."
-            )
-        c = estimate_scale(g, p, method="variance")
-        reason = f"{_METHOD_WORDS['paired']}, {g.size} pairs"
-    else:
-        c = estimate_scale(g, p, method=method)
-        reason = f"{_METHOD_WORDS[method]}, {g.size} gold and {p.size} preference labels"
-    if scale == "auto":
-        reason += "; scale='auto': labels not declared on one scale"
-    return ScaleChoice(c, method, reason, g.size if paired else 0, requested=scale)
+    if method == "paired" and not paired:
+        raise ValueError(
+            "`scale='paired'` needs the two labels of the same queries (paired=True, aligned by query); "
+            "with unpaired labels use scale='variance'."
+        )
+    return _estimated_choice(scale, method, g, p, g.size if paired else 0, (g.size, p.size))
 
 
 def _transport_potential(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -562,5 +573,4 @@ def reestimate_scale(choice: ScaleChoice, outcome: Any, source: Any, query_ids: 
     """c by the same rule as ``choice`` on other rows (a bootstrap replicate): fixed when it was not estimated."""
     if not choice.estimated:
         return choice.value
-    method = "paired" if choice.method == "paired" else choice.method
-    return choose_scale(method, outcome, source, query_ids=query_ids).value
+    return choose_scale(choice.method, outcome, source, query_ids=query_ids).value

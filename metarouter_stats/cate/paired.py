@@ -61,7 +61,7 @@ __all__ = ["PairedBiasLearner", "paired_queries"]
 
 
 def paired_queries(X: np.ndarray, y: np.ndarray, t: np.ndarray, groups: Any) -> dict[str, np.ndarray]:
-    """Rows grouped into queries: embedding, mean gold and judge label, flags and the row -> query map.
+    """Rows grouped into queries: embedding, mean gold and judge label, flags, the row -> query map, first rows.
 
     Raises ValueError when a query's rows carry different embeddings.
     """
@@ -80,7 +80,7 @@ def paired_queries(X: np.ndarray, y: np.ndarray, t: np.ndarray, groups: Any) -> 
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.bincount(codes[gold], weights=y[gold], minlength=nq) / n_g
         j = np.bincount(codes[~gold], weights=y[~gold], minlength=nq) / n_p
-    return {"codes": codes, "X": Xq, "gold": r, "judge": j, "has_gold": n_g > 0, "has_judge": n_p > 0}
+    return {"codes": codes, "first": first, "X": Xq, "gold": r, "judge": j, "has_gold": n_g > 0, "has_judge": n_p > 0}
 
 
 @register_learner("paired")

@@ -59,7 +59,7 @@ from .._checks import as_2d_float, as_rng, check_fraction, check_n_jobs, check_p
 from .._threads import budgeted
 from .._results import frozen_array
 from ..cate import has_capability, require_capability
-from ..data import RoutingData, data_digest
+from ..data import RoutingData, UnitSampler, data_digest
 from ..routers import check_units
 from ..scaling import reestimate_scale, scale_row_influence
 from .bands import KINDS, Band, make_band
@@ -309,12 +309,8 @@ def fast_bootstrap(
         pref = np.flatnonzero(scores.source == 0)
         idx = [np.concatenate((gen.choice(gold, gold.size), gen.choice(pref, pref.size))) for _ in range(n_boot)]
     else:  # paired rows: whole queries are drawn, stratified by whether they carry gold
-        unit, unit_gold = scores.units()
-        unit_rows = np.split(np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1])
-        g_units, o_units = np.flatnonzero(unit_gold), np.flatnonzero(~unit_gold)
-        idx = [np.concatenate([unit_rows[u] for u in np.concatenate((gen.choice(g_units, g_units.size),
-                                                                      gen.choice(o_units, o_units.size)))])
-               for _ in range(n_boot)]
+        sampler = UnitSampler(*scores.units())
+        idx = [sampler.draw(gen)[0] for _ in range(n_boot)]
     phi, w = scores.pseudo_outcomes, scores.weights
     if basis is not None:
         sieve = _Sieve(learner, basis, X_eval)
@@ -412,17 +408,12 @@ def refit_bootstrap(
     by_query = kept_ids is not None and np.unique(kept_ids).size < kept_ids.size
     if by_query:
         unit = np.unique(np.asarray(kept_ids), return_inverse=True)[1]
-        unit_rows = np.split(np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1])
-        has_gold = np.bincount(unit[t == 1], minlength=len(unit_rows)) > 0
-        gold_units, other_units = np.flatnonzero(has_gold), np.flatnonzero(~has_gold)
+        sampler = UnitSampler(unit, np.bincount(unit[t == 1], minlength=int(unit.max()) + 1) > 0)
 
     def draw(g: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
         if not by_query:
             return np.concatenate((g.choice(gold, gold.size), g.choice(pref, pref.size))), None
-        units = np.concatenate((g.choice(gold_units, gold_units.size), g.choice(other_units, other_units.size)))
-        rows = np.concatenate([unit_rows[u] for u in units])
-        labels = np.repeat(np.arange(units.size), [unit_rows[u].size for u in units])
-        return rows, labels
+        return sampler.draw(g)
 
     def one(seed: np.random.SeedSequence) -> tuple[np.ndarray, float]:
         g = np.random.default_rng(seed)

@@ -74,7 +74,8 @@ from sklearn.model_selection import GroupKFold, KFold
 from .._checks import as_1d_float, as_rng, check_fraction, check_names, check_positive_int, check_resamples
 from .._ranking import k_for_rate
 from .._results import ResultMixin, frozen_array, new_axes, router_style
-from ..data import RoutingData, query_units
+from ..cate.paired import paired_queries
+from ..data import RoutingData
 from ..evaluation import check_rates, cost_quality_frontier
 from .bands import KINDS, critical_value
 
@@ -1267,23 +1268,12 @@ def cross_fit_scores(
         splits = list(splitter.split(np.zeros(n), groups=perm[inv]))
     else:
         splits = list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(n)))
-    # paired design: one unit per query (its first row's x), its mean gold and judge labels
-    by_query = False
-    if data.query_ids is not None:
-        codes, first = query_units(data.query_ids, n)
-        n_units = first.size
-        has_gold = np.bincount(codes[data.is_gold], minlength=n_units) > 0
-        n_judge = np.bincount(codes[~data.is_gold], minlength=n_units)
-        by_query = n_units < n and bool(np.any(n_judge[has_gold] > 0))  # some query carries both labels
-    if by_query:
-        unit_X = data.X[first]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            judge = np.bincount(codes[~data.is_gold], weights=data.outcome[~data.is_gold], minlength=n_units) / n_judge
-            gold = (np.bincount(codes[data.is_gold], weights=data.outcome[data.is_gold], minlength=n_units)
-                    / np.bincount(codes[data.is_gold], minlength=n_units))
-        judge = np.where(n_judge > 0, judge, np.nan)
+    # paired design (some query carries both labels): one unit per query, its x and mean gold and judge labels
+    q = None if data.query_ids is None else paired_queries(data.X, data.outcome, data.source, data.query_ids)
+    by_query = q is not None and q["X"].shape[0] < n and bool(np.any(q["has_gold"] & q["has_judge"]))
+    if by_query and q is not None:
+        codes, unit_X, gold, judge, m = q["codes"], q["X"], q["gold"], q["judge"], q["X"].shape[0]
         unit_splits = [(np.unique(codes[tr]), np.unique(codes[te])) for tr, te in splits]
-        m = n_units
     else:
         unit_X, m = data.X, n
         gold = np.where(data.source == 1, data.outcome, np.nan)
@@ -1313,5 +1303,5 @@ def cross_fit_scores(
                                     else scores[name][units])
     return {"scores": scores, "gold": gold, "pseudo_gold": None if pseudo is None else pseudo[0], "fold": fold,
             "unit": "query" if by_query else "row",
-            "query_id": (np.asarray(data.query_ids)[first] if by_query else
+            "query_id": (np.asarray(data.query_ids)[q["first"]] if by_query and q is not None else
                          (None if data.query_ids is None else np.asarray(data.query_ids)))}

@@ -19,7 +19,7 @@ from scipy import stats
 from .._checks import as_1d_float, as_rng, check_fraction, check_resamples
 from .._results import ResultMixin
 from ..data import RoutingData
-from ..scaling import SCALE_DEFAULT, ScaleChoice, estimate_scale, resolve_scale_choice, scale_influence
+from ..scaling import SCALE_DEFAULT, declared_choice, estimate_scale, resolve_scale_choice, scale_influence
 
 __all__ = ["ALTERNATIVES", "BiasTestResult", "bias_ttest"]
 
@@ -301,8 +301,7 @@ def bias_ttest(
     g, p = _bias_ttest_iv(gold, preference, paired, null, alternative)
     n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     if scale == "auto" and shared:
-        choice = ScaleChoice(1.0, "declared", "both labels declared on one scale (shared_scale=True)",
-                             g.size if paired else 0, requested=scale)
+        choice = declared_choice(g.size if paired else 0)
     else:
         choice = resolve_scale_choice(scale, g, p, paired=paired)
     c = choice.value
