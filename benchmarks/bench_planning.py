@@ -191,7 +191,7 @@ def power_cell(scenario: str, reps: int, sim_reps: int) -> list[dict]:
             st = mrs.simulate(n_gold=m, n_preference=4400, n_test=2, scenario=scenario, rng=90_000 + 10 * r + j)
             y = st.train.outcome
             res = mrs.bias_ttest(y[st.train.is_gold], y[~st.train.is_gold], paired=False, scale="variance")
-            rej.append(res.pvalue < 0.05)
+            rej.append(res.p_value < 0.05)
         rows.append({"scenario": scenario, "n_gold": m, "effect": effect, "true_mean_bias": true_effect,
                      "c_variance_population": c_var, "predicted_mean": predicted[:, j].mean(),
                      "predicted_sd_over_pilots": predicted[:, j].std(ddof=1), "simulated": float(np.mean(rej)),

@@ -6,7 +6,7 @@ writing ``benchmarks/results/refit_resampling.md``:
 1. the fast band's SE against the Monte Carlo SD of its centre over ``--datasets`` fits (is the
    fast band right here?);
 2. on the first fit, the refit band's mean SE with the replicates' cross-fitting folds ungrouped
-   (the default) and grouped (``bias_bands._GROUP_REPLICATES``), against the fast band's;
+   (the default) and grouped (``band_engines._GROUP_REPLICATES``), against the fast band's;
 3. on three resamples of that fit's data, the SD of the DR pseudo-outcomes of gold and of
    preference rows, ungrouped and grouped, against the original data's: ungrouped, a row drawn
    twice is predicted by a model fitted on its twin (the preference rows' spread shrinks);
@@ -29,7 +29,7 @@ from joblib import Parallel, delayed
 
 import metarouter_stats as mrs
 from metarouter_stats.cate import DRBiasLearner
-from metarouter_stats.inference import bias_bands
+from metarouter_stats.inference import band_engines
 
 RESULTS = Path(__file__).resolve().parent / "results"
 N_GOLD, N_PREF, D = 150, 600, 50
@@ -53,7 +53,7 @@ def fast_band(seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def refit_se(seed: int, grouped: bool, n_jobs: int) -> float:
-    bias_bands._GROUP_REPLICATES = grouped
+    band_engines._GROUP_REPLICATES = grouped
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -61,7 +61,7 @@ def refit_se(seed: int, grouped: bool, n_jobs: int) -> float:
             band = mrs.bias_interval(router, _points(), n_boot=40, method="refit", data=s.train, rng=seed,
                                      progress=False, n_jobs=n_jobs)
     finally:
-        bias_bands._GROUP_REPLICATES = False
+        band_engines._GROUP_REPLICATES = False
     return float(band.std_error.mean())
 
 

@@ -78,9 +78,9 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 import metarouter_stats as mrs
-from metarouter_stats.inference import make_band
-from metarouter_stats.inference import bias_bands
-from metarouter_stats.inference.bands import critical_value
+from metarouter_stats._resampling import make_band
+from metarouter_stats.inference import band_engines
+from metarouter_stats._resampling import critical_value
 from metarouter_stats.simulation import _eigen
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -113,11 +113,11 @@ def ttest_cell(method: str, labels: str, paired: bool, m: float, reps: int) -> d
     for r in range(reps):
         rng = np.random.default_rng(_seed("ttest", method, labels, paired, m, r))
         g, p = null_labels(rng, m, paired, labels)
-        rej += mrs.bias_ttest(g, p, paired=paired, scale=method, n_boot=500, rng=rng).pvalue < 0.05
+        rej += mrs.bias_ttest(g, p, paired=paired, scale=method, n_boot=500, rng=rng).p_value < 0.05
         c_hat = mrs.estimate_scale(g, p, method=method)
-        rej_known += mrs.bias_ttest(g, p, paired=paired, scale=c_hat).pvalue < 0.05
+        rej_known += mrs.bias_ttest(g, p, paired=paired, scale=c_hat).p_value < 0.05
         # the exact test with the true c on the same replications: the reference for Monte Carlo noise
-        rej_true += mrs.bias_ttest(g, p, paired=paired, scale=C_TRUE).pvalue < 0.05
+        rej_true += mrs.bias_ttest(g, p, paired=paired, scale=C_TRUE).p_value < 0.05
     size, old = rej / reps, rej_known / reps
     return {"method": method, "labels": labels, "test": "paired" if paired else "Welch", "m": m,
             "size": size, "mc_se": np.sqrt(size * (1 - size) / reps),
@@ -184,7 +184,7 @@ def fit_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, lin: np.ndarra
     truth = s.delta(Xe)
     row = {"scenario": scenario, "n_gold": n_gold, "rep": rep,
            "het_t_split1": float(het.split_statistics[0]), "het_t_median": het.statistic,
-           "het_p": het.pvalue, "het_slope": het.slope}
+           "het_p": het.p_value, "het_slope": het.slope}
     for name, target in (("delta", truth), ("linear", lin)):
         row[f"{name}_pointwise"] = float(np.mean((pw.low <= target) & (target <= pw.high)))
         row[f"{name}_uniform"] = float(np.all((un.low <= target) & (target <= un.high)))
@@ -195,7 +195,7 @@ def fit_rep(scenario: str, n_gold: int, rep: int, Xe: np.ndarray, lin: np.ndarra
     ulow, uhigh = gates.confidence_interval(kind="uniform")
     row["gates_pointwise"] = float(np.mean((low <= gt) & (gt <= high)))
     row["gates_uniform"] = float(np.all((ulow <= gt) & (gt <= uhigh)))
-    row["gates_p"] = gates.difference_pvalue
+    row["gates_p"] = gates.difference_p_value
     row["mean_se"] = float(np.mean(pw.std_error))
     row["err_sq"] = float(np.mean((pw.estimate - lin) ** 2))
     row["seconds"] = time.perf_counter() - t0
@@ -285,12 +285,12 @@ def selection_rep(n_gold: int, rep: int, variant: str, Xe: np.ndarray) -> dict:
         if variant.startswith("refit"):  # every stage refitted in each of 50 replicates (c is given: the true one)
             # refit_grouped: the experimental switch that keeps a resampled row's copies in one fold;
             # refit_weights: the weighted bootstrap (Exp(1) row weights, no copies)
-            bias_bands._GROUP_REPLICATES = variant == "refit_grouped"
+            band_engines._GROUP_REPLICATES = variant == "refit_grouped"
             try:
                 pw = mrs.bias_interval(router, Xe, n_boot=50, method="refit", data=s.train, rng=seed, progress=False,
                                        resampling="weights" if variant == "refit_weights" else "rows")
             finally:
-                bias_bands._GROUP_REPLICATES = False
+                band_engines._GROUP_REPLICATES = False
         else:
             pw = mrs.bias_interval(router, Xe, n_boot=200, rng=seed)
         # the weighted refit band's fit also gets the fast band (200 draws, same centre): their union is scored too
@@ -337,7 +337,7 @@ def _both_scored(est: np.ndarray, refit_se: np.ndarray, fast_se: np.ndarray, cri
 def _both_rows(rows: pd.DataFrame, truth: np.ndarray) -> pd.DataFrame:
     """Rows of ``bias_interval(method="both")`` scored from the weighted refit band and the fast band of the same fit.
 
-    Its SE is the larger of the two at each point; its sup-t value is the refit draws' (``_larger_spread``
+    Its SE is the larger of the two at each point; its sup-t value is the refit draws' (``larger_spread``
     keeps their studentised shape), so the uniform band is crit_refit x the larger SE (where the refit
     band's sup-t value was stored). The pointwise band is method="both"'s exactly (in distribution: the
     two bootstraps ran here with their own seeds).
@@ -459,7 +459,7 @@ def run_smallgold(reps: int, refit_reps: int, n_jobs: int, scenarios: list[str],
 def _smallgold_both(raw: pd.DataFrame, targets: dict[str, np.ndarray]) -> pd.DataFrame:
     """Rows of ``bias_interval(method="both")`` (variant ``both_W``) from a fit's ``fast_200`` and ``refitW_50`` bands.
 
-    Scored by :func:`_both_scored`, as :func:`_both_rows` on ``selection`` (``_larger_spread`` keeps the
+    Scored by :func:`_both_scored`, as :func:`_both_rows` on ``selection`` (``larger_spread`` keeps the
     refit replicates' studentised shape, so the uniform band is their sup-t value times the larger SE).
     """
     key = ["scenario", "n_gold", "rep"]

@@ -23,28 +23,35 @@ from .data import RoutingData
 from .datasets import embed_texts, from_judgments
 from .decision import CalibrationResult, MultiModelRouter, TokenCost, calibrate_weight, cost_matrix
 from .cate.summary import BiasModelSummary
-from .evaluation import CostQualityFrontier, EfficiencyGainCurve, cost_quality_frontier, efficiency_gain, gold_scorer
-from .inference import (
-    Band,
-    BiasRScorer,
-    BiasTestResult,
+from .cate import BiasRScorer
+from .evaluation import (
+    CostQualityEvaluation,
+    CostQualityFrontier,
     EfficiencyGainBand,
-    GroupBiasResult,
-    HeterogeneityTestResult,
+    EfficiencyGainCurve,
     RouterComparison,
     RouterEvaluation,
     ScalarEstimate,
+    cost_quality_frontier,
+    cost_quality_interval,
+    cross_fit_scores,
+    efficiency_gain,
+    efficiency_gain_interval,
+    evaluate_cost_quality,
+    evaluate_routers,
+    gold_scorer,
+    pseudo_gold,
+)
+from .inference import (
+    Band,
+    BiasTestResult,
+    GroupBiasResult,
+    HeterogeneityTestResult,
+    ScaleSensitivity,
     bias_by_group,
     bias_heterogeneity_test,
     bias_interval,
     bias_ttest,
-    efficiency_gain_interval,
-    cost_quality_interval,
-    cross_fit_scores,
-    evaluate_cost_quality,
-    evaluate_routers,
-    pseudo_gold,
-    ScaleSensitivity,
     scale_sensitivity,
 )
 from .planning import (
@@ -74,6 +81,7 @@ from .report import Report, build_report
 
 
 __all__ = [
+    "CostQualityEvaluation",
     "CalibrationResult",
     "CostQualityFrontier",
     "MultiModelRouter",

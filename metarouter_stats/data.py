@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._resampling import UnitSampler  # noqa: F401 - re-exported: whole-query draws of paired data
 from ._checks import as_1d_float, as_2d_float, as_rng, as_source, check_fraction, check_known_propensity
 
 __all__ = ["RoutingData", "UnitSampler", "data_digest", "paired_labels", "query_units"]
@@ -61,37 +62,6 @@ def query_units(query_ids: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     first = np.full(int(unit.max()) + 1, -1)
     first[unit[::-1]] = np.arange(unit.size)[::-1]
     return unit, first
-
-
-class UnitSampler:
-    """Bootstrap draws of whole units (queries), stratified by whether a unit carries gold.
-
-    ``unit`` is each row's unit (0 .. m - 1) and ``unit_gold`` whether each unit has a gold row.
-    One draw takes as many gold units and as many other units as there are, with replacement,
-    and returns every row of each drawn unit: a query's gold and judge rows move together.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from metarouter_stats.data import UnitSampler
-    >>> s = UnitSampler(np.array([0, 0, 1, 2]), np.array([True, False, False]))
-    >>> rows, labels = s.draw(np.random.default_rng(0))
-    >>> rows.size == labels.size and set(labels.tolist()) <= {0, 1, 2}
-    True
-    """
-
-    def __init__(self, unit: np.ndarray, unit_gold: np.ndarray) -> None:
-        unit = np.asarray(unit)
-        self.rows = np.split(np.argsort(unit, kind="stable"), np.cumsum(np.bincount(unit))[:-1])
-        self.gold_units = np.flatnonzero(unit_gold)
-        self.other_units = np.flatnonzero(~np.asarray(unit_gold))
-
-    def draw(self, gen: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """(rows of the drawn units, the draw each row belongs to: a drawn twice unit is two units)."""
-        units = np.concatenate((gen.choice(self.gold_units, self.gold_units.size),
-                                gen.choice(self.other_units, self.other_units.size)))
-        sizes = [self.rows[u].size for u in units]
-        return np.concatenate([self.rows[u] for u in units]), np.repeat(np.arange(units.size), sizes)
 
 
 def paired_labels(outcome: np.ndarray, source: np.ndarray, query_ids: np.ndarray | None) -> pd.DataFrame:

@@ -45,10 +45,11 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ._resampling import MIN_GOLD_ESS_SHARE, OVERLAP_BAND, POOR_OVERLAP_SHARE, cross_fit_splitter
 from ._checks import as_2d_float, as_seed, as_source, check_known_propensity, check_positive_int
 from ._threads import budgeted
 from ._results import ResultMixin, new_axes
@@ -120,15 +121,12 @@ def cross_fit_propensity(
     would train on a row's twin with the opposite label and score it below chance.
     """
     model = default_propensity_model() if model is None else clone(model)
-    if groups is None:
-        folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=as_seed(rng))
-        proba = cross_val_predict(model, X, source, cv=folds, method="predict_proba")
-    else:
+    if groups is not None:
         groups = np.asarray(groups)
         if groups.shape[0] != X.shape[0]:
             raise ValueError(f"`groups` must have one query id per row of `X` ({X.shape[0]}); got {groups.shape[0]}.")
-        folds = StratifiedGroupKFold(n_splits=cv, shuffle=True, random_state=as_seed(rng))
-        proba = cross_val_predict(model, X, source, cv=folds, groups=groups, method="predict_proba")
+    folds = cross_fit_splitter(cv, as_seed(rng), grouped=groups is not None)
+    proba = cross_val_predict(model, X, source, cv=folds, groups=groups, method="predict_proba")
     return np.clip(proba[:, 1], _EPS, 1 - _EPS)
 
 
@@ -319,7 +317,7 @@ class PositivityReport(ResultMixin):
         The AUC is descriptive: with large samples a small, harmless covariate shift is
         significant, and support (what positivity needs) is judged by the ratio band.
         """
-        return bool(self.share_outside_preference < 0.05 and self.gold_ess >= 0.25 * self.n_gold)
+        return bool(self.share_outside_preference < POOR_OVERLAP_SHARE and self.gold_ess >= MIN_GOLD_ESS_SHARE * self.n_gold)
 
     def summary_frame(self) -> pd.DataFrame:
         """Metrics as a two-column frame (metric, value)."""
@@ -401,7 +399,7 @@ def positivity_report(
     *,
     model: Any = None,
     cv: int = 5,
-    band: tuple[float, float] = (0.1, 10.0),
+    band: tuple[float, float] = OVERLAP_BAND,
     n_covariates: int = 10,
     rng: Any = None,
     groups: Any = None,

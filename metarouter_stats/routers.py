@@ -611,7 +611,7 @@ class MetaRouter(_Router):
         >>> router = mrs.MetaRouter(scale=0.25, random_state=0).fit(s.train)
         >>> table = router.summary().to_frame()
         >>> list(table.columns)
-        ['estimate', 'std_error', 'z', 'pvalue', 'ci_low', 'ci_high']
+        ['estimate', 'std_error', 'z', 'p_value', 'ci_low', 'ci_high']
         >>> table.index[:3].tolist()
         ['intercept', 'x0', 'x1']
         """

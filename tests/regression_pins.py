@@ -65,7 +65,7 @@ def compute() -> dict[str, list[float]]:
 
     g, p = s.train.outcome[s.train.source == 1], s.train.outcome[s.train.source == 0]
     res = mrs.bias_ttest(g, p, paired=False, scale=1.0 / s.scale)
-    out["ttest"] = [res.estimate, res.statistic, res.pvalue, res.df, *res.confidence_interval()]
+    out["ttest"] = [res.estimate, res.statistic, res.p_value, res.df, *res.confidence_interval()]
 
     rng = np.random.default_rng(7)
     gold = rng.normal(size=300)

@@ -51,6 +51,8 @@ def results():
         "EfficiencyGainBand": mrs.efficiency_gain_interval(s.gold_test, scores, n_boot=50, rng=0),
         "EfficiencyGainCurve": mrs.efficiency_gain(s.gold_test, scores),
         "CostQualityFrontier": mrs.cost_quality_frontier(g, c, {"meta": np.column_stack([np.zeros(80), scores])}),
+        "CostQualityEvaluation": mrs.cost_quality_interval(g, c, {"meta": np.column_stack([np.zeros(80), scores])},
+                                                           n_boot=30, rng=0),
         "CalibrationResult": mrs.calibrate_weight(np.column_stack([np.zeros(80), scores]), c, rate=0.3, n_boot=30, rng=0),
         "PositivityReport": mrs.positivity_report(s.train.X, s.train.source, rng=0),
         "GoldSelection": mrs.select_for_gold(router, s.train.X[s.train.source == 0], 10, n_boot=20, rng=0),

@@ -60,7 +60,7 @@ def bias_tests(path: str | Path) -> pd.DataFrame:
         res = mrs.bias_ttest(mt.data)  # the pairs, at c = 1: both votes use one coding (the loader declares it)
         low, high = res.confidence_interval()
         rows.append({"primary": "gpt-4", "alternative": weak, "items": res.n_gold, "bias": res.estimate,
-                     "ci_low": low, "ci_high": high, "pvalue": res.pvalue})
+                     "ci_low": low, "ci_high": high, "p_value": res.p_value})
     return pd.DataFrame(rows)
 
 
@@ -138,7 +138,7 @@ def run(path: str | Path, out: str | Path, *, small: bool = False, seed: int = 0
         f"""
         On the {main_test.n_gold} items with both labels, the mean of human minus GPT-4 gain is
         {main_test.estimate:.3f} (95 % CI {lo:.3f} to {hi:.3f}; t = {main_test.statistic:.2f},
-        df = {main_test.df:.0f}, p = {main_test.pvalue:.1e}). GPT-4 as a judge credits gpt-4 with a larger
+        df = {main_test.df:.0f}, p = {main_test.p_value:.1e}). GPT-4 as a judge credits gpt-4 with a larger
         advantage over gpt-3.5-turbo than the experts do. Against every other model the bias has the
         same sign:
         """
@@ -254,7 +254,7 @@ def main() -> None:
     res = rep.results["bias_ttest"]
     lo, hi = res.confidence_interval()
     print(f"gpt-4 vs gpt-3.5-turbo: bias (human - GPT-4) {res.estimate:.3f}, 95% CI [{lo:.3f}, {hi:.3f}], "
-          f"p = {res.pvalue:.2g}, {res.n_gold} items")
+          f"p = {res.p_value:.2g}, {res.n_gold} items")
     print(rep.results["eg_table"].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     print(f"wrote {Path(args.out) / (NAME + '.html')}")
 

@@ -33,7 +33,7 @@ from joblib import Parallel, delayed
 
 import metarouter_stats as mrs
 from metarouter_stats.cate.paired import PairedBiasLearner
-from metarouter_stats.inference.bands import make_band
+from metarouter_stats._resampling import make_band
 
 HERE = Path(__file__).parent
 D = 50

@@ -38,6 +38,7 @@ from .nuisance import (
     fit_weighted,
     propensity_model,
 )
+from .scoring import BiasRScorer
 from .protocol import (
     CAPABILITIES,
     BiasLearner,
@@ -52,6 +53,7 @@ from .protocol import (
 __all__ = [
     "CAPABILITIES",
     "BiasLearner",
+    "BiasRScorer",
     "ClippedPropensity",
     "ConstantPropensity",
     "CrossFitScores",

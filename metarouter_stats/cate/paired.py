@@ -49,8 +49,8 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.model_selection import KFold, StratifiedKFold
 
+from .._resampling import cross_fit_splitter
 from .._threads import budgeted
 from ..data import query_units
 from .econml_learners import CrossFitLearner
@@ -183,8 +183,7 @@ class PairedBiasLearner(CrossFitLearner):
         need_eta = self.calibrate or bool(gold_only.any())
         if n_pairs < nq:
             all_gold = bool(np.all(S == 1))
-            splitter = (KFold(n_splits=cv, shuffle=True, random_state=self._seed()) if all_gold
-                        else StratifiedKFold(n_splits=cv, shuffle=True, random_state=self._seed()))
+            splitter = cross_fit_splitter(cv, self._seed(), stratify=not all_gold)
             for train, test in splitter.split(Xq, S):
                 tp = train[(S[train] == 1) & J[train]]
                 tj = train[J[train]]

@@ -47,7 +47,7 @@ class BiasModelSummary(ResultMixin):
     n_gold, n_preference : int
         Training rows behind the scores.
     coefficients : DataFrame
-        One row per term (``intercept`` and each feature): estimate, std_error, z, pvalue,
+        One row per term (``intercept`` and each feature): estimate, std_error, z, p_value,
         ci_low, ci_high of the best linear predictor (gold scale; HC3). Handed out as a copy
         by :meth:`to_frame`.
     """
@@ -83,9 +83,9 @@ class BiasModelSummary(ResultMixin):
             ("scale c (treated as known)", f"{self.scale:.4g}"),
             ("rows: gold / preference", f"{self.n_gold} / {self.n_preference}"),
             ("linear predictor: terms", f"intercept + {len(slopes)} features"),
-            ("slopes with p < 0.05", f"{int((slopes['pvalue'] < 0.05).sum())} of {len(slopes)}"),
+            ("slopes with p < 0.05", f"{int((slopes['p_value'] < 0.05).sum())} of {len(slopes)}"),
         ]
-        rows += [(f"  {name}", f"{r.estimate:+.4f} (se {r.std_error:.4f}, p {r.pvalue:.3g})")
+        rows += [(f"  {name}", f"{r.estimate:+.4f} (se {r.std_error:.4f}, p {r.p_value:.3g})")
                  for name, r in strongest.iterrows()]
         return rows
 
@@ -139,7 +139,7 @@ def summarise_bias_model(
     with np.errstate(divide="ignore", invalid="ignore"):
         zs = est / se
     coef = pd.DataFrame(
-        {"estimate": est, "std_error": se, "z": zs, "pvalue": 2 * stats.norm.sf(np.abs(zs)),
+        {"estimate": est, "std_error": se, "z": zs, "p_value": 2 * stats.norm.sf(np.abs(zs)),
          "ci_low": est - z * se, "ci_high": est + z * se},
         index=pd.Index(["intercept", *names], name="term"),
     )

@@ -23,7 +23,6 @@ turns them into routing data, as for a user's own votes.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 

@@ -12,16 +12,11 @@ Functions of data or of a fitted router / bias learner, each result stating its 
   fast final-stage bootstrap, full refit bootstrap, or the learner's own intervals; for
   the best linear predictor of the bias, or (``final_stage="spline"``) for Delta(x) itself
   by an additive spline sieve (:func:`spline_basis`);
-* :func:`efficiency_gain_interval` -- bootstrap bands for an efficiency-gain curve on a
-  fully gold-labelled test set;
-* :func:`evaluate_routers` -- prediction-powered EG(rho) of fixed routers on a partly
-  gold-labelled evaluation set (pseudo-gold from :func:`pseudo_gold`), with pointwise and
-  uniform intervals, paired comparisons, areas, APGR and CPT;
-* :func:`evaluate_cost_quality` -- the same for multi-model routers under token costs: AIQ and
-  the quality at a budget from partly gold-labelled queries;
-* :func:`scale_sensitivity` -- the mean-bias conclusion over a range of scale constants c;
-* :class:`BiasRScorer` -- EconML's R-loss score of bias learners on held-out data, with
-  standard errors, to choose a learner.
+* :func:`scale_sensitivity` -- the mean-bias conclusion over a range of scale constants c.
+
+What a router is worth (EG curves, prediction-powered evaluation, cost-quality) lives in
+:mod:`metarouter_stats.evaluation`; scoring bias learners (:class:`~metarouter_stats.cate.BiasRScorer`)
+in :mod:`metarouter_stats.cate`, next to the learners it scores.
 
 Sign convention everywhere: the bias is **gold minus preference**,
 :math:`\Delta = \psi - \eta` (the package's sign convention), stated on the gold scale unless ``units`` says
@@ -30,49 +25,53 @@ the primary model's gain. Every function asks for the capability it needs of the
 (:mod:`metarouter_stats.cate.protocol`) and names it when it is missing.
 """
 
-from .bands import Band, make_band
-from .cost_value import evaluate_cost_quality
-from .bias_bands import bias_interval, fast_bootstrap, refit_bootstrap, spline_basis
-from .eg_bands import EfficiencyGainBand, efficiency_gain_interval
+import warnings
+from typing import Any
+
+from .._resampling import Band
+from .bias_bands import bias_interval, spline_basis
 from .groups import GroupBiasResult, bias_by_group
-from .router_value import (
-    RouterComparison,
-    RouterEvaluation,
-    ScalarEstimate,
-    cost_quality_interval,
-    cross_fit_scores,
-    evaluate_routers,
-    pseudo_gold,
-)
-from .model_selection import BiasRScorer
 from .heterogeneity import HeterogeneityTestResult, bias_heterogeneity_test
 from .sensitivity import ScaleSensitivity, scale_sensitivity
 from .ttest import BiasTestResult, bias_ttest
 
 __all__ = [
     "Band",
-    "BiasRScorer",
     "BiasTestResult",
-    "EfficiencyGainBand",
     "GroupBiasResult",
     "HeterogeneityTestResult",
-    "RouterComparison",
-    "RouterEvaluation",
-    "ScalarEstimate",
     "ScaleSensitivity",
     "bias_by_group",
     "bias_heterogeneity_test",
     "bias_interval",
     "bias_ttest",
-    "cost_quality_interval",
-    "cross_fit_scores",
-    "efficiency_gain_interval",
-    "evaluate_cost_quality",
-    "evaluate_routers",
-    "fast_bootstrap",
-    "make_band",
-    "pseudo_gold",
-    "refit_bootstrap",
     "scale_sensitivity",
     "spline_basis",
 ]
+
+# names that lived here before router evaluation moved to `evaluation` and learner scoring to `cate`,
+# and the band engines that are not public: importable for one more release, with a FutureWarning
+_MOVED = {
+    **{name: "metarouter_stats.evaluation" for name in (
+        "CostQualityEvaluation", "EfficiencyGainBand", "RouterComparison", "RouterEvaluation", "ScalarEstimate",
+        "cost_quality_interval", "cross_fit_scores", "efficiency_gain_interval", "evaluate_cost_quality",
+        "evaluate_routers", "pseudo_gold")},
+    "BiasRScorer": "metarouter_stats.cate",
+    "make_band": "metarouter_stats._resampling",
+    "fast_bootstrap": "metarouter_stats.inference.bias_bands",
+    "refit_bootstrap": "metarouter_stats.inference.bias_bands",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib  # noqa: PLC0415
+
+    where = _MOVED[name]
+    public = not where.split(".")[-1].startswith("_") and where != "metarouter_stats.inference.bias_bands"
+    warnings.warn(
+        f"`metarouter_stats.inference.{name}` is deprecated and will be removed in the next release; "
+        + (f"import it from `{where}`." if public else "it is an internal engine, not part of the public API."),
+        FutureWarning, stacklevel=2)
+    return getattr(importlib.import_module(where), name)

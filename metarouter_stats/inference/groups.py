@@ -39,12 +39,13 @@ from .._results import ResultMixin, frozen_array, new_axes
 from .._threads import budgeted
 from ..cate import require_capability
 from ..routers import check_units
-from .bias_bands import OVERLAP_BAND, outside_overlap_rows, overlap_check, refit_bootstrap
+from .._resampling import OVERLAP_BAND, POOR_OVERLAP_SHARE
+from .band_engines import refit_bootstrap
+from .overlap import outside_overlap_rows, overlap_check
 from .heterogeneity import cddf_splits, fitted_learner
 
 REGIONS = ("auto", "all", "overlap")
 GROUP_METHODS = ("auto", "fast", "both")
-POOR_OVERLAP_SHARE = 0.05  # the positivity report's rule: more than 5 % of preference rows outside the band
 MAX_GROUPS = 5  # CDDF's number of groups
 # every group's average should rest on at least this many gold rows (main half, median over splits). On the selection
 # benchmark (bench_gates.py, overlap + both, 5 groups, 50 and 100 gold rows, 57 fits) groups with fewer than 2 were
@@ -66,7 +67,7 @@ class GroupBiasResult(ResultMixin):
         (group 1: smallest predicted bias).
     split_estimates, split_std_errors : ndarray of shape (n_splits, n_groups)
         Per-split group means and their standard errors (read-only).
-    difference_pvalue : float
+    difference_p_value : float
         Median-adjusted two-sided p-value of "last group = first group" (no heterogeneity
         the learner can sort).
     units : {"gold", "preference"}
@@ -75,7 +76,7 @@ class GroupBiasResult(ResultMixin):
     n_splits : int
     overlap_note : str
         Empty, or a warning that many preference rows lie where gold queries are rare
-        (see :func:`~metarouter_stats.inference.bias_bands.overlap_check`).
+        (see :func:`~metarouter_stats.inference.overlap.overlap_check`).
     region : {"all", "overlap"}
         The queries the groups and their targets are about: all of them, or those inside
         the overlap (density ratio in ``OVERLAP_BAND``).
@@ -101,7 +102,7 @@ class GroupBiasResult(ResultMixin):
     estimate: np.ndarray
     split_estimates: np.ndarray
     split_std_errors: np.ndarray
-    difference_pvalue: float
+    difference_p_value: float
     units: str
     scale: float
     n_splits: int
@@ -114,6 +115,13 @@ class GroupBiasResult(ResultMixin):
     gold_per_group: np.ndarray | None = None
     groups_rule: str = ""
     _title = "Average bias by group (sorted by the predicted bias; CDDF GATES)"
+
+    @property
+    def difference_pvalue(self) -> float:
+        """Deprecated alias of ``difference_p_value`` (removed in the next release)."""
+        warnings.warn("`difference_pvalue` is deprecated and will be removed in the next release; use `difference_p_value`.", FutureWarning,
+                      stacklevel=2)
+        return self.difference_p_value
 
     @property
     def n_groups(self) -> int:
@@ -150,7 +158,7 @@ class GroupBiasResult(ResultMixin):
         low, high = self.confidence_interval()
         rows = [(f"group {k + 1}", f"{e:.4g}  [{lo:.4g}, {hi:.4g}]")
                 for k, (e, lo, hi) in enumerate(zip(self.estimate, low, high, strict=True))]
-        rows.append((f"p (group {self.n_groups} = group 1)", f"{self.difference_pvalue:.3g}"))
+        rows.append((f"p (group {self.n_groups} = group 1)", f"{self.difference_p_value:.3g}"))
         rows.append(("units / splits", f"{self.units} (c = {self.scale:.4g}) / {self.n_splits}"))
         if self.gold_per_group is not None:
             rows.append(("gold rows per group (main half, median)", " ".join(f"{g:g}" for g in self.gold_per_group)))
@@ -318,7 +326,7 @@ def bias_by_group(
         learner capability ``"sample_weight"``): per split and group, the larger of that SE
         and the SD of the group's mean score over ``n_boot`` weighted refits (Exp(1) row
         weights, every nuisance re-estimated, the splits and groups held fixed; see
-        :func:`~metarouter_stats.inference.bias_bands.refit_bootstrap`). ``"auto"``:
+        :func:`~metarouter_stats.inference.band_engines.refit_bootstrap`). ``"auto"``:
         ``"both"`` when ``data`` is given and gold looks selected on x (as for ``region``),
         else ``"fast"``.
     data : RoutingData or (X, y, source), optional
@@ -429,7 +437,7 @@ def bias_by_group(
         estimate=frozen_array(np.median(est, axis=0)),
         split_estimates=frozen_array(est),
         split_std_errors=frozen_array(se),
-        difference_pvalue=float(min(1.0, 2 * np.median(pvals))) if n_splits > 1 else float(pvals[0]),
+        difference_p_value=float(min(1.0, 2 * np.median(pvals))) if n_splits > 1 else float(pvals[0]),
         units=units,
         scale=c,
         n_splits=n_splits,

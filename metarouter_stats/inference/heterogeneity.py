@@ -7,6 +7,8 @@ It works on any fitted bias learner that declares the capabilities ``"scores"``
 
 from __future__ import annotations
 
+import warnings
+
 from dataclasses import dataclass, field
 from collections.abc import Iterator
 from typing import Any
@@ -51,7 +53,7 @@ class HeterogeneityTestResult(ResultMixin):
     statistic : float
         Median over the splits of the slope's t statistic (per split, asymptotically
         N(0, 1) under a constant bias).
-    pvalue : float
+    p_value : float
         One-sided, for slope > 0 (heterogeneity the learner detects), median-adjusted.
     slope, slope_std_error : float
         Medians over the splits of the loading and its HC3 standard error (1 = the
@@ -73,7 +75,7 @@ class HeterogeneityTestResult(ResultMixin):
     """
 
     statistic: float
-    pvalue: float
+    p_value: float
     slope: float
     slope_std_error: float
     mean_bias: float
@@ -86,6 +88,13 @@ class HeterogeneityTestResult(ResultMixin):
     split_proxy_sds: np.ndarray = field(default_factory=lambda: np.empty(0))
     scores_fingerprint: str = ""
     _title = "Heterogeneity of the bias (BLP calibration test)"
+
+    @property
+    def pvalue(self) -> float:
+        """Deprecated alias of ``p_value`` (removed in the next release)."""
+        warnings.warn("`pvalue` is deprecated and will be removed in the next release; use `p_value`.", FutureWarning,
+                      stacklevel=2)
+        return self.p_value
 
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
         """CDDF's median-adjusted interval for the slope :math:`\\beta_2`.
@@ -124,7 +133,7 @@ class HeterogeneityTestResult(ResultMixin):
             ("SD of the proxy / of the bias along it", f"{float(np.median(self.split_proxy_sds)):.4g} / "
                                                         f"{self.explained_sd:.4g}"),
             ("95% CI of the slope", f"[{low:.3f}, {high:.3f}]"),
-            ("median t / adjusted one-sided p", f"{self.statistic:.3f} / {self.pvalue:.4g}"),
+            ("median t / adjusted one-sided p", f"{self.statistic:.3f} / {self.p_value:.4g}"),
             ("rows / sample splits", f"{self.n} / {self.n_splits}"),
         ]
 
@@ -140,7 +149,7 @@ class HeterogeneityTestResult(ResultMixin):
         low, high = self.confidence_interval()
         return pd.DataFrame(
             {"estimate": [self.mean_bias, self.slope], "std_error": [self.mean_bias_std_error, self.slope_std_error],
-             "statistic": [np.nan, self.statistic], "pvalue": [np.nan, self.pvalue],
+             "statistic": [np.nan, self.statistic], "p_value": [np.nan, self.p_value],
              "ci_low": [np.nan, low], "ci_high": [np.nan, high]},
             index=["mean bias", "heterogeneity slope"],
         )
@@ -245,7 +254,7 @@ def bias_heterogeneity_test(router: Any, *, n_splits: int = 100, rng: Any = None
     p = stats.norm.sf(t)
     return HeterogeneityTestResult(
         statistic=float(np.median(t)),
-        pvalue=float(min(1.0, 2 * np.median(p))) if n_splits > 1 else float(p[0]),
+        p_value=float(min(1.0, 2 * np.median(p))) if n_splits > 1 else float(p[0]),
         slope=float(np.median(slopes)),
         slope_std_error=float(np.median(ses)),
         mean_bias=float(np.median(icpt)),

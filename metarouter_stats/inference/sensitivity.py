@@ -50,7 +50,7 @@ class ScaleSensitivity(ResultMixin):
     scales : ndarray
         The grid of c values (c * gold is on the preference scale).
     frame : DataFrame
-        One row per c: estimate, ci_low, ci_high, pvalue, verdict (a copy via ``to_frame``).
+        One row per c: estimate, ci_low, ci_high, p_value, verdict (a copy via ``to_frame``).
     estimates : mapping
         The c of each estimation method on these labels ({method: c}, read-only).
     zero_bias_scale : float
@@ -87,7 +87,7 @@ class ScaleSensitivity(ResultMixin):
         return {m: str(f.loc[c, "verdict"]) for m, c in self.estimates.items()}
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per c: scale, estimate, std_error, ci_low, ci_high, pvalue, verdict."""
+        """One row per c: scale, estimate, std_error, ci_low, ci_high, p_value, verdict."""
         return self.frame.copy()
 
     def _rows(self) -> list[tuple[str, str]]:
@@ -180,7 +180,7 @@ def scale_sensitivity(
         res = bias_ttest(g, p, paired=paired, scale=float(c))
         low, high = res.confidence_interval(level)
         rows.append({"scale": float(c), "estimate": res.estimate, "std_error": res.std_error,
-                     "ci_low": low, "ci_high": high, "pvalue": res.pvalue, "verdict": _verdict(low, high)})
+                     "ci_low": low, "ci_high": high, "p_value": res.p_value, "verdict": _verdict(low, high)})
     frame = pd.DataFrame(rows)
     mean_g = float(g.mean())
     zero = float(p.mean() / mean_g) if mean_g != 0 and p.mean() / mean_g > 0 else float("nan")

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._resampling import RowSampler, bootstrap
 from .._checks import as_1d_float, as_rng, check_fraction, check_resamples
 from .._results import ResultMixin
 from ..data import RoutingData
@@ -34,7 +35,7 @@ class BiasTestResult(ResultMixin):
     ----------
     statistic : float
         t statistic of ``estimate - null``.
-    pvalue : float
+    p_value : float
     df : float
         Degrees of freedom (n - 1 paired; Welch-Satterthwaite unpaired).
     estimate : float
@@ -60,7 +61,7 @@ class BiasTestResult(ResultMixin):
     """
 
     statistic: float
-    pvalue: float
+    p_value: float
     df: float
     estimate: float
     std_error: float
@@ -74,6 +75,13 @@ class BiasTestResult(ResultMixin):
     n_preference: int
     alternative: str
     _title = "Bias of preference labels against gold labels"
+
+    @property
+    def pvalue(self) -> float:
+        """Deprecated alias of ``p_value`` (removed in the next release)."""
+        warnings.warn("`pvalue` is deprecated and will be removed in the next release; use `p_value`.", FutureWarning,
+                      stacklevel=2)
+        return self.p_value
 
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
         """Confidence interval for the mean bias (gold scale), matching ``alternative``.
@@ -104,7 +112,7 @@ class BiasTestResult(ResultMixin):
                 f"c = {self.scale:.4g} ({self.scale_reason}); c's error: {self.scale_uncertainty}."]
 
     def to_frame(self, confidence_level: float = 0.95) -> pd.DataFrame:
-        """One-row frame: estimate, std_error, statistic, df, pvalue, ci_low, ci_high, ..."""
+        """One-row frame: estimate, std_error, statistic, df, p_value, ci_low, ci_high, ..."""
         low, high = self.confidence_interval(confidence_level)
         return pd.DataFrame(
             [
@@ -113,7 +121,7 @@ class BiasTestResult(ResultMixin):
                     "std_error": self.std_error,
                     "statistic": self.statistic,
                     "df": self.df,
-                    "pvalue": self.pvalue,
+                    "p_value": self.p_value,
                     "ci_low": low,
                     "ci_high": high,
                     "null": self.null,
@@ -139,7 +147,7 @@ class BiasTestResult(ResultMixin):
             ("std. error", f"{self.std_error:.4f}"),
             ("t statistic", f"{self.statistic:.3f}"),
             ("df", "normal reference" if np.isinf(self.df) else f"{self.df:.1f}"),
-            ("p-value", f"{self.pvalue:.4g}"),
+            ("p-value", f"{self.p_value:.4g}"),
             ("95% CI", f"[{low:.4f}, {high:.4f}]"),
             ("scale c", f"{self.scale:.4g}" + ("" if self.scale_std_error == 0 else f" (se {self.scale_std_error:.3g})")),
             ("c chosen by", self.scale_reason),
@@ -175,17 +183,18 @@ def _reference(df: float) -> Any:
 
 def _bootstrap_se(g: np.ndarray, p: np.ndarray, method: str, paired: bool, n_boot: int, rng: Any) -> tuple[float, float]:
     """Bootstrap SEs of the mean bias and of c, c re-estimated in every resample."""
-    gen = as_rng(rng)
-    est, cs = np.empty(n_boot), np.empty(n_boot)
-    for b in range(n_boot):
-        if paired:
-            rows = gen.integers(0, g.size, g.size)
-            gb, pb = g[rows], p[rows]
-        else:
-            gb, pb = g[gen.integers(0, g.size, g.size)], p[gen.integers(0, p.size, p.size)]
-        cs[b] = estimate_scale(gb, pb, method=method)
-        est[b] = gb.mean() - pb.mean() / cs[b]
-    return float(est.std(ddof=1)), float(cs.std(ddof=1))
+    # paired: one stratum of pairs; Welch: gold and preference labels resampled each within its own sample
+    n_g = g.size
+    pairs = np.r_[g, p] if not paired else None
+
+    def statistic(rows: np.ndarray) -> tuple[float, float]:
+        gb, pb = (g[rows], p[rows]) if paired else (pairs[rows[:n_g]], pairs[rows[n_g:]])  # type: ignore[index]
+        c = estimate_scale(gb, pb, method=method)
+        return gb.mean() - pb.mean() / c, c
+
+    sampler = RowSampler(n_g) if paired else RowSampler([np.arange(n_g), n_g + np.arange(p.size)])
+    draws = bootstrap(statistic, sampler, n_boot, as_rng(rng))
+    return float(draws[:, 0].std(ddof=1)), float(draws[:, 1].std(ddof=1))
 
 
 def bias_ttest(
@@ -270,7 +279,7 @@ def bias_ttest(
     --------
     >>> import metarouter_stats as mrs
     >>> res = mrs.bias_ttest([1.0, 0.0, 1.0, 0.5], [1.0, 1.0, 1.0, 1.0], scale=1)
-    >>> round(res.estimate, 3), round(res.pvalue, 3)
+    >>> round(res.estimate, 3), round(res.p_value, 3)
     (-0.375, 0.215)
     >>> [round(v, 3) for v in res.confidence_interval(0.95)]
     [-1.137, 0.387]
@@ -356,7 +365,7 @@ def bias_ttest(
             res = stats.ttest_1samp(g - p_gold, float(null), alternative=alternative)
         else:
             res = stats.ttest_ind(g - float(null), p_gold, equal_var=False, alternative=alternative)
-        stat, pval, df = float(res.statistic), float(res.pvalue), float(res.df)
+        stat, pval, df = float(res.statistic), float(res.pvalue), float(res.df)  # scipy's result
     else:
         stat = (est - float(null)) / se
         dist = _reference(df)
@@ -364,7 +373,7 @@ def bias_ttest(
                 "greater": float(dist.sf(stat))}[alternative]
     return BiasTestResult(
         statistic=float(stat),
-        pvalue=float(pval),
+        p_value=float(pval),
         df=df,
         estimate=est,
         std_error=se,

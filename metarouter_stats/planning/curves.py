@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._resampling import RowSampler, index_draws
 from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int, check_resamples
 from .._results import ResultMixin, frozen_array, new_axes, plain_log_ticks
 from ..data import RoutingData, query_units
@@ -313,7 +314,7 @@ def gold_learning_curve(
     from joblib import Parallel, delayed  # noqa: PLC0415
     from sklearn.base import clone  # noqa: PLC0415
 
-    from ..inference import evaluate_routers  # noqa: PLC0415
+    from ..evaluation import evaluate_routers  # noqa: PLC0415
     from ..routers import MetaRouter  # noqa: PLC0415
 
     if not isinstance(data, RoutingData):
@@ -419,8 +420,9 @@ def gold_learning_curve(
         kappa, kappa_draws = 0.0, np.zeros(n_boot)
     a, b = _fit_curve(sz, areas, ses, alpha, method, kappa)
     boot_a, boot_b = np.empty(n_boot), np.empty(n_boot)
-    for k in range(n_boot):  # whole repeats are resampled: their sizes share one evaluation
-        idx = by_repeat[gen.integers(reps, size=reps)].ravel()
+    # whole repeats are resampled: their sizes share one evaluation
+    for k, picked in enumerate(index_draws(RowSampler(reps), n_boot, gen)):
+        idx = by_repeat[picked].ravel()
         boot_a[k], boot_b[k] = _fit_curve(sz[idx], areas[idx], ses[idx], alpha, method, float(kappa_draws[k]))
     draws = _n_for(method, boot_a, boot_b, alpha, share)
     q = (1 - level) / 2

@@ -63,7 +63,7 @@ class _Figure:
 
 def _is_p_column(name: Any) -> bool:
     text = str(name).lower().replace("-", " ").replace("_", " ")
-    return text.startswith("p ") or text in ("p", "pvalue", "p value") or "p value" in text or text.startswith("p(")
+    return text.startswith("p ") or text in ("p", "pvalue", "p_value", "p value") or "p value" in text or text.startswith("p(")
 
 
 def format_number(value: Any, digits: int = 3, *, pvalue: bool = False, keep_decimals: bool = False) -> str:

@@ -14,23 +14,19 @@ from sklearn.base import clone
 from .._checks import as_1d_float, as_2d_float, check_fraction, check_random_state, check_resamples
 from ..data import RoutingData
 from ..decision import TokenCost, cost_matrix
-from ..evaluation import DEFAULT_RATES, check_rates, cost_quality_frontier, efficiency_gain
+from ..evaluation import (
+    DEFAULT_RATES, check_rates, cost_quality_frontier, cross_fit_scores, efficiency_gain, efficiency_gain_interval,
+    evaluate_routers,
+)
 from ..experiment import default_routers
 from ..cate import has_capability, make_learner
-from ..inference import (
-    bias_heterogeneity_test,
-    bias_interval,
-    bias_ttest,
-    efficiency_gain_interval,
-    cross_fit_scores,
-    evaluate_routers,
-    scale_sensitivity,
-)
+from ..inference import bias_heterogeneity_test, bias_interval, bias_ttest, scale_sensitivity
 from ..planning import gold_learning_curve, plan_gold, plan_heterogeneity
 from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
 from ..scaling import SCALE_DEFAULT, choose_scale
 from ..simulation import SimulatedStudy
+from .._resampling import subsample
 from .._results import router_style
 from ._html import Report, json_block, versions_table
 
@@ -135,11 +131,11 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
         if lo > 0 or hi < 0:
             side = "understate" if res.estimate > 0 else "overstate"
             lines.append(f"Biased judge: the preference labels {side} the primary model's gain; mean bias "
-                         f"{res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to {hi:+.3f}, {_p(res.pvalue)}) "
+                         f"{res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to {hi:+.3f}, {_p(res.p_value)}) "
                          f"{at_c}." + caveat)
         else:
             lines.append(f"No mean bias detected: {res.estimate:+.3f} gold units ({level:.0%} CI {lo:+.3f} to "
-                         f"{hi:+.3f}, {_p(res.pvalue)}) {at_c}; the CI says how large a bias the data cannot "
+                         f"{hi:+.3f}, {_p(res.p_value)}) {at_c}; the CI says how large a bias the data cannot "
                          "exclude." + caveat)
             plan = results.get("gold_plan")
             if plan is not None and np.isfinite(plan.n_for_half_width[0]):
@@ -150,11 +146,11 @@ def _decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: in
                              f"against the {now} (plan_gold, from the same labels' variances).")
     het = results.get("heterogeneity")
     if het is not None:
-        if het.pvalue < 1 - level:
-            lines.append(f"The bias varies with the query (heterogeneity test {_p(het.pvalue)}): a constant "
+        if het.p_value < 1 - level:
+            lines.append(f"The bias varies with the query (heterogeneity test {_p(het.p_value)}): a constant "
                          "correction (mean shift) does not remove it; the Meta-router's per-query correction is needed.")
         else:
-            lines.append(f"No evidence that the bias varies with the query (heterogeneity test {_p(het.pvalue)} with "
+            lines.append(f"No evidence that the bias varies with the query (heterogeneity test {_p(het.p_value)} with "
                          f"{n_gold} gold rows): a mean shift may suffice, or the test lacks the power to see it.")
     comp = results.get("router_comparisons")
     if comp is None or len(comp) == 0:
@@ -501,7 +497,7 @@ def analysis_report(
         rows.append({"labels": name, "test": "paired t" if paired is not None else "Welch",
                      "bias (gold - preference)": res.estimate, "std. error": res.std_error,
                      f"{level:.0%} CI low": lo, f"{level:.0%} CI high": hi, "t": res.statistic, "df": res.df,
-                     "p-value": res.pvalue})
+                     "p-value": res.p_value})
     ttab = pd.DataFrame(rows)
     rep.paragraph(
         "Bias = gold minus preference / c on the gold scale; negative means the preference mechanism "
@@ -567,7 +563,7 @@ def analysis_report(
     where = "test" if X_test is not None else "training"
     pick_rng = np.random.default_rng(s_band)
     if X_eval.shape[0] > _MAX_BAND_POINTS:
-        pick = np.sort(pick_rng.choice(X_eval.shape[0], _MAX_BAND_POINTS, replace=False))
+        pick = subsample(pick_rng, X_eval.shape[0], _MAX_BAND_POINTS)
         X_eval = X_eval[pick]
     delta = meta.predict_bias(train.with_feature_names(X_eval))
     learner = meta.bias_learner_
@@ -606,7 +602,7 @@ def analysis_report(
         slope_ci = het.confidence_interval(level)
         quantities += ["heterogeneity slope (BLP, median over sample splits)", f"slope {level:.0%} CI low",
                        f"slope {level:.0%} CI high", "one-sided p-value (constant bias; median-adjusted)"]
-        values += [het.slope, slope_ci[0], slope_ci[1], het.pvalue]
+        values += [het.slope, slope_ci[0], slope_ci[1], het.p_value]
         quantities.append("SD over queries of the bias along the proxy (gold scale; 0 = constant)")
         values.append(het.explained_sd / c)
     if truth is not None:

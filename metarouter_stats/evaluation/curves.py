@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._checks import as_1d_float, check_fraction, check_names
-from ._ranking import eg_area, k_for_rate, topk_gain
-from ._results import ResultMixin, frozen_copy, new_axes
+from .._checks import as_1d_float, check_fraction, check_names
+from .._ranking import eg_area, k_for_rate, topk_gain
+from .._results import ResultMixin, frozen_copy, new_axes
 
 __all__ = [
     "DEFAULT_RATES",
@@ -481,7 +481,7 @@ def cost_quality_frontier(
     -------
     CostQualityFrontier
     """
-    from .decision import choose_models  # noqa: PLC0415 - decision precedes evaluation
+    from ..decision import choose_models  # noqa: PLC0415 - decision precedes evaluation
 
     g = np.asarray(gold_gains, dtype=float)
     c = np.asarray(costs, dtype=float)

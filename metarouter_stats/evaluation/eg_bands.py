@@ -11,8 +11,8 @@ import pandas as pd
 from .._checks import as_1d_float, as_rng, check_fraction, check_resamples
 from .._ranking import k_for_rate
 from .._results import ResultMixin, frozen_array, new_axes
-from ..evaluation import check_rates, eg_core, efficiency_gain, normalise_eg
-from .bands import Band, make_band
+from .curves import check_rates, eg_core, efficiency_gain, normalise_eg
+from .._resampling import Band, bootstrap, make_band
 
 __all__ = ["EG_UNITS", "EfficiencyGainBand", "efficiency_gain_interval"]
 
@@ -139,17 +139,17 @@ def efficiency_gain_interval(
     n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     if normalise not in EG_UNITS:
         raise ValueError(f"`normalise` must be 'per_query', 'gain' or 'relative'; got {normalise!r}.")
-    gen = as_rng(rng)
     curve = efficiency_gain(g, s, rates=r)
     n = g.size
     ks = np.array([k_for_rate(float(v), n) for v in r], dtype=int)
     estimate = normalise_eg(curve.gain, curve.oracle_gain, n, curve.mean_gold, normalise)
-    draws = np.empty((n_boot, r.size))
-    for b in range(n_boot):
-        idx = gen.integers(0, n, n)
+
+    def statistic(idx: np.ndarray) -> np.ndarray:
         gb = g[idx]
         gain, oracle = eg_core(gb, s[idx], ks)
-        draws[b] = normalise_eg(gain, oracle, n, float(gb.mean()), normalise)
+        return normalise_eg(gain, oracle, n, float(gb.mean()), normalise)
+
+    draws = bootstrap(statistic, n, n_boot, as_rng(rng))
     band = make_band(
         estimate, draws, kind=kind, confidence_level=level, method="test-set bootstrap",
         target=("EG(rho) of this fitted router on the population the test queries come from, conditional on "

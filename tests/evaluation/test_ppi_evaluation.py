@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import metarouter_stats as mrs
-from metarouter_stats.inference.router_value import evaluate_routers, pseudo_gold
+from metarouter_stats.evaluation import evaluate_routers, pseudo_gold
 
 
 def _population(n, rng, shift=0.5, noise=0.5):
@@ -240,11 +240,11 @@ def test_cost_quality_interval_covers_the_population_aiq():
     hits = 0
     for rep in range(16):
         g, c, s = draw(300, np.random.default_rng(100 + rep))
-        tab = mrs.cost_quality_interval(g, c, s, budget=1.5, n_boot=80, rng=rep).set_index("router")
+        tab = mrs.cost_quality_interval(g, c, s, budget=1.5, n_boot=80, rng=rep).to_frame().set_index("router")
         hits += tab.loc["meta", "aiq_low"] <= truth <= tab.loc["meta", "aiq_high"]
         assert tab.loc["oracle", "aiq"] >= tab.loc["meta", "aiq"] >= tab.loc["random", "aiq"] - 0.05
     assert hits >= 13, hits  # nominal 0.95 of 16; 13 allows for Monte Carlo error
-    low = mrs.cost_quality_interval(g, c, s, budget=1.2, n_boot=20, rng=0).set_index("router")
+    low = mrs.cost_quality_interval(g, c, s, budget=1.2, n_boot=20, rng=0).to_frame().set_index("router")
     assert low.loc["meta", "quality_at_budget"] <= tab.loc["meta", "quality_at_budget"]
     with pytest.raises(ValueError, match="n_boot"):
         mrs.cost_quality_interval(g, c, s, n_boot=1)
@@ -267,7 +267,7 @@ def test_cross_fit_scores_for_one_data_set():
 
 def test_bootstrap_components_match_a_direct_weighted_computation():
     """One multiplier draw computed by brute force: weighted top-rho inclusion query by query."""
-    from metarouter_stats.inference import router_value as rv
+    from metarouter_stats.evaluation import ppi as rv
 
     rng = np.random.default_rng(5)
     n = 300
@@ -323,21 +323,21 @@ def _multi(n=400, seed=0):
 
 def test_cost_quality_with_every_gold_label_is_the_frontier():
     g, c, _, scores = _multi()
-    tab = mrs.evaluate_cost_quality(g, c, scores, budget=2.0, n_boot=200, rng=0)
+    tab = mrs.evaluate_cost_quality(g, c, scores, budget=2.0, n_boot=200, rng=0).to_frame()
     full = mrs.cost_quality_frontier(g, c, scores)
     assert tab.loc[0, "aiq"] == pytest.approx(full.areas["r"], abs=1e-12)
     d = full.frame[full.frame.router == "r"]
     assert tab.loc[0, "quality_at_budget"] == pytest.approx(d.mean_quality[d.mean_cost <= 2.0].max(), abs=1e-12)
     assert tab.loc[0, "aiq_low"] < tab.loc[0, "aiq"] < tab.loc[0, "aiq_high"] and tab.loc[0, "lambda_mean"] == 0
-    again = mrs.evaluate_cost_quality(g, c, scores, budget=2.0, n_boot=200, rng=0)
+    again = mrs.evaluate_cost_quality(g, c, scores, budget=2.0, n_boot=200, rng=0).to_frame()
     pd.testing.assert_frame_equal(tab, again)  # same seed, same intervals
 
 
 def test_cost_quality_pseudo_gold_narrows_the_interval_and_errors_name_the_argument():
     g, c, f, scores = _multi(n=1000)
     g_obs = np.where((np.arange(1000) % 10 == 0)[:, None], g, np.nan)  # gold on 100 of 1,000 queries
-    ppi = mrs.evaluate_cost_quality(g_obs, c, scores, pseudo_gold=f, n_boot=300, rng=0)
-    gold_only = mrs.evaluate_cost_quality(g_obs, c, scores, n_boot=300, rng=0)
+    ppi = mrs.evaluate_cost_quality(g_obs, c, scores, pseudo_gold=f, n_boot=300, rng=0).to_frame()
+    gold_only = mrs.evaluate_cost_quality(g_obs, c, scores, n_boot=300, rng=0).to_frame()
     assert ppi.loc[0, "gold_rows"] == 100 and 0.5 < ppi.loc[0, "lambda_mean"] <= 1
     assert ppi.loc[0, "aiq_se"] < 0.8 * gold_only.loc[0, "aiq_se"]
     bad = g_obs.copy()
@@ -356,7 +356,7 @@ def test_cost_quality_pseudo_gold_narrows_the_interval_and_errors_name_the_argum
 
 def test_small_sample_dof_is_the_regression_rule_for_equal_weights_and_smaller_for_skewed_ones():
     """Satterthwaite df: n_e - 1 - k when every informative row weighs the same; fewer when a few rows dominate."""
-    from metarouter_stats.inference.router_value import _dof
+    from metarouter_stats._resampling import small_sample_rule as _dof
 
     n, k = 40, 2
     z = np.r_[np.ones(n // 2), -np.ones(n // 2), np.zeros(10)]  # a paired difference: rows routed alike carry 0
@@ -380,7 +380,7 @@ def test_small_sample_dof_is_the_regression_rule_for_equal_weights_and_smaller_f
 def test_small_sample_guard_never_gives_a_longer_interval_than_gold_only():
     """Few effective gold rows and a useless pseudo-gold: where the tuned coefficients' degrees of freedom
     cost more than they gain, the gold-only estimate is used, so no interval is longer than gold-only's."""
-    from metarouter_stats.inference.router_value import _tq
+    from metarouter_stats._resampling import t_quantile as _tq
 
     rng = np.random.default_rng(5)
     n = 3000

@@ -146,7 +146,7 @@ def test_dr_scores_on_paired_rows_are_resampled_and_split_by_query(paired):
         aux = np.setdiff1d(np.arange(sc.n), main)
         assert not set(unit[main]) & set(unit[aux]), "a query's rows fell in both halves"
     res = mrs.bias_heterogeneity_test(r, n_splits=10, rng=0)
-    assert np.isfinite(res.pvalue)
+    assert np.isfinite(res.p_value)
     assert np.all(np.isfinite(mrs.bias_by_group(r, n_groups=3, n_splits=10, rng=0).estimate))
     band = mrs.bias_interval(r, paired.X_test, n_boot=30, rng=0)
     assert np.all(band.low <= band.high)

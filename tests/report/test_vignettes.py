@@ -6,10 +6,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from test_datasets import _subdir
 from test_report import embedded_images
 
-VIGNETTES = Path(__file__).resolve().parents[1] / "vignettes"
+
+def _subdir(data_dir, name):
+    path = Path(data_dir) / name
+    if not path.is_dir():
+        pytest.skip(f"{path} is missing")
+    return path
+
+
+VIGNETTES = Path(__file__).resolve().parents[2] / "vignettes"
 
 
 def _load(name):

@@ -138,7 +138,7 @@ def test_plan_power_matches_the_noncentral_t_and_a_simulation():
     rng = np.random.default_rng(1)
     m = 60
     rej = [mrs.bias_ttest(0.4 + rng.normal(size=m) * np.sqrt(sg2), rng.normal(size=3000) * np.sqrt(sp2),
-                          paired=False, scale=1.0).pvalue < 0.05 for _ in range(2000)]
+                          paired=False, scale=1.0).p_value < 0.05 for _ in range(2000)]
     assert abs(np.mean(rej) - plan.power[1]) < 0.035
 
 

@@ -25,7 +25,7 @@ from scipy import stats
 from .._checks import check_fraction
 from .._results import ResultMixin, frozen_array, new_axes
 
-__all__ = ["KINDS", "Band", "critical_value", "make_band"]
+__all__ = ["KINDS", "Band", "critical_value", "make_band", "sup_t"]
 
 KINDS = ("pointwise", "uniform")
 
@@ -36,11 +36,20 @@ def critical_value(estimate: np.ndarray, draws: np.ndarray, std_error: np.ndarra
         raise ValueError(f"`kind` must be one of {KINDS}; got {kind!r}.")
     if kind == "pointwise":
         return float(stats.norm.ppf(0.5 + level / 2))
-    live = std_error > 0
-    if not live.any() or draws.shape[0] == 0:
+    if not np.any(std_error > 0) or draws.shape[0] == 0:
         return 0.0
-    t = np.max(np.abs(draws[:, live] - estimate[live]) / std_error[live], axis=1)
-    return float(np.quantile(t, level))
+    return float(np.quantile(sup_t(estimate, draws, std_error), level))
+
+
+def sup_t(estimate: np.ndarray, draws: np.ndarray, std_error: np.ndarray) -> np.ndarray:
+    """Per draw, the largest standardised deviation max_j |draw_j - estimate_j| / se_j over points with se > 0.
+
+    Zeros where no point has a positive standard error.
+    """
+    live = std_error > 0
+    if not live.any():
+        return np.zeros(draws.shape[0])
+    return np.max(np.abs(draws[:, live] - estimate[live]) / std_error[live], axis=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -78,7 +87,7 @@ class Band(ResultMixin):
     Examples
     --------
     >>> import numpy as np
-    >>> from metarouter_stats.inference import make_band
+    >>> from metarouter_stats._resampling import make_band
     >>> draws = np.random.default_rng(0).normal(size=(500, 3))
     >>> band = make_band(np.zeros(3), draws, kind="pointwise", confidence_level=0.95, method="demo")
     >>> bool(np.all(band.low < 0) and np.all(band.high > 0))

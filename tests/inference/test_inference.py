@@ -22,7 +22,7 @@ def test_paired_matches_scipy(alternative, scale):
     res = mrs.bias_ttest(g, p, paired=True, scale=scale, alternative=alternative)
     ref = stats.ttest_rel(g, p / (scale or 1.0), alternative=alternative)
     assert res.statistic == pytest.approx(ref.statistic, abs=1e-10)
-    assert res.pvalue == pytest.approx(ref.pvalue, abs=1e-10)
+    assert res.p_value == pytest.approx(ref.pvalue, abs=1e-10)
     assert res.df == ref.df
     low, high = res.confidence_interval(0.9)
     ref_ci = ref.confidence_interval(0.9)
@@ -36,7 +36,7 @@ def test_welch_matches_scipy(alternative):
     res = mrs.bias_ttest(g, p, paired=False, alternative=alternative, scale=1)
     ref = stats.ttest_ind(g, p, equal_var=False, alternative=alternative)
     assert res.statistic == pytest.approx(ref.statistic, abs=1e-10)
-    assert res.pvalue == pytest.approx(ref.pvalue, abs=1e-10)
+    assert res.p_value == pytest.approx(ref.pvalue, abs=1e-10)
     assert res.df == pytest.approx(ref.df, abs=1e-10)
     ci, ref_ci = res.confidence_interval(), ref.confidence_interval()
     assert ci[0] == pytest.approx(ref_ci.low, abs=1e-10) and ci[1] == pytest.approx(ref_ci.high, abs=1e-10)
@@ -58,7 +58,7 @@ def test_ci_inverts_pvalue(values, level, alternative, paired):
     for bound in (low, high):
         if np.isfinite(bound):
             at = mrs.bias_ttest(g, p, paired=paired, alternative=alternative, null=float(bound), scale=1)
-            assert at.pvalue == pytest.approx(1 - level, abs=1e-7)
+            assert at.p_value == pytest.approx(1 - level, abs=1e-7)
 
 
 def _null_labels(seed, m, paired, n=100, n_pref=1000, c=0.25):
@@ -98,7 +98,7 @@ def test_estimated_scale_keeps_its_size(paired):
     """Seeded small version of benchmarks/bench_validity.py: with c treated as known this null was rejected ~30 %."""
     reps = 150
     rejected = sum(
-        mrs.bias_ttest(*_null_labels(seed, 2.0, paired), paired=paired, scale="variance").pvalue < 0.05
+        mrs.bias_ttest(*_null_labels(seed, 2.0, paired), paired=paired, scale="variance").p_value < 0.05
         for seed in range(reps)
     )
     # nominal 5 %: 7.5 rejections expected, SD 2.7; the known-c test gives about 45
@@ -118,7 +118,7 @@ def test_amplitude_scale_bootstrap_is_seeded():
 def test_zero_variance_warns_and_returns_nan():
     with pytest.warns(RuntimeWarning, match="zero standard error"):
         res = mrs.bias_ttest([1.0, 2.0, 3.0], [0.0, 1.0, 2.0], scale=1)
-    assert np.isnan(res.pvalue) and np.isnan(res.statistic)
+    assert np.isnan(res.p_value) and np.isnan(res.statistic)
     assert np.isnan(res.confidence_interval()[0])
 
 
@@ -130,7 +130,7 @@ def test_result_is_frozen_and_reports():
     assert "paired t-test" in res.summary() and "p-value" in str(res)
     assert "<table>" in res._repr_html_()
     df = res.to_frame()
-    assert list(df.columns[:7]) == ["estimate", "std_error", "statistic", "df", "pvalue", "ci_low", "ci_high"]
+    assert list(df.columns[:7]) == ["estimate", "std_error", "statistic", "df", "p_value", "ci_low", "ci_high"]
     assert res.estimate == pytest.approx(np.mean(g - p))
 
 
@@ -158,14 +158,14 @@ def fitted():
 def test_heterogeneity_test_detects_heterogeneous_bias(fitted):
     _, router = fitted["paper"]
     res = mrs.bias_heterogeneity_test(router, rng=0)
-    assert res.pvalue < 0.01 and res.slope > 0
+    assert res.p_value < 0.01 and res.slope > 0
     assert "slope" in res.summary()
 
 
 def test_heterogeneity_test_quiet_on_constant_bias(fitted):
     s, router = fitted["homogeneous"]
     res = mrs.bias_heterogeneity_test(router, rng=0)
-    assert res.pvalue > 0.05
+    assert res.p_value > 0.05
     # the intercept is the average bias (preference scale; truth 0.5), within 3 standard errors
     assert abs(res.mean_bias - 0.5) < 3 * res.mean_bias_std_error
 
@@ -257,7 +257,7 @@ def test_scale_sensitivity_rows_are_the_known_c_tests():
     res = mrs.scale_sensitivity(gold, pref, scales=[0.2, 0.25, 0.3007, 0.4])
     for row in res.to_frame().itertuples():
         ref = mrs.bias_ttest(gold, pref, scale=row.scale)
-        assert row.estimate == ref.estimate and row.pvalue == ref.pvalue
+        assert row.estimate == ref.estimate and row.p_value == ref.p_value
         assert (row.ci_low, row.ci_high) == ref.confidence_interval()
     # the c of zero mean bias is where the estimate crosses 0
     zero = mrs.bias_ttest(gold, pref, scale=res.zero_bias_scale)
@@ -309,9 +309,9 @@ def test_blp_split_statistic_is_standard_normal_under_a_constant_bias():
     t = np.array([mrs.bias_heterogeneity_test(_synthetic(s), n_splits=1, rng=s).statistic for s in range(300)])
     # 300 draws: mean within 0.2 (3.5 SE) of 0, SD within 0.85-1.15
     assert abs(t.mean()) < 0.2 and 0.85 < t.std() < 1.15
-    adjusted = [mrs.bias_heterogeneity_test(_synthetic(s), n_splits=15, rng=s).pvalue for s in range(300, 400)]
+    adjusted = [mrs.bias_heterogeneity_test(_synthetic(s), n_splits=15, rng=s).p_value for s in range(300, 400)]
     assert np.mean(np.array(adjusted) < 0.05) <= 0.07  # median-adjusted: conservative
-    power = [mrs.bias_heterogeneity_test(_synthetic(s, slope=0.6), n_splits=15, rng=s).pvalue for s in range(20)]
+    power = [mrs.bias_heterogeneity_test(_synthetic(s, slope=0.6), n_splits=15, rng=s).p_value for s in range(20)]
     assert np.mean(np.array(power) < 0.05) > 0.8
 
 
@@ -352,7 +352,7 @@ def test_group_bias_covers_a_constant_bias():
 def test_group_bias_sorts_a_heterogeneous_bias(fitted):
     s, router = fitted["paper"]
     res = mrs.bias_by_group(router, n_splits=30, rng=0)
-    assert res.estimate[-1] > res.estimate[0] and res.difference_pvalue < 0.01
+    assert res.estimate[-1] > res.estimate[0] and res.difference_p_value < 0.01
     assert "no model of Delta(x)" in res.summary()
     frame = res.to_frame()
     assert (frame["uniform_low"] <= frame["ci_low"]).all() and (frame["ci_high"] <= frame["uniform_high"]).all()
@@ -390,7 +390,7 @@ def test_group_bias_and_blp_on_the_r_learner():
     groups = mrs.bias_by_group(router, n_splits=10, rng=0)
     het = mrs.bias_heterogeneity_test(router, n_splits=10, rng=0)
     assert np.all(np.isfinite(groups.estimate)) and groups.estimate[-1] > groups.estimate[0]
-    assert np.isfinite(het.statistic) and het.pvalue < 0.05
+    assert np.isfinite(het.statistic) and het.p_value < 0.05
 
 
 def test_bias_interval_adds_the_refit_bootstrap_when_gold_is_selected_and_data_is_given():

@@ -125,7 +125,7 @@ def test_mtbench_through_from_judgments_matches_loader(data_dir):
     assert np.allclose(a["gold"], b["gold"]) and np.allclose(a["preference"], b["preference"])
     r1 = mrs.bias_ttest(a["gold"], a["preference"])
     r2 = mrs.bias_ttest(b["gold"], b["preference"])
-    assert r1.estimate == pytest.approx(r2.estimate) and r1.pvalue == pytest.approx(r2.pvalue)
+    assert r1.estimate == pytest.approx(r2.estimate) and r1.p_value == pytest.approx(r2.p_value)
 
 
 def test_embedding_method_is_checked_first():

@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, clone
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from .._resampling import cross_fit_splitter
 from .._checks import as_seed, check_positive_int
-from ..cate import default_outcome_model, default_propensity_model
+from .nuisance import default_outcome_model, default_propensity_model
 from ..data import RoutingData
 
 __all__ = ["BiasRScorer"]
@@ -149,11 +149,7 @@ class BiasRScorer(BaseEstimator):
         if isinstance(self.cv, (int, np.integer)) and not isinstance(self.cv, bool):
             k = check_positive_int(self.cv, "cv", minimum=2)
             seed = as_seed(self.random_state, "random_state")
-            if groups is None:
-                splitter: Any = StratifiedKFold(k, shuffle=True, random_state=seed)
-                return list(splitter.split(X, t))
-            splitter = StratifiedGroupKFold(k, shuffle=True, random_state=seed)
-            return list(splitter.split(X, t, groups))
+            return list(cross_fit_splitter(k, seed, grouped=groups is not None).split(X, t, groups))
         if isinstance(self.cv, (str, bytes)):
             raise TypeError(f"`cv` must be an int >= 2, a scikit-learn splitter, or (train, test) index pairs; got the "
                             f"text {self.cv!r} (pass the number, e.g. cv={self.cv.strip() if isinstance(self.cv, str) else 5}).")

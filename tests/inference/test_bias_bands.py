@@ -92,8 +92,8 @@ def test_refit_bootstrap_groups_the_copies_of_a_row_and_the_rows_of_a_query_when
     """
     from sklearn.base import BaseEstimator
 
-    from metarouter_stats.inference import bias_bands
-    from metarouter_stats.inference.bias_bands import refit_bootstrap
+    from metarouter_stats.inference import band_engines as bias_bands
+    from metarouter_stats.inference.band_engines import refit_bootstrap
 
     seen = []
 
