@@ -102,12 +102,13 @@ def one_rep(scenario: str, fixed: dict, n_gold: int, rep: int, variant: str, mix
            "psi_hat_r2": fixed["r2"]}
     t = truth["meta"]
     out["cover_point"] = float(np.mean([(lo[0, k] <= t[k] <= hi[0, k]) for k in POINTS]))
-    ulo, uhi = ev.band("meta", "uniform")
+    ub = ev.band("meta", "uniform")
+    ulo, uhi = ub.low, ub.high
     out["cover_uniform"] = bool(np.all((ulo[LIVE] <= t[LIVE]) & (t[LIVE] <= uhi[LIVE])))
     comp = ev.compare("meta", "pooled")
     d = truth["meta"] - truth["pooled"]
-    out["cover_diff_point"] = float(np.mean([(comp.pointwise_low[k] <= d[k] <= comp.pointwise_high[k]) for k in POINTS]))
-    out["cover_diff_uniform"] = bool(np.all((comp.uniform_low[LIVE] <= d[LIVE]) & (d[LIVE] <= comp.uniform_high[LIVE])))
+    out["cover_diff_point"] = float(np.mean([(comp.pointwise.low[k] <= d[k] <= comp.pointwise.high[k]) for k in POINTS]))
+    out["cover_diff_uniform"] = bool(np.all((comp.uniform.low[LIVE] <= d[LIVE]) & (d[LIVE] <= comp.uniform.high[LIVE])))
     inside = (RATES >= 0.2 - 1e-9) & (RATES <= 0.8 + 1e-9)
     true_area = float(np.trapezoid(t[inside], RATES[inside]))
     area = ev.area("meta")

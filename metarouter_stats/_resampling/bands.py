@@ -11,6 +11,13 @@ point j.
 
 Points with :math:`s_j = 0` (e.g. an EG curve at rate 0) get a band of width 0
 and do not enter the maximum.
+
+Under the small-sample rule of the prediction-powered estimates (per-point degrees of freedom
+df_j and SE inflation f_j, :mod:`.small_sample`) the band is
+:math:`\hat f(x_j) \pm t_{df_j}\, f_j s_j` pointwise, and the sup-t quantile of the draws
+standardised by the uninflated :math:`s_j`, scaled by :math:`t_{\min df} / z`, times
+:math:`f_j s_j` uniformly. A uniform band may cover a subset of the points only (``covered``;
+NaN limits elsewhere), e.g. the usage rates 0.2-0.8 of an EG curve.
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ from scipy import stats
 from .._checks import check_fraction
 from .._results import ResultMixin, frozen_array, new_axes
 
-__all__ = ["KINDS", "Band", "critical_value", "make_band", "sup_t"]
+__all__ = ["KINDS", "Band", "band_limits", "critical_value", "make_band", "sup_t"]
+
+_EMPTY_BOOL = np.empty(0, dtype=bool)
 
 KINDS = ("pointwise", "uniform")
 
@@ -39,6 +48,38 @@ def critical_value(estimate: np.ndarray, draws: np.ndarray, std_error: np.ndarra
     if not np.any(std_error > 0) or draws.shape[0] == 0:
         return 0.0
     return float(np.quantile(sup_t(estimate, draws, std_error), level))
+
+
+def band_limits(
+    estimate: np.ndarray, draws: np.ndarray, raw_se: np.ndarray, kind: str, level: float, *,
+    df: np.ndarray | None = None, inflation: np.ndarray | None = None, covered: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """``(low, high, critical value)`` of a pointwise or uniform band (module docstring for the rule).
+
+    ``raw_se`` standardises the draws; the limits use ``raw_se * inflation``. With per-point ``df``
+    the pointwise critical value varies with the point (the largest is returned). A uniform band
+    over ``covered`` points only has NaN limits elsewhere.
+    """
+    from .small_sample import t_quantile  # noqa: PLC0415 - small_sample builds on this module
+
+    if kind not in KINDS:
+        raise ValueError(f"`kind` must be one of {KINDS}; got {kind!r}.")
+    se = raw_se if inflation is None or np.size(inflation) == 0 else raw_se * inflation
+    has_df = df is not None and np.size(df) > 0
+    if kind == "pointwise":
+        crit = t_quantile(level, df) if has_df else np.full(estimate.shape, critical_value(
+            estimate, draws, raw_se, "pointwise", level))
+        crit = np.broadcast_to(np.asarray(crit, dtype=float), estimate.shape)
+        return estimate - crit * se, estimate + crit * se, float(np.max(crit)) if crit.size else 0.0
+    live = np.ones(estimate.shape, dtype=bool) if covered is None or np.size(covered) == 0 else np.asarray(covered)
+    c = critical_value(estimate[live], draws[:, live], raw_se[live], "uniform", level)
+    if has_df:
+        ok = live & (raw_se > 0)
+        dmin = float(np.min(np.asarray(df)[ok])) if ok.any() else np.inf
+        c = float(c * t_quantile(level, dmin) / t_quantile(level, np.inf))
+    low, high = np.full(estimate.shape, np.nan), np.full(estimate.shape, np.nan)
+    low[live], high[live] = estimate[live] - c * se[live], estimate[live] + c * se[live]
+    return low, high, c
 
 
 def sup_t(estimate: np.ndarray, draws: np.ndarray, std_error: np.ndarray) -> np.ndarray:
@@ -79,6 +120,12 @@ class Band(ResultMixin):
         queries outside ``[0.1, 10]``): there the estimate extrapolates from elsewhere and
         the band can miss its target (empty when the learner offers no propensity, or was
         fitted with probabilities known by design, which are known at the training rows only).
+    df : ndarray of shape (m,)
+        Student-t degrees of freedom per point under the small-sample rule (empty: normal quantiles).
+    inflation : ndarray of shape (m,)
+        SE inflation per point under the small-sample rule (empty: none); ``std_error`` includes it.
+    covered : ndarray of bool, shape (m,)
+        The points a uniform band covers jointly (empty: all); NaN limits elsewhere.
     prediction : ndarray of shape (m,)
         The point prediction a user sees for the same quantity (e.g. ``predict_bias``)
         when the band is centred elsewhere (an undersmoothed fit); empty when the band is
@@ -106,6 +153,9 @@ class Band(ResultMixin):
     target: str = "the estimator's target at each point"
     prediction: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0)))
     outside_overlap: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0), dtype=bool))
+    df: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0)))
+    inflation: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0)))
+    covered: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0), dtype=bool))
 
     @property
     def _title(self) -> str:  # type: ignore[override]
@@ -120,8 +170,16 @@ class Band(ResultMixin):
             ("critical value", f"{self.critical_value:.3f}"),
             ("bootstrap draws", f"{self.draws.shape[0]}"),
             ("estimate (band centre) range", f"[{np.min(self.estimate):.4g}, {np.max(self.estimate):.4g}]"),
-            ("mean width", f"{np.mean(width):.4g}"),
-        ] + self._prediction_rows() + self._overlap_rows()
+            ("mean width", f"{np.nanmean(width):.4g}" if np.isfinite(width).any() else "nan"),
+        ] + self._rule_rows() + self._prediction_rows() + self._overlap_rows()
+
+    def _rule_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        if self.df.size and np.isfinite(self.df).any():
+            rows.append(("Student-t df (small-sample rule)", f"{np.nanmin(self.df):.1f} to {np.nanmax(self.df):.1f}"))
+        if self.covered.size and not self.covered.all():
+            rows.append(("points covered jointly", f"{int(self.covered.sum())} of {self.covered.size} (NaN elsewhere)"))
+        return rows
 
     def _overlap_rows(self) -> list[tuple[str, str]]:
         if self.outside_overlap.size == 0:
@@ -160,8 +218,21 @@ class Band(ResultMixin):
                 f"This band came from the learner's own intervals at level {self.confidence_level}; "
                 "compute it again at the level wanted."
             )
-        crit = critical_value(self.estimate, self.draws, self.std_error, self.kind, level)
-        return self.estimate - crit * self.std_error, self.estimate + crit * self.std_error
+        if self.draws.shape[0] == 0:  # the learner's own intervals, at their own level
+            return self.low.copy(), self.high.copy()
+        infl = self.inflation if self.inflation.size else None
+        raw = self.std_error if infl is None else self.std_error / infl
+        low, high, _ = band_limits(self.estimate, self.draws, raw, self.kind, level, df=self.df, inflation=infl,
+                                   covered=self.covered)
+        return low, high
+
+    def __iter__(self) -> Any:
+        """Deprecated: ``low, high = band`` (the tuple ``RouterEvaluation.band`` used to return)."""
+        import warnings  # noqa: PLC0415
+
+        warnings.warn("Unpacking a Band into (low, high) is deprecated and will be removed in the next release; "
+                      "use `band.low` and `band.high`.", FutureWarning, stacklevel=2)
+        return iter((self.low, self.high))
 
     def covers(self, truth: Any) -> np.ndarray:
         """Boolean array: is ``truth`` inside the band at each point."""
@@ -184,16 +255,30 @@ def make_band(
     target: str = "the estimator's target at each point",
     prediction: np.ndarray | None = None,
     outside_overlap: np.ndarray | None = None,
+    df: np.ndarray | None = None,
+    inflation: np.ndarray | None = None,
+    covered: np.ndarray | None = None,
 ) -> Band:
-    """Build a pointwise or sup-t uniform band from bootstrap draws."""
+    """Build a pointwise or sup-t uniform band from bootstrap draws (the band's SD per point is the draws').
+
+    ``df``, ``inflation`` and ``covered`` apply the small-sample rule and a uniform band over a subset
+    of the points (see the module docstring).
+    """
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {KINDS}; got {kind!r}.")
-    se = draws.std(axis=0, ddof=1)
-    crit = critical_value(estimate, draws, se, kind, confidence_level)
+    estimate = np.asarray(estimate, dtype=float)
+    raw = draws.std(axis=0, ddof=1)
+    low, high, crit = band_limits(estimate, draws, raw, kind, confidence_level, df=df, inflation=inflation,
+                                  covered=covered)
+    se = raw if inflation is None else raw * np.asarray(inflation, dtype=float)
+
+    def arr(v: Any, dtype: Any = float) -> np.ndarray:
+        return frozen_array(np.empty(0) if v is None else np.asarray(v, dtype=dtype), dtype=dtype)
+
     return Band(
         estimate=frozen_array(estimate),
-        low=frozen_array(estimate - crit * se),
-        high=frozen_array(estimate + crit * se),
+        low=frozen_array(low),
+        high=frozen_array(high),
         std_error=frozen_array(se),
         draws=frozen_array(draws),
         kind=kind,
@@ -201,6 +286,9 @@ def make_band(
         critical_value=crit,
         method=method,
         target=target,
-        prediction=frozen_array(np.empty(0) if prediction is None else np.asarray(prediction, dtype=float)),
-        outside_overlap=frozen_array(np.empty(0) if outside_overlap is None else outside_overlap, dtype=bool),
+        prediction=arr(prediction),
+        outside_overlap=arr(outside_overlap, bool),
+        df=arr(df),
+        inflation=arr(inflation),
+        covered=arr(covered if kind == "uniform" else None, bool),
     )

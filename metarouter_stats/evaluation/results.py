@@ -20,7 +20,7 @@ from scipy import stats
 
 from .._checks import check_fraction
 from .._resampling import (
-    KINDS, prefer_gold_only, small_sample_rule, sup_t, t_quantile, tune_power, uniform_t_critical,
+    KINDS, Band, make_band, prefer_gold_only, small_sample_rule, sup_t, t_quantile, tune_power,
 )
 from .._results import ResultMixin, frozen_array, new_axes, router_style
 
@@ -116,8 +116,10 @@ class RouterComparison(ResultMixin):
     ----------
     a, b : str
     rates, estimate, std_error : ndarray
-    pointwise_low, pointwise_high, uniform_low, uniform_high : ndarray
-        Pointwise intervals and the sup-t band over the rates in ``uniform_range`` (NaN outside).
+    pointwise, uniform : Band
+        Pointwise intervals (Student-t under the small-sample rule) and the sup-t band over the rates in
+        ``uniform_range`` (NaN outside); target: the difference of the two fixed routers' EG(rho) on the
+        evaluation population, conditional on the routers.
     p_values : ndarray
         Two-sided pointwise p-values of "no difference at this rate".
     area : ScalarEstimate
@@ -130,16 +132,34 @@ class RouterComparison(ResultMixin):
     estimate: np.ndarray
     std_error: np.ndarray
     gold_only_std_error: np.ndarray
-    pointwise_low: np.ndarray
-    pointwise_high: np.ndarray
-    uniform_low: np.ndarray
-    uniform_high: np.ndarray
+    pointwise: Band
+    uniform: Band
     p_values: np.ndarray
     area: ScalarEstimate
     confidence_level: float
     sup_t: np.ndarray
     uniform_range: tuple[float, float]
     _title = "Paired comparison of two routers (EG per query, gold scale)"
+
+    @property
+    def pointwise_low(self) -> np.ndarray:
+        """Deprecated: ``pointwise.low``."""
+        return _moved("pointwise_low", "pointwise.low", self.pointwise.low)
+
+    @property
+    def pointwise_high(self) -> np.ndarray:
+        """Deprecated: ``pointwise.high``."""
+        return _moved("pointwise_high", "pointwise.high", self.pointwise.high)
+
+    @property
+    def uniform_low(self) -> np.ndarray:
+        """Deprecated: ``uniform.low``."""
+        return _moved("uniform_low", "uniform.low", self.uniform.low)
+
+    @property
+    def uniform_high(self) -> np.ndarray:
+        """Deprecated: ``uniform.high``."""
+        return _moved("uniform_high", "uniform.high", self.uniform.high)
 
     @property
     def uniform_p_value(self) -> float:
@@ -154,7 +174,7 @@ class RouterComparison(ResultMixin):
     def _rows(self) -> list[tuple[str, str]]:
         rows = [("difference", f"{self.a} minus {self.b}"),
                 ("target", "difference of the two fixed routers' EG(rho) on the evaluation population")]
-        for r, e, lo, hi, p in zip(self.rates, self.estimate, self.pointwise_low, self.pointwise_high, self.p_values,
+        for r, e, lo, hi, p in zip(self.rates, self.estimate, self.pointwise.low, self.pointwise.high, self.p_values,
                                    strict=True):
             if 0 < r < 1:
                 rows.append((f"EG({r:.2f})", f"{e:+.4g}  [{lo:+.4g}, {hi:+.4g}]  p {_fmt_p(p)}"))
@@ -166,16 +186,16 @@ class RouterComparison(ResultMixin):
         """Tidy frame: rate, estimate, std_error, gold_only_std_error, pointwise and uniform limits, p_value."""
         return pd.DataFrame({
             "rate": self.rates, "estimate": self.estimate, "std_error": self.std_error,
-            "gold_only_std_error": self.gold_only_std_error, "pointwise_low": self.pointwise_low,
-            "pointwise_high": self.pointwise_high, "uniform_low": self.uniform_low, "uniform_high": self.uniform_high,
+            "gold_only_std_error": self.gold_only_std_error, "pointwise_low": self.pointwise.low,
+            "pointwise_high": self.pointwise.high, "uniform_low": self.uniform.low, "uniform_high": self.uniform.high,
             "p_value": self.p_values,
         })
 
     def plot(self, ax: Any = None) -> Any:
         """Difference with pointwise (dark) and uniform (light) bands; returns the Axes."""
         ax = new_axes(ax)
-        ax.fill_between(self.rates, self.uniform_low, self.uniform_high, alpha=0.15, color="C0", label="uniform band")
-        ax.fill_between(self.rates, self.pointwise_low, self.pointwise_high, alpha=0.3, color="C0", label="pointwise")
+        ax.fill_between(self.rates, self.uniform.low, self.uniform.high, alpha=0.15, color="C0", label="uniform band")
+        ax.fill_between(self.rates, self.pointwise.low, self.pointwise.high, alpha=0.3, color="C0", label="pointwise")
         ax.plot(self.rates, self.estimate, color="C0", marker="o", label=f"{self.a} - {self.b}")
         ax.axhline(0.0, color="grey", linewidth=0.8)
         ax.set_xlabel("primary-model usage rate")
@@ -323,29 +343,30 @@ class RouterEvaluation(ResultMixin):
     def band(
         self, router: str, kind: str = "pointwise", confidence_level: float | None = None, *,
         low: float = 0.2, high: float = 0.8,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """``(low, high)`` over the rates for one router: pointwise, or sup-t uniform over the rates in
-        ``[low, high]`` (NaN outside).
+    ) -> Band:
+        """One router's EG(rho) band: pointwise (Student-t under the small-sample rule), or sup-t uniform over the
+        rates in ``[low, high]`` (NaN outside).
 
         The uniform band's default range, 0.2 to 0.8, keeps the rates where a few gold rows
-        decide the tails out of the supremum: at rate 0.05 with 100 gold rows about five of
+        decide the tails out of the supremum (at rate 0.05 with 100 gold rows about five of
         them fall among the queries routed to the primary model, too few for a normal
-        approximation (the benchmark's uniform coverage over 0.05-0.95 was 0.73 at 100 gold).
+        approximation); ``docs/benchmarks.md`` reports the coverage.
+
+        Returns
+        -------
+        Band
+            ``band.low`` and ``band.high`` over ``rates``; target: this router's per-query EG(rho) on the
+            evaluation population, conditional on the fitted router and the pseudo-gold function.
         """
         if kind not in KINDS:
             raise ValueError(f"`kind` must be one of {KINDS}; got {kind!r}.")
         level = self.confidence_level if confidence_level is None else check_fraction(confidence_level, "confidence_level", closed=False)
         i = self._index(router)
-        est, se, df = self.estimate[i], self.std_error[i], self.df[i]
-        if kind == "pointwise":
-            crit = t_quantile(level, df)
-            return est - crit * se, est + crit * se
-        inside = self._range(low, high)
-        crit = uniform_t_critical(est[inside], self._draws()[:, i, inside], se[inside] / self.inflation[i, inside],
-                             df[inside], level)
-        lo, hi = np.full(est.size, np.nan), np.full(est.size, np.nan)
-        lo[inside], hi[inside] = est[inside] - crit * se[inside], est[inside] + crit * se[inside]
-        return lo, hi
+        covered = self._range(low, high) if kind == "uniform" else None
+        band = make_band(self.estimate[i], self._draws()[:, i, :], kind=kind, confidence_level=level,
+                         method="prediction-powered, Exp(1) multiplier bootstrap", target=_TARGET, df=self.df[i],
+                         inflation=self.inflation[i], covered=covered)
+        return band
 
     def _range(self, low: float, high: float) -> np.ndarray:
         inside = (self.rates >= low - 1e-12) & (self.rates <= high + 1e-12)
@@ -471,9 +492,14 @@ class RouterEvaluation(ResultMixin):
             se[k] = raw[k] * infl
             gse[k] = raw0 * infl0
         level = self.confidence_level
-        zc = t_quantile(level, df)
         inside = self._range(low, high)
-        crit = uniform_t_critical(est[inside], draws[:, inside], raw[inside], df[inside], level)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            infl = np.where(raw > 0, se / np.where(raw > 0, raw, 1.0), 1.0)
+        target = f"EG(rho) of {a} minus {b} on the evaluation population, conditional on the fitted routers"
+        # the draws' SD per rate is `raw`, so the bands reproduce se = raw x inflation
+        bands = {kind: make_band(est, draws, kind=kind, confidence_level=level, method=(
+            "prediction-powered, Exp(1) multiplier bootstrap, paired"), target=target, df=df, inflation=infl,
+            covered=inside if kind == "uniform" else None) for kind in KINDS}
         with np.errstate(divide="ignore", invalid="ignore"):
             p = np.where(se > 0, 2 * stats.t.sf(np.abs(est) / np.where(se > 0, se, 1.0), df), np.nan)
         kappa = np.zeros((len(self.names), m))
@@ -483,7 +509,12 @@ class RouterEvaluation(ResultMixin):
         _, vals, gold = self._contrast(kappa)
         area = self._scalar(f"EG area of {a} minus {b} over [{low:g}, {high:g}]", vals, gold,
                             "difference of the two fixed routers' per-query EG areas", kappa=kappa)
-        return _comparison(a, b, self.rates, est, se, gse, zc, crit, p, area, level, draws, low, high, raw)
+        return RouterComparison(
+            a=a, b=b, rates=frozen_array(self.rates), estimate=frozen_array(est), std_error=frozen_array(se),
+            gold_only_std_error=frozen_array(gse), pointwise=bands["pointwise"], uniform=bands["uniform"],
+            p_values=frozen_array(p), area=area, confidence_level=level,
+            sup_t=frozen_array(sup_t(est[inside], draws[:, inside], raw[inside])), uniform_range=(low, high),
+        )
 
     def compare_all(self, baseline: str, *, low: float = 0.2, high: float = 0.8) -> pd.DataFrame:
         """Every router against ``baseline``: area difference, CI, p-value, and the uniform test over rates."""
@@ -512,7 +543,8 @@ class RouterEvaluation(ResultMixin):
         lo, hi = self.confidence_interval(self.confidence_level)
         frames = []
         for i, name in enumerate(self.names):
-            ulo, uhi = self.band(name, "uniform")
+            ub = self.band(name, "uniform")
+            ulo, uhi = ub.low, ub.high
             frames.append(pd.DataFrame({
                 "router": name, "rate": self.rates, "estimate": self.estimate[i], "std_error": self.std_error[i],
                 "pointwise_low": lo[i], "pointwise_high": hi[i], "uniform_low": ulo, "uniform_high": uhi,
@@ -548,7 +580,8 @@ class RouterEvaluation(ResultMixin):
         names = self.names if routers is None else tuple(routers)
         for name in names:
             i = self._index(name)
-            lo, hi = self.band(name, kind)
+            b = self.band(name, kind)
+            lo, hi = b.low, b.high
             style = router_style(name)
             ax.plot(self.rates, self.estimate[i], marker="o", markersize=3, label=name, **style)
             ax.fill_between(self.rates, lo, hi, alpha=0.15, color=style["color"])
@@ -568,17 +601,7 @@ def combine_components(comps: np.ndarray, power: np.ndarray, intercept: np.ndarr
     return out
 
 
-def _comparison(
-    a: str, b: str, rates: np.ndarray, est: np.ndarray, se: np.ndarray, gse: np.ndarray, zc: Any, crit: float,
-    p: np.ndarray, area: ScalarEstimate, level: float, draws: np.ndarray, low: float, high: float,
-    raw_se: np.ndarray,
-) -> RouterComparison:
-    inside = (rates >= low - 1e-12) & (rates <= high + 1e-12)
-    ulo, uhi = np.where(inside, est - crit * se, np.nan), np.where(inside, est + crit * se, np.nan)
-    return RouterComparison(
-        a=a, b=b, rates=frozen_array(rates), estimate=frozen_array(est), std_error=frozen_array(se),
-        gold_only_std_error=frozen_array(gse), pointwise_low=frozen_array(est - zc * se),
-        pointwise_high=frozen_array(est + zc * se), uniform_low=frozen_array(ulo),
-        uniform_high=frozen_array(uhi), p_values=frozen_array(p), area=area, confidence_level=level,
-        sup_t=frozen_array(sup_t(est[inside], draws[:, inside], raw_se[inside])), uniform_range=(low, high),
-    )
+def _moved(old: str, new: str, value: Any) -> Any:
+    warnings.warn(f"`RouterComparison.{old}` is deprecated and will be removed in the next release; use `{new}`.",
+                  FutureWarning, stacklevel=3)
+    return value

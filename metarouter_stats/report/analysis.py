@@ -321,7 +321,8 @@ def _crossfit_section(rep: Report, full: RoutingData, protos: dict[str, Any], me
     rows = []
     for name in ev.names:
         i = ev.names.index(name)
-        lo, hi = ev.band(name)
+        b = ev.band(name)
+        lo, hi = b.low, b.high
         row: dict[str, Any] = {"router": name}
         for rate in rates:
             k = int(np.argmin(np.abs(ev.rates - rate)))
@@ -345,12 +346,13 @@ def _crossfit_section(rep: Report, full: RoutingData, protos: dict[str, Any], me
     i = ev.names.index(meta_name)
     inside = (ev.rates >= 0.2 - 1e-9) & (ev.rates <= 0.8 + 1e-9)
     k = int(np.flatnonzero(inside)[np.argmax(ev.estimate[i, inside])])
-    ulo, uhi = ev.band(meta_name, kind="uniform")
+    ub = ev.band(meta_name, kind="uniform")
+    ulo, uhi = ub.low, ub.high
     rec: dict[str, Any] = {"rate": float(ev.rates[k]), "gain": float(ev.estimate[i, k]), "low": float(ulo[k]),
                            "high": float(uhi[k]), "units": gold.size, "n_gold": int(has.sum()), "unit": units}
     if "preference-only" in ev.names:
         c = ev.compare(meta_name, "preference-only")
-        rec.update(vs_judge=float(c.estimate[k]), vs_low=float(c.uniform_low[k]), vs_high=float(c.uniform_high[k]))
+        rec.update(vs_judge=float(c.estimate[k]), vs_low=float(c.uniform.low[k]), vs_high=float(c.uniform.high[k]))
     rep.results.update(router_comparisons=comp, router_evaluation=ev, crossfit=cf, recommendation=rec)
     return {name: v[has] for name, v in cf["scores"].items()}
 

@@ -50,7 +50,7 @@ def test_permutation_invariance_and_same_seed_same_numbers():
     np.testing.assert_allclose(evp.power, ev.power, atol=1e-10)
     again = evaluate_routers({"good": good, "weak": weak}, gold, pseudo_gold=f, n_boot=100, rng=3)
     np.testing.assert_array_equal(again.std_error, ev.std_error)
-    np.testing.assert_array_equal(again.band("good", "uniform")[0], ev.band("good", "uniform")[0])
+    np.testing.assert_array_equal(again.band("good", "uniform").low, ev.band("good", "uniform").low)
 
 
 def test_gold_only_is_lambda_zero_and_differences_are_linear():
@@ -127,7 +127,7 @@ def test_coverage_of_the_fixed_routers_value_small_seeded_check():
             hits[name] += np.mean((lo[i, k] <= truth[name][k]) & (truth[name][k] <= hi[i, k]))
         comp = ev.compare("good", "weak")
         d = truth["good"] - truth["weak"]
-        hits["diff"] += np.mean((comp.pointwise_low[k] <= d[k]) & (d[k] <= comp.pointwise_high[k]))
+        hits["diff"] += np.mean((comp.pointwise.low[k] <= d[k]) & (d[k] <= comp.pointwise.high[k]))
         area = ev.area("good")
         w = np.zeros(rates.size)
         inside = np.flatnonzero((rates >= 0.2 - 1e-12) & (rates <= 0.8 + 1e-12))
