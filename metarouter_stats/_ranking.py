@@ -18,7 +18,7 @@ import numpy as np
 
 from ._checks import check_fraction
 
-__all__ = ["decide", "eg_area", "k_for_rate", "top_k_mask", "topk_gain"]
+__all__ = ["block_starts", "decide", "eg_area", "eg_core", "k_for_rate", "top_k_mask", "topk_gain", "trapezoid_weights"]
 
 
 def k_for_rate(rate: float, n: int) -> int:
@@ -54,14 +54,18 @@ def decide(scores: np.ndarray, threshold: float | None, rate: float | None) -> n
     return scores > float(threshold)
 
 
+def block_starts(sorted_scores: np.ndarray) -> np.ndarray:
+    """Start of each block of tied scores in scores sorted in descending order (the one tie-block rule)."""
+    s = sorted_scores
+    return np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+
+
 def topk_gain(gold: np.ndarray, scores: np.ndarray, ks: np.ndarray) -> np.ndarray:
     """Expected total gold gain of the top-k queries for each k, ties resolved in expectation."""
     order = np.lexsort((gold, -scores))  # by score descending; within ties any order works
     s, g = scores[order], gold[order]
     cum = np.concatenate(([0.0], np.cumsum(g)))
-    # tie blocks: [start, end) of equal scores
-    new_block = np.concatenate(([True], s[1:] != s[:-1]))
-    starts = np.flatnonzero(new_block)
+    starts = block_starts(s)  # tie blocks: [start, end) of equal scores
     ends = np.concatenate((starts[1:], [s.size]))
     out = np.empty(ks.shape[0])
     for j, k in enumerate(ks):
@@ -73,6 +77,37 @@ def topk_gain(gold: np.ndarray, scores: np.ndarray, ks: np.ndarray) -> np.ndarra
         taken = k - a0
         out[j] = cum[a0] + taken * (cum[a1] - cum[a0]) / (a1 - a0)
     return out
+
+
+def eg_core(gold: np.ndarray, scores: np.ndarray, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(EG of the scores, EG of the oracle ranking) at top-k counts ``ks``: the one EG computation.
+
+    Both are the expected top-k gold gain (ties in expectation) minus k times the mean gold gain.
+    """
+    mean = float(np.mean(gold))
+    gain, oracle = topk_gain(gold, scores, ks) - ks * mean, topk_gain(gold, gold, ks) - ks * mean
+    # no query or every query routed: EG is 0 by definition; the floating-point sum minus
+    # k * mean leaves about 1e-14 there, which a relative EG would turn into any number
+    ends = (ks <= 0) | (ks >= gold.size)
+    gain[ends], oracle[ends] = 0.0, 0.0
+    return gain, oracle
+
+
+def trapezoid_weights(rates: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Weights w with ``w @ f(rates)`` the trapezoidal area of f from ``low`` to ``high`` (both on the grid)."""
+    inside = (rates >= low - 1e-12) & (rates <= high + 1e-12)
+    if inside.sum() < 2 or abs(rates[inside][0] - low) > 1e-9 or abs(rates[inside][-1] - high) > 1e-9:
+        raise ValueError(
+            f"The area from {low} to {high} needs both ends on the rate grid and at least two rates; "
+            f"the rates are {np.asarray(rates).tolist()}. Evaluate with `rates` that include them."
+        )
+    w = np.zeros(rates.size)
+    idx = np.flatnonzero(inside)
+    for i0, i1 in zip(idx[:-1], idx[1:], strict=True):
+        h = rates[i1] - rates[i0]
+        w[i0] += h / 2
+        w[i1] += h / 2
+    return w
 
 
 def eg_area(gold: np.ndarray, scores: np.ndarray, low: float = 0.2, high: float = 0.8, step: float = 0.1) -> float:

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import as_1d_float, check_fraction, check_names
-from .._ranking import eg_area, k_for_rate, topk_gain
+from .._ranking import eg_area, eg_core, k_for_rate, topk_gain
 from .._results import ResultMixin, frozen_copy, new_axes
 
 __all__ = [
@@ -63,20 +63,6 @@ DEFAULT_RATES = np.round(np.arange(0.2, 0.8 + 1e-9, 0.1), 10)
 
 
 NORMALISATIONS = ("gain", "per_query", "relative", "reference")
-
-
-def eg_core(gold: np.ndarray, scores: np.ndarray, ks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(EG of the scores, EG of the oracle ranking) at top-k counts ``ks``: the one EG computation.
-
-    Both are the expected top-k gold gain (ties in expectation) minus k times the mean gold gain.
-    """
-    mean = float(np.mean(gold))
-    gain, oracle = topk_gain(gold, scores, ks) - ks * mean, topk_gain(gold, gold, ks) - ks * mean
-    # no query or every query routed: EG is 0 by definition; the floating-point sum minus
-    # k * mean leaves about 1e-14 there, which a relative EG would turn into any number
-    ends = (ks <= 0) | (ks >= gold.size)
-    gain[ends], oracle[ends] = 0.0, 0.0
-    return gain, oracle
 
 
 def normalise_eg(gain: np.ndarray, oracle: np.ndarray, n: int, mean_gold: float, how: str) -> np.ndarray:

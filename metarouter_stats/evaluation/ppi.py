@@ -64,7 +64,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_1d_float, as_rng, check_fraction, check_names, check_resamples
-from .._ranking import k_for_rate
+from .._ranking import block_starts, k_for_rate
 from .._resampling import multiplier_draws, prefer_gold_only, small_sample_rule, tune_power
 from .._results import frozen_array
 from .curves import check_rates
@@ -81,9 +81,7 @@ DEFAULT_EVAL_RATES = np.round(np.linspace(0.0, 1.0, 21), 10)
 def _blocks(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Order by score descending and the start of each block of tied scores."""
     order = np.argsort(-scores, kind="stable")
-    s = scores[order]
-    starts = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
-    return order, starts
+    return order, block_starts(scores[order])
 
 
 def _boundary(weights: np.ndarray, rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

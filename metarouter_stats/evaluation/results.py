@@ -22,6 +22,7 @@ from .._checks import check_fraction
 from .._resampling import (
     KINDS, Band, make_band, prefer_gold_only, small_sample_rule, sup_t, t_quantile, tune_power,
 )
+from .._ranking import trapezoid_weights
 from .._results import ResultMixin, frozen_array, new_axes, router_style
 
 __all__ = ["RouterComparison", "RouterEvaluation", "ScalarEstimate"]
@@ -291,20 +292,7 @@ class RouterEvaluation(ResultMixin):
         return lam, bg - beta * bz + lam @ (a - bf), bg - beta0 * bz
 
     def _trapezoid(self, low: float, high: float) -> np.ndarray:
-        r = self.rates
-        inside = (r >= low - 1e-12) & (r <= high + 1e-12)
-        if inside.sum() < 2 or abs(r[inside][0] - low) > 1e-9 or abs(r[inside][-1] - high) > 1e-9:
-            raise ValueError(
-                f"The area from {low} to {high} needs both ends on the rate grid and at least two rates; "
-                f"this evaluation's rates are {r.tolist()}. Evaluate with `rates` that include them."
-            )
-        w = np.zeros(r.size)
-        idx = np.flatnonzero(inside)
-        for i0, i1 in zip(idx[:-1], idx[1:], strict=True):
-            h = r[i1] - r[i0]
-            w[i0] += h / 2
-            w[i1] += h / 2
-        return w
+        return trapezoid_weights(self.rates, low, high)
 
     def _contrast_dof(self, kappa: np.ndarray) -> tuple[float, float, float, float]:
         """(inflation, df) of a contrast with its tuning, and of its gold-only version (beta only)."""
