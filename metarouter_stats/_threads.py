@@ -13,7 +13,7 @@ that fits or predicts therefore runs under a thread budget, applied with ``threa
   package imposes nothing;
 * otherwise the budget is **1 thread**: never oversubscribed, about 20 % slower for a single
   fit on an idle machine than two threads. Measured on 2 cores with two other CPU-bound
-  processes (``benchmarks/bench_threads.py``): a default fit took 1.6x its idle time with
+  processes (``benchmarks/threads/run.py``): a default fit took 1.6x its idle time with
   one thread, 4.1x without any budget, and 146x with a budget of 2 threads. The last is
   OpenMP's spin-waiting: with ``OMP_WAIT_POLICY=PASSIVE`` in the environment (set before
   Python starts; OpenMP reads it once) the same budget took 2.1x, but 1.8x longer on an idle

@@ -86,16 +86,18 @@ _SIGMA_QUERY = 0.5  # paired design: each query's own gain, seen by both mechani
 _SIGMA_PREF = 0.5  # preference noise sd (sigma_P)
 
 
-def _eigen(d: int) -> np.ndarray:
+def eigen_spectrum(d: int) -> np.ndarray:
+    """Variances of the d embedding coordinates of the simulation: 1, 1/sqrt(2), ..., 1/sqrt(d)."""
     return np.arange(1, d + 1, dtype=float) ** -0.5
 
 
-def _z(X: np.ndarray) -> np.ndarray:
-    return X / np.sqrt(_eigen(X.shape[1]))
+def standardise(X: np.ndarray) -> np.ndarray:
+    """Embeddings with every coordinate scaled to unit variance (the latent z of the simulation's functions)."""
+    return X / np.sqrt(eigen_spectrum(X.shape[1]))
 
 
 def _latent(X: np.ndarray) -> np.ndarray:
-    z = _z(X)
+    z = standardise(X)
     return (
         0.8 * np.tanh(z[:, 0])
         + 0.5 * np.sin(1.5 * z[:, 1])
@@ -106,12 +108,12 @@ def _latent(X: np.ndarray) -> np.ndarray:
 
 
 def _bias_paper(X: np.ndarray) -> np.ndarray:
-    z = _z(X)
+    z = standardise(X)
     return 0.3 + 0.6 * z[:, 0] - 0.5 * z[:, 5] + 0.3 * z[:, 1]
 
 
 def _bias_nonlinear(X: np.ndarray) -> np.ndarray:
-    z = _z(X)
+    z = standardise(X)
     return 0.2 + 0.6 * np.tanh(2 * z[:, 0]) - 0.4 * np.abs(z[:, 5]) + 0.3 * z[:, 1] * (z[:, 2] > 0)
 
 
@@ -259,14 +261,14 @@ def simulate(
         )
     bias, c, selected = _SPEC[scenario]
     gen = as_rng(rng)
-    sd = np.sqrt(_eigen(d))
+    sd = np.sqrt(eigen_spectrum(d))
     n = n_preference if paired else n_gold + n_preference
     X = gen.standard_normal((n, d)) * sd
     X_test = gen.standard_normal((n_test, d)) * sd
 
     source = np.zeros(n, dtype=int)
     if selected:
-        w = np.exp(1.5 * _z(X)[:, 0])
+        w = np.exp(1.5 * standardise(X)[:, 0])
         gold_idx = gen.choice(n, size=n_gold, replace=False, p=w / w.sum())
     else:
         gold_idx = gen.choice(n, size=n_gold, replace=False)

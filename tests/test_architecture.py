@@ -38,6 +38,12 @@ def test_no_private_name_crosses_modules():
     assert not found, "private names imported across modules:\n" + "\n".join(found)
 
 
+def test_benchmarks_use_no_private_name_of_the_package():
+    """Benchmarks are users of the package: they import its public and module-level names only."""
+    found = [hit for path in sorted((ROOT / "benchmarks").rglob("*.py")) for hit in _private_imports(path)]
+    assert not found, "private names imported by benchmarks:\n" + "\n".join(found)
+
+
 def test_no_assert_in_library_code():
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):

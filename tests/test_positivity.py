@@ -140,7 +140,7 @@ def test_neg_log_loss_scorer_equals_scikit_learns():
 
 def test_share_outside_lower_bound_is_a_lower_bound_on_selection():
     """The shrunk propensity understates poor overlap: the estimated share (and its lower bound)
-    stay below the true share of about 0.227 on `selection` (bench_validity.py overlap runs 100+)."""
+    stay below the true share of about 0.227 on `selection` (validity/run.py overlap runs 100+)."""
     s = mrs.simulate(n_gold=100, n_preference=2000, n_test=2, scenario="selection", rng=3)
     with pytest.warns(UserWarning, match="Poor overlap"):
         rep = mrs.positivity_report(s.train.X, s.train.source, rng=0)

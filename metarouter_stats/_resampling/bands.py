@@ -14,8 +14,8 @@ and do not enter the maximum.
 
 Under the small-sample rule of the prediction-powered estimates (per-point degrees of freedom
 df_j and SE inflation f_j, :mod:`.small_sample`) the band is
-:math:`\hat f(x_j) \pm t_{df_j}\, f_j s_j` pointwise, and the sup-t quantile of the draws
-standardised by the uninflated :math:`s_j`, scaled by :math:`t_{\min df} / z`, times
+:math:`\\hat f(x_j) \\pm t_{df_j}\\, f_j s_j` pointwise, and the sup-t quantile of the draws
+standardised by the uninflated :math:`s_j`, scaled by :math:`t_{\\min df} / z`, times
 :math:`f_j s_j` uniformly. A uniform band may cover a subset of the points only (``covered``;
 NaN limits elsewhere), e.g. the usage rates 0.2-0.8 of an EG curve.
 """

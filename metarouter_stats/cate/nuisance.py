@@ -62,7 +62,7 @@ def default_outcome_model(random_state: int | None = None) -> BaseEstimator:
 
     ``HistGradientBoostingRegressor(learning_rate=0.1, max_iter=100, max_leaf_nodes=15,
     min_samples_leaf=20, l2_regularization=1.0)``: chosen from the benchmark in
-    ``benchmarks/bench_defaults.py`` (see ``docs/defaults.md``). Until issue 13 it was 200
+    ``benchmarks/defaults/run.py`` (see ``docs/defaults.md``). Until issue 13 it was 200
     iterations at learning rate 0.05; half the iterations at twice the rate halve a
     Meta-router fit with the same EG share (paired over 64 fits per learner on four
     scenarios: DR +0.001, SE 0.002; R -0.003, SE 0.002).
@@ -309,7 +309,7 @@ class _FittedModels:
     set) cross-fit the same propensity model on the same folds: EconML's cross-fitting
     draws the same stratified folds from the same ``random_state``. Fitting is
     deterministic given (model parameters, X, y, sample weights), so the second fit returns
-    a copy of the first (same numbers; ``benchmarks/bench_round.py`` measures the time saved).
+    a copy of the first (same numbers; ``benchmarks/round/run.py`` measures the time saved).
     Keys are ``joblib.hash`` digests of the unfitted estimator and the data; the memo keeps
     the last ``maxsize`` fits of this process (a few kB each for the default logistic model).
     Only classifiers whose parameters fix their randomness are memoised: a parameter

@@ -405,14 +405,14 @@ def _oracle_weights(breaks: np.ndarray) -> np.ndarray:
     return np.unique(np.concatenate(([0.0], w, w * (1 + 1e-9), tail)))
 
 
-def _choices(gold: np.ndarray, costs: np.ndarray, weights: np.ndarray) -> np.ndarray:
+def choices_at_weights(gold: np.ndarray, costs: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Row-wise :func:`~metarouter_stats.decision.choose_models`, each row at its own weight."""
     util = gold - weights[:, None] * costs
     tied = util == util.max(axis=1, keepdims=True)
     return np.argmin(np.where(tied, costs, np.inf), axis=1)
 
 
-def _oracle_trace(gold: np.ndarray, costs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def oracle_trace(gold: np.ndarray, costs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mean cost and quality of the oracle choice at every breakpoint weight, by one sweep.
 
     A query's choice can change only at its own pairwise breakpoints, all of which are grid
@@ -434,8 +434,8 @@ def _oracle_trace(gold: np.ndarray, costs: np.ndarray) -> tuple[np.ndarray, np.n
     # (a 1-d unique is ~10x faster than np.unique(..., axis=0) on the pairs)
     key = np.unique(ev_row[keep].astype(np.int64) * grid.size + ev_grid[keep])
     ev_row, ev_grid = key // grid.size, key % grid.size
-    start = _choices(gold, costs, np.zeros(n))
-    new = _choices(gold[ev_row], costs[ev_row], grid[ev_grid])
+    start = choices_at_weights(gold, costs, np.zeros(n))
+    new = choices_at_weights(gold[ev_row], costs[ev_row], grid[ev_grid])
     # the model each event replaces: the query's previous event, or its choice at weight 0
     first = np.ones(ev_row.size, dtype=bool)
     first[1:] = ev_row[1:] != ev_row[:-1]
@@ -512,7 +512,7 @@ def cost_quality_frontier(
                      float((1 - p) * g[:, cheap].mean() + p * g[:, dear].mean())))
     columns = ["router", "weight", "mean_cost", "mean_quality"]
     routers = pd.DataFrame(rows, columns=columns)
-    grid, o_cost, o_quality = _oracle_trace(g, c)  # O(nK^2) points: built as columns, not row by row
+    grid, o_cost, o_quality = oracle_trace(g, c)  # O(nK^2) points: built as columns, not row by row
     oracle = pd.DataFrame({"router": "oracle", "weight": grid, "mean_cost": o_cost, "mean_quality": o_quality})
     n_scored = len(routers) - 21
     frame = pd.concat([routers.iloc[:n_scored], oracle, routers.iloc[n_scored:]], ignore_index=True)

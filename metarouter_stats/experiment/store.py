@@ -35,6 +35,7 @@ import pandas as pd
 from .._files import atomic_write, safe_folder
 from .._version import __version__
 from ..data import RoutingData
+from .chunks import check_recorded_file
 from .config import StudyConfig
 
 __all__ = [
@@ -223,18 +224,9 @@ class StudyStore:
 
     @staticmethod
     def _check_file(path: Path, entry: Any, config: StudyConfig, task: tuple[int, int]) -> str | None:
-        # only a regular file the package wrote is read: a FIFO would block for ever, a link could point anywhere
-        # (/dev/zero), a folder cannot be read; each is set aside like a damaged file
-        if path.is_symlink() or not path.is_file():
-            kind = "a symbolic link" if path.is_symlink() else "not a regular file (a folder, FIFO or device)"
-            return f"it is {kind}"
-        size = path.stat().st_size
-        rows = int(entry.get("rows", 0)) if isinstance(entry, dict) else 0
-        if size > max(1_000_000, 10_000 * (rows + 1)):
-            return f"it holds {size} bytes, far more than its {rows} recorded rows"
-        raw = path.read_bytes()
-        if not isinstance(entry, dict) or hashlib.sha256(raw).hexdigest() != entry.get("sha256"):
-            return "its checksum differs from the one recorded when it was written"
+        problem, raw = check_recorded_file(path, entry)
+        if problem is not None:
+            return problem
         try:
             frame = pd.read_csv(io.BytesIO(raw))
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:

@@ -26,7 +26,7 @@ RESAMPLINGS = ("rows", "weights")  # refit_bootstrap: rows drawn with replacemen
 
 
 # Experimental, off: keep the copies of a resampled row (the rows of a query) in one cross-fitting fold
-# of the refit bootstrap's replicates. Measured both ways in benchmarks/bench_validity.py (selection,
+# of the refit bootstrap's replicates. Measured both ways in benchmarks/validity/run.py (selection,
 # variant refit_grouped) and docs/benchmarks.md; neither calibrates the refit band at every gold size.
 _GROUP_REPLICATES = False
 
@@ -118,7 +118,7 @@ def refit_bootstrap(
     folds, so a copy can be predicted by an outcome model fitted on its twin; keeping the
     copies in one fold (``_GROUP_REPLICATES``, off) removes that but leaves each fold fewer
     distinct rows (SE 1.7-2 times the fast band's where that one is right). Measured on
-    ``selection`` (``bench_validity.py selection``, docs/benchmarks.md), SE / SD at 50 / 100
+    ``selection`` (``validity/run.py selection``, docs/benchmarks.md), SE / SD at 50 / 100
     / 500 gold rows: rows 1.64 / 1.03 / 0.78, weights 1.16 / 0.84 / 0.95 (Monte Carlo SEs
     about 0.1 / 0.1 / 0.04). Neither alone keeps 0.93 pointwise at every size (weights:
     0.95 / 0.90 / 0.92); :func:`bias_interval`'s ``method="both"`` (the larger of this and the

@@ -18,7 +18,7 @@ Three engines, chosen by what the router's bias learner declares
     at each point the larger of the fast and the refit bootstrap's standard errors, with the
     joint (sup-t) shape of the refit replicates: the fast band misses the nuisances'
     variation where gold is scarce and selected on x, the refit bootstrap under-states the
-    spread where gold is plentiful (``benchmarks/bench_validity.py selection``), and the
+    spread where gold is plentiful (``benchmarks/validity/run.py selection``), and the
     larger of the two covered 0.94-0.96 pointwise at 50-500 gold rows there.
 ``"learner"`` (capability ``"intervals"``)
     the learner's own pointwise intervals (e.g. EconML's bootstrap-of-little-bags
@@ -73,7 +73,7 @@ METHODS = ("fast", "refit", "both", "learner")
 
 
 # below this many gold rows the fast uniform band is short of its level (0.85-0.89 at 50 gold rows for 0.95 with
-# random gold; 0.905-0.95 from 100 on; benchmarks/bench_validity.py fits, sieve, smallgold): its target says so
+# random gold; 0.905-0.95 from 100 on; benchmarks/validity/run.py fits, sieve, smallgold): its target says so
 SMALL_GOLD = 100
 
 
@@ -181,7 +181,7 @@ def bias_interval(
         40 / 40 / 41 fits at 50 / 100 / 500 gold rows), the fast band covered 0.85 / 0.85 /
         0.94 pointwise, the weighted refit band 0.95 / 0.90 / 0.92, and ``"both"`` (at each
         point the larger of the two SEs) 0.97 / 0.93 / 0.95, uniformly 0.975 / 0.95 / 0.97
-        (``benchmarks/bench_validity.py selection``, docs/benchmarks.md). ``"both"`` costs
+        (``benchmarks/validity/run.py selection``, docs/benchmarks.md). ``"both"`` costs
         what ``"refit"`` costs (``n_boot`` refits of every stage). Also ``"both"`` for a
         uniform band with fewer than 100 gold rows when ``data`` is given: with random gold
         at 50 gold rows it covered 24 of 24 random fits uniformly and 7 of the 9 fits on which
@@ -200,7 +200,7 @@ def bias_interval(
         The leave-one-out penalty is tuned for prediction; its
         shrinkage bias made 95 % bands cover only 82 % (pointwise) and 55 % (uniform) of
         the time with 100 gold rows, and 0.1 restored 94 % / 93 %
-        (``benchmarks/bench_coverage.py``, docs/benchmarks.md). None means 0.1 where
+        (``benchmarks/coverage/run.py``, docs/benchmarks.md). None means 0.1 where
         it applies and 1 (no change) otherwise; with a sieve (``final_stage``), its
         leave-one-out penalty times this factor, None meaning 0.01.
     final_stage : {"learner", "spline", "spline_pairs"} or transformer, default "learner"
@@ -215,7 +215,7 @@ def bias_interval(
         sieve's fit, with ``predict_bias`` carried as ``prediction``. Any unfitted
         scikit-learn transformer is used as the sieve's basis instead. Needs the
         capabilities ``"scores"`` and ``"refit_final"`` (``"dr"``, ``"r"``). Coverage of the true
-        Delta(x) (``benchmarks/bench_validity.py sieve``, 65 fits per cell): 0.94-0.96 pointwise
+        Delta(x) (``benchmarks/validity/run.py sieve``, 65 fits per cell): 0.94-0.96 pointwise
         where the bias is additive; 0.93 at 50-100 gold rows on ``nonlinear_bias`` (linear band
         0.85) and 0.92 at 500, where the bias's non-additive part (8 % of its variance) is half
         an SE; with gold selected on x the fast sieve under-covers like the fast linear band.
@@ -248,7 +248,7 @@ def bias_interval(
         Delta(x) **projected on the final stage's class** (linear in x with the default
         ridge), conditional on the cross-fitted nuisances for ``"fast"``. Where Delta is
         not in that class the band can under-cover Delta(x) itself
-        (``benchmarks/bench_validity.py``; :func:`~metarouter_stats.bias_by_group` gives
+        (``benchmarks/validity/run.py``; :func:`~metarouter_stats.bias_by_group` gives
         intervals for the average bias of groups of queries that need no model of Delta).
         ``outside_overlap`` flags points where gold queries are rare (learners with the
         ``"propensity"`` capability); when gold queries look selected on x (more than 5 %
@@ -284,7 +284,7 @@ def bias_interval(
         learner, confidence_level, n_boot, kind, method, undersmooth, basis)
     if auto and method == "fast" and data is not None and poor_overlap_share(learner) > POOR_OVERLAP_SHARE:
         # gold selected on x: the fast band freezes the propensity and under-covers at 50-100 gold rows, the refit
-        # bootstrap at 500 (bench_validity.py selection); the larger of the two SEs covers at each size
+        # bootstrap at 500 (validity/run.py selection); the larger of the two SEs covers at each size
         method = "both"
     if (auto and method == "fast" and data is not None and kind == "uniform" and has_capability(learner, "scores")
             and int(np.sum(learner.scores_.source == 1)) < SMALL_GOLD):
@@ -307,7 +307,7 @@ def bias_interval(
             draws=frozen_array(np.empty((0, estimate.size))), kind="pointwise", confidence_level=level,
             critical_value=z, method=f"learner ({type(learner).__name__})",
             target=("Delta(x), by the learner's own pointwise intervals, c treated as known; for the causal forest "
-                    "NOT calibrated: 0.43-0.66 coverage at 95 % nominal, 300 gold (benchmarks/results/forest.md)"),
+                    "NOT calibrated: 0.43-0.66 coverage at 95 % nominal, 300 gold (benchmarks/forest/summary.md)"),
         )
     what = _TARGET_PROJECTION if basis is None else sieve_target(basis, undersmooth)
     unit = c if units == "gold" else 1.0  # the fast band's draws share the router's c

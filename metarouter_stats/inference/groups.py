@@ -48,7 +48,7 @@ REGIONS = ("auto", "all", "overlap")
 GROUP_METHODS = ("auto", "fast", "both")
 MAX_GROUPS = 5  # CDDF's number of groups
 # every group's average should rest on at least this many gold rows (main half, median over splits). On the selection
-# benchmark (bench_gates.py, overlap + both, 5 groups, 50 and 100 gold rows, 57 fits) groups with fewer than 2 were
+# benchmark (gates/run.py, overlap + both, 5 groups, 50 and 100 gold rows, 57 fits) groups with fewer than 2 were
 # covered 7 times in 15, with 2 to 3.5 0.91 (70 group-fits), with 4 or more 0.995 (200): n_groups="auto" takes the most
 # groups (up to 5) that keep every group at 4 or more, and fewer are flagged
 FEW_GOLD = 4
@@ -310,7 +310,7 @@ def bias_by_group(
         lie outside it (gold looks selected on x; the positivity report's rule), with a
         RuntimeWarning saying what was left out, else ``"all"``. Where gold is rare the
         scores extrapolate the gold outcome model. On the ``selection`` benchmark
-        (``benchmarks/bench_gates.py``, 95 %, 27 / 30 / 12 fits at 50 / 100 / 500 gold rows)
+        (``benchmarks/gates/run.py``, 95 %, 27 / 30 / 12 fits at 50 / 100 / 500 gold rows)
         the groups over all queries with the fast SE covered 0.70 / 0.77 / 1.00 pointwise;
         inside the overlap 0.79 / 0.88 / 1.00 with the fast SE and 0.91 / 0.98 / 1.00 with
         ``method="both"`` (uniformly 0.59 / 0.93 / 1.00), all with 5 groups; at 50 gold rows

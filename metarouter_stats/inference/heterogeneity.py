@@ -218,7 +218,7 @@ def bias_heterogeneity_test(router: Any, *, n_splits: int = 100, rng: Any = None
     and SD 1.4 under the null). The splits are aggregated by CDDF's median rule: the
     p-value ``min(1, 2 * median p_s)`` and the interval of medians of the per-split
     bounds, which keep their level whatever the dependence between splits.
-    ``benchmarks/bench_validity.py`` measures the null distribution, size and power.
+    ``benchmarks/validity/run.py`` measures the null distribution, size and power.
 
     Parameters
     ----------

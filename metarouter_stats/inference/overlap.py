@@ -67,8 +67,8 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
     extrapolate: measured on the ``selection`` scenario (gold drawn with weights
     exp(1.5 z1)), the DR scores are biased toward the average bias in the region without gold,
     and neither the fast band nor the group averages over all queries keep their level at
-    50-100 gold rows (``benchmarks/bench_validity.py``); :func:`bias_by_group` then restricts
-    itself to the overlap instead (``benchmarks/bench_gates.py``).
+    50-100 gold rows (``benchmarks/validity/run.py``); :func:`bias_by_group` then restricts
+    itself to the overlap instead (``benchmarks/gates/run.py``).
     """
     from ..positivity import density_ratio  # noqa: PLC0415
 

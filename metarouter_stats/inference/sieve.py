@@ -20,7 +20,7 @@ from .._checks import check_positive_int
 __all__ = ["DEFAULT_SIEVE_PAIRS", "DEFAULT_SIEVE_UNDERSMOOTH", "SIEVE_ALPHAS", "spline_basis"]
 
 # penalty factor of the spline sieve: chosen on four cells (nonlinear_bias at 100 and 500 gold, paper at
-# 500, homogeneous at 50), checked on the others (benchmarks/bench_validity.py sieve, docs/benchmarks.md)
+# 500, homogeneous at 50), checked on the others (benchmarks/validity/run.py sieve, docs/benchmarks.md)
 DEFAULT_SIEVE_UNDERSMOOTH = 0.01
 
 

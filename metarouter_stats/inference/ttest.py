@@ -237,7 +237,7 @@ def bias_ttest(
       consistent for unbounded labels; it is for labels whose extremes are attained
       (bounded scales, e.g. win rates), where c's error vanishes.
 
-    The size of each variant is measured in ``benchmarks/bench_validity.py``
+    The size of each variant is measured in ``benchmarks/validity/run.py``
     (docs/benchmarks.md).
 
     Parameters

@@ -20,7 +20,7 @@ With c estimated by ``"variance"`` or ``"wasserstein"`` the variances are those 
 own influence values, c's error included, exactly as :func:`~metarouter_stats.bias_ttest`
 computes its delta-method standard error (the error of c can add to or cancel part of the
 mean bias's); with a known c or ``"amplitude"`` (whose test uses a bootstrap) c is treated as
-known. ``benchmarks/bench_planning.py power`` compares the predicted power with the simulated
+known. ``benchmarks/planning/run.py power`` compares the predicted power with the simulated
 power of the actual test.
 """
 

@@ -36,7 +36,7 @@ variation nor the error of the assumed shape. ``method="power"`` fits the invers
 gold labels it reads the local slope as if the curve were already in its :math:`1/m` tail and
 plans too low.
 
-``benchmarks/bench_planning.py curve`` compares :math:`m^*` from pilots of 100 gold rows with the
+``benchmarks/planning/run.py curve`` compares :math:`m^*` from pilots of 100 gold rows with the
 size realised in simulation (docs/benchmarks.md, "Gold size for 90 %"). Both methods assume the
 bias is in the final stage's class: on ``nonlinear_bias`` the EG area keeps rising slowly up to
 thousands of gold labels, which no pilot of 100 can see, and the plan is a lower bound.
@@ -126,7 +126,7 @@ class GoldLearningCurve(ResultMixin):
     def confidence_interval(self, confidence_level: float = 0.95) -> tuple[float, float]:
         """Bootstrap percentile interval of the gold size reaching ``target_share`` (given the pilot)."""
         level = check_fraction(confidence_level, "confidence_level", closed=False)
-        draws = _n_for(self.method, self.boot_asymptote, self.boot_coefficient, self.exponent, self.target_share)
+        draws = n_for_share(self.method, self.boot_asymptote, self.boot_coefficient, self.exponent, self.target_share)
         q = (1 - level) / 2
         return float(np.quantile(draws, q)), float(np.quantile(draws, 1 - q))
 
@@ -196,7 +196,7 @@ def _values(method: str, m: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: flo
     return a - b * m ** (-alpha)
 
 
-def _n_for(method: str, a: np.ndarray, b: np.ndarray, alpha: float, share: float) -> np.ndarray:
+def n_for_share(method: str, a: np.ndarray, b: np.ndarray, alpha: float, share: float) -> np.ndarray:
     """Gold size at which the curve reaches ``share`` of its asymptote: at least 1, inf when it never does."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if method == "variance":  # depends on kappa alone: inf when the scores are all noise at these sizes
@@ -207,7 +207,7 @@ def _n_for(method: str, a: np.ndarray, b: np.ndarray, alpha: float, share: float
     return np.where((a > 0) & (b > 0), m, np.where((a > 0) & (b <= 0), 1.0, np.inf))
 
 
-def _fit_curve(sizes: np.ndarray, areas: np.ndarray, ses: np.ndarray, alpha: float,
+def fit_curve(sizes: np.ndarray, areas: np.ndarray, ses: np.ndarray, alpha: float,
                method: str = "power", kappa: float = 0.0) -> tuple[float, float]:
     """Weighted least squares of the size means (weights 1 / SE(mean)^2): (asymptote, coefficient).
 
@@ -418,15 +418,15 @@ def gold_learning_curve(
             kappa_draws = np.full(n_boot, kappa)
     else:
         kappa, kappa_draws = 0.0, np.zeros(n_boot)
-    a, b = _fit_curve(sz, areas, ses, alpha, method, kappa)
+    a, b = fit_curve(sz, areas, ses, alpha, method, kappa)
     boot_a, boot_b = np.empty(n_boot), np.empty(n_boot)
     # whole repeats are resampled: their sizes share one evaluation
     for k, picked in enumerate(index_draws(RowSampler(reps), n_boot, gen)):
         idx = by_repeat[picked].ravel()
-        boot_a[k], boot_b[k] = _fit_curve(sz[idx], areas[idx], ses[idx], alpha, method, float(kappa_draws[k]))
-    draws = _n_for(method, boot_a, boot_b, alpha, share)
+        boot_a[k], boot_b[k] = fit_curve(sz[idx], areas[idx], ses[idx], alpha, method, float(kappa_draws[k]))
+    draws = n_for_share(method, boot_a, boot_b, alpha, share)
     q = (1 - level) / 2
-    est = float(_n_for(method, np.array([a]), np.array([b]), alpha, share)[0])
+    est = float(n_for_share(method, np.array([a]), np.array([b]), alpha, share)[0])
     return GoldLearningCurve(
         sizes=sz, areas=areas, std_errors=ses, asymptote=a, coefficient=b, exponent=alpha, method=method,
         target_share=share,

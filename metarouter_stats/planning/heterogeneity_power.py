@@ -19,7 +19,7 @@ What the model leaves out, both on the conservative side for detection: the prox
 final stage fitted on the auxiliary half) also improves with m, so the pilot's noncentrality
 grows faster than :math:`\sqrt m` in simulation (x1.7 from 50 to 100 gold rows on the paper-like
 scenario, against 1.41); and the median over splits varies less than one split's t (SD
-0.5-0.7 across pilots with random gold). ``benchmarks/bench_planning.py heterogeneity``
+0.5-0.7 across pilots with random gold). ``benchmarks/planning/run.py heterogeneity``
 compares the plan with the simulated power of the test.
 """
 
@@ -116,7 +116,7 @@ class HeterogeneityPlan(ResultMixin):
         return ax
 
 
-def _power(mu0: float, n0: int, m: np.ndarray, alpha: float) -> np.ndarray:
+def blp_power(mu0: float, n0: int, m: np.ndarray, alpha: float) -> np.ndarray:
     from statsmodels.stats.power import NormalIndPower  # noqa: PLC0415 - heavy import, deferred
 
     return np.asarray(NormalIndPower().power(effect_size=mu0 / np.sqrt(n0), nobs1=m.astype(float), alpha=alpha / 2,
@@ -192,7 +192,7 @@ def plan_heterogeneity(
     mu0 = float(test.statistic)
     z = float(stats.norm.ppf(0.5 + level / 2))
     mus = {"est": mu0, "low": mu0 - z, "high": mu0 + z}
-    power = {k: _power(v, n0, m, alpha) for k, v in mus.items()}
+    power = {k: blp_power(v, n0, m, alpha) for k, v in mus.items()}
     z_test = float(stats.norm.ppf(1 - alpha / 2))
     z_pow = float(stats.norm.ppf(power_target))
 

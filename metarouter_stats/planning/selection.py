@@ -21,7 +21,7 @@ s is the strategy's score:
     width of the band times the closeness to the thresholds, in one number. It labels the
     queries whose own routing is in doubt - which is not where a gold label teaches a global
     bias model most: on the paper-like scenario four batches of 25 chosen by it gave an EG
-    area 45 (Monte Carlo SE 17) below 100 random labels (``benchmarks/bench_planning.py active``).
+    area 45 (Monte Carlo SE 17) below 100 random labels (``benchmarks/planning/run.py active``).
 ``"neyman"`` (default)
     The allocation that minimises the average variance of :math:`\hat\Delta` at the queries
     whose routing is in doubt. With the DR-learner a gold row at x contributes
@@ -42,7 +42,7 @@ s is the strategy's score:
     1.015 (isotropic Gaussian embeddings: every query teaches the bias model about as much), so
     no design can buy much there (measured: +12 (SE 13) and +9.5 (6.6) EG area against 100
     random labels, short of 150 random ones); it is larger where queries differ (1.08-1.12 on
-    MT-Bench's item embeddings, ``benchmarks/bench_planning.py bound``) or gold noise varies.
+    MT-Bench's item embeddings, ``benchmarks/planning/run.py bound``) or gold noise varies.
 
 The mixture with uniform sampling keeps every query's probability at least
 ``lambda * n / |R|``: the design stays positive everywhere, so the DR-learner fitted with
@@ -64,7 +64,7 @@ probability of having a gold label after batch b is
 batch :math:`\pi_{b', i}` is the value the batch's rule gives them (the same formula, the
 same kappa). It is exact when every batch's score is fixed in advance; when a score is
 refitted on the labels of earlier batches it treats that score as fixed, an approximation
-whose effect ``benchmarks/bench_planning.py`` measures (the mean bias stays unbiased within
+whose effect ``benchmarks/planning/run.py`` measures (the mean bias stays unbiased within
 Monte Carlo error; see ``docs/benchmarks.md``).
 """
 
@@ -118,7 +118,7 @@ def systematic_pps(pi: np.ndarray, rng: Any = None) -> np.ndarray:
     return np.sort(chosen)
 
 
-def _capped(q: np.ndarray, n: int) -> tuple[np.ndarray, float]:
+def capped_probabilities(q: np.ndarray, n: int) -> tuple[np.ndarray, float]:
     """``min(1, kappa * q)`` summing to ``n`` (q > 0), and kappa."""
     capped = np.zeros(q.size, dtype=bool)
     for _ in range(q.size + 1):
@@ -466,7 +466,7 @@ def select_for_gold(
     s = _scores(router, X, strategy, n_boot, rate_grid, gen, n_jobs, noise)
     free = ~labelled
     q = (1.0 - lam) * s / s[free].sum() + lam / remaining
-    pi_free, kappa = _capped(q[free], n)
+    pi_free, kappa = capped_probabilities(q[free], n)
     pi = np.minimum(1.0, kappa * q)  # the batch's rule, also at queries labelled earlier
     pi[free] = pi_free
     chosen = np.flatnonzero(free)[systematic_pps(pi_free, gen)]

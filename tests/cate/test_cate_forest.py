@@ -44,7 +44,7 @@ def test_its_own_intervals_are_used(study, forest_router):
     np.testing.assert_allclose(band.low, low / forest_router.scale_)
     np.testing.assert_allclose(band.high, high / forest_router.scale_)
     # The BLB intervals target Delta(x) but under-cover it at this size: 0.60 on nonlinear_bias over 20
-    # replications (MC SE 0.011; benchmarks/bench_forest.py; nominal 0.95: the forest's smoothing bias).
+    # replications (MC SE 0.011; benchmarks/forest/run.py; nominal 0.95: the forest's smoothing bias).
     # Pinned loosely so that a collapse is caught, and the band says it is not calibrated.
     assert band.covers(study.delta(study.X_test)).mean() > 0.4
     with pytest.raises(TypeError, match="capability 'refit_final'"):

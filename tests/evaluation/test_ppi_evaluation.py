@@ -110,7 +110,7 @@ def _truth(rates, rng, n=400_000):
 @pytest.mark.slow
 def test_coverage_of_the_fixed_routers_value_small_seeded_check():
     """40 replications (wide tolerance): pointwise 95 % intervals of EG(0.3), EG(0.5), the area and the
-    difference cover the population value; the benchmark (bench_router_value.py) runs 200+."""
+    difference cover the population value; the benchmark (router_value/run.py) runs 200+."""
     rates = np.round(np.linspace(0, 1, 11), 10)
     # the routers are fixed functions of (psi, noise): draw them with the same law on a big population
     truth = _truth(rates, np.random.default_rng(123))

@@ -11,7 +11,7 @@ import metarouter_stats as mrs
 
 
 def test_spline_sieve_band_covers_a_nonlinear_delta_where_the_linear_band_does_not():
-    """Seeded small version of bench_validity.py's sieve part (nonlinear_bias, 400 gold rows).
+    """Seeded small version of validity/run.py's sieve part (nonlinear_bias, 400 gold rows).
 
     The linear band's target is the best linear predictor, so it misses the non-linear Delta(x)
     (0.65-0.82 at 60 points over seeds 0-5, here 0.75); the sieve's target is Delta(x) itself
@@ -86,7 +86,7 @@ def test_refit_bootstrap_groups_the_copies_of_a_row_and_the_rows_of_a_query_when
     or per query for paired data; off (the default), no groups are passed.
 
     Ungrouped, a row drawn twice can be predicted by an outcome model fitted on its own copy
-    (bench_validity.py selection: at 500 gold rows the refit band's SE was about 0.6 of the
+    (validity/run.py selection: at 500 gold rows the refit band's SE was about 0.6 of the
     grouped one's on the same fit); grouped, the SE is 1.7-2 times the fast band's where that
     one is right (docs/benchmarks.md), so the switch stays off until a variant is calibrated.
     """
@@ -147,7 +147,7 @@ def test_refit_bootstrap_groups_the_copies_of_a_row_and_the_rows_of_a_query_when
 
 
 def test_fast_uniform_band_with_few_gold_rows_says_it_is_short_of_its_level():
-    """bench_validity.py (fits, sieve, smallgold): 0.85-0.89 uniform at 50 gold rows for 0.95; the target says so."""
+    """validity/run.py (fits, sieve, smallgold): 0.85-0.89 uniform at 50 gold rows for 0.95; the target says so."""
     s = mrs.simulate(n_gold=60, n_preference=600, n_test=5, d=10, rng=0)
     router = mrs.MetaRouter(random_state=0).fit(s.train)
     uniform = mrs.bias_interval(router, s.X_test, n_boot=20, kind="uniform", rng=0)

@@ -95,7 +95,7 @@ def test_estimated_scale_se_matches_full_bootstrap(method, paired):
 
 @pytest.mark.parametrize("paired", [True, False])
 def test_estimated_scale_keeps_its_size(paired):
-    """Seeded small version of benchmarks/bench_validity.py: with c treated as known this null was rejected ~30 %."""
+    """Seeded small version of benchmarks/validity/run.py: with c treated as known this null was rejected ~30 %."""
     reps = 150
     rejected = sum(
         mrs.bias_ttest(*_null_labels(seed, 2.0, paired), paired=paired, scale="variance").p_value < 0.05
@@ -199,13 +199,13 @@ def test_fast_bootstrap_agrees_with_full_refit():
 
     With B = 30 refits the refit standard error itself has relative sd about
     1 / sqrt(2 * 29) = 13 %; the fast bootstrap omits nuisance, penalty and scale
-    re-estimation, which the benchmark (benchmarks/bench_bootstrap.py) measures at
+    re-estimation, which the benchmark (benchmarks/bootstrap/run.py) measures at
     10-25 % of the standard error. A factor 1.5 allows for both.
     """
     s = mrs.simulate(n_gold=150, n_preference=600, n_test=40, rng=5)
     router = mrs.MetaRouter(random_state=0).fit(s.train)
     # the default, undersmoothed bands (the same check at undersmooth=1 left the suite for time;
-    # benchmarks/bench_bootstrap.py measures that one with 100 refits)
+    # benchmarks/bootstrap/run.py measures that one with 100 refits)
     # both undersmoothed: one centre (the undersmoothed full-data fit), SEs agree within the factor above
     fast_u = mrs.bias_interval(router, s.X_test, n_boot=200, rng=1)
     refit_u = mrs.bias_interval(router, s.X_test, n_boot=30, rng=1, method="refit", data=s.train, n_jobs=2)

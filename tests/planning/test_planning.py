@@ -5,13 +5,13 @@ from hypothesis import strategies as st
 
 import metarouter_stats as mrs
 from metarouter_stats.planning import systematic_pps
-from metarouter_stats.planning.selection import _capped
+from metarouter_stats.planning.selection import capped_probabilities
 
 
 def test_systematic_pps_has_the_stated_inclusion_probabilities():
     rng = np.random.default_rng(0)
     pi = np.r_[1.0, rng.uniform(0.02, 0.9, 29)]
-    pi = _capped(pi, 8)[0]
+    pi = capped_probabilities(pi, 8)[0]
     reps = 20000
     counts = np.zeros(pi.size)
     for r in range(reps):
@@ -28,7 +28,7 @@ def test_systematic_pps_has_the_stated_inclusion_probabilities():
 def test_capped_probabilities_sum_to_n_and_stay_in_unit_interval(q, n):
     q = np.asarray(q)
     n = min(n, q.size)
-    pi, kappa = _capped(q, n)
+    pi, kappa = capped_probabilities(q, n)
     assert abs(pi.sum() - n) < 1e-9 and np.all(pi <= 1 + 1e-12) and np.all(pi > 0)
     free = pi < 1
     np.testing.assert_allclose(pi[free], kappa * q[free])
@@ -207,18 +207,18 @@ def test_learning_curve_is_reproducible_and_checks_its_input():
 
 
 def test_fit_curve_recovers_an_exact_power_law():
-    from metarouter_stats.planning.curves import _fit_curve, _n_for
+    from metarouter_stats.planning.curves import fit_curve, n_for_share
 
     sizes = np.repeat([20, 40, 80], 3)
     areas = 2.0 - 30.0 / sizes
-    a, b = _fit_curve(sizes, areas, np.full(sizes.size, 0.1), 1.0, "power")
+    a, b = fit_curve(sizes, areas, np.full(sizes.size, 0.1), 1.0, "power")
     np.testing.assert_allclose([a, b], [2.0, 30.0])
-    np.testing.assert_allclose(_n_for("power", np.array([a]), np.array([b]), 1.0, 0.9), [150.0])  # 2 - 30/150
+    np.testing.assert_allclose(n_for_share("power", np.array([a]), np.array([b]), 1.0, 0.9), [150.0])  # 2 - 30/150
 
 
 def test_noise_to_signal_recovers_kappa_from_subset_refits():
     """Scores psi + noise with variance V (1/m - 1/n) across m-subsets: kappa = V / Var(psi) is recovered."""
-    from metarouter_stats.planning.curves import _fit_curve, _n_for, _noise_to_signal
+    from metarouter_stats.planning.curves import fit_curve, n_for_share, _noise_to_signal
 
     rng = np.random.default_rng(0)
     n, m, reps, q = 100, np.array([30.0, 43.0, 57.0, 70.0]), 40, 3000
@@ -229,15 +229,15 @@ def test_noise_to_signal_recovers_kappa_from_subset_refits():
     kappa = _noise_to_signal(preds, m, n, 1.0)
     np.testing.assert_allclose(kappa, 120.0 / 4.0, rtol=0.1)  # kappa = V / Var(psi) = 30
     # the plan is kappa / (1 / 0.81 - 1), where the curve's correlation falls to 90 % of its limit
-    plan = float(_n_for("variance", np.array([1.0]), np.array([kappa]), 1.0, 0.9)[0])
+    plan = float(n_for_share("variance", np.array([1.0]), np.array([kappa]), 1.0, 0.9)[0])
     np.testing.assert_allclose((1 + kappa / plan) ** -0.5, 0.9, rtol=1e-9)
     sizes = np.repeat(m.astype(int), 2)
     areas = 0.8 / np.sqrt(1 + 30.0 / sizes)
-    np.testing.assert_allclose(_fit_curve(sizes, areas, np.full(sizes.size, 0.05), 1.0, "variance", 30.0),
+    np.testing.assert_allclose(fit_curve(sizes, areas, np.full(sizes.size, 0.05), 1.0, "variance", 30.0),
                                [0.8, 30.0])
     noise_only = rng.normal(size=(reps, m.size, q)) * sd[None, :, None]  # no signal: no plan
     assert _noise_to_signal(noise_only, m, n, 1.0) == np.inf
-    assert _n_for("variance", np.array([1.0]), np.array([np.inf]), 1.0, 0.9)[0] == np.inf
+    assert n_for_share("variance", np.array([1.0]), np.array([np.inf]), 1.0, 0.9)[0] == np.inf
 
 
 def test_neyman_score_is_the_influence_on_delta_hat_at_decision_points(pool):
