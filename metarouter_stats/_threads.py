@@ -12,12 +12,10 @@ that fits or predicts therefore runs under a thread budget, applied with ``threa
 * otherwise, when the user has set ``OMP_NUM_THREADS``, that setting governs and the
   package imposes nothing;
 * otherwise the budget is **1 thread**: never oversubscribed, about 20 % slower for a single
-  fit on an idle machine than two threads. Measured on 2 cores with two other CPU-bound
-  processes (``benchmarks/threads/run.py``): a default fit took 1.6x its idle time with
-  one thread, 4.1x without any budget, and 146x with a budget of 2 threads. The last is
-  OpenMP's spin-waiting: with ``OMP_WAIT_POLICY=PASSIVE`` in the environment (set before
-  Python starts; OpenMP reads it once) the same budget took 2.1x, but 1.8x longer on an idle
-  machine. Raise the budget only on a machine you have to yourself, or set that variable
+  fit on an idle machine than two threads. On a busy machine more threads than free cores
+  are far slower (OpenMP's spin-waiting; ``OMP_WAIT_POLICY=PASSIVE``, set before Python
+  starts, softens it at a cost on an idle machine); ``benchmarks/threads/run.py`` measures
+  the ratios (``docs/benchmarks.md``). Raise the budget only on a machine you have to yourself, or set that variable
   with it.
 
 Results do not depend on the budget (the fits are bit-for-bit identical with 1 or 2 threads;

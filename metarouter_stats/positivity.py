@@ -278,13 +278,12 @@ class PositivityReport(ResultMixin):
 
         A Wilson score bound on the ``n_preference`` rows, with the fitted ratio held fixed. It is
         a **lower** bound on purpose: the default propensity model is shrunk toward the gold
-        share, which pulls ratios toward 1 and understates poor overlap (on the ``selection``
-        scenario with 100 gold rows the estimated share was about 0.13 where the true one is
-        about 0.23), so no upper bound is claimed. Checked in ``benchmarks/validity/run.py overlap``
-        (100 replications each): the bound held 0.92-1.00 of the time at 50-100 gold rows but only 0.69
-        at 500 on ``selection``, where the estimate (0.224) is close to the truth (0.227) and the bound,
-        which holds the fitted ratio fixed, misses the propensity model's own sampling error: read it
-        as a floor when the estimate is far below 1 - it is not a calibrated interval.
+        share, which pulls ratios toward 1 and understates poor overlap, so no upper bound is
+        claimed. The bound holds the fitted ratio fixed and so misses the propensity model's own
+        sampling error, which matters once the estimate is close to the truth (large gold
+        samples): read it as a floor when the estimate is far below 1 - it is not a calibrated
+        interval. ``benchmarks/validity/run.py overlap`` checks how often it holds
+        (``docs/benchmarks.md``).
         """
         from scipy import stats  # noqa: PLC0415
 

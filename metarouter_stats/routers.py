@@ -359,12 +359,9 @@ class MetaRouter(_Router):
         preference rows inside the overlap); ``"extrapolate"`` corrects them with
         Delta_hat fitted on the overlap; ``"mean"`` corrects them by the mean estimated
         bias of the kept preference rows (a mean shift). Every query is routed in each
-        case. In the selection scenario (200 gold, 4,400 preference, 20 seeds;
-        ``python vignettes/positivity_trimming.py``) the share of the oracle's EG area was
-        0.58 / 0.58 / 0.47 for drop / extrapolate / mean with the band (0.1, 10), and
-        0.65 / 0.72 with Crump's rule (drop / extrapolate), against 0.53 without trimming:
-        "mean" misranks exactly the trimmed rows; "drop" is the default because it never
-        extrapolates the bias outside the overlap.
+        case. "mean" misranks exactly the trimmed rows; "drop" is the default because it
+        never extrapolates the bias outside the overlap (``vignettes/positivity_trimming.py``
+        compares the three).
     random_state : int or None
         Seed of folds and default models.
 

@@ -57,5 +57,19 @@ def test_public_names_match_the_api_reference():
     import metarouter_stats as mrs
 
     api = (ROOT / "docs" / "api.rst").read_text(encoding="utf-8")
-    missing = [name for name in mrs.__all__ if name not in ("__version__", "datasets") and f"   {name}\n" not in api]
+    modules = ("__version__", "datasets", "decision", "evaluation", "inference", "planning")  # namespaces, not names
+    missing = [name for name in mrs.__all__ if name not in modules and f"   {name}\n" not in api]
     assert not missing, f"public names missing from docs/api.rst: {missing}"
+
+
+def test_namespaces_group_the_public_names_and_keep_all_sorted():
+    """statsmodels-style namespaces: mrs.inference, mrs.evaluation, mrs.planning, mrs.decision; __all__ sorted."""
+    import metarouter_stats as mrs
+
+    for space in (mrs, mrs.inference, mrs.evaluation, mrs.planning, mrs.decision):
+        names = [n for n in space.__all__ if not n.startswith("_")]
+        assert names == sorted(names, key=str.lower), f"{space.__name__}.__all__ is not sorted"
+        assert all(hasattr(space, n) for n in space.__all__)
+    assert mrs.evaluation.evaluate_routers is mrs.evaluate_routers and mrs.inference.bias_ttest is mrs.bias_ttest
+    engines = {"fast_bootstrap", "refit_bootstrap", "make_band"}
+    assert not engines & (set(mrs.__all__) | set(mrs.inference.__all__) | set(mrs.evaluation.__all__))

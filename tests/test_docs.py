@@ -49,3 +49,15 @@ def test_howto_examples_run_and_print_what_the_page_shows(page):
 def test_every_howto_carries_executed_examples():
     pages = {p.name for p in (DOCS / "howto").glob("*.md")} - {"index.md"}
     assert pages == set(HOWTOS_WITH_EXAMPLES), sorted(pages - set(HOWTOS_WITH_EXAMPLES))
+
+
+def test_docs_and_code_speak_of_the_package_not_of_its_issue_numbers():
+    """Issue numbers go stale and mean nothing to a reader; the closing notes hold them."""
+    import re
+
+    root = DOCS.parent
+    paths = [*root.joinpath("metarouter_stats").rglob("*.py"), *DOCS.rglob("*.md"), root / "README.md"]
+    hits = [f"{p.relative_to(root)}:{i}" for p in paths if "generated" not in p.parts and "_build" not in p.parts
+            for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if re.search(r"\bissues? #?\d+", line, flags=re.IGNORECASE)]
+    assert not hits, "issue numbers in docs or code: " + ", ".join(hits)

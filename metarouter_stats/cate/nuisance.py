@@ -62,10 +62,8 @@ def default_outcome_model(random_state: int | None = None) -> BaseEstimator:
 
     ``HistGradientBoostingRegressor(learning_rate=0.1, max_iter=100, max_leaf_nodes=15,
     min_samples_leaf=20, l2_regularization=1.0)``: chosen from the benchmark in
-    ``benchmarks/defaults/run.py`` (see ``docs/defaults.md``). Until issue 13 it was 200
-    iterations at learning rate 0.05; half the iterations at twice the rate halve a
-    Meta-router fit with the same EG share (paired over 64 fits per learner on four
-    scenarios: DR +0.001, SE 0.002; R -0.003, SE 0.002).
+    ``benchmarks/defaults/run.py`` (see ``docs/defaults.md``, which also compares it with the
+    earlier 200 iterations at learning rate 0.05: half the time, the same EG share).
 
     Examples
     --------

@@ -29,12 +29,12 @@ from .multi_model import MultiModelRouter
 from .rule import choose_models, smallest_weight, weight_for_budget
 
 __all__ = [
-    "CalibrationResult",
-    "MultiModelRouter",
-    "TokenCost",
     "calibrate_weight",
+    "CalibrationResult",
     "choose_models",
     "cost_matrix",
+    "MultiModelRouter",
     "smallest_weight",
+    "TokenCost",
     "weight_for_budget",
 ]

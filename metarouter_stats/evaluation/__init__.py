@@ -37,22 +37,22 @@ from .ppi import evaluate_routers
 from .results import RouterComparison, RouterEvaluation, ScalarEstimate
 
 __all__ = [
-    "CostQualityEvaluation",
-    "CostQualityFrontier",
-    "EfficiencyGainBand",
-    "EfficiencyGainCurve",
-    "RouterComparison",
-    "RouterEvaluation",
-    "ScalarEstimate",
     "cost_quality_frontier",
     "cost_quality_interval",
+    "CostQualityEvaluation",
+    "CostQualityFrontier",
     "cross_fit_scores",
     "efficiency_gain",
     "efficiency_gain_interval",
+    "EfficiencyGainBand",
+    "EfficiencyGainCurve",
     "evaluate_cost_quality",
     "evaluate_routers",
     "gold_scorer",
     "pseudo_gold",
+    "RouterComparison",
+    "RouterEvaluation",
+    "ScalarEstimate",
 ]
 
 # helpers other stages use (not part of the public namespace)

@@ -27,8 +27,8 @@ Normalisations (all returned):
 
 The oracle here is the **test-label oracle**: it ranks by the test gold labels, noise
 included, which no router can see. Its area is therefore above what ranking by the true
-gain psi(x) achieves (in issue 14's check a router ranking by the true psi scored 0.83 of
-it), so ``auc_relative`` is a share of an unattainable ceiling, comparable across
+gain psi(x) achieves (a router ranking by the true psi scores well below 1 of it on the
+simulations), so ``auc_relative`` is a share of an unattainable ceiling, comparable across
 routers on the same test set but not an absolute "share of the best possible router".
 """
 

@@ -37,15 +37,15 @@ from .ttest import BiasTestResult, bias_ttest
 
 __all__ = [
     "Band",
-    "BiasTestResult",
-    "GroupBiasResult",
-    "HeterogeneityTestResult",
-    "ScaleSensitivity",
     "bias_by_group",
     "bias_heterogeneity_test",
     "bias_interval",
     "bias_ttest",
+    "BiasTestResult",
+    "GroupBiasResult",
+    "HeterogeneityTestResult",
     "scale_sensitivity",
+    "ScaleSensitivity",
     "spline_basis",
 ]
 

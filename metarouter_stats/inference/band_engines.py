@@ -117,12 +117,9 @@ def refit_bootstrap(
     With ``resampling="rows"`` the copies of a resampled row fall in different cross-fitting
     folds, so a copy can be predicted by an outcome model fitted on its twin; keeping the
     copies in one fold (``_GROUP_REPLICATES``, off) removes that but leaves each fold fewer
-    distinct rows (SE 1.7-2 times the fast band's where that one is right). Measured on
-    ``selection`` (``validity/run.py selection``, docs/benchmarks.md), SE / SD at 50 / 100
-    / 500 gold rows: rows 1.64 / 1.03 / 0.78, weights 1.16 / 0.84 / 0.95 (Monte Carlo SEs
-    about 0.1 / 0.1 / 0.04). Neither alone keeps 0.93 pointwise at every size (weights:
-    0.95 / 0.90 / 0.92); :func:`bias_interval`'s ``method="both"`` (the larger of this and the
-    fast band's SE) does (0.97 / 0.93 / 0.95).
+    distinct rows. Neither resampling alone keeps its level at every gold size on the
+    ``selection`` scenario; :func:`bias_interval`'s ``method="both"`` (the larger of this and the
+    fast band's SE) does (``benchmarks/validity/run.py selection``, ``docs/benchmarks.md``).
 
     ``statistic(learner, w)`` (``resampling="weights"`` only) replaces each replicate's
     Delta_hat at ``X_eval`` by any 1-D summary of the refitted learner (fitted on the kept

@@ -18,8 +18,8 @@ Three engines, chosen by what the router's bias learner declares
     at each point the larger of the fast and the refit bootstrap's standard errors, with the
     joint (sup-t) shape of the refit replicates: the fast band misses the nuisances'
     variation where gold is scarce and selected on x, the refit bootstrap under-states the
-    spread where gold is plentiful (``benchmarks/validity/run.py selection``), and the
-    larger of the two covered 0.94-0.96 pointwise at 50-500 gold rows there.
+    spread where gold is plentiful, and the larger of the two keeps the level at every gold
+    size there (``benchmarks/validity/run.py selection``, ``docs/benchmarks.md``).
 ``"learner"`` (capability ``"intervals"``)
     the learner's own pointwise intervals (e.g. EconML's bootstrap-of-little-bags
     intervals of a causal forest), where the fast bootstrap does not apply.
@@ -72,8 +72,8 @@ DEFAULT_UNDERSMOOTH = 0.1  # ridge penalty factor of the fast band (docs/benchma
 METHODS = ("fast", "refit", "both", "learner")
 
 
-# below this many gold rows the fast uniform band is short of its level (0.85-0.89 at 50 gold rows for 0.95 with
-# random gold; 0.905-0.95 from 100 on; benchmarks/validity/run.py fits, sieve, smallgold): its target says so
+# below this many gold rows the fast uniform band is short of its level (benchmarks/validity/run.py fits, sieve,
+# smallgold; docs/benchmarks.md): its target says so
 SMALL_GOLD = 100
 
 
@@ -168,63 +168,48 @@ def bias_interval(
     kind : {"pointwise", "uniform"}, default "pointwise"
         Pointwise normal band with bootstrap standard errors, or a uniform band over the
         m points by the sup-t construction. With fewer than 100 gold rows the fast uniform band
-        is short of its level (0.85-0.89 at 50 gold rows for 0.95, random gold; its SE is 5 %
-        short on average and up to 19 % at some points, the nuisances' variation it freezes),
-        and its ``target`` says so; from 100 gold rows on it covered 0.905-0.95. Given ``data``,
-        a uniform band with fewer than 100 gold rows uses ``method="both"`` instead (below).
+        is short of its level (its SE misses the nuisances' variation it freezes), and its
+        ``target`` says so. Given ``data``, a uniform band with fewer than 100 gold rows uses
+        ``method="both"`` instead (below).
     method : {"fast", "refit", "both", "learner"} or None, default None
         None: ``"fast"`` when the learner declares ``"scores"`` and ``"refit_final"``,
         else ``"learner"`` when it declares ``"intervals"``, else ``"fast"`` (which then
         says which capability is missing); but ``"both"`` when gold queries look selected on
         x (more than 5 % of preference rows outside the overlap, the positivity report's rule)
-        and ``data`` is given. There, on the ``selection`` benchmark (95 % bands, 20 points;
-        40 / 40 / 41 fits at 50 / 100 / 500 gold rows), the fast band covered 0.85 / 0.85 /
-        0.94 pointwise, the weighted refit band 0.95 / 0.90 / 0.92, and ``"both"`` (at each
-        point the larger of the two SEs) 0.97 / 0.93 / 0.95, uniformly 0.975 / 0.95 / 0.97
-        (``benchmarks/validity/run.py selection``, docs/benchmarks.md). ``"both"`` costs
-        what ``"refit"`` costs (``n_boot`` refits of every stage). Also ``"both"`` for a
-        uniform band with fewer than 100 gold rows when ``data`` is given: with random gold
-        at 50 gold rows it covered 24 of 24 random fits uniformly and 7 of the 9 fits on which
-        the fast uniform band had failed on ``paper``, 10 of 10 and 6 of 8 on ``nonlinear_bias``
-        (that band covers 0.85-0.89; docs/benchmarks.md);
-        with ``final_stage="spline"`` on ``nonlinear_bias`` at 50 gold rows, against Delta(x),
-        16 of 16 random fits and all 11 fits on which the fast sieve's uniform band had failed
-        (that band: 0.83 over 65). See the module docstring.
+        and ``data`` is given: there the fast band under-covers at small gold sizes and the
+        refit band at large ones, and ``"both"`` (at each point the larger of the two SEs)
+        keeps the level at each. ``"both"`` costs what ``"refit"`` costs (``n_boot`` refits
+        of every stage). Also ``"both"`` for a uniform band with fewer than 100 gold rows when
+        ``data`` is given, linear or sieve (``benchmarks/validity/run.py selection``, ``fits``,
+        ``sieve``; coverage in ``docs/benchmarks.md``). See the module docstring.
     units : {"gold", "preference"}, default "gold"
     undersmooth : float in (0, 1] or None, default None
         ``method="fast"`` or ``"refit"`` with a penalised final stage (capability ``"undersmooth"``):
         multiply the chosen ridge penalty by this factor for the band, which is then
-        centred at that less-shrunk fit: ``band.estimate`` is **not** ``predict_bias``
-        (in issue 14's check they differed by a median of 0.5 standard errors); the
-        band carries both (``estimate``, ``prediction``) and its summary reports the gap.
-        The leave-one-out penalty is tuned for prediction; its
-        shrinkage bias made 95 % bands cover only 82 % (pointwise) and 55 % (uniform) of
-        the time with 100 gold rows, and 0.1 restored 94 % / 93 %
-        (``benchmarks/coverage/run.py``, docs/benchmarks.md). None means 0.1 where
+        centred at that less-shrunk fit: ``band.estimate`` is **not** ``predict_bias``;
+        the band carries both (``estimate``, ``prediction``) and its summary reports the gap.
+        The leave-one-out penalty is tuned for prediction, and its shrinkage bias makes a band
+        centred at the prediction under-cover (``benchmarks/coverage/run.py``,
+        ``docs/benchmarks.md``). None means 0.1 where
         it applies and 1 (no change) otherwise; with a sieve (``final_stage``), its
         leave-one-out penalty times this factor, None meaning 0.01.
     final_stage : {"learner", "spline", "spline_pairs"} or transformer, default "learner"
         What the band is about. ``"learner"``: the learner's own final stage, whose target
         is the best linear predictor of the bias given x with the default ridge (it does
-        not cover Delta(x) when the bias is non-linear: 0.63 pointwise, 0.00 uniform at 500
-        gold rows on ``nonlinear_bias``). ``"spline"``: an additive cubic-spline sieve
+        not cover Delta(x) when the bias is non-linear). ``"spline"``: an additive cubic-spline sieve
         (:func:`~metarouter_stats.inference.spline_basis`) refitted on the learner's
         cross-fitted scores and undersmoothed, whose target is **Delta(x) itself** when the
         bias is a sum of smooth functions of single coordinates (its best such
         approximation otherwise); wider (SE about twice the linear band's), centred at the
         sieve's fit, with ``predict_bias`` carried as ``prediction``. Any unfitted
         scikit-learn transformer is used as the sieve's basis instead. Needs the
-        capabilities ``"scores"`` and ``"refit_final"`` (``"dr"``, ``"r"``). Coverage of the true
-        Delta(x) (``benchmarks/validity/run.py sieve``, 65 fits per cell): 0.94-0.96 pointwise
-        where the bias is additive; 0.93 at 50-100 gold rows on ``nonlinear_bias`` (linear band
-        0.85) and 0.92 at 500, where the bias's non-additive part (8 % of its variance) is half
-        an SE; with gold selected on x the fast sieve under-covers like the fast linear band.
+        capabilities ``"scores"`` and ``"refit_final"`` (``"dr"``, ``"r"``); with gold selected
+        on x the fast sieve under-covers like the fast linear band.
         ``"spline_pairs"``: the same sieve plus the pairwise interactions of the 5
         highest-variance coordinates (``spline_basis(pairs=5)``, 210 more columns), whose
-        target is Delta(x) also when the bias has interactions among those coordinates:
-        on ``nonlinear_bias`` at 500 gold rows it covered 0.947 pointwise and 0.92 uniformly
-        (110 fits); where the bias is additive it is about a fifth wider at 500 gold rows and
-        covered 0.93-0.94 pointwise.
+        target is Delta(x) also when the bias has interactions among those coordinates; wider
+        where the bias is additive. Coverage of the true Delta(x) by scenario and gold size:
+        ``benchmarks/validity/run.py sieve`` and ``docs/benchmarks.md``.
     data : RoutingData or (X, y, source), optional
         The router's training data; required by ``method="refit"`` (the estimator does
         not keep its training data).
@@ -283,13 +268,13 @@ def bias_interval(
     level, n_boot, method, undersmooth = _bias_interval_iv(
         learner, confidence_level, n_boot, kind, method, undersmooth, basis)
     if auto and method == "fast" and data is not None and poor_overlap_share(learner) > POOR_OVERLAP_SHARE:
-        # gold selected on x: the fast band freezes the propensity and under-covers at 50-100 gold rows, the refit
-        # bootstrap at 500 (validity/run.py selection); the larger of the two SEs covers at each size
+        # gold selected on x: the fast band freezes the propensity and under-covers with little gold, the refit
+        # bootstrap with much (benchmarks/validity, selection); the larger of the two SEs covers at each size
         method = "both"
     if (auto and method == "fast" and data is not None and kind == "uniform" and has_capability(learner, "scores")
             and int(np.sum(learner.scores_.source == 1)) < SMALL_GOLD):
-        # few gold rows: the fast uniform band is short of its level (0.85-0.89 at 50 gold rows); the larger of the
-        # fast and refit SEs covered 24 of 24 fits on paper at 50 gold rows and 7 of the fast band's 9 failures
+        # few gold rows: the fast uniform band is short of its level; the larger of the fast and refit SEs keeps it
+        # (benchmarks/validity, fits and smallgold)
         method = "both"
     n_jobs = check_n_jobs(n_jobs)
     gen = as_rng(rng)
@@ -307,7 +292,7 @@ def bias_interval(
             draws=frozen_array(np.empty((0, estimate.size))), kind="pointwise", confidence_level=level,
             critical_value=z, method=f"learner ({type(learner).__name__})",
             target=("Delta(x), by the learner's own pointwise intervals, c treated as known; for the causal forest "
-                    "NOT calibrated: 0.43-0.66 coverage at 95 % nominal, 300 gold (benchmarks/forest/summary.md)"),
+                    "NOT calibrated: it under-covers (benchmarks/forest/summary.md, docs/benchmarks.md)"),
         )
     what = _TARGET_PROJECTION if basis is None else sieve_target(basis, undersmooth)
     unit = c if units == "gold" else 1.0  # the fast band's draws share the router's c

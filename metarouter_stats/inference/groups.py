@@ -47,10 +47,9 @@ from .heterogeneity import cddf_splits, fitted_learner
 REGIONS = ("auto", "all", "overlap")
 GROUP_METHODS = ("auto", "fast", "both")
 MAX_GROUPS = 5  # CDDF's number of groups
-# every group's average should rest on at least this many gold rows (main half, median over splits). On the selection
-# benchmark (gates/run.py, overlap + both, 5 groups, 50 and 100 gold rows, 57 fits) groups with fewer than 2 were
-# covered 7 times in 15, with 2 to 3.5 0.91 (70 group-fits), with 4 or more 0.995 (200): n_groups="auto" takes the most
-# groups (up to 5) that keep every group at 4 or more, and fewer are flagged
+# every group's average should rest on at least this many gold rows (main half, median over splits): groups with
+# fewer under-covered on the selection benchmark (benchmarks/gates, docs/benchmarks.md); n_groups="auto" takes the
+# most groups (up to 5) that keep every group at 4 or more, and fewer are flagged
 FEW_GOLD = 4
 
 __all__ = ["GroupBiasResult", "bias_by_group"]
@@ -91,9 +90,8 @@ class GroupBiasResult(ResultMixin):
         Median over the splits of the gold rows in each group of the main half. The scores
         of a group with few gold rows rest on the gold outcome model, whose extrapolation
         error no standard error sees: groups with fewer than ``FEW_GOLD`` (4) are flagged
-        (summary note and a RuntimeWarning). On the ``selection`` benchmark (50 and 100 gold
-        rows, ``region="overlap"``, ``method="both"``, 5 groups) groups with fewer than 2 were
-        covered 7 times in 15, with 2 to 3.5 0.91 (70), with 4 or more 0.995 (200).
+        (summary note and a RuntimeWarning): such groups under-cover (``docs/benchmarks.md``,
+        the ``selection`` benchmark of ``bias_by_group``).
     groups_rule : str
         How the number of groups was chosen: empty when ``n_groups`` was given, else what
         ``n_groups="auto"`` did.
@@ -194,9 +192,9 @@ class GroupBiasResult(ResultMixin):
             return ""
         few = ", ".join(str(k + 1) for k in np.flatnonzero(self.gold_per_group < FEW_GOLD))
         return (f"FEW GOLD ROWS: group(s) {few} rest on fewer than {FEW_GOLD} gold rows (main half, median over splits); "
-                "there the average leans on the gold outcome model and its interval can miss (7 of 15 groups with "
-                "fewer than 2 covered in the package's selection benchmark, 0.91 of those with 2 to 3.5). Fewer "
-                "groups (n_groups='auto' chooses them) put more gold rows in each.")
+                "there the average leans on the gold outcome model and its interval can miss (such groups "
+                "under-covered in the package's selection benchmark, docs/benchmarks.md). Fewer groups "
+                "(n_groups='auto' chooses them) put more gold rows in each.")
 
     def plot(self, ax: Any = None) -> Any:
         """Group averages with pointwise (bars) and uniform (caps) intervals; returns the Axes."""
@@ -309,17 +307,11 @@ def bias_by_group(
         in the result. ``"auto"``: ``"overlap"`` when more than 5 % of the preference rows
         lie outside it (gold looks selected on x; the positivity report's rule), with a
         RuntimeWarning saying what was left out, else ``"all"``. Where gold is rare the
-        scores extrapolate the gold outcome model. On the ``selection`` benchmark
-        (``benchmarks/gates/run.py``, 95 %, 27 / 30 / 12 fits at 50 / 100 / 500 gold rows)
-        the groups over all queries with the fast SE covered 0.70 / 0.77 / 1.00 pointwise;
-        inside the overlap 0.79 / 0.88 / 1.00 with the fast SE and 0.91 / 0.98 / 1.00 with
-        ``method="both"`` (uniformly 0.59 / 0.93 / 1.00), all with 5 groups; at 50 gold rows
-        the misses were the groups with fewer than 2 gold rows. With ``n_groups="auto"`` on
-        fresh fits (30 / 16 at 50 / 100 gold rows; 2-3 groups in 26 of the 30 at 50, 3-5 at 100) overlap +
-        both covered **0.93 / 1.00** pointwise and **0.87 / 1.00** uniformly (MC SE 0.06 at
-        50). The 4 misses at 50 gold rows were all the lowest group (3-6 gold rows, where
-        gold is sparse), 2.6-3.2 gold units too high: the gold outcome model's
-        extrapolation, which more gold rows per group reduce but do not remove.
+        scores extrapolate the gold outcome model: where gold is selected on x, the groups over
+        all queries under-cover, and restricting them to the overlap with ``method="both"``
+        restores the level except for groups resting on very few gold rows, whose error is the
+        gold outcome model's extrapolation (``benchmarks/gates/run.py``; coverage by gold size
+        in ``docs/benchmarks.md``).
     method : {"auto", "fast", "both"}, default "auto"
         ``"fast"``: each split's interval uses the sandwich SE of the group's mean score,
         conditional on the cross-fitted nuisances. ``"both"`` (needs ``data`` and the

@@ -64,11 +64,11 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
     density ratio ``w(x) = (e / (1 - e)) / (p / (1 - p))`` outside ``OVERLAP_BAND`` marks
     a point where gold queries are rare. When more than 5 % of the learner's preference rows
     lie there (the positivity report's rule), a RuntimeWarning says that estimates there
-    extrapolate: measured on the ``selection`` scenario (gold drawn with weights
-    exp(1.5 z1)), the DR scores are biased toward the average bias in the region without gold,
-    and neither the fast band nor the group averages over all queries keep their level at
-    50-100 gold rows (``benchmarks/validity/run.py``); :func:`bias_by_group` then restricts
-    itself to the overlap instead (``benchmarks/gates/run.py``).
+    extrapolate: where gold is selected on x, the DR scores are biased toward the average
+    bias in the region without gold, and neither the fast band nor the group averages over
+    all queries keep their level with little gold (``benchmarks/validity/run.py``,
+    ``docs/benchmarks.md``); :func:`bias_by_group` then restricts itself to the overlap
+    instead (``benchmarks/gates/run.py``).
     """
     from ..positivity import density_ratio  # noqa: PLC0415
 
@@ -90,9 +90,9 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
     warnings.warn(
         f"{what}: {100 * share:.1f} % of the preference rows lie where gold queries are rare (density ratio "
         f"outside [{low:g}, {high:g}]): gold queries look selected on x. There the estimate extrapolates and its "
-        "fast interval under-covers (about 85 % pointwise for a 95 % band with 50-100 gold rows in the package's "
-        "selection benchmark). bias_interval adds the refit bootstrap here when given the training data (`data=`: "
-        "method='both', the larger of the two SEs, covered 94-96 % at 50-500 gold rows); otherwise read "
+        "fast interval under-covers with little gold (the package's selection benchmark, docs/benchmarks.md). "
+        "bias_interval adds the refit bootstrap here when given the training data (`data=`: method='both', the "
+        "larger of the two SEs, which keeps the level there); otherwise read "
         "`outside_overlap`, label gold queries there, or trim (MetaRouter(trim=(0.1, 10))).",
         RuntimeWarning,
         stacklevel=4,  # the user's call (overlap_check <- inference function <- thread-budget wrapper)

@@ -20,14 +20,14 @@ from .heterogeneity_power import HeterogeneityPlan, plan_heterogeneity
 from .selection import STRATEGIES, GoldSelection, select_for_gold, systematic_pps
 
 __all__ = [
-    "STRATEGIES",
+    "gold_learning_curve",
     "GoldLearningCurve",
     "GoldPlan",
     "GoldSelection",
     "HeterogeneityPlan",
-    "gold_learning_curve",
     "plan_gold",
     "plan_heterogeneity",
     "select_for_gold",
+    "STRATEGIES",
     "systematic_pps",
 ]

@@ -17,10 +17,9 @@ with **statsmodels**' ``NormalIndPower`` (one-sample normal test, ``ratio=0``, o
 
 What the model leaves out, both on the conservative side for detection: the proxy (the
 final stage fitted on the auxiliary half) also improves with m, so the pilot's noncentrality
-grows faster than :math:`\sqrt m` in simulation (x1.7 from 50 to 100 gold rows on the paper-like
-scenario, against 1.41); and the median over splits varies less than one split's t (SD
-0.5-0.7 across pilots with random gold). ``benchmarks/planning/run.py heterogeneity``
-compares the plan with the simulated power of the test.
+grows faster than :math:`\sqrt m` in simulation; and the median over splits varies less than
+one split's t. ``benchmarks/planning/run.py heterogeneity`` compares the plan with the
+simulated power of the test (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations

@@ -20,8 +20,8 @@ s is the strategy's score:
     :math:`se_i\,\{\varphi(z) - z\,\Phi(-z)\}` (the expected loss of a normal decision): the
     width of the band times the closeness to the thresholds, in one number. It labels the
     queries whose own routing is in doubt - which is not where a gold label teaches a global
-    bias model most: on the paper-like scenario four batches of 25 chosen by it gave an EG
-    area 45 (Monte Carlo SE 17) below 100 random labels (``benchmarks/planning/run.py active``).
+    bias model most: on the paper-like scenario batches chosen by it gave a smaller EG area than
+    as many random labels (``benchmarks/planning/run.py active``, ``docs/benchmarks.md``).
 ``"neyman"`` (default)
     The allocation that minimises the average variance of :math:`\hat\Delta` at the queries
     whose routing is in doubt. With the DR-learner a gold row at x contributes
