@@ -482,11 +482,11 @@ class RouterEvaluation(ResultMixin):
         level = self.confidence_level
         inside = self._range(low, high)
         with np.errstate(divide="ignore", invalid="ignore"):
-            infl = np.where(raw > 0, se / np.where(raw > 0, raw, 1.0), 1.0)
+            inflation = np.where(raw > 0, se / np.where(raw > 0, raw, 1.0), 1.0)
         target = f"EG(rho) of {a} minus {b} on the evaluation population, conditional on the fitted routers"
         # the draws' SD per rate is `raw`, so the bands reproduce se = raw x inflation
         bands = {kind: make_band(est, draws, kind=kind, confidence_level=level, method=(
-            "prediction-powered, Exp(1) multiplier bootstrap, paired"), target=target, df=df, inflation=infl,
+            "prediction-powered, Exp(1) multiplier bootstrap, paired"), target=target, df=df, inflation=inflation,
             covered=inside if kind == "uniform" else None) for kind in KINDS}
         with np.errstate(divide="ignore", invalid="ignore"):
             p = np.where(se > 0, 2 * stats.t.sf(np.abs(est) / np.where(se > 0, se, 1.0), df), np.nan)

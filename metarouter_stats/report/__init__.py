@@ -26,10 +26,17 @@ from ..scaling import SCALE_DEFAULT
 from ..experiment import StudyResult
 from ..simulation import SimulatedStudy
 from ._html import Report, check_output_file, figure_png
-from .analysis import analysis_report
+from .analysis import analyse
+from .sections import render_analysis
 from .study import study_report
 
 __all__ = ["Report", "analysis_report", "build_report", "check_output_file", "figure_png", "study_report"]
+
+
+def analysis_report(data: RoutingData | SimulatedStudy, **kwargs: Any) -> Report:
+    """An analysis report: every number computed once (:func:`~.analysis.analyse`), then laid out section by
+    section (:func:`~.sections.render_analysis`). Arguments as :func:`build_report`."""
+    return render_analysis(analyse(data, **kwargs))
 
 
 @budgeted

@@ -362,7 +362,7 @@ def test_report_plan_section_on_request():
 
 
 def test_summary_calls_wins_losses_and_ties_what_they_are():
-    from metarouter_stats.report.analysis import _verdicts
+    from metarouter_stats.report.verdicts import verdicts as _verdicts
 
     lines = " ".join(_verdicts("meta-dr", ["random"], ["gold-only"], ["meta-r"], "on 100 test queries"))
     assert "meta-dr beats random" in lines
