@@ -192,7 +192,7 @@ def write_summary_section(path: str | os.PathLike[str], title: str, text: str, *
     """Write ``text`` as the section ``## title`` of a benchmark's ``summary.md`` (replacing that section only).
 
     The file starts with ``preamble`` (kept from the file when empty); sections keep their order, a
-    new one goes at the end.
+    new one goes at the end; headings inside ``text`` move two levels down.
     """
     path = Path(path)
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -205,6 +205,7 @@ def write_summary_section(path: str | os.PathLike[str], title: str, text: str, *
         order.append(name.strip())
     if title not in sections:
         order.append(title)
-    sections[title] = "\n" + text.strip() + "\n\n"
+    body = re.sub(r"(?m)^(#+) ", lambda m: "##" + m.group(1) + " ", text.strip())  # its headings below the section's
+    sections[title] = "\n" + body + "\n\n"
     out = (preamble.strip() + "\n\n" if preamble else head) + "".join(f"## {t}\n{sections[t]}" for t in order)
     atomic_write(path, out.rstrip() + "\n")
