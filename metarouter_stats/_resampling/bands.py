@@ -32,11 +32,16 @@ from scipy import stats
 from .._checks import check_fraction
 from .._results import ResultMixin, frozen_array, new_axes
 
-__all__ = ["KINDS", "Band", "band_limits", "critical_value", "make_band", "sup_t"]
+__all__ = ["KINDS", "Band", "band_limits", "critical_value", "make_band", "sup_t", "t_quantile"]
 
 _EMPTY_BOOL = np.empty(0, dtype=bool)
 
 KINDS = ("pointwise", "uniform")
+
+
+def t_quantile(level: float, df: Any) -> Any:
+    """Two-sided Student-t quantile at ``level`` (normal where df is infinite)."""
+    return stats.t.ppf(0.5 + level / 2, df)
 
 
 def critical_value(estimate: np.ndarray, draws: np.ndarray, std_error: np.ndarray, kind: str, level: float) -> float:
@@ -60,8 +65,6 @@ def band_limits(
     the pointwise critical value varies with the point (the largest is returned). A uniform band
     over ``covered`` points only has NaN limits elsewhere.
     """
-    from .small_sample import t_quantile  # noqa: PLC0415 - small_sample builds on this module
-
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {KINDS}; got {kind!r}.")
     se = raw_se if inflation is None or np.size(inflation) == 0 else raw_se * inflation

@@ -10,16 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
-from .bands import critical_value
+from .bands import critical_value, t_quantile
 
 __all__ = ["prefer_gold_only", "small_sample_rule", "t_quantile", "uniform_t_critical"]
-
-
-def t_quantile(level: float, df: Any) -> Any:
-    """Two-sided Student-t quantile at ``level`` (normal where df is infinite)."""
-    return stats.t.ppf(0.5 + level / 2, df)
 
 
 def small_sample_rule(zc: np.ndarray, ip: np.ndarray, k: int) -> tuple[float, float]:

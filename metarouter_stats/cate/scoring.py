@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator, clone
 
 from .._resampling import cross_fit_splitter
 from .._checks import as_seed, check_positive_int
-from .nuisance import default_outcome_model, default_propensity_model
+from .nuisance import ClippedPropensity, default_outcome_model
 from ..data import RoutingData
 
 __all__ = ["BiasRScorer"]
@@ -55,8 +55,10 @@ class BiasRScorer(BaseEstimator):
         to ``gold * T`` and to ``preference * (1 - T)``, so that ``m(x)`` is available for any
         scale c as ``c * m_1(x) + m_0(x)``.
     model_t : classifier, optional
-        Propensity model P(gold | x) (default: the package's logistic model). Not used when
-        the validation data carry known labelling probabilities.
+        Propensity model P(gold | x) (default: the package's logistic model), clipped relative
+        to the gold share exactly as the learners clip theirs
+        (:class:`~metarouter_stats.cate.ClippedPropensity`), so that the score weighs rows as the
+        learners it scores do. Not used when the validation data carry known labelling probabilities.
     cv : int or iterable of (train, test) index arrays, default 5
         Cross-fitting folds of the nuisances: an int makes stratified folds by source,
         grouped by query id when ids repeat (paired data).
@@ -126,7 +128,7 @@ class BiasRScorer(BaseEstimator):
         gold = t == 1
         m1, m0, e = np.zeros(t.size), np.zeros(t.size), np.zeros(t.size)
         base_y = default_outcome_model(self.random_state) if self.model_y is None else self.model_y
-        base_t = default_propensity_model() if self.model_t is None else self.model_t
+        base_t = ClippedPropensity(self.model_t)  # the learners' clip around their propensity model
         for train, test in splits:
             for target, out in ((np.where(gold, y, 0.0), m1), (np.where(gold, 0.0, y), m0)):
                 out[test] = np.asarray(clone(base_y).fit(X[train], target[train]).predict(X[test]), dtype=float)

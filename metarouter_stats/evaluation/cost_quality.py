@@ -85,14 +85,15 @@ class CostQualityEvaluation(ResultMixin):
     Examples
     --------
     >>> import numpy as np, metarouter_stats as mrs
-    >>> rng = np.random.default_rng(0)
-    >>> g = np.column_stack([np.zeros(300), rng.normal(0.5, 1, 300)])
-    >>> c = np.column_stack([np.ones(300), 3 * np.ones(300)])
-    >>> res = mrs.cost_quality_interval(g, c, {"good": g + rng.normal(size=g.shape)}, n_boot=50, rng=0)
-    >>> res.routers
-    ('good', 'oracle', 'random')
-    >>> list(res.to_frame().columns[:4])
-    ['router', 'aiq', 'aiq_se', 'aiq_low']
+    >>> rng = np.random.default_rng(1)
+    >>> gains = np.column_stack([np.zeros(500), rng.normal(0.4, 1, 500)])
+    >>> gold = np.where((np.arange(500) < 100)[:, None], gains, np.nan)       # gold on 100 of 500 queries
+    >>> res = mrs.evaluate_cost_quality(gold, np.tile([1.0, 2.0], (500, 1)), {"r": gains + rng.normal(size=(500, 2))},
+    ...                                 pseudo_gold=gains + 0.5 * rng.normal(size=(500, 2)), rng=0)
+    >>> res.routers, res.gold_rows
+    (('r',), 100)
+    >>> res.aiq_of("r").interval
+    'normal'
     """
 
     routers: tuple[str, ...]

@@ -93,7 +93,7 @@ def overlap_check(learner: Any, X: np.ndarray | None, what: str) -> tuple[np.nda
         "fast interval under-covers with little gold (the package's selection benchmark, docs/benchmarks.md). "
         "bias_interval adds the refit bootstrap here when given the training data (`data=`: method='both', the "
         "larger of the two SEs, which keeps the level there); otherwise read "
-        "`outside_overlap`, label gold queries there, or trim (MetaRouter(trim=(0.1, 10))).",
+        f"`outside_overlap`, label gold queries there, or trim (MetaRouter(trim=({low:g}, {high:g}))).",
         RuntimeWarning,
         stacklevel=4,  # the user's call (overlap_check <- inference function <- thread-budget wrapper)
     )
