@@ -37,6 +37,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .._files import atomic_write, atomic_write_bytes, safe_folder
@@ -180,12 +181,26 @@ class ChunkStore:
         merged = self.read()
         if not len(merged):
             return merged.drop(columns="chunk")
-        return merged[merged["chunk"].astype(str) == key].drop(columns="chunk").reset_index(drop=True)
+        return _restore(merged[merged["chunk"].astype(str) == key].drop(columns="chunk").reset_index(drop=True))
 
     def rows(self, prefix: str = "") -> pd.DataFrame:
-        """The merged rows of the chunks whose key starts with ``prefix`` (merging first)."""
+        """The merged rows of the chunks whose key starts with ``prefix`` (merging first).
+
+        Columns that only other chunks have are dropped, and whole-number columns that the merge turned
+        into floats (NaN elsewhere) are integers again, so that a chunk reads back as it was written.
+        """
         merged = self.merge()
-        return merged[merged["chunk"].astype(str).str.startswith(prefix)].reset_index(drop=True)
+        return _restore(merged[merged["chunk"].astype(str).str.startswith(prefix)].reset_index(drop=True))
+
+
+def _restore(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop all-NaN columns; float columns holding whole numbers only back to integers."""
+    frame = frame.dropna(axis=1, how="all")
+    for c in frame.columns:
+        col = frame[c]
+        if col.dtype.kind == "f" and col.notna().all() and bool(((col % 1) == 0).all()):
+            frame[c] = col.astype(np.int64)
+    return frame
 
 
 def write_summary_section(path: str | os.PathLike[str], title: str, text: str, *, preamble: str = "") -> None:
