@@ -189,7 +189,9 @@ def test_planted_symlinks_are_never_followed(tmp_path):
 
 
 def test_a_second_process_on_the_same_folder_stops_with_a_clear_message(tmp_path):
-    cfg = _tiny_toml(tmp_path, rounds=4, routers=("meta-dr", "pooled", "gold-only", "random"), seed=5)
+    # enough rounds that the first process is still running when the second has started Python and imported the
+    # package (about 1.5 s idle, several seconds on a loaded CI machine): 4 rounds left a race
+    cfg = _tiny_toml(tmp_path, rounds=12, routers=("meta-dr", "pooled", "gold-only", "random"), seed=5)
     out = tmp_path / "out"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "metarouter_stats.cli", "study", str(cfg), "--out", str(out)]
