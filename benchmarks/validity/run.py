@@ -113,12 +113,12 @@ def null_labels(rng: np.random.Generator, m: float, paired: bool, labels: str) -
     return (m + u) / C_TRUE, pref
 
 
-def ttest_cell(method: str, labels: str, paired: bool, m: float, reps: int) -> dict:
+def ttest_cell(method: str, labels: str, paired: bool, m: float, reps: int, inference: str = "delta") -> dict:
     rej, rej_known, rej_true = 0, 0, 0
     for r in range(reps):
         rng = np.random.default_rng(seed_for("ttest", method, labels, paired, m, r))
         g, p = null_labels(rng, m, paired, labels)
-        rej += mrs.bias_ttest(g, p, paired=paired, scale=method, n_boot=500, rng=rng).p_value < 0.05
+        rej += mrs.bias_ttest(g, p, paired=paired, scale=method, n_boot=500, rng=rng, inference=inference).p_value < 0.05
         c_hat = mrs.estimate_scale(g, p, method=method)
         rej_known += mrs.bias_ttest(g, p, paired=paired, scale=c_hat).p_value < 0.05
         # the exact test with the true c on the same replications: the reference for Monte Carlo noise
@@ -129,12 +129,12 @@ def ttest_cell(method: str, labels: str, paired: bool, m: float, reps: int) -> d
             "size_c_treated_as_known": old, "size_true_c": rej_true / reps, "reps": reps}
 
 
-def run_ttest(reps: int, n_jobs: int, methods: list[str]) -> pd.DataFrame:
+def run_ttest(reps: int, n_jobs: int, methods: list[str], inference: str = "delta") -> pd.DataFrame:
     cells = [(meth, lab, paired, m)
              for meth, lab in (("variance", "normal"), ("wasserstein", "normal"), ("amplitude", "normal"),
                                ("amplitude", "bounded")) if meth in methods
              for paired in (True, False) for m in (0.0, 0.5, 1.0, 2.0)]
-    rows = Parallel(n_jobs=n_jobs)(delayed(ttest_cell)(*cell, reps) for cell in cells)
+    rows = Parallel(n_jobs=n_jobs)(delayed(ttest_cell)(*cell, reps, inference) for cell in cells)
     return pd.DataFrame(rows)
 
 
@@ -610,6 +610,9 @@ def main() -> None:
     ap.add_argument("--scenarios", default="homogeneous,paper,nonlinear_bias,selection")
     ap.add_argument("--gold", default="50,100,500")
     ap.add_argument("--methods", default="variance,wasserstein,amplitude", help="ttest: scale methods to run")
+    ap.add_argument("--inference", default="delta", choices=("delta", "auto"),
+                    help="ttest: bias_ttest's reference law ('delta': the tables in docs; 'auto': the bootstrap-t default, "
+                         "benchmarked at small n by benchmarks/ttest_size)")
     ap.add_argument("--refit-reps", type=int, default=0, help="selection, smallgold: replications of the refit band (50 refits each)")
     ap.add_argument("--stages", default="sieve,linear",
                     help="sieve: bands to score (sieve = 'spline', pairs = 'spline_pairs', linear = the default; "
@@ -632,7 +635,7 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     if args.part == "ttest":
-        table = run_ttest(args.reps or 1000, args.n_jobs, args.methods.split(","))
+        table = run_ttest(args.reps or 1000, args.n_jobs, args.methods.split(","), args.inference)
         STORE.save(f"validity_ttest{args.tag}", table)
         head = ("Size of bias_ttest at the 5 % level under issue 14's null (mean bias 0 on the gold scale), c "
                 "estimated by each method and propagated; `size_c_treated_as_known`: the same test with the estimated "

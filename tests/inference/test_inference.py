@@ -76,7 +76,7 @@ def _null_labels(seed, m, paired, n=100, n_pref=1000, c=0.25):
 def test_estimated_scale_se_matches_full_bootstrap(method, paired):
     """The delta-method SE equals, within bootstrap noise, that of a bootstrap re-estimating c."""
     g, p = _null_labels(0, 2.0, paired, n=300, n_pref=900)
-    res = mrs.bias_ttest(g, p, paired=paired, scale=method)
+    res = mrs.bias_ttest(g, p, paired=paired, scale=method, inference="delta")
     rng = np.random.default_rng(1)
     draws = []
     for _ in range(600):
@@ -91,6 +91,49 @@ def test_estimated_scale_se_matches_full_bootstrap(method, paired):
     assert res.std_error == pytest.approx(np.std(draws, ddof=1), rel=0.15)
     assert res.scale_uncertainty == "delta method" and res.scale_std_error > 0
     assert "delta method" in res.summary()
+    boot = mrs.bias_ttest(g, p, paired=paired, scale=method, n_boot=400, rng=0)  # the default reference law
+    assert boot.std_error == pytest.approx(res.std_error) and boot.scale_uncertainty.startswith("bootstrap-t")
+    assert boot.t_draws.size >= 390 and boot.scale_std_error == pytest.approx(res.scale_std_error, rel=0.3)
+
+
+def _small_null(seed, paired, n=30):
+    """A null with a large mean: c's error moves the bias much (gold M + f + e, preference c (M + f + e'))."""
+    rng = np.random.default_rng(seed)
+    f = rng.normal(size=n)
+    if paired:
+        return 3 + f + rng.normal(size=n), 0.5 * (3 + f + rng.normal(size=n))
+    return 3 + np.sqrt(2) * rng.normal(size=n), 0.5 * (3 + np.sqrt(2) * rng.normal(size=4 * n))
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_bootstrap_t_keeps_its_level_at_small_n(paired):
+    """Seeded small version of benchmarks/ttest_size: n = 30, c estimated. The delta method's t reference rejects
+    about 7 % of these nulls; the bootstrap-t about 5 % (200 nulls: 10 expected, SD 3.1)."""
+    rejected = sum(mrs.bias_ttest(*_small_null(seed, paired), paired=paired, scale="variance", n_boot=500,
+                                  rng=seed).p_value < 0.05 for seed in range(200))
+    assert rejected <= 20
+
+
+def test_bootstrap_t_is_seeded_by_default_and_its_interval_inverts_the_test():
+    g, p = _small_null(7, True)
+    a, b = mrs.bias_ttest(g, p, scale="paired"), mrs.bias_ttest(g, p, scale="paired")
+    assert a.p_value == b.p_value and a.t_draws.size == 2000  # the same labels, the same p-value
+    low, high = a.confidence_interval(0.9)
+    shifted = mrs.bias_ttest(g, p, scale="paired", null=low)
+    # the interval's end is where the symmetric bootstrap-t p-value crosses 0.10 (up to one draw in 2,000)
+    assert shifted.t_draws.size == a.t_draws.size
+    assert np.mean(np.abs(a.t_draws) >= abs((a.estimate - low) / a.std_error)) == pytest.approx(0.1, abs=2e-3)
+    assert "bootstrap-t" in a.summary()
+
+
+def test_wasserstein_scale_is_refused_on_discrete_labels():
+    rng = np.random.default_rng(0)
+    votes = np.sign(np.round(0.3 + rng.normal(size=(2, 80)))).astype(float)
+    with pytest.raises(ValueError, match="few distinct values.*scale='variance'"):
+        mrs.bias_ttest(votes[0], votes[1], scale="wasserstein")
+    assert np.isfinite(mrs.bias_ttest(votes[0], votes[1], scale="paired").p_value)
+    with pytest.raises(ValueError, match="`inference` must be one of"):
+        mrs.bias_ttest(votes[0], votes[1], inference="exact")
 
 
 @pytest.mark.parametrize("paired", [True, False])
