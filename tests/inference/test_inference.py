@@ -62,7 +62,7 @@ def test_ci_inverts_pvalue(values, level, alternative, paired):
 
 
 def _null_labels(seed, m, paired, n=100, n_pref=1000, c=0.25):
-    """Issue 14's null: mean bias exactly 0 on the gold scale, primary gain m gold SDs away from 0."""
+    """The validity benchmark's null: mean bias exactly 0 on the gold scale, primary gain m gold SDs away from 0."""
     rng = np.random.default_rng(seed)
     f = rng.normal(size=n)
     gold = (m + f + rng.normal(size=n)) / c
@@ -141,7 +141,8 @@ def test_estimated_scale_keeps_its_size(paired):
     """Seeded small version of benchmarks/validity/run.py: with c treated as known this null was rejected ~30 %."""
     reps = 150
     rejected = sum(
-        mrs.bias_ttest(*_null_labels(seed, 2.0, paired), paired=paired, scale="variance").p_value < 0.05
+        mrs.bias_ttest(*_null_labels(seed, 2.0, paired), paired=paired, scale="variance", n_boot=500,
+                       rng=seed).p_value < 0.05
         for seed in range(reps)
     )
     # nominal 5 %: 7.5 rejections expected, SD 2.7; the known-c test gives about 45
