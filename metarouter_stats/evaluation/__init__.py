@@ -19,18 +19,11 @@ well each keeps its level.
 from .cost_quality import CostQualityEvaluation, cost_quality_interval, evaluate_cost_quality
 from .crossfit import cross_fit_scores, pseudo_gold
 from .curves import (
-    DEFAULT_RATES,
-    NORMALISATIONS,
     CostQualityFrontier,
     EfficiencyGainCurve,
-    check_rates,
     cost_quality_frontier,
-    eg_core,
     efficiency_gain,
-    frontier_area,
     gold_scorer,
-    normalise_eg,
-    topk_gain,
 )
 from .eg_bands import EfficiencyGainBand, efficiency_gain_interval
 from .ppi import evaluate_routers
@@ -54,6 +47,3 @@ __all__ = [
     "RouterEvaluation",
     "ScalarEstimate",
 ]
-
-# helpers other stages use (not part of the public namespace)
-_INTERNAL = (DEFAULT_RATES, NORMALISATIONS, check_rates, eg_core, frontier_area, normalise_eg, topk_gain)

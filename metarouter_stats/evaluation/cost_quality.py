@@ -323,7 +323,7 @@ def evaluate_cost_quality(
             ok = m_cost <= budget + 1e-12
             best_d = use[:, ok].max(axis=1) if ok.any() else np.full(use.shape[0], np.nan)
             j = int(np.argmax(np.where(ok, use[0], -np.inf))) if ok.any() else 0
-            used = f is not None and not (fall[j] if f is not None else False)
+            used = f is not None and not fall[j]
             at_budget.append(_t_estimate(f"quality at mean cost <= {budget:g} of {name}", best_d,
                                          i_ if used else infl0, d_ if used else df0, level, used, float(lam[j])))
         lam_mean.append(float(lam.mean()))

@@ -303,13 +303,13 @@ class RouterEvaluation(ResultMixin):
     def _scalar(self, name: str, values: np.ndarray, gold_only: np.ndarray | None, target: str,
                 test_zero: bool = True, kappa: np.ndarray | None = None,
                 rule: tuple[float, float, float, float] | None = None, power: float = float("nan")) -> ScalarEstimate:
+        guarded = kappa is not None or rule is not None  # a small-sample rule applies, and with it the guard
         if rule is None:
             rule = self._contrast_dof(kappa) if kappa is not None else (1.0, np.inf, 1.0, np.inf)
         infl, df, infl0, df0 = rule
         raw0 = float(np.std(gold_only[1:], ddof=1)) if gold_only is not None else float("nan")
         go = raw0 * infl0
         used = True
-        guarded = kappa is not None or rule != (1.0, np.inf, 1.0, np.inf)
         if guarded and gold_only is not None and self.has_pseudo_gold and bool(prefer_gold_only(
                 np.std(values[1:], ddof=1), infl, df, raw0, infl0, df0, self.confidence_level)):
             values, infl, df, used, power = gold_only, infl0, df0, False, 0.0

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_positive_int
-from ..evaluation import DEFAULT_RATES, check_rates
+from ..evaluation.curves import DEFAULT_RATES, check_rates
 from ..scaling import SCALE_CHOICES
 from ..simulation import SCENARIOS
 from .registry import LEARNER_PRESETS, ROUTER_NAMES, check_router_names

@@ -23,7 +23,8 @@ from sklearn.base import clone
 from .._checks import as_1d_float, as_2d_float, as_rng, as_seed, check_n_jobs
 from .._threads import budgeted
 from ..data import RoutingData
-from ..evaluation import DEFAULT_RATES, efficiency_gain, evaluate_routers, pseudo_gold
+from ..evaluation import efficiency_gain, evaluate_routers, pseudo_gold
+from ..evaluation.curves import DEFAULT_RATES
 from ..routers import OracleRouter
 from ..simulation import SimulatedStudy, simulate
 from .config import StudyConfig

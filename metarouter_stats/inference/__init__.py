@@ -58,9 +58,10 @@ _MOVED = {
         "evaluate_routers", "pseudo_gold")},
     "BiasRScorer": "metarouter_stats.cate",
     "make_band": "metarouter_stats._resampling",
-    "fast_bootstrap": "metarouter_stats.inference.bias_bands",
-    "refit_bootstrap": "metarouter_stats.inference.bias_bands",
+    "fast_bootstrap": "metarouter_stats.inference.band_engines",
+    "refit_bootstrap": "metarouter_stats.inference.band_engines",
 }
+_ENGINES = {"make_band", "fast_bootstrap", "refit_bootstrap"}  # not public: no new place to import them from
 
 
 def __getattr__(name: str) -> Any:
@@ -69,9 +70,8 @@ def __getattr__(name: str) -> Any:
     import importlib  # noqa: PLC0415
 
     where = _MOVED[name]
-    public = not where.split(".")[-1].startswith("_") and where != "metarouter_stats.inference.bias_bands"
     warnings.warn(
         f"`metarouter_stats.inference.{name}` is deprecated and will be removed in the next release; "
-        + (f"import it from `{where}`." if public else "it is an internal engine, not part of the public API."),
+        + ("it is an internal engine, not part of the public API." if name in _ENGINES else f"import it from `{where}`."),
         FutureWarning, stacklevel=2)
     return getattr(importlib.import_module(where), name)

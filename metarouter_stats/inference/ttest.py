@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,10 +200,10 @@ def _bootstrap_se(g: np.ndarray, p: np.ndarray, method: str, paired: bool, n_boo
     """Bootstrap SEs of the mean bias and of c, c re-estimated in every resample."""
     # paired: one stratum of pairs; Welch: gold and preference labels resampled each within its own sample
     n_g = g.size
-    pairs = np.r_[g, p] if not paired else None
+    pooled = np.r_[g, p]  # Welch: rows 0 .. n_g - 1 gold, the rest preference
 
     def statistic(rows: np.ndarray) -> tuple[float, float]:
-        gb, pb = (g[rows], p[rows]) if paired else (pairs[rows[:n_g]], pairs[rows[n_g:]])  # type: ignore[index]
+        gb, pb = (g[rows], p[rows]) if paired else (pooled[rows[:n_g]], pooled[rows[n_g:]])
         c = estimate_scale(gb, pb, method=method)
         return gb.mean() - pb.mean() / c, c
 
@@ -262,10 +263,7 @@ def _bootstrap_t(g: np.ndarray, p: np.ndarray, method: str, paired: bool, n_boot
     per_block = max(1, _BLOCK // (g.size + p.size))
     t_parts, c_parts = [], []
     rows = index_draws(sampler, n_boot, rng)
-    while True:
-        block = [r for _, r in zip(range(per_block), rows, strict=False)]
-        if not block:
-            break
+    while block := list(islice(rows, per_block)):
         R = np.vstack(block)
         gb, pb = (g[R], p[R]) if paired else (pooled[R[:, :g.size]], pooled[R[:, g.size:]])
         e, se, c = _bias_and_se(gb, pb, method, paired)

@@ -24,9 +24,9 @@ from ..cate import has_capability, make_learner
 from ..data import RoutingData
 from ..decision import TokenCost, cost_matrix
 from ..evaluation import (
-    DEFAULT_RATES, check_rates, cost_quality_frontier, cross_fit_scores, efficiency_gain, efficiency_gain_interval,
-    evaluate_routers,
+    cost_quality_frontier, cross_fit_scores, efficiency_gain, efficiency_gain_interval, evaluate_routers,
 )
+from ..evaluation.curves import DEFAULT_RATES, check_rates
 from ..experiment import default_routers
 from ..inference import bias_heterogeneity_test, bias_interval, bias_ttest, scale_sensitivity
 from ..planning import gold_learning_curve, plan_gold, plan_heterogeneity

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import router_style
+from ..cate import has_capability
 from ._html import Report, json_block, versions_table
 from .analysis import (
     BIAS, COSTS, DATA, EG, PLAN, POSITIVITY, REPRODUCTION, SCALE, SENSITIVITY, SUMMARY, TTEST, Analysis, CROSSFIT_FOLDS,
@@ -170,8 +171,6 @@ def _bias(rep: Report, a: Analysis) -> None:
     meta, delta, point = res["meta_router"], res["bias"], res["bias_band"]
     uniform, sieve, het = res["bias_band_uniform"], res["bias_band_sieve"], res["heterogeneity"]
     learner, cate, truth, c = meta.bias_learner_, part["cate"], part["truth"], part["scale"]
-    from ..cate import has_capability  # noqa: PLC0415
-
     how = (f"{level:.0%} fast bootstrap ({n_boot} replicates; pointwise and uniform sup-t)"
            + (", undersmoothed ridge final stage" if has_capability(learner, "undersmooth") else "")
            if point.draws.shape[0] else f"{level:.0%} pointwise intervals of the learner itself")

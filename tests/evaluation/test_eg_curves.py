@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import metarouter_stats as mrs
-from metarouter_stats.evaluation import topk_gain
+from metarouter_stats._ranking import topk_gain
 
 vals = st.floats(-10, 10, allow_nan=False, allow_infinity=False)
 
