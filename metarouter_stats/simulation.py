@@ -44,6 +44,10 @@ queries are selected:
 ``"nonlinear_bias"``
     :math:`b(x) = 0.2 + 0.6 \tanh(2 z_1) - 0.4 |z_6| + 0.3 z_2 \mathbb 1\{z_3 > 0\}`:
     heterogeneous and non-linear (checks that defaults do not rely on a linear bias).
+``"weak_bias"``
+    :math:`b(x) = 0.5 + 0.15 z_1`: heterogeneous but weakly (SD 0.15 against the paper's
+    0.84): a hard case for the heterogeneity test and the group averages, where power is
+    what a conservative test loses first.
 ``"selection"``
     the paper scenario's b, but gold queries selected by the covariate:
     drawn without replacement with weights :math:`\exp(1.5 z_1)`
@@ -79,7 +83,7 @@ from .data import RoutingData
 __all__ = ["DESIGNS", "SCENARIOS", "SimulatedStudy", "simulate"]
 
 DESIGNS = ("unpaired", "paired")
-SCENARIOS = ("paper", "homogeneous", "no_bias", "nonlinear_bias", "selection")
+SCENARIOS = ("paper", "homogeneous", "no_bias", "nonlinear_bias", "weak_bias", "selection")
 
 _SIGMA_GOLD = 0.5  # gold noise sd, on the PB scale (sigma_G)
 _SIGMA_QUERY = 0.5  # paired design: each query's own gain, seen by both mechanisms
@@ -117,6 +121,10 @@ def _bias_nonlinear(X: np.ndarray) -> np.ndarray:
     return 0.2 + 0.6 * np.tanh(2 * z[:, 0]) - 0.4 * np.abs(z[:, 5]) + 0.3 * z[:, 1] * (z[:, 2] > 0)
 
 
+def _bias_weak(X: np.ndarray) -> np.ndarray:
+    return 0.5 + 0.15 * standardise(X)[:, 0]
+
+
 def _bias_constant(value: float) -> Callable[[np.ndarray], np.ndarray]:
     def bias(X: np.ndarray) -> np.ndarray:
         return np.full(X.shape[0], value)
@@ -130,6 +138,7 @@ _SPEC: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float, bool]] = {
     "homogeneous": (_bias_constant(0.5), 0.25, False),
     "no_bias": (_bias_constant(0.0), 1.0, False),
     "nonlinear_bias": (_bias_nonlinear, 0.25, False),
+    "weak_bias": (_bias_weak, 0.25, False),
     "selection": (_bias_paper, 0.25, True),
 }
 
@@ -222,7 +231,7 @@ def simulate(
         Test queries with gold labels.
     d : int
         Embedding dimension (at least 6).
-    scenario : {"paper", "homogeneous", "no_bias", "nonlinear_bias", "selection"}
+    scenario : {"paper", "homogeneous", "no_bias", "nonlinear_bias", "weak_bias", "selection"}
         Data-generating process.
     design : {"unpaired", "paired"}, default "unpaired"
         ``"paired"``: ``n_preference`` judge-labelled queries, ``n_gold`` of which also carry

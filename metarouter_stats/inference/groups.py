@@ -39,10 +39,13 @@ from .._results import ResultMixin, frozen_array, new_axes
 from .._threads import budgeted
 from ..cate import require_capability
 from ..routers import check_units
-from .._resampling import OVERLAP_BAND, POOR_OVERLAP_SHARE
+from .._resampling import OVERLAP_BAND, POOR_OVERLAP_SHARE, critical_value
 from .band_engines import refit_bootstrap
 from .overlap import outside_overlap_rows, overlap_check
-from .heterogeneity import cddf_splits, fitted_learner
+from .heterogeneity import fitted_learner
+from .split_bootstrap import (
+    SplitProxies, group_statistics, halves, quantile_groups, resolve_aggregation, wild_draws,
+)
 
 REGIONS = ("auto", "all", "overlap")
 GROUP_METHODS = ("auto", "fast", "both")
@@ -62,13 +65,13 @@ class GroupBiasResult(ResultMixin):
     Attributes
     ----------
     estimate : ndarray of shape (n_groups,)
-        Median over the splits of each group's mean score: the average bias of the group
-        (group 1: smallest predicted bias).
+        Mean (``aggregation="bootstrap"``) or median (``"median"``) over the splits of each
+        group's mean score: the average bias of the group (group 1: smallest predicted bias).
     split_estimates, split_std_errors : ndarray of shape (n_splits, n_groups)
         Per-split group means and their standard errors (read-only).
     difference_p_value : float
-        Median-adjusted two-sided p-value of "last group = first group" (no heterogeneity
-        the learner can sort).
+        Two-sided p-value of "last group = first group" (no heterogeneity the learner can
+        sort): the wild bootstrap's or the median-adjusted one.
     units : {"gold", "preference"}
     scale : float
         The c used to state the bias in gold units (treated as known).
@@ -95,6 +98,14 @@ class GroupBiasResult(ResultMixin):
     groups_rule : str
         How the number of groups was chosen: empty when ``n_groups`` was given, else what
         ``n_groups="auto"`` did.
+    aggregation : {"bootstrap", "median"}
+        How the splits were combined (see :func:`bias_by_group`).
+    std_error : ndarray of shape (n_groups,)
+        ``"bootstrap"``: the standard error of ``estimate`` (the wild bootstrap's, or the
+        refits' when larger with ``method="both"``); NaN for ``"median"``.
+    error_draws : ndarray of shape (n_wild, n_groups)
+        ``"bootstrap"``: the wild bootstrap's errors of the split-averaged group means (empty
+        for ``"median"``).
     """
 
     estimate: np.ndarray
@@ -112,6 +123,9 @@ class GroupBiasResult(ResultMixin):
     n_boot: int = 0
     gold_per_group: np.ndarray | None = None
     groups_rule: str = ""
+    aggregation: str = "median"
+    std_error: np.ndarray | None = None
+    error_draws: np.ndarray | None = None
     _title = "Average bias by group (sorted by the predicted bias; CDDF GATES)"
 
     @property
@@ -127,15 +141,22 @@ class GroupBiasResult(ResultMixin):
         return int(self.estimate.size)
 
     def confidence_interval(self, confidence_level: float = 0.95, *, kind: str = "pointwise") -> tuple[np.ndarray, np.ndarray]:
-        """Median-adjusted intervals of the group averages.
+        """Intervals of the group averages.
 
-        ``kind="pointwise"``: each group's interval covers its average with probability at
-        least ``confidence_level``; ``"uniform"``: all groups at once (Sidak over the
+        ``kind="pointwise"``: each group's interval covers its average with probability
+        ``confidence_level`` (at least that for ``aggregation="median"``); ``"uniform"``: all
+        groups at once. ``"bootstrap"``: estimate +- z SE pointwise, +- the sup-t quantile of
+        the wild bootstrap's standardised errors times SE uniformly. ``"median"``: CDDF's
+        medians of per-split bounds at level ``1 - alpha / 2`` (uniform: Sidak over the
         groups, which are disjoint halves of independent rows in each split).
         """
         level = check_fraction(confidence_level, "confidence_level", closed=False)
         if kind not in ("pointwise", "uniform"):
             raise ValueError(f"`kind` must be 'pointwise' or 'uniform'; got {kind!r}.")
+        if self.aggregation == "bootstrap" and self.std_error is not None and self.error_draws is not None:
+            boot_se = self.error_draws.std(axis=0, ddof=1)
+            crit = critical_value(np.zeros(self.n_groups), self.error_draws, boot_se, kind, level)
+            return self.estimate - crit * self.std_error, self.estimate + crit * self.std_error
         per_group = level if kind == "pointwise" else level ** (1.0 / self.n_groups)
         # CDDF: per-split intervals at level 1 - alpha / 2, medians of the bounds
         z = float(stats.norm.ppf(1 - (1 - per_group) / 4))
@@ -182,7 +203,10 @@ class GroupBiasResult(ResultMixin):
         return [
             f"Target: the average bias (gold - preference) of {who}, groups = quantile bins of "
             f"the learner's predicted bias; no model of Delta(x) is assumed. {cond[0].upper() + cond[1:]}; "
-            "95% pointwise intervals, CDDF's median over sample splits."
+            + ("95% pointwise intervals for the mean over sample splits of each split's group average, standard "
+               f"errors from a wild bootstrap rerunning every split ({0 if self.error_draws is None else self.error_draws.shape[0]} "
+               "replicates)." if self.aggregation == "bootstrap" else
+               "95% pointwise intervals, CDDF's median over sample splits (conservative).")
             + (f" {self.overlap_note}." if self.overlap_note else "")
             + (f" {few}" if few else ""),
         ]
@@ -214,12 +238,6 @@ class GroupBiasResult(ResultMixin):
         return ax
 
 
-def _groups_of(proxy: np.ndarray, n_groups: int) -> np.ndarray:
-    """Quantile bins of the proxy on the main half (ties by rank, so that every group is filled)."""
-    ranks = np.argsort(np.argsort(proxy, kind="stable"), kind="stable")
-    return (ranks * n_groups) // proxy.size
-
-
 def _gold_per_group(scores: Any, splits: list[tuple[np.ndarray, np.ndarray]], n_groups: int) -> np.ndarray:
     """Median over the splits of each group's gold rows in the main half."""
     return np.median([np.bincount(group[scores.source[main] == 1], minlength=n_groups) for main, group in splits],
@@ -231,48 +249,29 @@ def _choose_groups(scores: Any, proxies: list[tuple[np.ndarray, np.ndarray]], mo
     if not auto:
         return most, ""
     for k in range(most, 1, -1):
-        gold = _gold_per_group(scores, [(main, _groups_of(proxy, k)) for main, proxy in proxies], k)
+        gold = _gold_per_group(scores, [(main, quantile_groups(proxy, k)[:, 0]) for main, proxy in proxies], k)
         if np.all(gold >= FEW_GOLD):
             return k, (f"auto: the most groups, up to {most}, with at least {FEW_GOLD} gold rows each"
                        + ("" if k == most else f"; {most} would leave fewer in a group"))
     return 2, f"auto: even 2 groups leave fewer than {FEW_GOLD} gold rows in a group"
 
 
-def _group_means(phi: np.ndarray, w: np.ndarray, main: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
-    """Weighted means of ``phi`` over the main half's rows of each group."""
-    return np.array([np.average(phi[main][group == k], weights=w[main][group == k]) for k in range(n_groups)])
+def _unit(scores: Any, main: np.ndarray) -> np.ndarray | None:
+    return None if getattr(scores, "groups", None) is None else scores.units()[0][main]
 
 
-def _group_split(scores: Any, main: np.ndarray, group: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Group means of the main half's scores and their sandwich SEs."""
-    phi, w = scores.pseudo_outcomes, scores.weights
-    unit = None if getattr(scores, "groups", None) is None else scores.units()[0][main]
-    est, se = np.empty(n_groups), np.empty(n_groups)
-    for k in range(n_groups):
-        ph, ww = phi[main][group == k], w[main][group == k]
-        mean = float(np.average(ph, weights=ww))
-        # weighted mean's sandwich variance (HC0 with the small-sample factor m / (m - 1)); on paired rows the
-        # influence of a query's rows is summed first (clustered by query)
-        infl = ww * (ph - mean)
-        if unit is not None:
-            infl = np.bincount(np.unique(unit[group == k], return_inverse=True)[1], weights=infl)
-        m = infl.size
-        var = float(np.sum(infl**2) / np.sum(ww) ** 2) * m / max(m - 1, 1)
-        est[k], se[k] = mean, np.sqrt(var)
-    return est, se
-
-
-def _difference_pvalue(est: np.ndarray, se: np.ndarray) -> float:
-    """Two-sided normal p-value of last group = first group (the groups are disjoint halves of independent rows)."""
-    diff_se = float(np.hypot(se[-1], se[0]))
-    return 2 * float(stats.norm.sf(abs(est[-1] - est[0]) / diff_se)) if diff_se > 0 else 1.0
+def _difference_t(means: np.ndarray, ses: np.ndarray) -> np.ndarray:
+    """t statistic of last group - first group, column by column (the groups are disjoint sets of independent rows)."""
+    diff_se = np.hypot(ses[:, -1], ses[:, 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(diff_se > 0, (means[:, -1] - means[:, 0]) / diff_se, 0.0)
 
 
 @budgeted
 def bias_by_group(
     router: Any, *, n_groups: int | str = "auto", n_splits: int = 100, units: str = "gold", region: str = "auto",
-    method: str = "auto", data: Any = None, n_boot: int = 50, rng: Any = None, n_jobs: int | None = None,
-    progress: bool = True,
+    method: str = "auto", data: Any = None, n_boot: int = 50, aggregation: str = "auto", n_wild: int = 200,
+    rng: Any = None, n_jobs: int | None = None, progress: bool = True,
 ) -> GroupBiasResult:
     """Average bias of groups of queries sorted by the predicted bias, with valid intervals.
 
@@ -325,6 +324,21 @@ def bias_by_group(
         The router's training data, for ``method="both"``.
     n_boot : int, default 50
         Weighted refits for ``method="both"``.
+    aggregation : {"auto", "bootstrap", "median"}, default "auto"
+        How the splits are combined. ``"bootstrap"``: the estimate of a group is the **mean**
+        over the splits of its mean score; its standard error is the SD of the same average
+        over ``n_wild`` wild-bootstrap replicates that rerun every split (proxies refitted,
+        groups recut) on the scores' fit plus multiplied residuals; the uniform intervals use
+        the replicates' sup-t quantile; the p-value of "last = first" is the wild bootstrap's
+        under a constant bias (:mod:`.split_bootstrap`). ``"median"``: CDDF's rule (medians of
+        per-split estimates and of per-split bounds at level ``1 - alpha/2``, p-value
+        ``min(1, 2 median p)``), valid whatever the dependence between splits and
+        conservative (coverage 0.995-1.000 at 95 % on the package's benchmark). ``"auto"``:
+        ``"bootstrap"`` when the final stage is a linear smoother (the default's), else
+        ``"median"``.
+    n_wild : int, default 200
+        Wild-bootstrap replicates for ``aggregation="bootstrap"`` (they give standard errors
+        and a sup-t quantile, for which 200 suffice; about 4 s at 4,500 scored rows).
     rng : None, int or numpy.random.Generator
         Seed of the splits and of the refits; the same seed gives the same result for any
         ``n_jobs``.
@@ -355,6 +369,7 @@ def bias_by_group(
             raise ValueError(f"`n_groups` must be 'auto' or an int >= 2; got {n_groups!r}.")
         n_groups = check_positive_int(n_groups, "n_groups", minimum=2)
     n_splits = check_resamples(n_splits, "n_splits", minimum=1)
+    n_wild = check_resamples(n_wild, "n_wild", minimum=19)
     units = check_units(units)
     if region not in REGIONS:
         raise ValueError(f"`region` must be one of {REGIONS}; got {region!r}.")
@@ -400,22 +415,30 @@ def bias_by_group(
     c = float(getattr(router, "scale_", 1.0))
     factor = c if units == "gold" else 1.0
     gen = as_rng(rng)
-    proxies = list(cddf_splits(learner, n_splits, gen, scores=sub))
+    split_proxies = SplitProxies(learner, sub, halves(sub, n_splits, gen))
+    chosen_aggregation = resolve_aggregation(aggregation, split_proxies)
+    phi_obs, w_sub = sub.pseudo_outcomes, sub.weights
+    proxies = [(main, proxy) for main, proxy in split_proxies(phi_obs[:, None])]
     n_groups, groups_rule = _choose_groups(sub, proxies, most, auto_groups)
-    splits = [(main, _groups_of(proxy, n_groups)) for main, proxy in proxies]
-    parts = [_group_split(sub, main, group, n_groups) for main, group in splits]
-    est = np.array([p[0] for p in parts])
-    se = np.array([p[1] for p in parts])
+    splits = [(main, quantile_groups(proxy, n_groups)[:, 0]) for main, proxy in proxies]
+    parts = [group_statistics(phi_obs[main][:, None], group[:, None], w_sub[main], n_groups, _unit(sub, main))
+             for main, group in splits]
+    est = np.array([p[0][0] for p in parts])
+    se = np.array([p[1][0] for p in parts])
+    refit_sd = None
     if chosen_method == "both":
         def statistic(replicate: Any, w: Any) -> np.ndarray:
             rs = replicate.scores_
             phi, ww = rs.pseudo_outcomes[rows], rs.weights[rows]
-            return np.concatenate([_group_means(phi, ww, main, group, n_groups) for main, group in splits])
+            return np.concatenate([group_statistics(phi[main][:, None], group[:, None], ww[main], n_groups,
+                                                    std_errors=False)[0][0] for main, group in splits])
 
         draws, _ = refit_bootstrap(router, data, np.empty((0, scores.X.shape[1])), n_boot, gen, check_n_jobs(n_jobs),
                                    progress=progress, resampling="weights", statistic=statistic)
         # c is the router's, as for the point estimates: the refits' spread is on the preference scale
-        se = np.maximum(se, draws.std(axis=0, ddof=1).reshape(n_splits, n_groups))
+        draws = draws.reshape(n_boot, n_splits, n_groups)
+        se = np.maximum(se, draws.std(axis=0, ddof=1))
+        refit_sd = draws.mean(axis=1).std(axis=0, ddof=1)
     gold = _gold_per_group(sub, splits, n_groups)
     if np.any(gold < FEW_GOLD):
         warnings.warn(f"bias_by_group: groups {np.flatnonzero(gold < FEW_GOLD) + 1} rest on fewer than {FEW_GOLD} gold "
@@ -423,13 +446,38 @@ def bias_by_group(
                       + ("Even 2 groups cannot hold that many: read the group averages with care."
                          if auto_groups else "Use fewer groups (n_groups='auto' chooses them)."),
                       RuntimeWarning, stacklevel=3)
-    pvals = np.array([_difference_pvalue(e, s_) for e, s_ in zip(est, se, strict=True)])
-    est, se = est / factor, se / factor
+    t_diff = _difference_t(est, se)
+    errors = np.empty((0, n_groups))
+    if chosen_aggregation == "bootstrap":
+        estimate = est.mean(axis=0)
+        fitted = np.asarray(learner.refit_final(sub.X, phi_obs, w_sub).predict(sub.X), dtype=float).reshape(-1)
+
+        def around_fit(main: np.ndarray, proxy: np.ndarray, phi: np.ndarray) -> np.ndarray:
+            groups = quantile_groups(proxy, n_groups)
+            star = group_statistics(phi, groups, w_sub[main], n_groups, std_errors=False)[0]
+            truth = group_statistics(np.broadcast_to(fitted[main][:, None], phi.shape), groups, w_sub[main], n_groups,
+                                     std_errors=False)[0]
+            return star - truth
+
+        errors = wild_draws(around_fit, split_proxies, fitted, n_wild, gen)
+        std_error = errors.std(axis=0, ddof=1)
+        if refit_sd is not None:
+            std_error = np.maximum(std_error, refit_sd)
+        # "last = first" by the bootstrap law of the difference's error (the interval for the difference, inverted)
+        null = np.abs(errors[:, -1] - errors[:, 0])
+        observed = abs(float(estimate[-1] - estimate[0]))
+        p_value = float((1 + np.sum(null >= observed * (1 - 1e-12))) / (1 + n_wild))
+    else:
+        estimate = np.median(est, axis=0)
+        std_error = np.full(n_groups, np.nan)
+        p_value = float(min(1.0, 2 * np.median(2 * stats.norm.sf(np.abs(t_diff))))) if n_splits > 1 else \
+            float(2 * stats.norm.sf(abs(t_diff[0])))
+    est, se, estimate, std_error, errors = (v / factor for v in (est, se, estimate, std_error, errors))
     return GroupBiasResult(
-        estimate=frozen_array(np.median(est, axis=0)),
+        estimate=frozen_array(estimate),
         split_estimates=frozen_array(est),
         split_std_errors=frozen_array(se),
-        difference_p_value=float(min(1.0, 2 * np.median(pvals))) if n_splits > 1 else float(pvals[0]),
+        difference_p_value=p_value,
         units=units,
         scale=c,
         n_splits=n_splits,
@@ -441,4 +489,7 @@ def bias_by_group(
         n_boot=n_boot if chosen_method == "both" else 0,
         gold_per_group=frozen_array(gold),
         groups_rule=groups_rule,
+        aggregation=chosen_aggregation,
+        std_error=frozen_array(std_error),
+        error_draws=frozen_array(errors),
     )

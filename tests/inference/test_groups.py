@@ -86,20 +86,27 @@ def test_both_takes_the_larger_of_the_sandwich_and_the_refit_standard_errors(sel
     assert "weighted refit bootstrap" in both.summary()
     # the refit SD, recomputed from the replicates' own scores with the groups held fixed
     from metarouter_stats.inference.bias_bands import refit_bootstrap
-    from metarouter_stats.inference.groups import _groups_of, _group_means
     from metarouter_stats.inference.heterogeneity import cddf_splits
     from metarouter_stats.cate import CrossFitScores
+
+    def groups_of(proxy, k):  # quantile bins by rank, written out here
+        ranks = np.empty(proxy.size, dtype=int)
+        ranks[np.argsort(proxy, kind="stable")] = np.arange(proxy.size)
+        return ranks * k // proxy.size
+
+    def group_means(phi, w, main, group, k):
+        return np.array([np.average(phi[main][group == j], weights=w[main][group == j]) for j in range(k)])
 
     inside = np.flatnonzero(_inside(router))
     sc = router.bias_learner_.scores_
     sub = CrossFitScores(X=sc.X[inside], pseudo_outcomes=sc.pseudo_outcomes[inside], weights=sc.weights[inside],
                          source=sc.source[inside])
     gen = np.random.default_rng(7)
-    splits = [(m, _groups_of(p, 5)) for m, p in cddf_splits(router.bias_learner_, 5, gen, scores=sub)]
+    splits = [(m, groups_of(p, 5)) for m, p in cddf_splits(router.bias_learner_, 5, gen, scores=sub)]
 
     def stat(learner, w):
         r = learner.scores_
-        return np.concatenate([_group_means(r.pseudo_outcomes[inside], r.weights[inside], m, g, 5) for m, g in splits])
+        return np.concatenate([group_means(r.pseudo_outcomes[inside], r.weights[inside], m, g, 5) for m, g in splits])
 
     draws, _ = refit_bootstrap(router, s.train, np.empty((0, 6)), 3, gen, progress=False, resampling="weights",
                                statistic=stat)
