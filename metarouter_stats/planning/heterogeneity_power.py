@@ -1,25 +1,29 @@
 r"""How many gold labels to detect a heterogeneous bias: the power of the BLP test by gold size.
 
-:func:`~metarouter_stats.bias_heterogeneity_test` rejects a constant bias when CDDF's
-median-adjusted p-value ``min(1, 2 median p_s)`` is below ``alpha``, i.e. when the median over
-sample splits of the slope's t statistic exceeds :math:`z_{1-\alpha/2}` (one-sided p-values).
-Each split's t is asymptotically :math:`N(\mu, 1)`; with scarce gold the doubly robust scores'
-variance is of order :math:`1/m` in the gold size m (preference labels fixed), so the
-noncentrality grows like :math:`\mu(m) = \mu_0 \sqrt{m / m_0}` from the pilot's
-:math:`\mu_0` at :math:`m_0` gold rows. :func:`plan_heterogeneity` estimates :math:`\mu_0` by the
-pilot's median t and computes
+:func:`~metarouter_stats.bias_heterogeneity_test` aggregates its sample splits in one of two
+ways, and the plan follows the pilot test's:
 
-.. math:: \text{power}(m) = \Phi\big(\mu_0 \sqrt{m/m_0} - z_{1-\alpha/2}\big)
+* ``aggregation="bootstrap"`` (the default's): it rejects a constant bias when the **mean** over
+  splits of the slope's t statistic, T, exceeds the :math:`1-\alpha` quantile q of its wild
+  bootstrap null law, whose SD is :math:`\sigma_0` (below 1: the splits share rows);
+* ``aggregation="median"``: CDDF's rule, ``min(1, 2 median p_s) < alpha``, i.e. the median t
+  exceeds :math:`q = z_{1-\alpha/2}`, with :math:`\sigma_0 = 1`.
 
-with **statsmodels**' ``NormalIndPower`` (one-sample normal test, ``ratio=0``, one-sided at level
-:math:`\alpha/2`, effect size :math:`\mu_0/\sqrt{m_0}` per gold row). The interval comes from
-:math:`\mu_0 \pm z` (the t's unit standard deviation).
+With scarce gold the doubly robust scores' variance is of order :math:`1/m` in the gold size m
+(preference labels fixed), so the noncentrality grows like
+:math:`\mu(m) = \mu_0 \sqrt{m / m_0}` from the pilot's :math:`\mu_0` (its T) at :math:`m_0` gold
+rows, and :func:`plan_heterogeneity` computes
 
-What the model leaves out, both on the conservative side for detection: the proxy (the
-final stage fitted on the auxiliary half) also improves with m, so the pilot's noncentrality
-grows faster than :math:`\sqrt m` in simulation; and the median over splits varies less than
-one split's t. ``benchmarks/planning/run.py heterogeneity`` compares the plan with the
-simulated power of the test (``docs/benchmarks.md``).
+.. math:: \text{power}(m) = \Phi\big((\mu_0 \sqrt{m/m_0} - q) / \sigma_0\big)
+
+with **statsmodels**' ``NormalIndPower`` (one-sample normal test, ``ratio=0``, one-sided at the
+level :math:`\bar\Phi(q/\sigma_0)`, effect size :math:`\mu_0/(\sigma_0\sqrt{m_0})` per gold row).
+The interval comes from :math:`\mu_0 \pm z \sigma_0`.
+
+What the model leaves out, on the conservative side for detection: the proxy (the final stage
+fitted on the auxiliary half) also improves with m, so the pilot's noncentrality grows faster
+than :math:`\sqrt m` in simulation. ``benchmarks/planning/run.py heterogeneity`` compares the
+plan with the simulated power of the test (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -54,6 +58,8 @@ class HeterogeneityPlan(ResultMixin):
     n_for_power : tuple of float
         (estimate, low, high) gold size reaching ``target_power``; inf when the pilot shows no
         heterogeneity to detect (noncentrality <= 0).
+    test_rule : str
+        The aggregation of the test planned for (the pilot test's).
     """
 
     sizes: np.ndarray
@@ -68,6 +74,7 @@ class HeterogeneityPlan(ResultMixin):
     confidence_level: float
     target_power: float
     n_for_power: tuple[float, float, float]
+    test_rule: str = "CDDF's median-adjusted test"
     _title = "Gold labels: power of the heterogeneity (BLP) test by gold size"
 
     def __post_init__(self) -> None:
@@ -85,9 +92,9 @@ class HeterogeneityPlan(ResultMixin):
         reach = ("no heterogeneity to detect in the pilot (median t <= 0)" if not np.isfinite(est)
                  else f"{est:.0f} (from {lo:.0f} to {'never' if not np.isfinite(hi) else f'{hi:.0f}'})")
         rows = [
-            ("pilot", f"{self.n_gold_pilot} gold rows; median split t {self.noncentrality:.3g} "
+            ("pilot", f"{self.n_gold_pilot} gold rows; split t {self.noncentrality:.3g} "
                       f"({self.noncentrality_low:.3g} to {self.noncentrality_high:.3g})"),
-            ("test", f"CDDF's median-adjusted BLP test at level {self.alpha:g} (bias_heterogeneity_test)"),
+            ("test", f"BLP test ({self.test_rule}; bias_heterogeneity_test)"),
             (f"gold labels for power {self.target_power:g}", reach),
         ]
         rows += [(f"m = {m}", f"power {p:.2f} ({lo_:.2f} to {hi_:.2f})")
@@ -97,7 +104,8 @@ class HeterogeneityPlan(ResultMixin):
     def _notes(self) -> list[str]:
         return ["Noncentrality scaled by sqrt(m / pilot size) (scores' variance ~ 1/m with the preference labels "
                 "fixed); the proxy's own improvement with m is left out, which makes the plan conservative. Interval: "
-                "the pilot's median t plus or minus z (unit SD), not the uncertainty of that scaling."]
+                "the pilot's split t plus or minus z times its SD (1 per split for the median rule; the wild "
+                "bootstrap's null SD for the mean), not the uncertainty of that scaling."]
 
     def plot(self, ax: Any = None) -> Any:
         """Power against gold size with its band; returns the Axes."""
@@ -189,18 +197,26 @@ def plan_heterogeneity(
         if m.size == 0 or m.min() < 2:
             raise ValueError(f"`sizes` must be gold sizes of at least 2; got {sizes!r}.")
     mu0 = float(test.statistic)
+    null = np.asarray(getattr(test, "null_statistics", np.empty(0)), dtype=float)
+    if getattr(test, "aggregation", "median") == "bootstrap" and null.size > 1:
+        # the mean t over splits: null SD sd0 and critical value from the test's own wild bootstrap
+        sd0 = float(np.std(null, ddof=1))
+        z_test = float(np.quantile(null, 1 - alpha)) / sd0
+        how = f"mean over splits, wild-bootstrap test at level {alpha:g}"
+    else:  # CDDF's median rule: reject when the median t exceeds z_{1 - alpha / 2}; unit SD
+        sd0, z_test = 1.0, float(stats.norm.ppf(1 - alpha / 2))
+        how = f"CDDF's median-adjusted test at level {alpha:g}"
     z = float(stats.norm.ppf(0.5 + level / 2))
-    mus = {"est": mu0, "low": mu0 - z, "high": mu0 + z}
-    power = {k: blp_power(v, n0, m, alpha) for k, v in mus.items()}
-    z_test = float(stats.norm.ppf(1 - alpha / 2))
+    mus = {"est": mu0, "low": mu0 - z * sd0, "high": mu0 + z * sd0}
+    power = {k: blp_power(v / sd0, n0, m, 2 * float(stats.norm.sf(z_test))) for k, v in mus.items()}
     z_pow = float(stats.norm.ppf(power_target))
 
-    def needed(mu: float) -> float:  # smallest m with mu sqrt(m / n0) - z_test >= z_pow
-        return float(np.ceil(n0 * ((z_test + z_pow) / mu) ** 2)) if mu > 0 else float("inf")
+    def needed(mu: float) -> float:  # smallest m with (mu / sd0) sqrt(m / n0) - z_test >= z_pow
+        return float(np.ceil(n0 * ((z_test + z_pow) * sd0 / mu) ** 2)) if mu > 0 else float("inf")
 
     return HeterogeneityPlan(
         sizes=m, power=power["est"], power_low=power["low"], power_high=power["high"], noncentrality=mu0,
         noncentrality_low=mus["low"], noncentrality_high=mus["high"], n_gold_pilot=n0, alpha=alpha,
         confidence_level=level, target_power=power_target,
-        n_for_power=(needed(mu0), needed(mus["high"]), needed(mus["low"])),
+        n_for_power=(needed(mu0), needed(mus["high"]), needed(mus["low"])), test_rule=how,
     )

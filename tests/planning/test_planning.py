@@ -307,8 +307,8 @@ def pilot_router():
 def test_heterogeneity_plan_is_the_median_t_scaled_by_sqrt_of_the_gold_size(pilot_router):
     from scipy import stats
 
-    plan = mrs.plan_heterogeneity(pilot_router, sizes=[25, 100, 400], n_splits=30, rng=0)
-    test = mrs.bias_heterogeneity_test(pilot_router, n_splits=30, rng=0)
+    test = mrs.bias_heterogeneity_test(pilot_router, n_splits=30, aggregation="median", rng=0)
+    plan = mrs.plan_heterogeneity(pilot_router, sizes=[25, 100, 400], test=test)
     mu = test.statistic
     assert plan.noncentrality == mu and plan.n_gold_pilot == 100
     # statsmodels' NormalIndPower equals the direct formula
@@ -319,10 +319,28 @@ def test_heterogeneity_plan_is_the_median_t_scaled_by_sqrt_of_the_gold_size(pilo
     assert np.all(plan.power_low <= plan.power) and np.all(plan.power <= plan.power_high)
     # the size for the target is the first one whose power reaches it
     n_est = plan.n_for_power[0]
-    p_at = mrs.plan_heterogeneity(pilot_router, sizes=[n_est - 1, n_est], n_splits=30, rng=0).power
+    p_at = mrs.plan_heterogeneity(pilot_router, sizes=[n_est - 1, n_est], test=test).power
     assert p_at[0] < 0.8 <= p_at[1] + 1e-12
     assert plan.n_for_power[1] <= n_est <= plan.n_for_power[2]
     assert "heterogeneity" in plan.summary() and plan.to_frame().shape == (3, 4)
+    assert "median" in plan.summary()
+
+
+def test_heterogeneity_plan_of_the_bootstrap_test_uses_its_null_law(pilot_router):
+    from scipy import stats
+
+    plan = mrs.plan_heterogeneity(pilot_router, sizes=[25, 100, 400], n_splits=30, rng=0)
+    test = mrs.bias_heterogeneity_test(pilot_router, n_splits=30, rng=0)
+    assert test.aggregation == "bootstrap" and plan.noncentrality == test.statistic
+    sd0 = np.std(test.null_statistics, ddof=1)
+    q = np.quantile(test.null_statistics, 0.95)
+    # power: the chance that T ~ N(mu(m), sd0) clears the bootstrap critical value q
+    expected = stats.norm.cdf((test.statistic * np.sqrt(np.array([25, 100, 400]) / 100) - q) / sd0)
+    np.testing.assert_allclose(plan.power, expected, rtol=1e-10)
+    n_est = plan.n_for_power[0]
+    p_at = mrs.plan_heterogeneity(pilot_router, sizes=[n_est - 1, n_est], test=test).power
+    assert p_at[0] < 0.8 <= p_at[1] + 1e-12
+    assert "wild-bootstrap" in plan.summary()
 
 
 def test_heterogeneity_plan_errors(pilot_router):
