@@ -48,6 +48,14 @@ queries are selected:
     :math:`b(x) = 0.5 + 0.15 z_1`: heterogeneous but weakly (SD 0.15 against the paper's
     0.84): a hard case for the heterogeneity test and the group averages, where power is
     what a conservative test loses first.
+``"step_bias"``
+    :math:`b(x) = 0.1 + 0.6\,\mathbb 1\{z_1 > 0\} - 0.4\,\mathbb 1\{z_6 > 0.5\}`: a bias that jumps
+    (a judge that turns harsh past a threshold), which no linear or smooth model fits at the jump.
+``"sparse_bias"``
+    :math:`b(x) = 0.3 + 0.7 z_{12}`: linear in one coordinate of middling variance (the 12th; the
+    last when d < 12), so a basis spread over the leading coordinates spends its variance elsewhere.
+``"smooth_bias"``
+    :math:`b(x) = 0.2 + 0.5 \sin(1.5 z_1) + 0.3 (z_2^2 - 1)`: smooth, additive and curved.
 ``"selection"``
     the paper scenario's b, but gold queries selected by the covariate:
     drawn without replacement with weights :math:`\exp(1.5 z_1)`
@@ -83,7 +91,8 @@ from .data import RoutingData
 __all__ = ["DESIGNS", "SCENARIOS", "SimulatedStudy", "simulate"]
 
 DESIGNS = ("unpaired", "paired")
-SCENARIOS = ("paper", "homogeneous", "no_bias", "nonlinear_bias", "weak_bias", "selection")
+SCENARIOS = ("paper", "homogeneous", "no_bias", "nonlinear_bias", "weak_bias", "step_bias", "sparse_bias",
+             "smooth_bias", "selection")
 
 _SIGMA_GOLD = 0.5  # gold noise sd, on the PB scale (sigma_G)
 _SIGMA_QUERY = 0.5  # paired design: each query's own gain, seen by both mechanisms
@@ -125,6 +134,20 @@ def _bias_weak(X: np.ndarray) -> np.ndarray:
     return 0.5 + 0.15 * standardise(X)[:, 0]
 
 
+def _bias_step(X: np.ndarray) -> np.ndarray:
+    z = standardise(X)
+    return 0.1 + 0.6 * (z[:, 0] > 0) - 0.4 * (z[:, 5] > 0.5)
+
+
+def _bias_sparse(X: np.ndarray) -> np.ndarray:
+    return 0.3 + 0.7 * standardise(X)[:, min(11, X.shape[1] - 1)]
+
+
+def _bias_smooth(X: np.ndarray) -> np.ndarray:
+    z = standardise(X)
+    return 0.2 + 0.5 * np.sin(1.5 * z[:, 0]) + 0.3 * (z[:, 1] ** 2 - 1)
+
+
 def _bias_constant(value: float) -> Callable[[np.ndarray], np.ndarray]:
     def bias(X: np.ndarray) -> np.ndarray:
         return np.full(X.shape[0], value)
@@ -139,6 +162,9 @@ _SPEC: dict[str, tuple[Callable[[np.ndarray], np.ndarray], float, bool]] = {
     "no_bias": (_bias_constant(0.0), 1.0, False),
     "nonlinear_bias": (_bias_nonlinear, 0.25, False),
     "weak_bias": (_bias_weak, 0.25, False),
+    "step_bias": (_bias_step, 0.25, False),
+    "sparse_bias": (_bias_sparse, 0.25, False),
+    "smooth_bias": (_bias_smooth, 0.25, False),
     "selection": (_bias_paper, 0.25, True),
 }
 
@@ -231,8 +257,9 @@ def simulate(
         Test queries with gold labels.
     d : int
         Embedding dimension (at least 6).
-    scenario : {"paper", "homogeneous", "no_bias", "nonlinear_bias", "weak_bias", "selection"}
-        Data-generating process.
+    scenario : str, default "paper"
+        Data-generating process, one of ``SCENARIOS``: "paper", "homogeneous", "no_bias",
+        "nonlinear_bias", "weak_bias", "step_bias", "sparse_bias", "smooth_bias", "selection".
     design : {"unpaired", "paired"}, default "unpaired"
         ``"paired"``: ``n_preference`` judge-labelled queries, ``n_gold`` of which also carry
         gold (``n_gold <= n_preference``); the training data then have

@@ -37,7 +37,6 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.utils.validation import check_is_fitted
 
 from .._checks import as_1d_float, as_2d_float, as_source, check_fraction, check_positive_int, check_random_state
@@ -53,6 +52,7 @@ from .nuisance import (
     default_outcome_model,
     propensity_model,
 )
+from .final_stage import fixed_penalty, is_penalised
 from .protocol import CrossFitScores, register_learner
 
 __all__ = ["CrossFitLearner", "DRBiasLearner", "EconMLLearner", "RBiasLearner", "fit_weighted"]
@@ -119,9 +119,9 @@ class CrossFitLearner(_EffectMixin, BaseEstimator):
 
     @property
     def capabilities(self) -> frozenset[str]:
-        """Declared capabilities; ``"undersmooth"`` when the final stage is a ``RidgeCV``."""
+        """Declared capabilities; ``"undersmooth"`` when the final stage tunes a ridge penalty (the default's)."""
         final = self.model_final if self.model_final is not None else default_final_model()
-        extra = {"undersmooth"} if isinstance(final, RidgeCV) else set()
+        extra = {"undersmooth"} if is_penalised(final) else set()
         caps = self.static_capabilities | extra
         if self.known_propensity_ is not None:  # fitted with probabilities known by design
             caps = caps - {"propensity"}
@@ -194,10 +194,13 @@ class CrossFitLearner(_EffectMixin, BaseEstimator):
     ) -> BaseEstimator:
         """A fresh final stage fitted on given scores, tuning fixed at the fitted values.
 
-        A ``RidgeCV`` final stage is refitted as ``Ridge`` with the penalty it chose on
-        the full data times ``penalty_factor`` (``< 1`` undersmooths): resampling then
-        measures the sampling variability at the tuned penalty, 20 times faster than
-        re-tuning each time. Other final stages are cloned and refitted as given.
+        A ``RidgeCV`` final stage (alone, at the end of a basis Pipeline, or the candidate a
+        :class:`~metarouter_stats.cate.final_stage.SelectedFinalStage` chose) is refitted as
+        ``Ridge`` with the penalty it chose on the full data times ``penalty_factor`` (``< 1``
+        undersmooths), and a selected stage is not re-selected: resampling then measures the
+        sampling variability at the tuned penalty, 20 times faster than re-tuning each time
+        (:func:`~metarouter_stats.cate.final_stage.fixed_penalty`). Other final stages are
+        cloned and refitted as given.
 
         ``model`` (an unfitted regressor) replaces the learner's final stage: it is fitted
         on the scores the way this learner's final stage is (the DR-learner unweighted,
@@ -211,14 +214,13 @@ class CrossFitLearner(_EffectMixin, BaseEstimator):
                 raise ValueError("`penalty_factor` must be 1 when `model` is given: set the model's own penalty.")
             return self._fit_final(clone(model), X, pseudo_outcomes, weights)
         fitted = self.final_model_
-        if isinstance(fitted, RidgeCV):
-            model = Ridge(alpha=float(fitted.alpha_) * penalty_factor, fit_intercept=fitted.fit_intercept)
-        elif penalty_factor != 1.0:
-            raise ValueError(
-                "`undersmooth` needs the default ridge final stage (RidgeCV); this learner's final model is "
-                f"{type(fitted).__name__}. Use undersmooth=1."
-            )
-        else:
+        model = fixed_penalty(fitted, penalty_factor)
+        if model is None:
+            if penalty_factor != 1.0:
+                raise ValueError(
+                    "`undersmooth` needs a final stage that tunes a ridge penalty (the default's); this learner's final "
+                    f"model is {type(fitted).__name__}. Use undersmooth=1."
+                )
             model = clone(self.model_final) if self.model_final is not None else default_final_model()
         return self._fit_final(model, X, pseudo_outcomes, weights)
 

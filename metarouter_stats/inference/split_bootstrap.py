@@ -53,7 +53,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LinearRegression, Ridge
-from sklearn.pipeline import Pipeline
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import PolynomialFeatures, SplineTransformer, StandardScaler
 
 from .._checks import as_rng
@@ -74,11 +75,24 @@ def is_linear_smoother(model: Any) -> bool:
     """Whether a fitted final stage is linear in its targets with tuning fixed (so multi-output refits are exact).
 
     Ridge or least squares (not ``RidgeCV``, which re-tunes its penalty on the targets),
-    alone or at the end of a Pipeline of x-only transformers.
+    alone or at the end of a Pipeline of x-only transformers (scalers, spline and polynomial
+    bases, and unions or column selections of them: the spline sieves).
     """
     steps = [step for _, step in model.steps] if isinstance(model, Pipeline) else [model]
-    return type(steps[-1]) in _LINEAR_STAGES and all(
-        step == "passthrough" or type(step) in _X_ONLY_STEPS for step in steps[:-1])
+    return type(steps[-1]) in _LINEAR_STAGES and all(_x_only(step) for step in steps[:-1])
+
+
+def _x_only(step: Any) -> bool:
+    """Whether a transformer never reads y (so a basis fitted with several targets is the one fitted with one)."""
+    if step == "passthrough" or type(step) in _X_ONLY_STEPS:
+        return True
+    if isinstance(step, Pipeline):
+        return all(_x_only(s) for _, s in step.steps)
+    if isinstance(step, FeatureUnion):
+        return all(_x_only(s) for _, s in step.transformer_list)
+    if isinstance(step, ColumnTransformer):
+        return all(_x_only(s) for _, s, _ in step.transformers)
+    return False
 
 
 def halves(scores: Any, n_splits: int, rng: Any) -> list[tuple[np.ndarray, np.ndarray]]:
