@@ -14,6 +14,9 @@ at 0.05; docs/defaults.md), re-pinned from the new code; the scale, t-test, EG-b
 and study-key entries untouched; ``dr_band_refit`` once more (the refit band is undersmoothed
 like the fast band since issue 14). ``dr_band_refit`` asks for ``resampling="rows"``: the
 default became Exp(1) weights in issue 14, and the pin keeps guarding the row resampling.
+Issue 41: ``dr_band_refit`` again (the refit replicates hold the router's tuned penalty
+instead of re-tuning their own); ``*_heterogeneity`` now asks for ``aggregation="median"``
+(unchanged numbers), and ``*_heterogeneity_wild`` (new) pins the default wild-bootstrap test.
 """
 
 from __future__ import annotations
@@ -54,8 +57,10 @@ def compute() -> dict[str, list[float]]:
         out[f"{cate}_band_pointwise"] = _list(np.r_[band.estimate, band.low, band.high])
         ub = mrs.bias_interval(router, s.X_test[:15], n_boot=60, kind="uniform", rng=4)
         out[f"{cate}_band_uniform"] = _list(np.r_[ub.low, ub.high, [ub.critical_value]])
-        het = mrs.bias_heterogeneity_test(router, rng=5)
+        het = mrs.bias_heterogeneity_test(router, rng=5, aggregation="median")  # CDDF's rule, as first pinned
         out[f"{cate}_heterogeneity"] = [het.statistic, het.slope, het.mean_bias]
+        wild = mrs.bias_heterogeneity_test(router, rng=5, n_wild=50)  # the default since issue 41
+        out[f"{cate}_heterogeneity_wild"] = [wild.statistic, wild.slope, wild.mean_bias, wild.p_value]
     router = mrs.MetaRouter(cate="dr", random_state=3).fit(s.train)
     # the row-resampling refit bootstrap, as pinned (resampling="auto" chooses Exp(1) weights since issue 14)
     refit = mrs.bias_interval(router, s.X_test[:5], n_boot=3, method="refit", data=s.train, rng=6, resampling="rows")

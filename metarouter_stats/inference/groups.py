@@ -44,7 +44,7 @@ from .band_engines import refit_bootstrap
 from .overlap import outside_overlap_rows, overlap_check
 from .heterogeneity import fitted_learner
 from .split_bootstrap import (
-    SplitProxies, group_statistics, halves, quantile_groups, resolve_aggregation, wild_draws,
+    SplitProxies, group_statistics, halves, p_text, quantile_groups, resolve_aggregation, wild_draws,
 )
 
 REGIONS = ("auto", "all", "overlap")
@@ -177,7 +177,9 @@ class GroupBiasResult(ResultMixin):
         low, high = self.confidence_interval()
         rows = [(f"group {k + 1}", f"{e:.4g}  [{lo:.4g}, {hi:.4g}]")
                 for k, (e, lo, hi) in enumerate(zip(self.estimate, low, high, strict=True))]
-        rows.append((f"p (group {self.n_groups} = group 1)", f"{self.difference_p_value:.3g}"))
+        rows.append((f"p (group {self.n_groups} = group 1)", p_text(self.difference_p_value,
+                                                                         0 if self.error_draws is None
+                                                                         else self.error_draws.shape[0])))
         rows.append(("units / splits", f"{self.units} (c = {self.scale:.4g}) / {self.n_splits}"))
         if self.gold_per_group is not None:
             rows.append(("gold rows per group (main half, median)", " ".join(f"{g:g}" for g in self.gold_per_group)))

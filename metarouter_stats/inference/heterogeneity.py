@@ -21,7 +21,7 @@ from .._checks import as_rng, check_fraction, check_resamples
 from .._threads import budgeted
 from .._results import ResultMixin, frozen_array
 from ..cate import require_capability
-from .split_bootstrap import SplitProxies, blp_statistics, halves, resolve_aggregation, wild_draws
+from .split_bootstrap import SplitProxies, blp_statistics, halves, p_text, resolve_aggregation, wild_draws
 
 __all__ = ["HeterogeneityTestResult", "bias_heterogeneity_test", "cddf_splits", "fitted_learner"]
 
@@ -146,7 +146,7 @@ class HeterogeneityTestResult(ResultMixin):
                                                         f"{self.explained_sd:.4g}"),
             ("95% CI of the slope", f"[{low:.3f}, {high:.3f}]"),
             (("mean t / wild-bootstrap one-sided p" if self.aggregation == "bootstrap" else
-              "median t / adjusted one-sided p"), f"{self.statistic:.3f} / {self.p_value:.4g}"),
+              "median t / adjusted one-sided p"), f"{self.statistic:.3f} / {p_text(self.p_value, self.null_statistics.size)}"),
             ("rows / sample splits", f"{self.n} / {self.n_splits}"),
         ]
 

@@ -61,8 +61,8 @@ from .._checks import as_rng
 from .._resampling import multiplier_draws
 
 __all__ = [
-    "AGGREGATIONS", "SplitProxies", "blp_statistics", "group_statistics", "halves", "is_linear_smoother",
-    "resolve_aggregation", "wild_draws",
+    "AGGREGATIONS", "SplitProxies", "blp_statistics", "group_statistics", "halves", "is_linear_smoother", "p_text",
+    "quantile_groups", "resolve_aggregation", "wild_draws",
 ]
 
 AGGREGATIONS = ("auto", "bootstrap", "median")
@@ -141,6 +141,13 @@ class SplitProxies:
                     np.asarray(self.learner.refit_final(X[aux], phi[aux, j], w[aux]).predict(X[main]),
                                dtype=float).reshape(-1) for j in range(phi.shape[1])])
             yield main, proxy
+
+
+def p_text(p_value: float, n_draws: int) -> str:
+    """A p-value for a summary: ``"<= 1/(B+1)"`` at a bootstrap p-value's floor, else 4 significant digits."""
+    if n_draws and p_value <= 1.0 / (n_draws + 1) * (1 + 1e-9):
+        return f"<= {1.0 / (n_draws + 1):.2g} (the floor of {n_draws} bootstrap draws)"
+    return f"{p_value:.4g}"
 
 
 def resolve_aggregation(aggregation: str, proxies: SplitProxies) -> str:
