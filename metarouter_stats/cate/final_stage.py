@@ -8,13 +8,13 @@ of the fit from Delta (the DR-loss; for the R-learner it *is* the R-loss of Nie 
 .. math:: E\,w\,(\phi - f(x))^2 = E\,w\,(\Delta(x) - f(x))^2 + \text{const},
 
 so it can choose among final stages without gold labels of its own. :class:`SelectedFinalStage`
-does that with the paired one-standard-error rule (Breiman et al., 1984; Hastie, Tibshirani
-and Friedman, sec. 7.10): candidates are ordered from simplest to richest, and a richer one
-replaces the current choice only when its out-of-fold loss is lower by more than one standard
-error of the paired per-row loss difference. With scarce gold the DR scores are noisy, the
-differences' SE is large, and the linear stage is kept; as gold grows a real non-linearity
-becomes detectable and the spline is taken. ``benchmarks/final_stage/run.py`` measures the
-efficiency gain this buys and costs by scenario and gold size.
+does that, by default as a **super learner** (van der Laan, Polley and Hubbard, 2007; Breiman's
+1996 stacking): the candidates' out-of-fold predictions (exact leave-one-out for the ridge
+candidates, free with their penalty search) are combined with non-negative weights that
+minimise the out-of-fold loss, and the prediction is that combination of the candidates fitted
+on all rows. Alternatively (``rule="one_se"``) it picks one candidate by the paired
+one-standard-error rule. ``benchmarks/final_stage/run.py`` measures the efficiency gain each
+buys and costs by scenario and gold size.
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._checks import check_positive_int
 
 __all__ = [
-    "DEFAULT_SIEVE_PAIRS", "FINAL_ALPHAS", "MAX_BASIS_CELLS", "SIEVE_ALPHAS", "SelectedFinalStage",
-    "final_stage_candidates", "fixed_penalty", "spline_basis",
+    "DEFAULT_SIEVE_PAIRS", "FINAL_ALPHAS", "MAX_BASIS_CELLS", "RULES", "SIEVE_ALPHAS", "Blend", "SelectedFinalStage",
+    "final_stage_candidates", "fixed_penalty", "is_penalised", "ridge_loo_predictions", "spline_basis",
 ]
 
 FINAL_ALPHAS = np.logspace(-1, 5, 31)  # leave-one-out grid of the linear final stage's ridge penalty
@@ -157,38 +157,122 @@ def _fit(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> Any:
     return model.fit(X, y, sample_weight=w)
 
 
-class SelectedFinalStage(RegressorMixin, BaseEstimator):
-    """A final stage chosen among candidates by out-of-fold weighted loss, with the one-SE rule.
+def ridge_loo_predictions(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Exact leave-one-out predictions of a fitted ridge (alone or ending a Pipeline) at its fitted penalty.
 
-    See the module docstring. Costs one fit per candidate for the default candidates (their
-    leave-one-out errors come with the ridge's penalty search). Candidates are tried simplest first; a richer one replaces the
-    current choice only when its mean out-of-fold loss is lower by more than ``se_rule``
-    standard errors of the paired per-row difference. The chosen candidate is refitted on all
-    rows (so when the linear stage is kept, the fit is exactly the linear stage's).
+    For a weighted ridge with intercept, the left-out residual is ``e_i / (1 - h_i)`` with
+    ``h_i`` the diagonal of its hat matrix (from the SVD of the weighted, centred design); the
+    basis of a Pipeline is held as fitted (it reads x only). ``w_i (y_i - loo_i)^2`` equals
+    scikit-learn's ``RidgeCV(store_cv_results=True)`` values at the chosen penalty (a test checks it).
+    """
+    if isinstance(model, Pipeline):
+        B = np.asarray(Pipeline(model.steps[:-1]).transform(X), dtype=float) if len(model.steps) > 1 else X
+        ridge = model.steps[-1][1]
+    else:
+        B, ridge = X, model
+    alpha = float(ridge.alpha_ if hasattr(ridge, "alpha_") else ridge.alpha)
+    ww = np.ones(y.size) if w is None else w
+    sw = np.sqrt(ww)
+    if getattr(ridge, "fit_intercept", True):
+        centred = (B - (ww @ B) / ww.sum()) * sw[:, None]
+        lev = ww / ww.sum()
+    else:
+        centred, lev = B * sw[:, None], np.zeros(y.size)
+    u, sv, _ = np.linalg.svd(centred, full_matrices=False)
+    lev = lev + (u**2) @ (sv**2 / (sv**2 + alpha))
+    resid = y - np.asarray(model.predict(X), dtype=float).reshape(-1)
+    return y - resid / np.maximum(1.0 - lev, 1e-12)
+
+
+def _is_loo_ridge(candidate: Any) -> bool:
+    ridge = candidate.steps[-1][1] if isinstance(candidate, Pipeline) else candidate
+    return isinstance(ridge, RidgeCV) and ridge.cv is None and not ridge.alpha_per_target
+
+
+class Blend(RegressorMixin, BaseEstimator):
+    """A fixed convex combination of regressors: each is fitted on the same rows, predictions are weighted.
+
+    The refit form of a stacked final stage (:class:`SelectedFinalStage` with ``rule="stack"``):
+    weights and the components' penalties held fixed, so that resampling measures the
+    sampling variability of the chosen blend.
+
+    Parameters
+    ----------
+    estimators : list of (str, regressor)
+    weights : sequence of float
+        Non-negative, summing to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression, Ridge
+    >>> X, y = np.arange(10.0).reshape(-1, 1), np.arange(10.0)
+    >>> Blend([("a", LinearRegression()), ("b", Ridge(alpha=0.0))], [0.5, 0.5]).fit(X, y).predict(X[:2])
+    array([0., 1.])
+    """
+
+    def __init__(self, estimators: list[tuple[str, Any]], weights: Any) -> None:
+        self.estimators = estimators
+        self.weights = weights
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Blend:
+        """Fit every component on ``(X, y)`` with the row weights; returns self."""
+        if len(self.estimators) != len(self.weights) or not self.estimators:
+            raise ValueError("`estimators` and `weights` must be non-empty and of the same length.")
+        w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        self.estimators_ = [_fit(clone(est), X, y, w) for _, est in self.estimators]
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The weighted sum of the components' predictions (one column per target for 2-D y)."""
+        check_is_fitted(self, "estimators_")
+        return sum(float(a) * np.asarray(est.predict(X), dtype=float)
+                   for a, est in zip(self.weights, self.estimators_, strict=True))
+
+
+RULES = ("stack", "one_se")
+
+
+class SelectedFinalStage(RegressorMixin, BaseEstimator):
+    """A final stage chosen among candidates by their out-of-fold weighted loss: stacked, or by the one-SE rule.
+
+    See the module docstring. Out-of-fold predictions of a ridge with a leave-one-out penalty
+    search (every default candidate) are its exact leave-one-out predictions at the chosen
+    penalty (:func:`ridge_loo_predictions`), so the choice costs one fit per candidate; any other
+    candidate is cross-validated over ``cv`` folds.
+
+    ``rule="stack"`` (the super learner of van der Laan, Polley and Hubbard, 2007, with
+    Breiman's 1996 stacking weights): non-negative weights on the candidates minimising the
+    weighted squared error of the combined out-of-fold predictions (non-negative least
+    squares, normalised to sum to 1); the prediction is that combination of the candidates
+    fitted on all rows. Its oracle inequality: asymptotically as good as the best convex
+    combination, hence never much worse than the best single candidate.
+    ``rule="one_se"``: candidates are tried simplest first; a richer one replaces the current
+    choice only when its mean loss is lower by more than one standard error of the paired
+    per-row difference (Breiman et al., 1984).
 
     Parameters
     ----------
     candidates : dict of str to regressor, optional
         Ordered simplest first. Default :func:`final_stage_candidates`.
+    rule : {"stack", "one_se"}, default "stack"
     cv : int, default 5
-        Folds for candidates other than a ridge with a leave-one-out penalty search (shuffled
-        with ``random_state``); such ridges (every default candidate) are compared by their
-        exact leave-one-out errors, which come with their fit.
-    se_rule : float, default 1.0
-        Standard errors a richer candidate must win by (0: the lowest loss wins).
+        Folds for candidates other than a leave-one-out ridge (shuffled with ``random_state``).
     random_state : int, default 0
-        Seed of the folds (fixed, so that the fit draws no global randomness).
+        Seed of those folds (fixed, so that the fit draws no global randomness).
 
     Attributes
     ----------
+    weights_ : dict of str to float
+        Weight of each candidate tried (one 1 and zeros for ``"one_se"``).
     chosen_ : str
-        The chosen candidate's name.
+        The candidate with the largest weight.
     estimator_ : regressor
-        The chosen candidate, refitted on all rows.
+        What predicts: the chosen candidate fitted on all rows when it has all the weight,
+        else a fitted :class:`Blend`.
     cv_loss_ : dict of str to float
-        Mean out-of-fold weighted squared error of each candidate tried.
-    cv_loss_se_ : dict of str to float
-        SE of each candidate's loss difference from the one it was compared with (0 for the first).
+        Mean out-of-fold weighted squared error of each candidate tried, and of the blend
+        (``"stack"``; in-sample for its weights).
     skipped_ : list of str
         Candidates not tried because their basis would exceed ``MAX_BASIS_CELLS`` cells.
 
@@ -198,28 +282,30 @@ class SelectedFinalStage(RegressorMixin, BaseEstimator):
     >>> from metarouter_stats.cate.final_stage import SelectedFinalStage
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(2000, 3))
-    >>> y = np.sign(X[:, 0]) + rng.normal(size=2000)
-    >>> SelectedFinalStage().fit(X, y).chosen_ in ("spline", "spline_pairs")
+    >>> stage = SelectedFinalStage().fit(X, np.sign(X[:, 0]) + rng.normal(size=2000))
+    >>> stage.chosen_ != "linear"
     True
-    >>> SelectedFinalStage().fit(X, X[:, 1] + rng.normal(size=2000)).chosen_
+    >>> SelectedFinalStage(rule="one_se").fit(X, X[:, 1] + rng.normal(size=2000)).chosen_
     'linear'
     """
 
-    def __init__(self, candidates: dict[str, Any] | None = None, cv: int = 5, se_rule: float = 1.0,
+    def __init__(self, candidates: dict[str, Any] | None = None, rule: str = "stack", cv: int = 5,
                  random_state: int = 0) -> None:
         self.candidates = candidates
+        self.rule = rule
         self.cv = cv
-        self.se_rule = se_rule
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SelectedFinalStage:
-        """Choose by out-of-fold loss and refit the choice on all rows; returns self."""
+        """Fit every candidate, weigh them by out-of-fold loss, keep the combination; returns self."""
+        from scipy.optimize import nnls  # noqa: PLC0415
+
         X = np.asarray(X, dtype=float)
         y = np.asarray(y, dtype=float).reshape(-1)
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float).reshape(-1)
         cv = check_positive_int(self.cv, "cv", minimum=2)
-        if not (isinstance(self.se_rule, numbers.Real) and self.se_rule >= 0):
-            raise ValueError(f"`se_rule` must be a number >= 0; got {self.se_rule!r}.")
+        if self.rule not in RULES:
+            raise ValueError(f"`rule` must be one of {RULES}; got {self.rule!r}.")
         candidates = final_stage_candidates() if self.candidates is None else dict(self.candidates)
         if not candidates:
             raise ValueError("`candidates` must hold at least one regressor.")
@@ -227,55 +313,62 @@ class SelectedFinalStage(RegressorMixin, BaseEstimator):
         self.skipped_ = [n for n in names[1:] if X.shape[0] * _basis_columns(candidates[n], X.shape[1]) > MAX_BASIS_CELLS]
         names = [n for n in names if n not in self.skipped_]
         ww = np.ones(y.size) if w is None else w
-        self.cv_loss_, self.cv_loss_se_ = {}, {}
+        fitted = {n: _fit(clone(candidates[n]), X, y, w) for n in names}
+        self.cv_loss_ = {}
         if len(names) == 1:
-            chosen, fitted = names[0], {}
+            weights = np.ones(1)
         else:
-            losses, fitted = {}, {}
-            for name in names:
-                losses[name], fitted[name] = self._out_of_fold(candidates[name], X, y, w, cv)
-                self.cv_loss_[name] = float(np.sum(losses[name]) / np.sum(ww))
-            chosen = names[0]
-            self.cv_loss_se_[chosen] = 0.0
-            for name in names[1:]:
-                diff = (losses[name] - losses[chosen]) / np.mean(ww)
-                se = float(np.std(diff, ddof=1) / np.sqrt(diff.size))
-                self.cv_loss_se_[name] = se
-                if np.mean(diff) < -self.se_rule * se:
-                    chosen = name
-        self.chosen_ = chosen
-        model = fitted.get(chosen)
-        self.estimator_ = model if model is not None else _fit(clone(candidates[chosen]), X, y, w)
+            oof = np.column_stack([self._out_of_fold(candidates[n], fitted[n], X, y, w, cv) for n in names])
+            losses = ww[:, None] * (y[:, None] - oof) ** 2
+            self.cv_loss_ = {n: float(losses[:, k].sum() / ww.sum()) for k, n in enumerate(names)}
+            weights = self._stack(oof, y, ww, nnls) if self.rule == "stack" else self._one_se(losses, ww)
+            if self.rule == "stack":
+                self.cv_loss_["blend"] = float(ww @ (y - oof @ weights) ** 2 / ww.sum())
+        self.weights_ = {n: float(a) for n, a in zip(names, weights, strict=True)}
+        self.chosen_ = names[int(np.argmax(weights))]
+        used = [k for k, a in enumerate(weights) if a > 0]
+        if len(used) == 1:
+            self.estimator_ = fitted[names[used[0]]]
+        else:
+            blend = Blend([(names[k], candidates[names[k]]) for k in used], [float(weights[k]) for k in used])
+            blend.estimators_ = [fitted[names[k]] for k in used]
+            self.estimator_ = blend
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _out_of_fold(self, candidate: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
-                     cv: int) -> tuple[np.ndarray, Any]:
-        """Per-row out-of-fold weighted squared errors, and the candidate fitted on all rows when that came free.
+    @staticmethod
+    def _stack(oof: np.ndarray, y: np.ndarray, ww: np.ndarray, nnls: Any) -> np.ndarray:
+        sw = np.sqrt(ww)
+        coef, _ = nnls(oof * sw[:, None], y * sw)
+        if not coef.sum() > 0:  # no non-negative combination helps: the best single candidate
+            coef = np.zeros(oof.shape[1])
+            coef[int(np.argmin(ww @ (y[:, None] - oof) ** 2))] = 1.0
+        return coef / coef.sum()
 
-        A ridge with a leave-one-out penalty search (``RidgeCV``, alone or ending a Pipeline)
-        gives its exact leave-one-out errors at the chosen penalty with the fit itself
-        (``store_cv_results``); the basis of a Pipeline is fitted on all rows (it reads x
-        only). Any other candidate is cross-validated over ``cv`` shuffled folds.
-        """
-        ridge = candidate.steps[-1][1] if isinstance(candidate, Pipeline) else candidate
-        if isinstance(ridge, RidgeCV) and ridge.cv is None and ridge.scoring is None and not ridge.alpha_per_target:
-            model = clone(candidate)
-            last = model.steps[-1][1] if isinstance(model, Pipeline) else model
-            last.set_params(store_cv_results=True)
-            model = _fit(model, X, y, w)
-            last = model.steps[-1][1] if isinstance(model, Pipeline) else model
-            column = int(np.flatnonzero(np.asarray(last.alphas) == last.alpha_)[0])
-            loss = np.asarray(last.cv_results_, dtype=float).reshape(y.size, -1)[:, column]
-            last.cv_results_ = None  # n x alphas floats: not kept in the fitted learner
-            return loss, model
+    @staticmethod
+    def _one_se(losses: np.ndarray, ww: np.ndarray) -> np.ndarray:
+        chosen = 0
+        for k in range(1, losses.shape[1]):
+            diff = (losses[:, k] - losses[:, chosen]) / np.mean(ww)
+            if np.mean(diff) < -float(np.std(diff, ddof=1) / np.sqrt(diff.size)):
+                chosen = k
+        out = np.zeros(losses.shape[1])
+        out[chosen] = 1.0
+        return out
+
+    def _out_of_fold(self, candidate: Any, fitted: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                     cv: int) -> np.ndarray:
+        """Out-of-fold predictions: exact leave-one-out for a ridge with a penalty search, else ``cv`` folds."""
+        if _is_loo_ridge(candidate):
+            return ridge_loo_predictions(fitted, X, y, w)
         pred = np.empty(y.size)
         for train, test in KFold(cv, shuffle=True, random_state=self.random_state).split(X):
             part = _fit(clone(candidate), X[train], y[train], None if w is None else w[train])
             pred[test] = np.asarray(part.predict(X[test]), dtype=float).reshape(-1)
-        return (np.ones(y.size) if w is None else w) * (y - pred) ** 2, None
+        return pred
+
     def predict(self, X: Any) -> np.ndarray:
-        """The chosen final stage's prediction."""
+        """The chosen final stage's (or blend's) prediction."""
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
 
@@ -290,6 +383,11 @@ def fixed_penalty(fitted: Any, penalty_factor: float = 1.0) -> Any | None:
     """
     if isinstance(fitted, SelectedFinalStage):
         return fixed_penalty(fitted.estimator_, penalty_factor)
+    if isinstance(fitted, Blend):
+        parts = [fixed_penalty(est, penalty_factor) for est in fitted.estimators_]
+        if any(p is None for p in parts):
+            return None
+        return Blend([(name, p) for (name, _), p in zip(fitted.estimators, parts, strict=True)], list(fitted.weights))
     if isinstance(fitted, RidgeCV):
         return Ridge(alpha=float(fitted.alpha_) * penalty_factor, fit_intercept=fitted.fit_intercept)
     if isinstance(fitted, Pipeline) and isinstance(fitted.steps[-1][1], RidgeCV):

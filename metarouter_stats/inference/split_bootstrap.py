@@ -58,6 +58,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import PolynomialFeatures, SplineTransformer, StandardScaler
 
 from .._checks import as_rng
+from ..cate.final_stage import Blend
 from .._resampling import multiplier_draws
 
 __all__ = [
@@ -78,6 +79,8 @@ def is_linear_smoother(model: Any) -> bool:
     alone or at the end of a Pipeline of x-only transformers (scalers, spline and polynomial
     bases, and unions or column selections of them: the spline sieves).
     """
+    if isinstance(model, Blend):  # a fixed combination of linear smoothers is one
+        return all(is_linear_smoother(est) for est in getattr(model, "estimators_", [e for _, e in model.estimators]))
     steps = [step for _, step in model.steps] if isinstance(model, Pipeline) else [model]
     return type(steps[-1]) in _LINEAR_STAGES and all(_x_only(step) for step in steps[:-1])
 
