@@ -52,7 +52,7 @@ class HeterogeneityPlan(ResultMixin):
     power, power_low, power_high : ndarray
         Predicted power at each m, and its interval from the pilot noncentrality's uncertainty.
     noncentrality, noncentrality_low, noncentrality_high : float
-        The pilot's median split t and its interval (``confidence_level``).
+        The pilot test's statistic (mean or median split t) and its interval (``confidence_level``).
     n_gold_pilot : int
     alpha, confidence_level, target_power : float
     n_for_power : tuple of float
@@ -89,7 +89,7 @@ class HeterogeneityPlan(ResultMixin):
 
     def _rows(self) -> list[tuple[str, str]]:
         est, lo, hi = self.n_for_power
-        reach = ("no heterogeneity to detect in the pilot (median t <= 0)" if not np.isfinite(est)
+        reach = ("no heterogeneity to detect in the pilot (split t <= 0)" if not np.isfinite(est)
                  else f"{est:.0f} (from {lo:.0f} to {'never' if not np.isfinite(hi) else f'{hi:.0f}'})")
         rows = [
             ("pilot", f"{self.n_gold_pilot} gold rows; split t {self.noncentrality:.3g} "

@@ -194,8 +194,11 @@ def _bias(rep: Report, a: Analysis) -> None:
         values += [float(np.mean(sieve.low > 0)), float(np.mean(sieve.high < 0))]
     if het is not None:
         slope_ci = het.confidence_interval(level)
-        quantities += ["heterogeneity slope (BLP, median over sample splits)", f"slope {level:.0%} CI low",
-                       f"slope {level:.0%} CI high", "one-sided p-value (constant bias; median-adjusted)"]
+        how = ("mean over sample splits", "wild bootstrap of the mean t") if het.aggregation == "bootstrap" else (
+            "median over sample splits", "median-adjusted")
+        quantities += [f"heterogeneity slope (BLP, {how[0]})", f"slope {level:.0%} CI low (CDDF's median-adjusted)",
+                       f"slope {level:.0%} CI high (CDDF's median-adjusted)",
+                       f"one-sided p-value (constant bias; {how[1]})"]
         values += [het.slope, slope_ci[0], slope_ci[1], het.p_value]
         quantities.append("SD over queries of the bias along the proxy (gold scale; 0 = constant)")
         values.append(het.explained_sd / c)
@@ -341,12 +344,12 @@ def _plan(rep: Report, a: Analysis) -> None:
         h_n, h_lo, h_hi = het_plan.n_for_power
         at = {int(m): p for m, p in zip(het_plan.sizes, het_plan.power, strict=True)}
         rep.paragraph(
-            "plan_heterogeneity: the heterogeneity test's power grows with the gold size as its median split t "
+            "plan_heterogeneity: the heterogeneity test's power grows with the gold size as its split t "
             f"({het_plan.noncentrality:.2f} here) times sqrt(m / {het_plan.n_gold_pilot}). "
             + (f"{100 * het_plan.target_power:.0f} % power takes about {h_n:.0f} gold labels ({h_lo:.0f} to "
                + ("no finite number" if not np.isfinite(h_hi) else f"{h_hi:.0f}")
                + "; conservative when the learner's proxy improves with more gold)." if np.isfinite(h_n) else
-               "The pilot shows no heterogeneity to detect (median t <= 0): no gold size is planned.")
+               "The pilot shows no heterogeneity to detect (split t <= 0): no gold size is planned.")
             + f" Power at the largest planned size ({max(at)}): {at[max(at)]:.2f}."
         )
     if "curve_note" in part:
