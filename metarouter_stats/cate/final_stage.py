@@ -149,12 +149,29 @@ def _basis_columns(model: Any, d: int) -> int:
     return d
 
 
-def _fit(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> Any:
+def _fit_once(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> Any:
     if w is None:
         return model.fit(X, y)
     if isinstance(model, Pipeline):
         return model.fit(X, y, **{f"{model.steps[-1][0]}__sample_weight": w})
     return model.fit(X, y, sample_weight=w)
+
+
+def _fit(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> Any:
+    """Fit with row weights; a ridge whose penalty search by SVD fails is refitted by the eigen route.
+
+    LAPACK's divide-and-conquer SVD occasionally does not converge on a spline basis, whose
+    columns sum to one per coordinate (rank-deficient once centred); the Gram matrix's
+    eigendecomposition (``gcv_mode="eigen"``, slower) gives the same fit.
+    """
+    try:
+        return _fit_once(model, X, y, w)
+    except np.linalg.LinAlgError:
+        ridge = model.steps[-1][1] if isinstance(model, Pipeline) else model
+        if not (isinstance(ridge, RidgeCV) and ridge.gcv_mode == "svd"):
+            raise
+        ridge.set_params(gcv_mode="eigen")
+        return _fit_once(model, X, y, w)
 
 
 def ridge_loo_predictions(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -178,8 +195,11 @@ def ridge_loo_predictions(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarra
         lev = ww / ww.sum()
     else:
         centred, lev = B * sw[:, None], np.zeros(y.size)
-    u, sv, _ = np.linalg.svd(centred, full_matrices=False)
-    lev = lev + (u**2) @ (sv**2 / (sv**2 + alpha))
+    # h_i = c_i' (C'C + alpha I)^{-1} c_i, by the eigendecomposition of the Gram matrix (robust where a
+    # divide-and-conquer SVD of a rank-deficient spline basis can fail to converge)
+    evals, evecs = np.linalg.eigh(centred.T @ centred)
+    proj = centred @ evecs
+    lev = lev + (proj**2) @ (1.0 / (np.maximum(evals, 0.0) + alpha))
     resid = y - np.asarray(model.predict(X), dtype=float).reshape(-1)
     return y - resid / np.maximum(1.0 - lev, 1e-12)
 

@@ -60,7 +60,8 @@ from ..routers import check_units
 from .heterogeneity import fitted_learner
 
 __all__ = ["DEFAULT_SIEVE_UNDERSMOOTH", "DEFAULT_UNDERSMOOTH", "METHODS", "bias_interval", "spline_basis"]
-from .sieve import DEFAULT_SIEVE_PAIRS, DEFAULT_SIEVE_UNDERSMOOTH, sieve_target, spline_basis
+from .sieve import DEFAULT_SIEVE_PAIRS, DEFAULT_SIEVE_UNDERSMOOTH, LinearBasis, sieve_target, spline_basis
+from ..cate.final_stage import SelectedFinalStage
 from .overlap import overlap_check, poor_overlap_share
 from .band_engines import (
     RESAMPLINGS, auto_resampling, full_data_fit, larger_spread, fast_bootstrap, refit_bootstrap,
@@ -83,11 +84,22 @@ _TARGET_PROJECTION = (
 )
 
 
-def _final_stage(final_stage: Any) -> Any:
-    """None for the learner's own final stage, else an unfitted basis transformer."""
+def _final_stage(final_stage: Any, learner: Any = None) -> Any:
+    """None for the learner's own final stage, else an unfitted basis transformer.
+
+    ``"auto"``: the learner's own final stage, except a final stage chosen among several
+    (:class:`~metarouter_stats.cate.final_stage.SelectedFinalStage`, the default's), whose band
+    is the linear one (``"linear"``): the best linear predictor is the target the package's band
+    benchmarks measured.
+    """
     if isinstance(final_stage, str):
+        if final_stage == "auto":
+            selected = isinstance(getattr(learner, "final_model_", None), SelectedFinalStage)
+            return LinearBasis() if selected else None
         if final_stage == "learner":
             return None
+        if final_stage == "linear":
+            return LinearBasis()
         if final_stage == "spline":
             return spline_basis()
         if final_stage == "spline_pairs":
@@ -95,7 +107,8 @@ def _final_stage(final_stage: Any) -> Any:
     elif hasattr(final_stage, "fit") and hasattr(final_stage, "transform"):
         return final_stage
     raise ValueError(
-        "`final_stage` must be 'learner' (the learner's own final stage), 'spline' (an additive spline sieve "
+        "`final_stage` must be 'auto', 'learner' (the learner's own final stage), 'linear' (ridge on x refitted on "
+        "the learner's scores), 'spline' (an additive spline sieve "
         "whose target is Delta(x)), 'spline_pairs' (the same plus pairwise interactions of the leading "
         f"coordinates) or an unfitted scikit-learn transformer (a sieve basis); got {final_stage!r}."
     )
@@ -120,7 +133,9 @@ def _bias_interval_iv(
         require_capability(learner, "scores", "A sieve band (final_stage)")
         require_capability(learner, "refit_final", "A sieve band (final_stage)")
     if undersmooth is None:
-        if basis is not None:
+        if isinstance(basis, LinearBasis):
+            undersmooth = DEFAULT_UNDERSMOOTH
+        elif basis is not None:
             undersmooth = DEFAULT_SIEVE_UNDERSMOOTH
         else:
             undersmooth = DEFAULT_UNDERSMOOTH if method != "learner" and has_capability(learner, "undersmooth") else 1.0
@@ -148,7 +163,7 @@ def bias_interval(
     method: str | None = None,
     units: str = "gold",
     undersmooth: float | None = None,
-    final_stage: Any = "learner",
+    final_stage: Any = "auto",
     data: Any = None,
     resampling: str = "auto",
     rng: Any = None,
@@ -193,10 +208,17 @@ def bias_interval(
         ``docs/benchmarks.md``). None means 0.1 where
         it applies and 1 (no change) otherwise; with a sieve (``final_stage``), its
         leave-one-out penalty times this factor, None meaning 0.01.
-    final_stage : {"learner", "spline", "spline_pairs"} or transformer, default "learner"
+    final_stage : {"auto", "learner", "linear", "spline", "spline_pairs"} or transformer, default "auto"
         What the band is about. ``"learner"``: the learner's own final stage, whose target
-        is the best linear predictor of the bias given x with the default ridge (it does
-        not cover Delta(x) when the bias is non-linear). ``"spline"``: an additive cubic-spline sieve
+        is Delta(x) projected on its model class (the best linear predictor of the bias given
+        x for a linear ridge; it does not cover Delta(x) when the bias is non-linear).
+        ``"linear"``: ridge on x refitted on the learner's cross-fitted scores (its own
+        leave-one-out penalty, undersmoothed like the learner's), target the best linear
+        predictor, whatever the learner's final stage. ``"auto"``: ``"linear"`` when the
+        learner's final stage was chosen among candidates (the default
+        :class:`~metarouter_stats.cate.final_stage.SelectedFinalStage`, which routes with a blend of
+        linear and spline fits; the band then keeps the target the package's coverage benchmarks
+        measured, and ``predict_bias`` travels as ``prediction``), else ``"learner"``. ``"spline"``: an additive cubic-spline sieve
         (:func:`~metarouter_stats.inference.spline_basis`) refitted on the learner's
         cross-fitted scores and undersmoothed, whose target is **Delta(x) itself** when the
         bias is a sum of smooth functions of single coordinates (its best such
@@ -264,7 +286,7 @@ def bias_interval(
     auto = method is None
     if resampling != "auto" and resampling not in RESAMPLINGS:
         raise ValueError(f"`resampling` must be 'auto' or one of {RESAMPLINGS}; got {resampling!r}.")
-    basis = _final_stage(final_stage)
+    basis = _final_stage(final_stage, learner)
     level, n_boot, method, undersmooth = _bias_interval_iv(
         learner, confidence_level, n_boot, kind, method, undersmooth, basis)
     if auto and method == "fast" and data is not None and poor_overlap_share(learner) > POOR_OVERLAP_SHARE:
@@ -329,7 +351,8 @@ def bias_interval(
     prediction = delta if undersmooth != 1.0 or basis is not None else None
     prediction = None if prediction is None else prediction / unit
     if prediction is not None:
-        centre = "the sieve's fit" if basis is not None else f"the undersmoothed fit (ridge penalty x {undersmooth:g})"
+        centre = ("the sieve's fit" if basis is not None and not isinstance(basis, LinearBasis) else
+                  f"the undersmoothed fit (ridge penalty x {undersmooth:g})")
         target += f"; centred at {centre}, not at predict_bias (both in the band: `estimate`, `prediction`)"
     return make_band(estimate, draws, kind=kind, confidence_level=level, method=method, target=target,
                      prediction=prediction, outside_overlap=flags)

@@ -15,9 +15,11 @@ from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.preprocessing import SplineTransformer
 
 # the bases live with the final stages that also use them (the default final stage's candidates)
-from ..cate.final_stage import DEFAULT_SIEVE_PAIRS, SIEVE_ALPHAS, _LeadingColumns, spline_basis
+from sklearn.base import BaseEstimator, TransformerMixin
 
-__all__ = ["DEFAULT_SIEVE_PAIRS", "DEFAULT_SIEVE_UNDERSMOOTH", "SIEVE_ALPHAS", "spline_basis"]
+from ..cate.final_stage import DEFAULT_SIEVE_PAIRS, FINAL_ALPHAS, SIEVE_ALPHAS, _LeadingColumns, spline_basis
+
+__all__ = ["DEFAULT_SIEVE_PAIRS", "DEFAULT_SIEVE_UNDERSMOOTH", "SIEVE_ALPHAS", "LinearBasis", "spline_basis"]
 
 # penalty factor of the spline sieve: chosen on four cells (nonlinear_bias at 100 and 500 gold, paper at
 # 500, homogeneous at 50), checked on the others (benchmarks/validity/run.py sieve, docs/benchmarks.md)
@@ -34,6 +36,23 @@ def _pairs_of(basis: Any) -> int:
     return int(columns.k) if isinstance(columns, _LeadingColumns) else 0
 
 
+class LinearBasis(TransformerMixin, BaseEstimator):
+    """The identity basis: the "sieve" that is ridge on x itself (``bias_interval(final_stage="linear")``).
+
+    Its penalty is searched on the linear final stage's grid (``FINAL_ALPHAS``), so with the
+    learner's scores it reproduces the linear ridge final stage exactly; its band's target is the
+    best linear predictor of the bias given x, whatever the learner's own final stage.
+    """
+
+    alphas = FINAL_ALPHAS
+
+    def fit(self, X: Any, y: Any = None) -> LinearBasis:
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        return np.asarray(X, dtype=float)
+
+
 class Sieve:
     """A basis fitted on the learner's training embeddings, and the ridge fits on it."""
 
@@ -47,7 +66,8 @@ class Sieve:
     def tuned_alpha(self, learner: Any, B: np.ndarray) -> float:
         """Leave-one-out ridge penalty of the pseudo-outcomes on the basis (``learner``'s scores)."""
         sc = learner.scores_
-        return float(learner.refit_final(B, sc.pseudo_outcomes, sc.weights, model=RidgeCV(alphas=SIEVE_ALPHAS)).alpha_)
+        alphas = getattr(self.transformer, "alphas", SIEVE_ALPHAS)
+        return float(learner.refit_final(B, sc.pseudo_outcomes, sc.weights, model=RidgeCV(alphas=alphas)).alpha_)
 
     def fit_predict(self, learner: Any, B: np.ndarray, phi: np.ndarray, w: np.ndarray, alpha: float) -> np.ndarray:
         model = learner.refit_final(B, phi, w, model=Ridge(alpha=alpha))
@@ -55,6 +75,10 @@ class Sieve:
 
 
 def sieve_target(basis: Any, undersmooth: float) -> str:
+    if isinstance(basis, LinearBasis):
+        return ("the best linear predictor of the bias given x, by ridge on x refitted on the learner's cross-fitted "
+                f"scores (penalty x {undersmooth:g} of its leave-one-out choice), whatever the learner's own final "
+                "stage; not Delta(x) itself unless Delta is linear")
     k = _pairs_of(basis)
     if k:
         additive = basis.named_transformers["additive"]
