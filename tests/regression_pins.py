@@ -17,6 +17,10 @@ default became Exp(1) weights in issue 14, and the pin keeps guarding the row re
 Issue 41: ``dr_band_refit`` again (the refit replicates hold the router's tuned penalty
 instead of re-tuning their own); ``*_heterogeneity`` now asks for ``aggregation="median"``
 (unchanged numbers), and ``*_heterogeneity_wild`` (new) pins the default wild-bootstrap test.
+Then the default final stage became the stacked ``SelectedFinalStage`` (ridge on x and two
+spline bases): re-pinned ``dr_bias``, ``dr_gain``, ``r_bias``, ``r_gain``, ``demo_table``,
+``study_gain`` (predictions) and the four heterogeneity keys (the proxy is the blend); every
+band key is unchanged (the default band stays the linear ridge refitted on the scores).
 """
 
 from __future__ import annotations

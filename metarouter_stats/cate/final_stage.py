@@ -33,7 +33,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._checks import check_positive_int
 
 __all__ = [
-    "DEFAULT_SIEVE_PAIRS", "FINAL_ALPHAS", "MAX_BASIS_CELLS", "RULES", "SIEVE_ALPHAS", "Blend", "SelectedFinalStage",
+    "DEFAULT_SIEVE_PAIRS", "FINAL_ALPHAS", "MAX_BASIS_CELLS", "RULES", "SIEVE_ALPHAS", "Blend", "LeadingColumns",
+    "SelectedFinalStage",
     "final_stage_candidates", "fixed_penalty", "is_penalised", "ridge_loo_predictions", "spline_basis",
 ]
 
@@ -45,7 +46,7 @@ DEFAULT_SIEVE_PAIRS = 5  # "spline_pairs": interactions among the 5 highest-vari
 MAX_BASIS_CELLS = 50_000_000
 
 
-class _LeadingColumns:
+class LeadingColumns:
     """Column selector: the ``k`` highest-variance columns of the fitting data (ties by position).
 
     A picklable callable for :class:`~sklearn.compose.ColumnTransformer`, evaluated once at
@@ -104,7 +105,7 @@ def spline_basis(n_knots: int = 4, degree: int = 3, pairs: int = 0) -> Any:
         return additive
     hats = SplineTransformer(n_knots=4, degree=1, knots="quantile", extrapolation="linear")
     interactions = Pipeline([
-        ("leading", ColumnTransformer([("splines", hats, _LeadingColumns(int(pairs)))])),
+        ("leading", ColumnTransformer([("splines", hats, LeadingColumns(int(pairs)))])),
         ("products", PolynomialFeatures(2, interaction_only=True, include_bias=False)),
     ])
     return FeatureUnion([("additive", additive), ("pairs", interactions)])
@@ -150,11 +151,9 @@ def _basis_columns(model: Any, d: int) -> int:
 
 
 def _fit_once(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> Any:
-    if w is None:
-        return model.fit(X, y)
-    if isinstance(model, Pipeline):
-        return model.fit(X, y, **{f"{model.steps[-1][0]}__sample_weight": w})
-    return model.fit(X, y, sample_weight=w)
+    from .nuisance import fit_weighted  # noqa: PLC0415 - nuisance imports this module
+
+    return fit_weighted(model, X, y, w)
 
 
 def _fit(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> Any:
@@ -227,7 +226,7 @@ class Blend(RegressorMixin, BaseEstimator):
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression, Ridge
     >>> X, y = np.arange(10.0).reshape(-1, 1), np.arange(10.0)
-    >>> Blend([("a", LinearRegression()), ("b", Ridge(alpha=0.0))], [0.5, 0.5]).fit(X, y).predict(X[:2])
+    >>> Blend([("a", LinearRegression()), ("b", Ridge(alpha=0.0))], [0.5, 0.5]).fit(X, y).predict(X[:2]).round(6)
     array([0., 1.])
     """
 
@@ -239,15 +238,19 @@ class Blend(RegressorMixin, BaseEstimator):
         """Fit every component on ``(X, y)`` with the row weights; returns self."""
         if len(self.estimators) != len(self.weights) or not self.estimators:
             raise ValueError("`estimators` and `weights` must be non-empty and of the same length.")
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
-        self.estimators_ = [_fit(clone(est), X, y, w) for _, est in self.estimators]
+        with threadpool_limits(limits=1, user_api="blas"):  # the same numbers under any thread budget
+            self.estimators_ = [_fit(clone(est), X, y, w) for _, est in self.estimators]
         return self
 
     def predict(self, X: Any) -> np.ndarray:
         """The weighted sum of the components' predictions (one column per target for 2-D y)."""
         check_is_fitted(self, "estimators_")
-        return sum(float(a) * np.asarray(est.predict(X), dtype=float)
-                   for a, est in zip(self.weights, self.estimators_, strict=True))
+        parts = [float(a) * np.asarray(est.predict(X), dtype=float)
+                 for a, est in zip(self.weights, self.estimators_, strict=True)]
+        return np.sum(parts, axis=0)
 
 
 RULES = ("stack", "one_se")
@@ -317,7 +320,18 @@ class SelectedFinalStage(RegressorMixin, BaseEstimator):
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SelectedFinalStage:
-        """Fit every candidate, weigh them by out-of-fold loss, keep the combination; returns self."""
+        """Fit every candidate, weigh them by out-of-fold loss, keep the combination; returns self.
+
+        The fits run with one BLAS thread: the spline bases' products would otherwise be summed
+        in an order that depends on the thread count, and the package promises the same numbers
+        under any thread budget (the linear ridge alone is too small for BLAS to split).
+        """
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, y, sample_weight)
+
+    def _fit(self, X: Any, y: Any, sample_weight: Any) -> SelectedFinalStage:
         from scipy.optimize import nnls  # noqa: PLC0415
 
         X = np.asarray(X, dtype=float)
@@ -389,8 +403,11 @@ class SelectedFinalStage(RegressorMixin, BaseEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The chosen final stage's (or blend's) prediction."""
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415
+
         check_is_fitted(self, "estimator_")
-        return self.estimator_.predict(X)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self.estimator_.predict(X)
 
 
 def fixed_penalty(fitted: Any, penalty_factor: float = 1.0) -> Any | None:

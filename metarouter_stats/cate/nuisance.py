@@ -53,7 +53,12 @@ def fit_weighted(model: Any, X: Any, y: Any, w: Any) -> Any:
     if w is None:
         return model.fit(X, y)
     if hasattr(model, "steps"):
-        return model.fit(X, y, **{f"{model.steps[-1][0]}__sample_weight": w})
+        import sklearn  # noqa: PLC0415
+
+        # the weights go to the last step by name, as without metadata routing: a caller's routing (e.g. a
+        # grid search routing `source` to the router) is switched off for this internal fit
+        with sklearn.config_context(enable_metadata_routing=False):
+            return model.fit(X, y, **{f"{model.steps[-1][0]}__sample_weight": w})
     return model.fit(X, y, sample_weight=w)
 
 

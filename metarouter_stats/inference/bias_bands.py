@@ -286,7 +286,8 @@ def bias_interval(
     auto = method is None
     if resampling != "auto" and resampling not in RESAMPLINGS:
         raise ValueError(f"`resampling` must be 'auto' or one of {RESAMPLINGS}; got {resampling!r}.")
-    basis = _final_stage(final_stage, learner)
+    # "auto" with the learner's own intervals: the learner's final stage (no sieve to refit)
+    basis = None if (final_stage == "auto" and method == "learner") else _final_stage(final_stage, learner)
     level, n_boot, method, undersmooth = _bias_interval_iv(
         learner, confidence_level, n_boot, kind, method, undersmooth, basis)
     if auto and method == "fast" and data is not None and poor_overlap_share(learner) > POOR_OVERLAP_SHARE:

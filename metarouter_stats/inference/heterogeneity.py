@@ -277,7 +277,7 @@ def bias_heterogeneity_test(router: Any, *, n_splits: int = 100, aggregation: st
         null = wild_draws(statistic, proxies, centre, n_wild, gen)[:, 0]
         stat = float(np.mean(t))
         p_value = float((1 + np.sum(null >= stat - 1e-12 * max(1.0, abs(stat)))) / (1 + n_wild))
-        pick = np.mean
+        pick: Any = np.mean
     else:
         stat = float(np.median(t))
         p_value = float(min(1.0, 2 * np.median(stats.norm.sf(t)))) if n_splits > 1 else float(stats.norm.sf(t[0]))

@@ -17,7 +17,7 @@ from sklearn.preprocessing import SplineTransformer
 # the bases live with the final stages that also use them (the default final stage's candidates)
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ..cate.final_stage import DEFAULT_SIEVE_PAIRS, FINAL_ALPHAS, SIEVE_ALPHAS, _LeadingColumns, spline_basis
+from ..cate.final_stage import DEFAULT_SIEVE_PAIRS, FINAL_ALPHAS, SIEVE_ALPHAS, LeadingColumns, spline_basis
 
 __all__ = ["DEFAULT_SIEVE_PAIRS", "DEFAULT_SIEVE_UNDERSMOOTH", "SIEVE_ALPHAS", "LinearBasis", "spline_basis"]
 
@@ -33,7 +33,7 @@ def _pairs_of(basis: Any) -> int:
     if not isinstance(basis, FeatureUnion) or [n for n, _ in basis.transformer_list] != ["additive", "pairs"]:
         return 0
     columns = basis.named_transformers["pairs"].named_steps["leading"].transformers[0][2]
-    return int(columns.k) if isinstance(columns, _LeadingColumns) else 0
+    return int(columns.k) if isinstance(columns, LeadingColumns) else 0
 
 
 class LinearBasis(TransformerMixin, BaseEstimator):

@@ -280,11 +280,8 @@ def group_statistics(phi: np.ndarray, groups: np.ndarray, w: np.ndarray, n_group
 def split_average(statistic: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray], proxies: SplitProxies,
                   phi: np.ndarray) -> np.ndarray:
     """Mean over the splits of ``statistic(main, proxy, phi[main])`` (each of shape (b, k)), for scores (n, b)."""
-    total = None
-    for main, proxy in proxies(phi):
-        value = statistic(main, proxy, phi[main])
-        total = value if total is None else total + value
-    return total / len(proxies.splits)
+    values = [statistic(main, proxy, phi[main]) for main, proxy in proxies(phi)]
+    return np.asarray(np.sum(values, axis=0) / len(proxies.splits), dtype=float)
 
 
 def wild_draws(statistic: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray], proxies: SplitProxies,

@@ -322,11 +322,23 @@ def _scores(router: Any, X: np.ndarray, strategy: str, n_boot: int, rates: np.nd
 
 
 def _ridge_penalty(learner: Any) -> float | None:
-    """The ridge penalty of a learner's fitted linear final stage (None when it is not one)."""
+    """The ridge penalty of a learner's fitted linear final stage (None when it is not one).
+
+    A final stage chosen among candidates (the default's) is read through its band, the linear
+    ridge refitted on the learner's scores (``bias_interval(final_stage="auto")``): its
+    leave-one-out penalty.
+    """
+    from sklearn.linear_model import RidgeCV  # noqa: PLC0415
+
+    from ..cate.final_stage import FINAL_ALPHAS, SelectedFinalStage  # noqa: PLC0415
+
     try:
         final = learner.final_model_
     except (AttributeError, NotImplementedError):
         return None
+    if isinstance(final, SelectedFinalStage):
+        sc = learner.scores_
+        final = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, model=RidgeCV(alphas=FINAL_ALPHAS))
     alpha = getattr(final, "alpha_", getattr(final, "alpha", None))
     if not hasattr(final, "coef_") or alpha is None or np.ndim(alpha) != 0:
         return None

@@ -194,11 +194,11 @@ def _bias(rep: Report, a: Analysis) -> None:
         values += [float(np.mean(sieve.low > 0)), float(np.mean(sieve.high < 0))]
     if het is not None:
         slope_ci = het.confidence_interval(level)
-        how = ("mean over sample splits", "wild bootstrap of the mean t") if het.aggregation == "bootstrap" else (
+        agg = ("mean over sample splits", "wild bootstrap of the mean t") if het.aggregation == "bootstrap" else (
             "median over sample splits", "median-adjusted")
-        quantities += [f"heterogeneity slope (BLP, {how[0]})", f"slope {level:.0%} CI low (CDDF's median-adjusted)",
+        quantities += [f"heterogeneity slope (BLP, {agg[0]})", f"slope {level:.0%} CI low (CDDF's median-adjusted)",
                        f"slope {level:.0%} CI high (CDDF's median-adjusted)",
-                       f"one-sided p-value (constant bias; {how[1]})"]
+                       f"one-sided p-value (constant bias; {agg[1]})"]
         values += [het.slope, slope_ci[0], slope_ci[1], het.p_value]
         quantities.append("SD over queries of the bias along the proxy (gold scale; 0 = constant)")
         values.append(het.explained_sd / c)

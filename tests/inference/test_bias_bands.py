@@ -42,7 +42,7 @@ def test_spline_sieve_band_covers_a_nonlinear_delta_where_the_linear_band_does_n
 def test_sieve_band_input_errors():
     s = mrs.simulate(n_gold=60, n_preference=400, n_test=10, rng=3)
     router = mrs.MetaRouter(random_state=0).fit(s.train)
-    with pytest.raises(ValueError, match="`final_stage` must be 'learner'"):
+    with pytest.raises(ValueError, match="`final_stage` must be 'auto', 'learner'"):
         mrs.bias_interval(router, s.X_test, final_stage="splines")
     with pytest.raises(ValueError, match="`final_stage` must be"):
         mrs.bias_interval(router, s.X_test, final_stage=3)

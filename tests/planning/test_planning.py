@@ -259,7 +259,11 @@ def test_neyman_score_is_the_influence_on_delta_hat_at_decision_points(pool):
     w0 = stats.norm.pdf(z).mean(axis=1)
     train = np.asarray(router.bias_learner_.scores_.X)
     c = train.mean(axis=0)
-    alpha = router.bias_learner_.final_model_.alpha_
+    # the band's linear ridge on the learner's scores (the default final stage is a stacked blend)
+    from sklearn.linear_model import RidgeCV
+    from metarouter_stats.cate.final_stage import FINAL_ALPHAS
+    sc = router.bias_learner_.scores_
+    alpha = RidgeCV(alphas=FINAL_ALPHAS).fit(sc.X, sc.pseudo_outcomes).alpha_
     H = (X - c) @ np.linalg.solve((train - c).T @ (train - c) + alpha * np.eye(X.shape[1]), (X - c).T)  # h(x0, xi)
     direct = np.sqrt((w0[:, None] * H**2).sum(axis=0))
     np.testing.assert_allclose(sel.score, direct, rtol=1e-6)
