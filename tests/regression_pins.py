@@ -19,8 +19,8 @@ instead of re-tuning their own); ``*_heterogeneity`` now asks for ``aggregation=
 (unchanged numbers), and ``*_heterogeneity_wild`` (new) pins the default wild-bootstrap test.
 Then the default final stage became the stacked ``SelectedFinalStage`` (ridge on x and two
 spline bases): re-pinned ``dr_bias``, ``dr_gain``, ``r_bias``, ``r_gain``, ``demo_table``,
-``study_gain`` (predictions) and the four heterogeneity keys (the proxy is the blend); every
-band key is unchanged (the default band stays the linear ridge refitted on the scores).
+``study_gain`` (predictions); every band key and the four heterogeneity keys are unchanged (the
+default band and the splits' proxies stay the linear ridge refitted on the scores).
 """
 
 from __future__ import annotations

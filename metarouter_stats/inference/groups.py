@@ -44,7 +44,7 @@ from .band_engines import refit_bootstrap
 from .overlap import outside_overlap_rows, overlap_check
 from .heterogeneity import fitted_learner
 from .split_bootstrap import (
-    SplitProxies, group_statistics, halves, p_text, quantile_groups, resolve_aggregation, wild_draws,
+    SplitProxies, group_statistics, halves, p_text, quantile_groups, refit_proxy, resolve_aggregation, wild_draws,
 )
 
 REGIONS = ("auto", "all", "overlap")
@@ -452,7 +452,8 @@ def bias_by_group(
     errors = np.empty((0, n_groups))
     if chosen_aggregation == "bootstrap":
         estimate = est.mean(axis=0)
-        fitted = np.asarray(learner.refit_final(sub.X, phi_obs, w_sub).predict(sub.X), dtype=float).reshape(-1)
+        fitted = np.asarray(refit_proxy(learner, split_proxies.stage, sub.X, phi_obs, w_sub).predict(sub.X),
+                            dtype=float).reshape(-1)
 
         def around_fit(main: np.ndarray, proxy: np.ndarray, phi: np.ndarray) -> np.ndarray:
             groups = quantile_groups(proxy, n_groups)

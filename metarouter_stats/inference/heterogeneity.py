@@ -21,7 +21,9 @@ from .._checks import as_rng, check_fraction, check_resamples
 from .._threads import budgeted
 from .._results import ResultMixin, frozen_array
 from ..cate import require_capability
-from .split_bootstrap import SplitProxies, blp_statistics, halves, p_text, resolve_aggregation, wild_draws
+from .split_bootstrap import (
+    SplitProxies, blp_statistics, halves, p_text, proxy_stage, refit_proxy, resolve_aggregation, wild_draws,
+)
 
 __all__ = ["HeterogeneityTestResult", "bias_heterogeneity_test", "cddf_splits", "fitted_learner"]
 
@@ -182,8 +184,9 @@ def cddf_splits(learner: Any, n_splits: int, rng: Any, scores: Any = None) -> It
     """
     scores = learner.scores_ if scores is None else scores
     X, phi, w = scores.X, scores.pseudo_outcomes, scores.weights
+    stage = proxy_stage(learner)
     for aux, main in halves(scores, n_splits, rng):
-        model = learner.refit_final(X[aux], phi[aux], w[aux])
+        model = refit_proxy(learner, stage, X[aux], phi[aux], w[aux])
         yield main, np.asarray(model.predict(X[main]), dtype=float).reshape(-1)
 
 

@@ -24,6 +24,16 @@ def _quiet(**kwargs):
         return mrs.bias_by_group(**kwargs)
 
 
+def _linear_proxy(learner, X, phi):
+    """The splits' proxy, written out: ridge on x at the linear stage's leave-one-out penalty on all the scores."""
+    from sklearn.linear_model import Ridge, RidgeCV
+
+    from metarouter_stats.cate.final_stage import FINAL_ALPHAS
+
+    sc = learner.scores_
+    return Ridge(alpha=RidgeCV(alphas=FINAL_ALPHAS).fit(sc.X, sc.pseudo_outcomes).alpha_).fit(X, phi)
+
+
 def _inside(router):
     learner = router.bias_learner_
     sc = learner.scores_
@@ -42,7 +52,7 @@ def test_overlap_region_is_the_same_procedure_on_the_rows_inside(selected):
     seed = int(np.random.default_rng(3).integers(2**31 - 1))
     expected = []
     for aux, main in StratifiedShuffleSplit(n_splits=8, test_size=0.5, random_state=seed).split(X, src):
-        proxy = router.bias_learner_.refit_final(X[aux], phi[aux], np.ones(aux.size)).predict(X[main])
+        proxy = _linear_proxy(router.bias_learner_, X[aux], phi[aux]).predict(X[main])
         group = (np.argsort(np.argsort(proxy)) * 5) // proxy.size  # fifths by rank
         expected.append([phi[main][group == k].mean() for k in range(5)])
     np.testing.assert_allclose(res.split_estimates, np.array(expected) / s.scale, rtol=1e-10)
@@ -177,7 +187,7 @@ def test_auto_groups_take_the_most_groups_with_four_gold_rows_each(selected, sma
     for k in range(5, 1, -1):
         counts = []
         for aux, main in splits:
-            proxy = learner.refit_final(X[aux], phi[aux], w[aux]).predict(X[main]).reshape(-1)
+            proxy = _linear_proxy(learner, X[aux], phi[aux]).predict(X[main]).reshape(-1)
             group = np.searchsorted(np.sort(proxy), proxy, side="left") * k // proxy.size
             counts.append([np.sum((group == g) & (src[main] == 1)) for g in range(k)])
         medians[k] = np.median(counts, axis=0)
