@@ -44,7 +44,7 @@ from .band_engines import refit_bootstrap
 from .overlap import outside_overlap_rows, overlap_check
 from .heterogeneity import fitted_learner
 from .split_bootstrap import (
-    SplitProxies, group_statistics, halves, p_text, quantile_groups, refit_proxy, resolve_aggregation, wild_draws,
+    SplitProxies, group_statistics, halves, main_units, p_text, quantile_groups, refit_proxy, resolve_aggregation, wild_draws,
 )
 
 REGIONS = ("auto", "all", "overlap")
@@ -258,10 +258,6 @@ def _choose_groups(scores: Any, proxies: list[tuple[np.ndarray, np.ndarray]], mo
     return 2, f"auto: even 2 groups leave fewer than {FEW_GOLD} gold rows in a group"
 
 
-def _unit(scores: Any, main: np.ndarray) -> np.ndarray | None:
-    return None if getattr(scores, "groups", None) is None else scores.units()[0][main]
-
-
 def _difference_t(means: np.ndarray, ses: np.ndarray) -> np.ndarray:
     """t statistic of last group - first group, column by column (the groups are disjoint sets of independent rows)."""
     diff_se = np.hypot(ses[:, -1], ses[:, 0])
@@ -423,7 +419,7 @@ def bias_by_group(
     proxies = [(main, proxy) for main, proxy in split_proxies(phi_obs[:, None])]
     n_groups, groups_rule = _choose_groups(sub, proxies, most, auto_groups)
     splits = [(main, quantile_groups(proxy, n_groups)[:, 0]) for main, proxy in proxies]
-    parts = [group_statistics(phi_obs[main][:, None], group[:, None], w_sub[main], n_groups, _unit(sub, main))
+    parts = [group_statistics(phi_obs[main][:, None], group[:, None], w_sub[main], n_groups, main_units(sub, main))
              for main, group in splits]
     est = np.array([p[0][0] for p in parts])
     se = np.array([p[1][0] for p in parts])

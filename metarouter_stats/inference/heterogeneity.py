@@ -22,7 +22,7 @@ from .._threads import budgeted
 from .._results import ResultMixin, frozen_array
 from ..cate import require_capability
 from .split_bootstrap import (
-    SplitProxies, blp_statistics, halves, p_text, proxy_stage, refit_proxy, resolve_aggregation, wild_draws,
+    SplitProxies, blp_statistics, halves, main_units, p_text, proxy_stage, refit_proxy, resolve_aggregation, wild_draws,
 )
 
 __all__ = ["HeterogeneityTestResult", "bias_heterogeneity_test", "cddf_splits", "fitted_learner"]
@@ -190,10 +190,6 @@ def cddf_splits(learner: Any, n_splits: int, rng: Any, scores: Any = None) -> It
         yield main, np.asarray(model.predict(X[main]), dtype=float).reshape(-1)
 
 
-def _unit(scores: Any, main: np.ndarray) -> np.ndarray | None:
-    return None if getattr(scores, "groups", None) is None else scores.units()[0][main]
-
-
 @budgeted
 def bias_heterogeneity_test(router: Any, *, n_splits: int = 100, aggregation: str = "auto", n_wild: int = 500,
                             rng: Any = None) -> HeterogeneityTestResult:
@@ -267,10 +263,10 @@ def bias_heterogeneity_test(router: Any, *, n_splits: int = 100, aggregation: st
     w = scores.weights
 
     def statistic(main: np.ndarray, proxy: np.ndarray, phi: np.ndarray) -> np.ndarray:
-        return blp_statistics(phi, proxy, w[main], _unit(scores, main))[0][:, None]
+        return blp_statistics(phi, proxy, w[main], main_units(scores, main))[0][:, None]
 
     per_split = np.array([[v[0] for v in blp_statistics(scores.pseudo_outcomes[main][:, None], proxy, w[main],
-                                                        _unit(scores, main))]
+                                                        main_units(scores, main))]
                           for main, proxy in proxies(scores.pseudo_outcomes[:, None])])
     t, slopes, ses, icpt, icpt_se, proxy_sds = per_split.T
     null = np.empty(0)

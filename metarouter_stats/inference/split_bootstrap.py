@@ -63,7 +63,7 @@ from .._resampling import multiplier_draws
 
 __all__ = [
     "AGGREGATIONS", "SplitProxies", "blp_statistics", "group_statistics", "halves", "is_linear_smoother", "p_text",
-    "proxy_stage", "refit_proxy",
+    "main_units", "proxy_stage", "refit_proxy",
     "quantile_groups", "resolve_aggregation", "wild_draws",
 ]
 
@@ -122,6 +122,11 @@ def proxy_stage(learner: Any) -> Any:
 def refit_proxy(learner: Any, stage: Any, X: np.ndarray, phi: np.ndarray, w: np.ndarray) -> Any:
     """``learner.refit_final`` with the proxy's stage (:func:`proxy_stage`)."""
     return learner.refit_final(X, phi, w) if stage is None else learner.refit_final(X, phi, w, model=stage)
+
+
+def main_units(scores: Any, main: np.ndarray) -> np.ndarray | None:
+    """The query of each main-half row when the scores pair rows (for clustered statistics), else None."""
+    return None if getattr(scores, "groups", None) is None else scores.units()[0][main]
 
 
 def halves(scores: Any, n_splits: int, rng: Any) -> list[tuple[np.ndarray, np.ndarray]]:
