@@ -498,13 +498,14 @@ class MetaRouter(_Router):
             extra["propensity"] = known[keep]
         if ids is not None and has_capability(learner, "groups"):
             extra["groups"] = ids[keep]  # paired data: a query's rows stay in one cross-fitting fold
-        self.bias_learner_ = checked_fit(learner, X[keep], o[keep], t[keep], **extra)
+        X_keep = X if keep.all() else X[keep]  # no copy of X when nothing was trimmed
+        self.bias_learner_ = checked_fit(learner, X_keep, o[keep], t[keep], **extra)
         delta = checked_effect(self.bias_learner_, X)
         if trimmed.any() and self.trim_fallback == "mean":
             delta[trimmed] = delta[keep & ~gold].mean()
         corrected = np.where(gold, o, o + delta)
         rows = keep if self.trim_fallback == "drop" else np.ones(t.size, dtype=bool)
-        self.regressor_ = self._regressor().fit(X[rows], corrected[rows])
+        self.regressor_ = self._regressor().fit(X if rows.all() else X[rows], corrected[rows])
         self.scale_ = c
         self.scale_choice_ = choice
         self.training_digest_ = data_digest(X, y, t)

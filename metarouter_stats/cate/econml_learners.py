@@ -36,12 +36,14 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from .._checks import as_1d_float, as_2d_float, as_source, check_fraction, check_positive_int, check_random_state
 from .._threads import budgeted
 from .nuisance import (
+    ConstantPropensity,
     DropColumn,
     KnownPropensity,
     QuantileBinned,
@@ -50,10 +52,12 @@ from .nuisance import (
     check_propensity,
     default_final_model,
     default_outcome_model,
+    default_propensity_model,
     propensity_model,
 )
 from .final_stage import fixed_penalty, is_penalised
 from .protocol import CrossFitScores, register_learner
+from .rows import RowIndexed, SharedRows, release, row_numbers, unwrap
 
 __all__ = ["CrossFitLearner", "DRBiasLearner", "EconMLLearner", "RBiasLearner", "fit_weighted"]
 
@@ -165,24 +169,43 @@ class CrossFitLearner(_EffectMixin, BaseEstimator):
         return w
 
     def _models(
-        self, known: np.ndarray | None, column: int, weighted: bool = False
+        self, known: np.ndarray | None, rows: SharedRows, weighted: bool = False
     ) -> tuple[Any, Any, Any, np.ndarray | None]:
         """Outcome, propensity and final models, and EconML's ``W`` (the known probabilities, or None).
 
-        With known probabilities, ``W`` is their one column: EconML hands the nuisance models
-        ``[X, W]`` (and the DR outcome model ``[X, W, T]``), so the propensity model reads
-        column ``column`` (= d) and the outcome model is fitted without it. A weighted fit
-        (``weighted``) wraps a histogram-boosting outcome model in :class:`QuantileBinned`
-        (bins at unweighted quantiles: same trees, 10 times faster than weighted binning).
+        EconML is handed row numbers as ``X`` (:mod:`~metarouter_stats.cate.rows`): every
+        model that reads the features is wrapped in :class:`~metarouter_stats.cate.rows.RowIndexed`,
+        which builds the design EconML would have built from ``rows``. With known
+        probabilities, ``W`` is their one column: the nuisance models see ``[X, W]`` (and the
+        DR outcome model ``[X, W, T]``), so the propensity model reads the last column and the
+        outcome model is fitted without column d. A weighted fit (``weighted``) wraps a
+        histogram-boosting outcome model in :class:`QuantileBinned` (bins at unweighted
+        quantiles: same trees, 10 times faster than weighted binning).
         """
+        column = rows.X.shape[1] if rows.X is not None else 0
         outcome = clone(self.model_outcome) if self.model_outcome is not None else default_outcome_model(self.random_state)
         if weighted and isinstance(outcome, HistGradientBoostingRegressor):
             outcome = QuantileBinned(outcome, max_bins=int(outcome.max_bins))
         final = clone(self.model_final) if self.model_final is not None else default_final_model()
         self.known_propensity_ = known
         if known is None:
-            return outcome, propensity_model(self.propensity, self.model_propensity), final, None
-        return DropColumn(outcome, column=column), KnownPropensity(column=column), final, known[:, None]
+            # the default logistic model given explicitly, so that the wrapper reaches its scaler
+            prop = propensity_model(self.propensity, self.model_propensity if self.model_propensity is not None
+                                    else default_propensity_model())
+            if not isinstance(prop, (DummyClassifier, ConstantPropensity)):  # these two never read x
+                prop = RowIndexed(prop, rows)
+            return RowIndexed(outcome, rows), prop, RowIndexed(final, rows), None
+        return (RowIndexed(DropColumn(outcome, column=column), rows), KnownPropensity(column=-1),
+                RowIndexed(final, rows), known[:, None])
+
+    @staticmethod
+    def _released(est: Any, rows: SharedRows, X: np.ndarray) -> None:
+        """After EconML's fit on row numbers: wrappers take features, EconML records the real width."""
+        release(rows, est._models_nuisance, est.ortho_learner_model_final_)
+        est._d_x = X.shape[1:]
+        cached = getattr(est, "_cached_values", None)
+        if cached is not None and hasattr(cached, "_replace"):
+            est._cached_values = cached._replace(X=X)
 
     @property
     def final_model_(self) -> BaseEstimator:
@@ -314,7 +337,8 @@ class DRBiasLearner(CrossFitLearner):
         X, y, t, cv = self._setup(X, y, t)
         known = None if propensity is None else check_known_propensity(propensity, t)
         sw = self._sample_weight(sample_weight, t)
-        outcome, prop, final, W = self._models(known, X.shape[1], weighted=sw is not None)
+        rows = SharedRows(X)
+        outcome, prop, final, W = self._models(known, rows, weighted=sw is not None)
         est = DRLearner(
             model_propensity=prop, model_regression=outcome, model_final=final, cv=cv,
             min_propensity=1e-6, random_state=self.random_state,
@@ -322,8 +346,9 @@ class DRBiasLearner(CrossFitLearner):
         with warnings.catch_warnings():
             # no analytic inference is asked of EconML: the bands live in `inference`
             warnings.filterwarnings("ignore", message=".*[Cc]o-variance matrix is underdetermined.*")
-            est.fit(y, t, X=X, W=W, groups=self._groups(groups, t), sample_weight=sw, cache_values=True,
-                    inference=None)
+            est.fit(y, t, X=row_numbers(t.size), W=W, groups=self._groups(groups, t), sample_weight=sw,
+                    cache_values=True, inference=None)
+        self._released(est, rows, X)
         # EconML's DRLearner caches the cross-fitted pseudo-outcome pieces privately
         y_pred = np.asarray(est._cached_values.nuisances[0]).reshape(t.size, -1)
         self._finish(est, X, t, y_pred[:, 1] - y_pred[:, 0], np.ones(t.size) if sw is None else sw,
@@ -334,7 +359,7 @@ class DRBiasLearner(CrossFitLearner):
     def final_model_(self) -> BaseEstimator:
         """The fitted final-stage model."""
         check_is_fitted(self, "estimator_")
-        return self.estimator_.fitted_models_final[0]
+        return unwrap(self.estimator_.fitted_models_final[0])
 
     def _fit_final(self, model: Any, X: Any, phi: Any, w: Any) -> Any:
         # unweighted, as EconML's DR final stage; with sample weights (a weighted fit), weighted by them
@@ -342,7 +367,7 @@ class DRBiasLearner(CrossFitLearner):
         return model.fit(X, phi) if np.all(w == 1.0) else fit_weighted(model, X, phi, w)
 
     def _propensity_models(self) -> list[Any]:
-        return [m for fold_models in self.estimator_.models_propensity for m in fold_models]
+        return [unwrap(m) for fold_models in self.estimator_.models_propensity for m in fold_models]
 
 
 @register_learner("r")
@@ -389,15 +414,17 @@ class RBiasLearner(CrossFitLearner):
                 "the R-loss); use cate='dr', which accepts gold queries labelled with certainty."
             )
         sw = self._sample_weight(sample_weight, t)
-        outcome, prop, final, W = self._models(known, X.shape[1], weighted=sw is not None)
+        rows = SharedRows(X)
+        outcome, prop, final, W = self._models(known, rows, weighted=sw is not None)
         est = NonParamDML(
             model_y=outcome, model_t=prop, model_final=final, discrete_treatment=True, cv=cv,
             random_state=self.random_state,
         )
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*[Cc]o-variance matrix is underdetermined.*")
-            est.fit(y, t, X=X, W=W, groups=self._groups(groups, t), sample_weight=sw, cache_values=True,
-                    inference=None)
+            est.fit(y, t, X=row_numbers(t.size), W=W, groups=self._groups(groups, t), sample_weight=sw,
+                    cache_values=True, inference=None)
+        self._released(est, rows, X)
         y_res, t_res = (np.asarray(a, dtype=float).reshape(-1) for a in est.residuals_[:2])
         if np.var(t_res) < MIN_T_RESIDUAL_VAR:
             warnings.warn(
@@ -414,10 +441,10 @@ class RBiasLearner(CrossFitLearner):
     def final_model_(self) -> BaseEstimator:
         """The fitted final-stage model."""
         check_is_fitted(self, "estimator_")
-        return self.estimator_.model_final_
+        return unwrap(self.estimator_.model_final_)
 
     def _propensity_models(self) -> list[Any]:
-        return [m for fold_models in self.estimator_.models_t for m in fold_models]
+        return [unwrap(m) for fold_models in self.estimator_.models_t for m in fold_models]
 
 
 class EconMLLearner(_EffectMixin, BaseEstimator):

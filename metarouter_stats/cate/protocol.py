@@ -99,7 +99,9 @@ class CrossFitScores:
 
     The final stage of the learner regresses ``pseudo_outcomes`` on ``X`` with
     ``weights``; the scores themselves came from nuisances fitted out of fold. All arrays
-    are read-only.
+    are read-only; ``X`` is a read-only view of the matrix the learner was fitted on (not a
+    copy, as scikit-learn estimators keep their data), so do not write into that matrix
+    after fitting.
 
     Attributes
     ----------
@@ -127,7 +129,9 @@ class CrossFitScores:
         for name in ("X", "pseudo_outcomes", "weights", "source", "groups"):
             if getattr(self, name) is None:
                 continue
-            arr = np.array(getattr(self, name), copy=True)
+            # X: a read-only view of the training matrix, not a copy (a million rows at d = 384 are 2.9 GB);
+            # the one-column arrays are copied
+            arr = np.asarray(getattr(self, name)).view() if name == "X" else np.array(getattr(self, name), copy=True)
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         n = self.X.shape[0]

@@ -52,13 +52,14 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.linear_model import LinearRegression, Ridge, RidgeCV
+from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import PolynomialFeatures, SplineTransformer, StandardScaler
 
 from .._checks import as_rng
 from ..cate.final_stage import FINAL_ALPHAS, Blend, SelectedFinalStage
+from ..cate.ridge import GramRidgeCV
 from .._resampling import multiplier_draws
 
 __all__ = [
@@ -115,7 +116,7 @@ def proxy_stage(learner: Any) -> Any:
     if not isinstance(final, SelectedFinalStage):
         return None
     sc = learner.scores_
-    ridge = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, model=RidgeCV(alphas=FINAL_ALPHAS))
+    ridge = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, model=GramRidgeCV(alphas=FINAL_ALPHAS))
     return Ridge(alpha=float(ridge.alpha_), fit_intercept=ridge.fit_intercept)
 
 

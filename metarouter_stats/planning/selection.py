@@ -328,9 +328,8 @@ def _ridge_penalty(learner: Any) -> float | None:
     ridge refitted on the learner's scores (``bias_interval(final_stage="auto")``): its
     leave-one-out penalty.
     """
-    from sklearn.linear_model import RidgeCV  # noqa: PLC0415
-
     from ..cate.final_stage import FINAL_ALPHAS, SelectedFinalStage  # noqa: PLC0415
+    from ..cate.ridge import GramRidgeCV  # noqa: PLC0415
 
     try:
         final = learner.final_model_
@@ -338,7 +337,7 @@ def _ridge_penalty(learner: Any) -> float | None:
         return None
     if isinstance(final, SelectedFinalStage):
         sc = learner.scores_
-        final = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, model=RidgeCV(alphas=FINAL_ALPHAS))
+        final = learner.refit_final(sc.X, sc.pseudo_outcomes, sc.weights, model=GramRidgeCV(alphas=FINAL_ALPHAS))
     alpha = getattr(final, "alpha_", getattr(final, "alpha", None))
     if not hasattr(final, "coef_") or alpha is None or np.ndim(alpha) != 0:
         return None
