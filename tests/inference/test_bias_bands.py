@@ -273,3 +273,24 @@ def test_both_band_takes_the_larger_standard_error_of_the_fast_and_refit_bootstr
     assert "rows resampled" in rows.target
     with pytest.raises(ValueError, match="`data` is required"):
         mrs.bias_interval(router, s.X_test, n_boot=8, method="both")
+
+
+@pytest.mark.slow
+def test_refit_bootstrap_on_a_local_dask_cluster_gives_the_band_of_one_process():
+    """joblib's Dask backend runs the replicates on the cluster's workers (issue 43): each
+    replicate's seed is drawn in the caller's process, so the band is the one-process band."""
+    import joblib
+
+    distributed = pytest.importorskip("dask.distributed")
+    s = mrs.simulate(n_gold=40, n_preference=250, n_test=5, d=6, rng=1)
+    router = mrs.MetaRouter(random_state=0).fit(s.train)
+    local = mrs.bias_interval(router, s.X_test, method="refit", data=s.train, n_boot=4, rng=3, progress=False)
+    # worker threads, not processes: the same scheduling and the same band, without starting two interpreters
+    # (tests/experiment/test_experiment.py runs a study on worker processes)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster), joblib.parallel_config(backend="dask"):
+            remote = mrs.bias_interval(router, s.X_test, method="refit", data=s.train, n_boot=4, rng=3, n_jobs=2,
+                                       progress=False)
+    np.testing.assert_array_equal(remote.draws, local.draws)
+    np.testing.assert_array_equal(remote.low, local.low)
+    np.testing.assert_array_equal(remote.high, local.high)
