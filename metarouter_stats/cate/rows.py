@@ -132,6 +132,15 @@ class RowIndexed(BaseEstimator):
             self.classes_ = self.estimator_.classes_
         return self
 
+    @property
+    def cv(self) -> Any:
+        """The wrapped model's ``cv``, where it has one: EconML sets it to group-aware splits on grouped data."""
+        return self.estimator.cv
+
+    @cv.setter
+    def cv(self, value: Any) -> None:
+        self.estimator.cv = value
+
     def _blocks(self, method: str, Z: Any) -> np.ndarray:
         check_is_fitted(self, "estimator_")
         call = getattr(self.estimator_, method)

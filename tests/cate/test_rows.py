@@ -159,3 +159,13 @@ def test_a_dr_fit_holds_one_training_design_at_a_time(monkeypatch):
     finally:
         tracemalloc.stop()
     assert peak / X.nbytes < 2.6
+
+
+def test_econml_reaches_a_wrapped_models_cv_for_grouped_splits():
+    from sklearn.linear_model import RidgeCV
+
+    rows = SharedRows(np.zeros((4, 1)))
+    assert not hasattr(RowIndexed(LinearRegression(), rows), "cv")
+    wrapped = RowIndexed(RidgeCV(cv=3), rows)
+    wrapped.cv = [([0, 1], [2, 3])]
+    assert wrapped.estimator.cv == [([0, 1], [2, 3])] and wrapped.cv == wrapped.estimator.cv
