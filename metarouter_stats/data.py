@@ -166,6 +166,8 @@ class RoutingData:
         if not isinstance(self.shared_scale, (bool, np.bool_)):
             raise TypeError(f"`shared_scale` must be True or False; got {self.shared_scale!r}.")
         X = as_2d_float(self.X, "X")
+        if X is self.X or not X.flags.owndata:  # the caller's array (or a view of it): the data keeps its own copy
+            X = X.copy()
         outcome = as_1d_float(self.outcome, "outcome")
         source = as_source(self.source, "source")
         n = X.shape[0]
