@@ -93,7 +93,7 @@ def main() -> None:
     md = summarise(raw)
     write_summary_section(SUMMARY, "pca",
         "Default Meta-router (true c) on 384 simulated coordinates against their leading principal components "
-        "(PCA on the training embeddings), same rows (`benchmarks/scale/pca.py`): X
+        "(PCA on the training embeddings), same rows (`benchmarks/scale/pca.py`): share of the oracle's "
         "efficiency gain, its paired difference from d = 384 with the Monte Carlo SE, and the fit's seconds "
         "(1 thread; other jobs shared the machine, so seconds are indicative only).\n\n" + md + "\n")
     print(md)
