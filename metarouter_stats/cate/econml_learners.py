@@ -57,7 +57,7 @@ from .nuisance import (
 )
 from .final_stage import fixed_penalty, is_penalised
 from .protocol import CrossFitScores, register_learner
-from .rows import RowIndexed, SharedRows, release, row_numbers, unwrap
+from .rows import RowIndexed, SharedRows, release, row_numbers
 
 __all__ = ["CrossFitLearner", "DRBiasLearner", "EconMLLearner", "RBiasLearner", "fit_weighted"]
 
@@ -182,7 +182,7 @@ class CrossFitLearner(_EffectMixin, BaseEstimator):
         histogram-boosting outcome model in :class:`QuantileBinned` (bins at unweighted
         quantiles: same trees, 10 times faster than weighted binning).
         """
-        column = rows.X.shape[1] if rows.X is not None else 0
+        column = rows.n_features
         outcome = clone(self.model_outcome) if self.model_outcome is not None else default_outcome_model(self.random_state)
         if weighted and isinstance(outcome, HistGradientBoostingRegressor):
             outcome = QuantileBinned(outcome, max_bins=int(outcome.max_bins))
@@ -203,9 +203,7 @@ class CrossFitLearner(_EffectMixin, BaseEstimator):
         """After EconML's fit on row numbers: wrappers take features, EconML records the real width."""
         release(rows, est._models_nuisance, est.ortho_learner_model_final_)
         est._d_x = X.shape[1:]
-        cached = getattr(est, "_cached_values", None)
-        if cached is not None and hasattr(cached, "_replace"):
-            est._cached_values = cached._replace(X=X)
+        est._cached_values = est._cached_values._replace(X=X)  # fitted with cache_values=True
 
     @property
     def final_model_(self) -> BaseEstimator:
@@ -359,7 +357,7 @@ class DRBiasLearner(CrossFitLearner):
     def final_model_(self) -> BaseEstimator:
         """The fitted final-stage model."""
         check_is_fitted(self, "estimator_")
-        return unwrap(self.estimator_.fitted_models_final[0])
+        return self.estimator_.fitted_models_final[0]
 
     def _fit_final(self, model: Any, X: Any, phi: Any, w: Any) -> Any:
         # unweighted, as EconML's DR final stage; with sample weights (a weighted fit), weighted by them
@@ -367,7 +365,7 @@ class DRBiasLearner(CrossFitLearner):
         return model.fit(X, phi) if np.all(w == 1.0) else fit_weighted(model, X, phi, w)
 
     def _propensity_models(self) -> list[Any]:
-        return [unwrap(m) for fold_models in self.estimator_.models_propensity for m in fold_models]
+        return [m for fold_models in self.estimator_.models_propensity for m in fold_models]
 
 
 @register_learner("r")
@@ -441,10 +439,10 @@ class RBiasLearner(CrossFitLearner):
     def final_model_(self) -> BaseEstimator:
         """The fitted final-stage model."""
         check_is_fitted(self, "estimator_")
-        return unwrap(self.estimator_.model_final_)
+        return self.estimator_.model_final_
 
     def _propensity_models(self) -> list[Any]:
-        return [unwrap(m) for fold_models in self.estimator_.models_t for m in fold_models]
+        return [m for fold_models in self.estimator_.models_t for m in fold_models]
 
 
 class EconMLLearner(_EffectMixin, BaseEstimator):

@@ -31,7 +31,7 @@ from sklearn.preprocessing import SplineTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from .._checks import check_positive_int
-from .ridge import GramRidgeCV
+from .ridge import GramRidgeCV, hat_diagonal
 
 __all__ = [
     "DEFAULT_SIEVE_PAIRS", "FINAL_ALPHAS", "MAX_BASIS_CELLS", "RULES", "SIEVE_ALPHAS", "Blend", "LeadingColumns",
@@ -180,7 +180,7 @@ def ridge_loo_predictions(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarra
     """Exact leave-one-out predictions of a fitted ridge (alone or ending a Pipeline) at its fitted penalty.
 
     For a weighted ridge with intercept, the left-out residual is ``e_i / (1 - h_i)`` with
-    ``h_i`` the diagonal of its hat matrix (from the SVD of the weighted, centred design); the
+    ``h_i`` the diagonal of its hat matrix (:func:`~metarouter_stats.cate.ridge.hat_diagonal`); the
     basis of a Pipeline is held as fitted (it reads x only). ``w_i (y_i - loo_i)^2`` equals
     scikit-learn's ``RidgeCV(store_cv_results=True)`` values at the chosen penalty (a test checks it).
     """
@@ -190,18 +190,7 @@ def ridge_loo_predictions(model: Any, X: np.ndarray, y: np.ndarray, w: np.ndarra
     else:
         B, ridge = X, model
     alpha = float(ridge.alpha_ if hasattr(ridge, "alpha_") else ridge.alpha)
-    ww = np.ones(y.size) if w is None else w
-    sw = np.sqrt(ww)
-    if getattr(ridge, "fit_intercept", True):
-        centred = (B - (ww @ B) / ww.sum()) * sw[:, None]
-        lev = ww / ww.sum()
-    else:
-        centred, lev = B * sw[:, None], np.zeros(y.size)
-    # h_i = c_i' (C'C + alpha I)^{-1} c_i, by the eigendecomposition of the Gram matrix (robust where a
-    # divide-and-conquer SVD of a rank-deficient spline basis can fail to converge)
-    evals, evecs = np.linalg.eigh(centred.T @ centred)
-    proj = centred @ evecs
-    lev = lev + (proj**2) @ (1.0 / (np.maximum(evals, 0.0) + alpha))
+    lev = hat_diagonal(B, w, alpha, getattr(ridge, "fit_intercept", True))
     resid = y - np.asarray(model.predict(X), dtype=float).reshape(-1)
     return y - resid / np.maximum(1.0 - lev, 1e-12)
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import RidgeCV
 
-__all__ = ["BLOCK_ROWS", "GramRidgeCV"]
+__all__ = ["BLOCK_ROWS", "GramRidgeCV", "hat_diagonal"]
 
 #: Rows per block (a block of the centred design is BLOCK_ROWS x d floats).
 BLOCK_ROWS = 1 << 15
@@ -83,20 +83,8 @@ class GramRidgeCV(RidgeCV):
         if w.shape[0] != n or np.any(w < 0) or not np.all(np.isfinite(w)):
             return super().fit(X, y, sample_weight=sample_weight)
         wsum = float(w.sum())
-        if self.fit_intercept:
-            x_mean = (w @ X) / wsum
-            y_mean = float(w @ y) / wsum
-        else:
-            x_mean, y_mean = np.zeros(d), 0.0
-        gram = np.zeros((d, d))
-        xty = np.zeros(d)
-        for a, b in _blocks(n):
-            C = X[a:b] - x_mean
-            wc = C * w[a:b, None]
-            gram += C.T @ wc
-            xty += wc.T @ (y[a:b] - y_mean)
-        evals, V = np.linalg.eigh(gram)
-        evals = np.maximum(evals, 0.0)
+        y_mean = float(w @ y) / wsum if self.fit_intercept else 0.0
+        x_mean, evals, V, xty = _centred_gram(X, w, self.fit_intercept, y - y_mean)
         z = V.T @ xty
         inv = 1.0 / (evals[:, None] + alphas[None, :])  # d x n_alphas
         base_lev = w / wsum if self.fit_intercept else np.zeros(n)
@@ -113,14 +101,49 @@ class GramRidgeCV(RidgeCV):
         self.coef_ = V @ (z * inv[:, best])
         self.intercept_ = float(y_mean - x_mean @ self.coef_) if self.fit_intercept else 0.0
         self.n_features_in_ = d
-        loo = np.empty(n)
-        for a, b in _blocks(n):
-            proj = (X[a:b] - x_mean) @ V
-            fit = y_mean + proj @ (z * inv[:, best])
-            lev = base_lev[a:b] + (w[a:b, None] * proj**2) @ inv[:, best]
-            loo[a:b] = y[a:b] - (y[a:b] - fit) / np.maximum(1.0 - lev, 1e-12)
-        self.loo_predictions_ = loo
+        resid = y - (y_mean + X @ self.coef_ - x_mean @ self.coef_)
+        self.loo_predictions_ = y - resid / np.maximum(1.0 - _hat(X, w, x_mean, V, inv[:, best], base_lev), 1e-12)
         return self
+
+
+def hat_diagonal(X: np.ndarray, w: np.ndarray | None, alpha: float, fit_intercept: bool = True) -> np.ndarray:
+    """Diagonal of a weighted ridge's hat matrix (intercept unpenalised), in blocks of rows.
+
+    ``h_i = w_i / sum(w) + w_i x_ci' (X_c' W X_c + alpha I)^{-1} x_ci`` with ``x_c`` the rows
+    centred at the weighted mean (no intercept: uncentred, no first term). The left-out residual of
+    row i is ``e_i / (1 - h_i)``.
+    """
+    X = np.asarray(X, dtype=float)
+    w = np.ones(X.shape[0]) if w is None else np.asarray(w, dtype=float)
+    x_mean, evals, V, _ = _centred_gram(X, w, fit_intercept, None)
+    base = w / w.sum() if fit_intercept else np.zeros(X.shape[0])
+    return _hat(X, w, x_mean, V, 1.0 / (evals + float(alpha)), base)
+
+
+def _centred_gram(X: np.ndarray, w: np.ndarray, fit_intercept: bool,
+                  target: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(weighted mean, eigenvalues >= 0, eigenvectors of X_c' W X_c, X_c' W target), one pass over the rows."""
+    n, d = X.shape
+    x_mean = (w @ X) / w.sum() if fit_intercept else np.zeros(d)
+    gram = np.zeros((d, d))
+    xty = np.zeros(d)
+    for a, b in _blocks(n):
+        C = X[a:b] - x_mean
+        wc = C * w[a:b, None]
+        gram += C.T @ wc
+        if target is not None:
+            xty += wc.T @ target[a:b]
+    evals, V = np.linalg.eigh(gram)
+    return x_mean, np.maximum(evals, 0.0), V, xty
+
+
+def _hat(X: np.ndarray, w: np.ndarray, x_mean: np.ndarray, V: np.ndarray, inv: np.ndarray,
+         base: np.ndarray) -> np.ndarray:
+    """Hat diagonal ``base + w_i sum_j (x_ci' v_j)^2 inv_j``, in blocks of rows."""
+    out = np.empty(X.shape[0])
+    for a, b in _blocks(X.shape[0]):
+        out[a:b] = base[a:b] + (w[a:b, None] * ((X[a:b] - x_mean) @ V) ** 2) @ inv
+    return out
 
 
 def _blocks(n: int) -> list[tuple[int, int]]:

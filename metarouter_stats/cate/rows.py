@@ -43,7 +43,12 @@ class SharedRows:
 
     def __init__(self, X: np.ndarray) -> None:
         self.X: np.ndarray | None = X
-        self.indexed = True
+        self.n_features = int(X.shape[1])  # kept after release
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the wrappers still take row numbers (until :func:`release` drops the matrix)."""
+        return self.X is not None
 
     def __deepcopy__(self, memo: dict) -> SharedRows:
         return self
@@ -53,7 +58,7 @@ class SharedRows:
         return f"SharedRows(shape={shape}, indexed={self.indexed})"
 
     def design(self, Z: np.ndarray) -> np.ndarray:
-        """``[X[rows], rest]`` for ``Z = [rows, rest]``: one new C-ordered array, no temporaries."""
+        """``[X[rows], rest]`` for ``Z = [rows, rest]``: one new C-ordered array (temporaries of BLOCK rows)."""
         if self.X is None:
             raise RuntimeError("These rows were released after the fit; the wrapper takes features now.")
         Z = np.asarray(Z)
@@ -198,7 +203,6 @@ def release(rows: SharedRows, *fitted: Any) -> None:
     them); every :class:`RowIndexed` found in them, up to a few levels down, is replaced by the
     model it wraps, so that they hold the very models a plain fit would have held.
     """
-    rows.indexed = False
     rows.X = None
     for obj in fitted:
         _unwrap_in(obj, depth=4)
