@@ -116,7 +116,7 @@ def index_draws(sampler: Sampler, n_boot: int, rng: Any) -> Iterator[np.ndarray]
 
 def bootstrap(
     statistic: Callable[[np.ndarray], Any], sampler: Sampler | int, n_boot: int, rng: Any = None, *,
-    n_jobs: int | None = None, progress: bool = False, desc: str = "bootstrap",
+    n_jobs: int | None = None, progress: bool = False, desc: str = "bootstrap", batch: int | None = None,
 ) -> np.ndarray:
     """The bootstrap distribution of ``statistic(rows)``, shape (n_boot, m).
 
@@ -138,6 +138,11 @@ def bootstrap(
         A progress bar (shown on a terminal only, tqdm's rule).
     desc : str
         The bar's label.
+    batch : int, optional
+        Vectorised statistics: ``statistic`` receives the rows of up to ``batch`` replicates at
+        once, as a (b, n) array (one replicate per row; equal-sized draws, i.e. a
+        :class:`RowSampler`), and returns a (b, m) array. The draws and their order are those
+        of the one-at-a-time loop, so a vectorised statistic gives the same numbers.
 
     Examples
     --------
@@ -153,6 +158,17 @@ def bootstrap(
     from tqdm.auto import tqdm  # noqa: PLC0415 - TTY-aware progress bar
 
     draws = index_draws(sampler, n_boot, rng)
+    if batch is not None:
+        if not isinstance(sampler, RowSampler):
+            raise TypeError("`batch` needs equal-sized draws (a RowSampler); whole units vary in size.")
+        step = max(1, int(batch))
+        out = []
+        with tqdm(total=n_boot, desc=desc, unit="draw", leave=False, disable=None if progress else True) as bar:
+            for start in range(0, n_boot, step):
+                rows = np.vstack([next(draws) for _ in range(min(step, n_boot - start))])
+                out.append(np.asarray(statistic(rows), dtype=float).reshape(rows.shape[0], -1))
+                bar.update(rows.shape[0])
+        return np.vstack(out)
     if n_jobs is None or n_jobs == 1:
         results: Any = (statistic(rows) for rows in draws)
     else:

@@ -8,7 +8,7 @@ data (``docs/benchmarks.md``, "Scale"). EconML offers no hook for index-based fo
 learners here hand EconML a one-column ``X`` of row numbers instead: every copy EconML makes is
 then of one column, and each nuisance model, wrapped in :class:`RowIndexed`, builds the design
 EconML would have built, ``[X[rows], W, T]``, once, directly into one array (and in blocks of
-:data:`BLOCK` rows when predicting). The models see exactly the numbers they saw before, so
+:func:`block_rows` rows when predicting). The models see exactly the numbers they saw before, so
 the fits are unchanged (``tests/cate/test_rows.py`` checks it against the plain EconML path).
 
 After the fit, :func:`release` replaces each fitted wrapper inside the EconML estimator by the
@@ -27,10 +27,27 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["BLOCK", "RowIndexed", "SharedRows", "release", "row_numbers", "unwrap"]
+__all__ = ["BLOCK", "BLOCK_BYTES", "RowIndexed", "SharedRows", "block_rows", "release", "row_numbers", "unwrap"]
 
-#: Rows per block when a wrapper predicts (bounds the temporary design to BLOCK x (d + 2) floats).
+#: Most rows per block when a wrapper builds or predicts on a design.
 BLOCK = 1 << 16
+#: Most bytes per block of a temporary design (64 MiB): at d = 384 a block is 21,845 rows.
+BLOCK_BYTES = 1 << 26
+
+
+def block_rows(width: int, itemsize: int = 8) -> int:
+    """Rows per block of a temporary design ``width`` columns wide: at most BLOCK and BLOCK_BYTES.
+
+    Blocks bound memory only: every model here predicts row by row, so the numbers do not
+    depend on the block size.
+
+    Examples
+    --------
+    >>> from metarouter_stats.cate.rows import block_rows
+    >>> block_rows(50), block_rows(384)
+    (65536, 21845)
+    """
+    return int(min(BLOCK, max(1, BLOCK_BYTES // (itemsize * max(1, width)))))
 
 
 class SharedRows:
@@ -58,7 +75,7 @@ class SharedRows:
         return f"SharedRows(shape={shape}, indexed={self.indexed})"
 
     def design(self, Z: np.ndarray) -> np.ndarray:
-        """``[X[rows], rest]`` for ``Z = [rows, rest]``: one new C-ordered array (temporaries of BLOCK rows)."""
+        """``[X[rows], rest]`` for ``Z = [rows, rest]``: one new C-ordered array (temporaries of one block)."""
         if self.X is None:
             raise RuntimeError("These rows were released after the fit; the wrapper takes features now.")
         Z = np.asarray(Z)
@@ -71,8 +88,9 @@ class SharedRows:
         if rest.shape[1] == 0:
             np.take(self.X, rows, axis=0, out=out)
             return out
-        for a in range(0, rows.size, BLOCK):
-            b = min(a + BLOCK, rows.size)
+        step = block_rows(d + rest.shape[1])
+        for a in range(0, rows.size, step):
+            b = min(a + step, rows.size)
             out[a:b, :d] = self.X[rows[a:b]]
         out[:, d:] = rest
         return out
@@ -152,7 +170,8 @@ class RowIndexed(BaseEstimator):
         if not self.rows.indexed:
             return call(Z)
         Z = np.asarray(Z)
-        parts = [call(self.rows.design(Z[a:a + BLOCK])) for a in range(0, Z.shape[0], BLOCK)]
+        step = block_rows(self.rows.n_features + Z.shape[1])
+        parts = [call(self.rows.design(Z[a:a + step])) for a in range(0, Z.shape[0], step)]
         return np.concatenate(parts, axis=0) if parts else call(self.rows.design(Z))
 
     def predict(self, Z: Any) -> np.ndarray:

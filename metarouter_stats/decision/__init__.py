@@ -26,7 +26,7 @@ sits below this one).
 from .calibration import CalibrationResult, calibrate_weight
 from .costs import TokenCost, cost_matrix
 from .multi_model import MultiModelRouter
-from .rule import choose_models, smallest_weight, weight_for_budget
+from .rule import choose_models, smallest_weight, smallest_weights, weight_for_budget
 
 __all__ = [
     "calibrate_weight",
@@ -35,6 +35,7 @@ __all__ = [
     "cost_matrix",
     "MultiModelRouter",
     "smallest_weight",
+    "smallest_weights",
     "TokenCost",
     "weight_for_budget",
 ]

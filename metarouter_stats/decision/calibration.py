@@ -12,9 +12,13 @@ import pandas as pd
 from .._resampling import bootstrap
 from .._checks import as_2d_float, as_rng, check_fraction, check_resamples
 from .._results import ResultMixin, frozen_array
-from .rule import mean_cost, choose_models, smallest_weight, weight_for_budget
+from .rule import budget_bracket, choose_models, choose_stacked, mean_cost, smallest_weight, smallest_weights, \
+    weight_for_budget
 
 __all__ = ["CalibrationResult", "calibrate_weight"]
+
+_BATCH_VALUES = 1 << 22  # gains per block of replicates (B x n x K): memory only, never the numbers
+
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
 class CalibrationResult(ResultMixin):
@@ -144,13 +148,34 @@ def calibrate_weight(
         return smallest_weight(lambda w: usage(gg, cc, w) <= target)  # usage is non-increasing in w
 
     w = solve(g, c)
+    ach = usage(g, c, w) if rate is not None else mean_cost(g, c, w)
 
-    def achieved_at(gg: np.ndarray, cc: np.ndarray, ww: float) -> float:
-        return usage(gg, cc, ww) if rate is not None else mean_cost(gg, cc, ww)
+    # the replicates, vectorised: (B, n, K) blocks of replicates, each solved by the same bisection
+    # (smallest_weights takes the steps smallest_weight takes, so the numbers are the loop's)
+    def achieved_b(G: np.ndarray, C: np.ndarray, ww: np.ndarray) -> np.ndarray:
+        k = choose_stacked(G, C, ww)
+        if rate is not None:
+            return np.mean(k != reference, axis=1)
+        return np.take_along_axis(C, k[..., None], axis=2)[..., 0].mean(axis=1)
 
-    ach = achieved_at(g, c, w)
-    draws = bootstrap(lambda idx: (achieved_at(g[idx], c[idx], w), solve(g[idx], c[idx])), g.shape[0], n_boot,
-                      gen, progress=True, desc="calibrate_weight bootstrap")
+    def statistic(rows: np.ndarray) -> np.ndarray:
+        G, C = g[rows], c[rows]
+        if rate is None:
+            hi = [budget_bracket(G[b], C[b], target) for b in range(rows.shape[0])]
+        else:
+            hi = np.ones(rows.shape[0])
+        every = rows.shape[0]
+
+        def ok(ww: np.ndarray, which: np.ndarray) -> np.ndarray:
+            if which.size == every:  # usually every replicate is still bisecting: no copy of the block
+                return achieved_b(G, C, ww) <= target
+            return achieved_b(G[which], C[which], ww) <= target
+
+        solved = smallest_weights(ok, hi)
+        return np.column_stack([achieved_b(G, C, np.full(rows.shape[0], w)), solved])
+
+    draws = bootstrap(statistic, g.shape[0], n_boot, gen, progress=True, desc="calibrate_weight bootstrap",
+                      batch=max(1, _BATCH_VALUES // g.size))
     boots_a, boots_w = draws[:, 0], draws[:, 1]
     alpha = 1 - level
     return CalibrationResult(

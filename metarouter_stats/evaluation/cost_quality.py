@@ -48,7 +48,7 @@ from .._resampling import (
     bootstrap, multiplier_draws, prefer_gold_only, small_sample_rule, t_quantile, tune_power,
 )
 from .._results import ResultMixin, frozen_array, new_axes
-from .curves import cost_quality_frontier, frontier_area
+from .curves import cost_quality_frontier, frontier_area, frontier_traces
 from .results import ScalarEstimate
 
 __all__ = ["CostQualityEvaluation", "cost_quality_interval", "evaluate_cost_quality"]
@@ -351,12 +351,14 @@ def _t_estimate(name: str, values: np.ndarray, infl: float, df: float, level: fl
 
 def _value_at_budget(frame: pd.DataFrame, budget: float) -> pd.Series:
     """Best mean quality each router reaches at mean cost <= budget (its frontier's upper envelope)."""
-    out = {}
-    for name, d in frame.groupby("router", sort=False):
-        c, q = d["mean_cost"].to_numpy(), d["mean_quality"].to_numpy()
-        ok = c <= budget + 1e-12
-        out[str(name)] = float(q[ok].max()) if ok.any() else float("nan")
-    return pd.Series(out)
+    return pd.Series({str(name): _best_within(d["mean_cost"].to_numpy(), d["mean_quality"].to_numpy(), budget)
+                      for name, d in frame.groupby("router", sort=False)})
+
+
+def _best_within(cost: np.ndarray, quality: np.ndarray, budget: float) -> float:
+    """Best quality among a trace's points of mean cost <= budget (NaN when none)."""
+    ok = cost <= budget + 1e-12
+    return float(quality[ok].max()) if ok.any() else float("nan")
 
 
 def cost_quality_interval(
@@ -417,11 +419,13 @@ def cost_quality_interval(
     s_arr = {k: np.asarray(v, dtype=float) for k, v in scores.items()}
 
     def statistic(idx: np.ndarray) -> np.ndarray:
-        fr = cost_quality_frontier(g[idx], c[idx], {k: v[idx] for k, v in s_arr.items()})
-        out = fr.areas.reindex(names).to_numpy()
+        # the frontier's own numbers (frontier_traces, which cost_quality_frontier frames), without its frames
+        gi, ci = g[idx], c[idx]
+        traces, (lo, hi) = frontier_traces(gi, ci, {k: v[idx] for k, v in s_arr.items()})
+        out = np.array([frontier_area(mc, mq, lo, hi) for _, mc, mq in traces.values()])
         if budget is None:
             return out
-        return np.r_[out, _value_at_budget(fr.frame, budget).reindex(names).to_numpy()]
+        return np.r_[out, [_best_within(mc, mq, budget) for _, mc, mq in traces.values()]]
 
     boot = bootstrap(statistic, n, n_boot, as_rng(rng), progress=True, desc="cost-quality bootstrap")
     k = len(names)

@@ -447,6 +447,46 @@ def oracle_trace(gold: np.ndarray, costs: np.ndarray) -> tuple[np.ndarray, np.nd
     return grid, cost_sum / n, gain_sum / n
 
 
+def default_cost_weights(g: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """0 and 60 log-spaced cost weights spanning the gain / cost ratios of the data."""
+    ratio = np.ptp(g) / max(float(np.ptp(c)), 1e-12)
+    return np.concatenate(([0.0], np.logspace(-3, 2, 60) * ratio))
+
+
+def frontier_traces(
+    g: np.ndarray, c: np.ndarray, scores: dict[Any, np.ndarray], weights: np.ndarray | None = None
+) -> tuple[dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray]], tuple[float, float]]:
+    """The numbers of :func:`cost_quality_frontier`, as arrays (no checks, no frames).
+
+    Returns ``{name: (weights, mean_cost, mean_quality)}`` for every router in ``scores`` (in
+    order), then ``"oracle"`` and ``"random"``, and the AIQ's cost range ``(lo, hi)``. Every
+    weight of a router is decided at once (one (W, n, K) pass of the decision rule, the same
+    arithmetic and tie rule as :func:`~metarouter_stats.decision.choose_models`), so a
+    bootstrap replicate costs a few array passes (``cost_quality_interval``).
+    """
+    from ..decision.rule import choose_stacked  # noqa: PLC0415 - decision precedes evaluation
+
+    w = default_cost_weights(g, c) if weights is None else weights
+    n = g.shape[0]
+    rows = np.arange(n)[None, :]
+    block = max(1, (1 << 22) // max(1, g.size))  # weights per pass: memory only, never the numbers
+    out: dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for name, s in scores.items():
+        mc, mq = np.empty(w.size), np.empty(w.size)
+        for a in range(0, w.size, block):
+            k = choose_stacked(s[None], c[None], w[a:a + block])
+            mc[a:a + block] = c[rows, k].mean(axis=1)
+            mq[a:a + block] = g[rows, k].mean(axis=1)
+        out[name] = (w.copy(), mc, mq)
+    out["oracle"] = oracle_trace(g, c)  # O(nK^2) points by one sweep
+    mean_cost = c.mean(axis=0)
+    cheap, dear = int(np.argmin(mean_cost)), int(np.argmax(mean_cost))
+    p = np.linspace(0, 1, 21)
+    out["random"] = (p, (1 - p) * mean_cost[cheap] + p * mean_cost[dear],
+                     (1 - p) * g[:, cheap].mean() + p * g[:, dear].mean())
+    return out, (float(mean_cost[cheap]), float(mean_cost[dear]))
+
+
 def cost_quality_frontier(
     gold_gains: Any, costs: Any, scores: dict[str, Any], weights: Any = None
 ) -> CostQualityFrontier:
@@ -467,8 +507,6 @@ def cost_quality_frontier(
     -------
     CostQualityFrontier
     """
-    from ..decision import choose_models  # noqa: PLC0415 - decision precedes evaluation
-
     g = np.asarray(gold_gains, dtype=float)
     c = np.asarray(costs, dtype=float)
     if g.ndim != 2 or g.shape != c.shape:
@@ -482,17 +520,10 @@ def cost_quality_frontier(
     if not (np.isfinite(g).all() and np.isfinite(c).all()):
         raise ValueError("`gold_gains` and `costs` must be finite.")
     if weights is None:
-        ratio = np.ptp(g) / max(float(np.ptp(c)), 1e-12)
-        weights = np.concatenate(([0.0], np.logspace(-3, 2, 60) * ratio))
+        weights = default_cost_weights(g, c)
     w = as_1d_float(weights, "weights")
-    rows = []
-    idx = np.arange(g.shape[0])
-
-    def trace(name: str, s: np.ndarray, grid: np.ndarray) -> None:
-        for ww in grid:
-            k = choose_models(s, c, float(ww))
-            rows.append((name, float(ww), float(c[idx, k].mean()), float(g[idx, k].mean())))
-
+    if not (np.isfinite(w).all() and (w >= 0).all()):
+        raise ValueError(f"`weights` must be finite cost weights >= 0; got {w[~(np.isfinite(w) & (w >= 0))][:3]}.")
     check_names(scores, "scores")
     reserved = [name for name in scores if str(name) in ("oracle", "random")]
     if reserved:
@@ -500,26 +531,17 @@ def cost_quality_frontier(
             f"`scores` must not use the reserved names {reserved}: the frontier adds its own 'oracle' and 'random' "
             "references. Rename those routers (e.g. 'my-oracle')."
         )
+    s_arr = {}
     for name, s in scores.items():
         s = np.asarray(s, dtype=float)
         if s.shape != g.shape:
             raise ValueError(f"`scores[{name!r}]` must have shape {g.shape}; got {s.shape}.")
-        trace(name, s, w)
-    mean_cost = c.mean(axis=0)
-    cheap, dear = int(np.argmin(mean_cost)), int(np.argmax(mean_cost))
-    for p in np.linspace(0, 1, 21):
-        rows.append(("random", float(p), float((1 - p) * mean_cost[cheap] + p * mean_cost[dear]),
-                     float((1 - p) * g[:, cheap].mean() + p * g[:, dear].mean())))
-    columns = ["router", "weight", "mean_cost", "mean_quality"]
-    routers = pd.DataFrame(rows, columns=columns)
-    grid, o_cost, o_quality = oracle_trace(g, c)  # O(nK^2) points: built as columns, not row by row
-    oracle = pd.DataFrame({"router": "oracle", "weight": grid, "mean_cost": o_cost, "mean_quality": o_quality})
-    n_scored = len(routers) - 21
-    frame = pd.concat([routers.iloc[:n_scored], oracle, routers.iloc[n_scored:]], ignore_index=True)
-    lo, hi = float(mean_cost[cheap]), float(mean_cost[dear])
-    areas = pd.Series(
-        {str(name): frontier_area(d["mean_cost"].to_numpy(), d["mean_quality"].to_numpy(), lo, hi)
-         for name, d in frame.groupby("router", sort=False)},
-        name="aiq",
-    )
+        if not np.isfinite(s).all():
+            raise ValueError(f"`scores[{name!r}]` must be finite predicted gains; it holds NaN or inf.")
+        s_arr[name] = s
+    traces, (lo, hi) = frontier_traces(g, c, s_arr, w)
+    frame = pd.concat(
+        [pd.DataFrame({"router": [name] * ww.size, "weight": ww, "mean_cost": mc, "mean_quality": mq})
+         for name, (ww, mc, mq) in traces.items()], ignore_index=True)
+    areas = pd.Series({str(name): frontier_area(mc, mq, lo, hi) for name, (_, mc, mq) in traces.items()}, name="aiq")
     return CostQualityFrontier(frame, areas)

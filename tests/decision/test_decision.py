@@ -1,4 +1,3 @@
-import itertools
 
 import numpy as np
 import pandas as pd
@@ -7,7 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import metarouter_stats as mrs
-from metarouter_stats.decision import choose_models, weight_for_budget
+from metarouter_stats._resampling import bootstrap
+from metarouter_stats.decision import calibrate_weight, choose_models, smallest_weight, smallest_weights, weight_for_budget
+from metarouter_stats.decision.rule import choose_stacked, mean_cost
 
 vals = st.floats(-5, 5, allow_nan=False, allow_infinity=False)
 
@@ -179,3 +180,56 @@ def test_decision_errors():
         mrs.calibrate_weight(np.zeros((2, 2)), np.zeros((2, 2)))
     with pytest.raises(ValueError, match=r"`gold_gains` and `costs` must be \(n, K\) arrays of one shape"):
         mrs.cost_quality_frontier(np.zeros((2, 2)), np.zeros((2, 3)), {})
+
+
+@given(st.lists(st.floats(0, 1e3, allow_nan=False), min_size=1, max_size=8), st.floats(1e-3, 10))
+def test_many_bisections_take_the_steps_of_one(targets, hi):
+    """smallest_weights returns, problem by problem, the very number smallest_weight returns alone."""
+    targets = np.array(targets)
+    together = smallest_weights(lambda w, which: w >= targets[which], np.full(targets.size, hi))
+    alone = [smallest_weight(lambda w, t=t: w >= t, hi=hi) for t in targets]
+    np.testing.assert_array_equal(together, alone)
+
+
+@given(gains_costs(), st.lists(st.floats(0, 50), min_size=1, max_size=5))
+def test_stacked_choices_are_the_choices_problem_by_problem(gc, weights):
+    g, c = gc
+    stacked = choose_stacked(np.stack([g] * len(weights)), np.stack([c] * len(weights)), np.array(weights))
+    for row, w in zip(stacked, weights, strict=True):
+        np.testing.assert_array_equal(row, choose_models(g, c, w))
+
+
+@pytest.mark.parametrize("target", [{"rate": 0.4}, {"budget": 2.5}])
+def test_calibrate_weight_replicates_equal_the_one_at_a_time_loop(target):
+    """The vectorised replicates (blocks of replicates bisected together) against the plain loop of the
+    package's scalar rule over the same bootstrap draws: equal to the last bit."""
+    rng = np.random.default_rng(0)
+    n = 300
+    g = np.column_stack([np.zeros(n), rng.normal(0.3, 1, n), rng.normal(0.5, 1, n)])
+    c = np.column_stack([np.ones(n), 2 + rng.random(n), 4 * np.ones(n)])
+    res = calibrate_weight(g, c, n_boot=40, rng=1, **target)
+
+    def one(idx):
+        gg, cc = g[idx], c[idx]
+        if "rate" in target:
+            solved = smallest_weight(lambda w: np.mean(choose_models(gg, cc, w) != 0) <= target["rate"])
+            achieved = np.mean(choose_models(gg, cc, res.weight) != 0)
+        else:
+            solved = weight_for_budget(gg, cc, target["budget"])
+            achieved = mean_cost(gg, cc, res.weight)
+        return achieved, solved
+
+    loop = bootstrap(one, n, 40, np.random.default_rng(1))
+    np.testing.assert_array_equal(res.achieved_draws, loop[:, 0])
+    np.testing.assert_array_equal(res.weight_draws, loop[:, 1])
+
+
+def test_frontier_refuses_negative_weights_and_non_finite_scores():
+    g = np.column_stack([np.zeros(5), np.arange(5.0)])
+    c = np.column_stack([np.ones(5), 2 * np.ones(5)])
+    with pytest.raises(ValueError, match="`weights` must be finite cost weights >= 0"):
+        mrs.cost_quality_frontier(g, c, {"a": g}, weights=[0.0, -1.0])
+    bad = g.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"`scores\['a'\]` must be finite"):
+        mrs.cost_quality_frontier(g, c, {"a": bad})

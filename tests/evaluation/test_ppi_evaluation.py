@@ -250,6 +250,31 @@ def test_cost_quality_interval_covers_the_population_aiq():
         mrs.cost_quality_interval(g, c, s, n_boot=1)
 
 
+def test_cost_quality_interval_replicates_are_the_frontier_of_each_resample():
+    """The vectorised replicate (frontier_traces, no frames) against cost_quality_frontier itself on the
+    same bootstrap draws: AIQs and qualities at the budget equal to the last bit; the point estimates too."""
+    from metarouter_stats._resampling import bootstrap
+    from metarouter_stats.evaluation.cost_quality import _value_at_budget
+
+    rng = np.random.default_rng(4)
+    n = 150
+    g = np.column_stack([np.zeros(n), rng.normal(0.3, 1, n), rng.normal(0.5, 1, n)])
+    c = np.column_stack([np.ones(n), 2 + rng.random(n), 4 * np.ones(n)])
+    s = {"a": g + rng.normal(size=g.shape), 7: g + 2 * rng.normal(size=g.shape)}
+    res = mrs.cost_quality_interval(g, c, s, budget=2.5, n_boot=25, rng=3)
+    names = ["a", "7", "oracle", "random"]
+
+    def one(idx):
+        fr = mrs.cost_quality_frontier(g[idx], c[idx], {k: v[idx] for k, v in s.items()})
+        return np.r_[fr.areas.reindex(names).to_numpy(), _value_at_budget(fr.frame, 2.5).reindex(names).to_numpy()]
+
+    loop = bootstrap(one, n, 25, np.random.default_rng(3))
+    draws = np.column_stack([e.draws for e in res.aiq + res.quality_at_budget])
+    np.testing.assert_array_equal(draws, loop)
+    full = mrs.cost_quality_frontier(g, c, s)
+    np.testing.assert_array_equal([e.estimate for e in res.aiq], full.areas.reindex(names).to_numpy())
+
+
 def test_cross_fit_scores_for_one_data_set():
     s = mrs.simulate(n_gold=80, n_preference=400, n_test=1, d=6, rng=0)
     routers = {"meta": mrs.MetaRouter(random_state=0), "pooled": mrs.PooledRouter(random_state=0)}

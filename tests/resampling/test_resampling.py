@@ -44,6 +44,17 @@ def test_bootstrap_same_numbers_on_any_number_of_workers():
     assert one.shape == (30, 2) and np.array_equal(one, two)
 
 
+def test_vectorised_bootstrap_gets_the_draws_of_the_loop_in_blocks_of_any_size():
+    x = np.random.default_rng(0).normal(size=40)
+    loop = bootstrap(lambda rows: [x[rows].mean(), x[rows].max()], 40, 23, rng=5)
+    for batch in (1, 4, 23, 100):
+        vec = bootstrap(lambda rows: np.column_stack([x[rows].mean(axis=1), x[rows].max(axis=1)]), 40, 23, rng=5,
+                        batch=batch)
+        np.testing.assert_array_equal(vec, loop)
+    with pytest.raises(TypeError, match="RowSampler"):
+        bootstrap(lambda rows: rows[:, :1], UnitSampler(np.array([0, 0, 1]), np.array([True, False])), 5, batch=2)
+
+
 def test_bootstrap_se_of_a_mean_matches_the_formula():
     """The bootstrap SE of a sample mean is s / sqrt(n) up to resampling error (n_boot = 4000: about 1.1 %)."""
     x = np.random.default_rng(2).exponential(size=200)
