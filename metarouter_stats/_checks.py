@@ -18,6 +18,7 @@ __all__ = [
     "as_2d_float",
     "as_rng",
     "as_seed",
+    "check_budget",
     "check_known_propensity",
     "check_n_jobs",
     "check_random_state",
@@ -96,7 +97,10 @@ def as_2d_float(values: Any, name: str) -> np.ndarray:
             f"`{name}`: sparse data was passed, but dense data is required (query embeddings are dense). "
             f"Use `{name}.toarray()` to convert it to a dense numpy array."
         )
-    arr = np.asarray(values)
+    try:
+        arr = np.asarray(values)
+    except ValueError as err:  # ragged nested lists: numpy's message names no argument
+        raise ValueError(f"`{name}` must be a rectangular 2-D array (rows of equal length); {err}") from None
     if arr.ndim == 1:
         raise ValueError(
             f"`{name}` must be 2-D (n_queries x n_features); got a 1-D array of length "
@@ -315,3 +319,23 @@ def check_names(keys: Any, name: str = "scores") -> list[str]:
             "give each router a distinct name."
         )
     return names
+
+
+def check_budget(budget: Any, costs: np.ndarray, name: str = "budget") -> float:
+    """A mean cost per query that some routing can meet: a finite number >= the all-cheapest mean cost.
+
+    ``costs`` is the (n, K) cost matrix; every query on its cheapest model costs
+    ``costs.min(axis=1).mean()`` on average, the least any router can spend.
+    """
+    if isinstance(budget, bool) or not isinstance(budget, numbers.Real):
+        raise TypeError(f"`{name}` must be a number (a mean cost per query); got {budget!r}.")
+    value = float(budget)
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` must be a finite mean cost per query; got {budget!r}.")
+    floor = float(np.min(costs, axis=1).mean())
+    if value < floor - 1e-12:
+        raise ValueError(
+            f"`{name}` {value:g} is below the cheapest possible mean cost per query {floor:g} (every query on its "
+            f"cheapest model): no router can meet it; raise `{name}`."
+        )
+    return value

@@ -505,12 +505,12 @@ def positivity_report(
     cv = check_positive_int(cv, "cv", minimum=2)
     n_gold = int(t.sum())
     known = propensity is not None
+    if n_gold < 1 or n_gold == t.size:
+        raise ValueError(f"`source` must hold gold and preference rows; got {n_gold} gold of {t.size}.")
     if not known and (n_gold < cv or t.size - n_gold < cv):
         raise ValueError(
             f"`cv` must not exceed the number of gold ({n_gold}) or preference ({t.size - n_gold}) rows; got {cv}."
         )
-    if n_gold < 1 or n_gold == t.size:
-        raise ValueError(f"`source` must hold gold and preference rows; got {n_gold} gold of {t.size}.")
     low, high = _band_iv(band, "band")
     k = check_positive_int(n_covariates, "n_covariates")
     if known:

@@ -539,3 +539,22 @@ def test_poor_messages_of_the_third_audit_name_the_input_and_the_fix(tmp_path, c
     assert "--n-gold and --n-preference must be at least 2" in capsys.readouterr().err
     assert main(["plan", "--simulate", "--figure", str(tmp_path)]) == 2
     assert "must be a PNG file name" in capsys.readouterr().err
+
+
+def test_budgets_ragged_matrices_texts_and_one_source_say_what_is_wrong():
+    g = np.column_stack([np.zeros(20), np.arange(20.0)])
+    c = np.column_stack([np.ones(20), 2 * np.ones(20)])
+    with pytest.raises(TypeError, match=r"`budget` must be a number \(a mean cost per query\); got '2'"):
+        mrs.calibrate_weight(g, c, budget="2")
+    for call in (lambda b: mrs.cost_quality_interval(g, c, {"a": g}, budget=b, n_boot=5, rng=0),
+                 lambda b: mrs.evaluate_cost_quality(g, c, {"a": g}, budget=b, n_boot=5, rng=0)):
+        with pytest.raises(TypeError, match="`budget` must be a number"):
+            call("x")
+        with pytest.raises(ValueError, match=r"below the cheapest possible mean cost per query 1 .* raise `budget`"):
+            call(0.5)
+    with pytest.raises(ValueError, match=r"`gains` must be a rectangular 2-D array"):
+        mrs.calibrate_weight([[0.0, 1.0], [0.0]], c[:2], rate=0.5)
+    with pytest.raises(TypeError, match="`texts` must be a sequence of strings"):
+        mrs.embed_texts(None)
+    with pytest.raises(ValueError, match="`source` must hold gold and preference rows; got 20 gold of 20"):
+        mrs.positivity_report(np.random.default_rng(0).normal(size=(20, 2)), np.ones(20))

@@ -63,7 +63,7 @@ def _sentence_encoder() -> Any:
 
 
 def _check_texts(texts: Any, minimum: int) -> list[str]:
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+    if isinstance(texts, str) or not hasattr(texts, "__iter__") or not all(isinstance(t, str) for t in texts):
         raise TypeError("`texts` must be a sequence of strings (for one text, pass a list of one).")
     if len(texts) < minimum:
         raise ValueError(f"`texts` must hold at least {minimum} text{'s' if minimum > 1 else ''}; got {len(texts)}.")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._resampling import bootstrap
-from .._checks import as_2d_float, as_rng, check_fraction, check_resamples
+from .._checks import as_2d_float, as_rng, check_budget, check_fraction, check_resamples
 from .._results import ResultMixin, frozen_array
 from .rule import budget_bracket, choose_models, choose_stacked, mean_cost, smallest_weight, smallest_weights, \
     weight_for_budget
@@ -137,7 +137,7 @@ def calibrate_weight(
     gen = as_rng(rng)
     if rate is not None:
         rate = check_fraction(rate, "rate")
-    target = float(rate if rate is not None else budget)  # exactly one is set
+    target = float(rate) if rate is not None else check_budget(budget, c)  # exactly one is set
 
     def usage(gg: np.ndarray, cc: np.ndarray, w: float) -> float:
         return float(np.mean(choose_models(gg, cc, w) != reference))

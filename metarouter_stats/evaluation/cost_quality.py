@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._checks import as_rng, check_fraction, check_names, check_resamples
+from .._checks import as_rng, check_budget, check_fraction, check_names, check_resamples
 from .._resampling import (
     bootstrap, multiplier_draws, prefer_gold_only, small_sample_rule, t_quantile, tune_power,
 )
@@ -264,8 +264,8 @@ def evaluate_cost_quality(
         pi = np.asarray(propensity, dtype=float).reshape(-1)
         if pi.shape != (n,) or not np.all((pi > 0) & (pi <= 1)):
             raise ValueError(f"`propensity` must hold one probability in (0, 1] per query ({n}).")
-    if budget is not None and not (np.isfinite(budget) and budget >= 0):
-        raise ValueError(f"`budget` must be a mean cost >= 0; got {budget!r}.")
+    if budget is not None:
+        budget = check_budget(budget, c)
     if weights is None:
         gl = g[labelled]
         ratio = np.ptp(gl) / max(float(np.ptp(c)), 1e-12)
@@ -412,6 +412,8 @@ def cost_quality_interval(
     g = np.asarray(gold_gains, dtype=float)
     c = np.asarray(costs, dtype=float)
     full = cost_quality_frontier(g, c, scores)
+    if budget is not None:
+        budget = check_budget(budget, c)
     names = list(full.areas.index)
     point = full.areas
     at_budget = _value_at_budget(full.frame, budget) if budget is not None else None
