@@ -55,6 +55,8 @@ from .inference import (
     scale_sensitivity,
 )
 from .planning import (
+    JudgeComparison,
+    compare_judges,
     GoldLearningCurve,
     GoldPlan,
     GoldSelection,
@@ -76,7 +78,8 @@ from .routers import (
     TextRouter,
 )
 from .scaling import estimate_scale
-from .simulation import SimulatedStudy, simulate
+from .simulation import JudgeSpec, SimulatedJudges, SimulatedStudy, simulate, simulate_judges
+from .multi_judge import MultiJudgeRouter
 from .report import Report, build_report
 
 
@@ -92,6 +95,7 @@ __all__ = [
     "build_report",
     "calibrate_weight",
     "CalibrationResult",
+    "compare_judges",
     "cost_matrix",
     "cost_quality_frontier",
     "cost_quality_interval",
@@ -121,8 +125,11 @@ __all__ = [
     "HeterogeneityPlan",
     "HeterogeneityTestResult",
     "inference",
+    "JudgeComparison",
+    "JudgeSpec",
     "MeanShiftRouter",
     "MetaRouter",
+    "MultiJudgeRouter",
     "MultiModelRouter",
     "OracleRouter",
     "plan_gold",
@@ -143,6 +150,8 @@ __all__ = [
     "ScaleSensitivity",
     "select_for_gold",
     "simulate",
+    "simulate_judges",
+    "SimulatedJudges",
     "SimulatedStudy",
     "TextRouter",
     "thread_budget",

@@ -300,6 +300,62 @@ def _plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _judge_price(text: str) -> tuple[str, float]:
+    """``JUDGE=PRICE`` -> (judge, price per label)."""
+    judge, sep, price = text.rpartition("=")
+    try:
+        value = float(price)
+    except ValueError:
+        value = float("nan")
+    if not sep or not judge or not value > 0:
+        raise argparse.ArgumentTypeError(f"expected JUDGE=PRICE with a positive price per label, e.g. gpt-4=0.01; got {text!r}")
+    return judge, value
+
+
+def _judges(args: argparse.Namespace) -> int:
+    from .planning import compare_judges  # noqa: PLC0415
+    from .report import check_output_file, judges_report  # noqa: PLC0415
+
+    sources = [x for x in (args.judgments, args.pandalm) if x] + (["simulate"] if args.simulate else [])
+    if len(sources) != 1:
+        raise ValueError("Give exactly one of: --pandalm FOLDER, --judgments FILE (its mechanism column naming each "
+                         "preference vote's judge) or --simulate.")
+    out = check_output_file(args.out, "--out") if args.out else None
+    if args.simulate:
+        from .simulation import simulate_judges  # noqa: PLC0415
+
+        data = simulate_judges(n_gold=args.n_gold, n_queries=args.n_queries, n_test=1, rng=args.seed).train
+        where = (f"Simulated judges (simulate_judges: strong, cheap, twin), {args.n_gold} gold labels, "
+                 f"{args.n_queries} queries per judge, seed {args.seed}.")
+    elif args.pandalm:
+        from .datasets import load_pandalm  # noqa: PLC0415
+
+        if not Path(args.pandalm).is_dir():
+            raise FileNotFoundError(f"--pandalm {args.pandalm!r} is not a folder; give the folder that holds the published files.")
+        primary, alternative = _models(args, ("llama-7b", "bloom-7b"))
+        judg = load_pandalm(args.pandalm, primary, alternative, judge=("gpt-3.5-turbo", "pandalm-7b"), dim=args.dim,
+                            embedding=args.embedding)
+        data = judg.data
+        where = f"{judg.source}: {primary} vs {alternative}, gold = the annotators' majority."
+    else:
+        if not (args.primary and args.alternative and args.texts):
+            raise ValueError("--judgments needs --primary, --alternative and --texts.")
+        data, counts, _ = _read_real(args)
+        where = f"{args.judgments}: {args.primary} vs {args.alternative}."
+    if data.mechanism is None or len(data.judges) < 1:
+        raise ValueError("The votes name no judge: give each preference vote's judge in the mechanism column "
+                         "(e.g. gpt-4, crowd) instead of 'preference'.")
+    costs = dict(args.cost) if args.cost else None
+    cmp = compare_judges(data, costs=costs, gold_cost=args.gold_cost, per_labels=args.per_labels,
+                         heterogeneity=not args.no_heterogeneity, n_boot=args.n_boot, rng=args.seed)
+    print(cmp.summary())
+    if out is not None:
+        _agg()
+        path = judges_report(cmp, description=where).save(out)
+        print(f"report: {path}")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -412,6 +468,20 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--heterogeneity", action="store_true",
                       help="also plan the power of the heterogeneity test (fits the Meta-router on the pilot)")
     plan.set_defaults(func=_plan)
+    judges = sub.add_parser("judges", parents=[common, real],
+                            help="which judge to pay for: each judge's bias against gold and its worth in gold labels")
+    judges.add_argument("--simulate", action="store_true", help="compare the simulated panel (strong, cheap, twin)")
+    judges.add_argument("--n-gold", type=_positive_int, default=100, help="--simulate: gold labels (default 100)")
+    judges.add_argument("--n-queries", type=_positive_int, default=2000, help="--simulate: queries per judge (default 2000)")
+    judges.add_argument("--cost", type=_judge_price, action="append", metavar="JUDGE=PRICE",
+                        help="price of one label of a judge (give one per judge), e.g. --cost gpt-3.5-turbo=0.002")
+    judges.add_argument("--gold-cost", type=float, default=1.0, help="price of one gold label (default 1)")
+    judges.add_argument("--per-labels", type=_positive_int, default=1000, help="worth of this many judge labels (default 1000)")
+    judges.add_argument("--n-boot", type=_positive_int, default=1000, help="bootstrap replicates (default 1000)")
+    judges.add_argument("--seed", type=int, default=0, help="seed of every fit and bootstrap (default 0)")
+    judges.add_argument("--no-heterogeneity", action="store_true", help="skip the heterogeneity test of each judge")
+    judges.add_argument("--out", default=None, help="HTML report to write (optional)")
+    judges.set_defaults(func=_judges)
     return parser
 
 

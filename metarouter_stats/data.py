@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -97,6 +97,30 @@ def paired_labels(outcome: np.ndarray, source: np.ndarray, query_ids: np.ndarray
     )
 
 
+def _check_mechanism(mechanism: Any, source: np.ndarray) -> np.ndarray:
+    """Each row's mechanism as strings: "gold" exactly on the gold rows, a judge's name elsewhere."""
+    if isinstance(mechanism, str):
+        raise TypeError("`mechanism` must name the mechanism of every row (an array of strings), not one string.")
+    m = np.asarray(mechanism, dtype=object)
+    if m.ndim != 1 or m.shape[0] != source.shape[0]:
+        raise ValueError(f"`mechanism` must be 1-D with one entry per row ({source.shape[0]}); got shape {m.shape}.")
+    bad = [i for i, v in enumerate(m) if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise TypeError(f"`mechanism` must hold non-empty strings (\"gold\" or a judge's name); row {bad[0]} holds "
+                        f"{m[bad[0]]!r}.")
+    m = m.astype(str)
+    gold = m == "gold"
+    mismatch = np.flatnonzero(gold != (source == 1))
+    if mismatch.size:
+        i = int(mismatch[0])
+        raise ValueError(
+            f"`mechanism` and `source` disagree at {mismatch.size} row(s), the first at row {i} (mechanism "
+            f"{m[i]!r}, source {int(source[i])}): gold rows must have mechanism \"gold\" and no judge may be called "
+            "\"gold\"."
+        )
+    return m
+
+
 @dataclass(frozen=True, eq=False)
 class RoutingData:
     """Labelled queries for training a router.
@@ -133,6 +157,14 @@ class RoutingData:
         vote coding). The package's default ``scale="auto"`` then uses c = 1 instead of
         estimating c (:func:`~metarouter_stats.scaling.choose_scale`). Declare it only when
         it holds by construction: it is a statement about the labels, not about the data.
+    mechanism : array-like of str of shape (n,), optional
+        Which mechanism labelled each row, when there are several judges: ``"gold"`` on the
+        gold rows and a judge's name (e.g. ``"gpt-3.5"``, ``"crowd"``) on each preference row.
+        ``source`` must agree (gold rows exactly where the mechanism is ``"gold"``). Without
+        it the preference rows are one mechanism, as in the paper. :attr:`judges` lists the
+        names and :meth:`for_judge` gives the gold rows with one judge's rows, a two-mechanism
+        data set for every single-judge tool; :class:`~metarouter_stats.MultiJudgeRouter`
+        fits one bias function per judge.
 
     Raises
     ------
@@ -161,6 +193,7 @@ class RoutingData:
     feature_names: tuple[str, ...] | None = field(default=None)
     propensity: np.ndarray | None = None
     shared_scale: bool = False
+    mechanism: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.shared_scale, (bool, np.bool_)):
@@ -229,6 +262,8 @@ class RoutingData:
         object.__setattr__(self, "model_names", names)
         object.__setattr__(self, "feature_names", feats)
         object.__setattr__(self, "shared_scale", bool(self.shared_scale))
+        if self.mechanism is not None:
+            object.__setattr__(self, "mechanism", _readonly(_check_mechanism(self.mechanism, source)))
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -261,10 +296,42 @@ class RoutingData:
         """Boolean mask of gold rows."""
         return self.source == 1
 
+    @property
+    def judges(self) -> tuple[str, ...]:
+        """Names of the preference mechanisms, in order of first appearance (``("preference",)`` without ``mechanism``)."""
+        if self.mechanism is None:
+            return ("preference",)
+        names = pd.unique(pd.Series(self.mechanism[self.source == 0]))
+        return tuple(str(v) for v in names)
+
+    def for_judge(self, judge: str) -> RoutingData:
+        """The gold rows and the rows of one judge: a two-mechanism data set (no ``mechanism``).
+
+        Every single-judge tool (:class:`~metarouter_stats.MetaRouter`, ``bias_ttest(data)``,
+        the bands and tests) then applies to that judge against gold. Query ids, propensities,
+        feature names and the scale declaration are kept.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from metarouter_stats import RoutingData
+        >>> d = RoutingData(np.zeros((6, 1)), np.arange(6.0), [1, 1, 0, 0, 0, 0],
+        ...                 mechanism=["gold", "gold", "a", "b", "a", "b"])
+        >>> d.judges, d.for_judge("b").outcome.tolist()
+        (('a', 'b'), [0.0, 1.0, 3.0, 5.0])
+        """
+        if self.mechanism is None:
+            raise ValueError("These data have one preference mechanism (no `mechanism` column): use them as they are.")
+        if judge not in self.judges:
+            raise ValueError(f"`judge` must be one of {self.judges}; got {judge!r}.")
+        rows = (self.source == 1) | (self.mechanism == judge)
+        return replace(self.subset(rows), mechanism=None)
+
     def __repr__(self) -> str:
+        judges = f", judges={self.judges}" if self.mechanism is not None else ""
         return (
             f"RoutingData(n={self.n}, d={self.n_features}, n_gold={self.n_gold}, "
-            f"n_preference={self.n_preference}, models={self.model_names}"
+            f"n_preference={self.n_preference}, models={self.model_names}{judges}"
             + (", shared_scale=True)" if self.shared_scale else ")")
         )
 
@@ -374,6 +441,8 @@ class RoutingData:
             df["query_id"] = self.query_ids
         if self.propensity is not None:
             df["propensity"] = self.propensity
+        if self.mechanism is not None:
+            df["mechanism"] = self.mechanism
         return df
 
     def with_feature_names(self, X: Any) -> Any:
@@ -412,6 +481,7 @@ class RoutingData:
             feature_names=self.feature_names,
             propensity=None if self.propensity is None else self.propensity[idx],
             shared_scale=self.shared_scale,
+            mechanism=None if self.mechanism is None else self.mechanism[idx],
         )
 
     def paired(self) -> pd.DataFrame:

@@ -44,6 +44,7 @@ from .scaling import SCALE_DEFAULT, choose_scale
 
 __all__ = [
     "TRIM_FALLBACKS",
+    "BaseRouter",
     "GoldOnlyRouter",
     "MeanShiftRouter",
     "MetaRouter",
@@ -122,8 +123,12 @@ def _require(t: np.ndarray, *, gold: int = 0, preference: int = 0) -> None:
         )
 
 
-class _Router(BaseEstimator):
-    """Shared predict / route logic. Subclasses set ``regressor_`` and ``scale_``.
+class BaseRouter(BaseEstimator):
+    """Shared predict / route / calibrate logic of the binary routers.
+
+    Subclasses fit ``regressor_`` (psi on the scale of its targets) and set ``scale_`` (the
+    factor that brings those targets to the gold scale); ``predict_gain``, ``route``,
+    ``score`` and ``calibrate`` then work as for every router of the package.
 
     Fit records ``n_features_in_`` (and ``feature_names_in_`` when X is a DataFrame or a
     RoutingData with feature names) with scikit-learn's ``validate_data``; prediction refuses
@@ -322,7 +327,7 @@ _FALLBACK_WORDS = {
 }
 
 
-class MetaRouter(_Router):
+class MetaRouter(BaseRouter):
     """The Meta-router: debias preference labels by a CATE learner, then regress.
 
     Parameters
@@ -624,7 +629,7 @@ class MetaRouter(_Router):
         )
 
 
-class GoldOnlyRouter(_Router):
+class GoldOnlyRouter(BaseRouter):
     """Regress psi on the gold rows only (preference rows ignored).
 
     Parameters
@@ -690,7 +695,7 @@ def _auto_cate(t: np.ndarray, ids: np.ndarray | None, propensity: Any) -> str:
     return "dr"
 
 
-class _ScaledRouter(_Router):
+class _ScaledRouter(BaseRouter):
     """Routers fitted on the preference scale (gold rescaled by c)."""
 
     def __init__(self, *, scale: Any = SCALE_DEFAULT, regressor: Any = None, random_state: int | None = None) -> None:
@@ -774,7 +779,7 @@ class MeanShiftRouter(_ScaledRouter):
         return np.ones_like(gold), np.where(gold, c * y, y + self.shift_)
 
 
-class OracleRouter(_Router):
+class OracleRouter(BaseRouter):
     """Regress on gold labels for *every* training query (an upper reference).
 
     ``fit(X, gold_labels)``: ``source`` may be omitted; if given, it must be all gold.
@@ -811,7 +816,7 @@ class OracleRouter(_Router):
         return self
 
 
-class RandomRouter(_Router):
+class RandomRouter(BaseRouter):
     """Route at random: the reference every efficiency gain is measured against.
 
     ``predict_gain`` returns i.i.d. uniform scores drawn from ``random_state``

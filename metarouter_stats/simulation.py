@@ -65,6 +65,14 @@ queries are selected:
 
 Test queries are drawn from the same embedding distribution and carry gold labels.
 
+**Several judges** (:func:`simulate_judges`): judge k labels a query with
+:math:`y_k = f(x) - b_k(x) + u_q + \varepsilon_k`, :math:`\varepsilon_k \sim N(0, \sigma_k^2)`,
+its bias :math:`b_k` one of the scenarios' bias functions (two judges may share one) and its
+noise and price its own (:class:`JudgeSpec`); gold is :math:`c\,r = f(x) + u_q + \varepsilon`.
+The default panel (:data:`JUDGES`): ``"strong"`` (the paper's bias, noise 0.5, cost 1),
+``"cheap"`` (the smooth bias, noise 1.0, cost 0.1) and ``"twin"`` (the strong judge's bias,
+noise 0.7, cost 0.3): two judges biased alike and one biased otherwise.
+
 Two designs (``design=``): ``"unpaired"`` (the paper's: each training query is labelled by
 one mechanism, ``n_gold`` by gold and ``n_preference`` by preference) and ``"paired"`` (the
 common real design: the judge labels all ``n_preference`` training queries, and a subset of
@@ -88,7 +96,8 @@ import numpy as np
 from ._checks import as_rng, check_positive_int
 from .data import RoutingData
 
-__all__ = ["DESIGNS", "SCENARIOS", "SimulatedStudy", "simulate"]
+__all__ = ["DESIGNS", "JUDGES", "SCENARIOS", "JudgeSpec", "SimulatedJudges", "SimulatedStudy", "simulate",
+           "simulate_judges"]
 
 DESIGNS = ("unpaired", "paired")
 SCENARIOS = ("paper", "homogeneous", "no_bias", "nonlinear_bias", "weak_bias", "step_bias", "sparse_bias",
@@ -342,3 +351,194 @@ def simulate(
         scale=c,
         scenario=scenario,
     )
+
+
+@dataclass(frozen=True)
+class JudgeSpec:
+    """One simulated judge: its bias function, noise and price.
+
+    Parameters
+    ----------
+    name : str
+        The judge's name (the data's ``mechanism``); not ``"gold"``.
+    bias : str
+        The scenario whose bias function b(x) the judge has (one of ``SCENARIOS`` except
+        ``"selection"``); judges with the same ``bias`` are biased alike.
+    noise : float
+        Standard deviation of the judge's label noise (preference scale).
+    cost : float
+        Price of one of its labels (gold labels cost 1 by convention in the judge comparison).
+    """
+
+    name: str
+    bias: str = "paper"
+    noise: float = 0.5
+    cost: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip() or self.name == "gold":
+            raise ValueError(f"A judge's `name` must be a non-empty string other than 'gold'; got {self.name!r}.")
+        if self.bias not in _SPEC or self.bias == "selection":
+            raise ValueError(f"`bias` must be one of {tuple(k for k in SCENARIOS if k != 'selection')}; got {self.bias!r}.")
+        for field_name in ("noise", "cost"):
+            v = getattr(self, field_name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or v < 0:
+                raise ValueError(f"A judge's `{field_name}` must be a finite number >= 0; got {v!r}.")
+
+    def b(self, X: np.ndarray) -> np.ndarray:
+        """The judge's bias b_k(x) on the preference scale."""
+        return _SPEC[self.bias][0](np.asarray(X, dtype=float))
+
+
+#: The default panel of :func:`simulate_judges`: two judges biased alike, one biased otherwise.
+JUDGES = (
+    JudgeSpec("strong", bias="paper", noise=0.5, cost=1.0),
+    JudgeSpec("cheap", bias="smooth_bias", noise=1.0, cost=0.1),
+    JudgeSpec("twin", bias="paper", noise=0.7, cost=0.3),
+)
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class SimulatedJudges:
+    """A simulated study with several judges: training data (``mechanism`` per row), test set, truths.
+
+    Attributes
+    ----------
+    train : RoutingData
+        Gold rows and every judge's rows, ``mechanism`` naming each row's judge.
+    X_test, gold_test, psi_test
+        Test embeddings, their noisy gold labels and true psi (gold scale).
+    scale : float
+        c (``c * gold`` is on the preference scale).
+    judges : tuple of JudgeSpec
+    """
+
+    train: RoutingData
+    X_test: np.ndarray
+    gold_test: np.ndarray
+    psi_test: np.ndarray
+    scale: float
+    judges: tuple[JudgeSpec, ...]
+
+    def __repr__(self) -> str:
+        return (f"SimulatedJudges(judges={tuple(j.name for j in self.judges)}, scale={self.scale:g}, "
+                f"n_gold={self.train.n_gold}, n={self.train.n}, n_test={self.X_test.shape[0]})")
+
+    def judge(self, name: str) -> JudgeSpec:
+        """The spec of the judge called ``name``."""
+        for j in self.judges:
+            if j.name == name:
+                return j
+        raise ValueError(f"`name` must be one of {tuple(j.name for j in self.judges)}; got {name!r}.")
+
+    def psi(self, X: np.ndarray) -> np.ndarray:
+        """True gold gain psi(x) on the gold scale."""
+        return _latent(np.asarray(X, dtype=float)) / self.scale
+
+    def delta(self, X: np.ndarray, judge: str, *, scale: str = "gold") -> np.ndarray:
+        """True bias of ``judge``: psi(x) - eta_k(x) / c (``scale="gold"``) or c psi(x) - eta_k(x)."""
+        b = self.judge(judge).b(X)
+        if scale == "gold":
+            return b / self.scale
+        if scale == "preference":
+            return b
+        raise ValueError(f"`scale` must be 'gold' or 'preference'; got {scale!r}.")
+
+
+def simulate_judges(
+    n_gold: int = 100,
+    n_queries: int = 2000,
+    n_test: int = 500,
+    d: int = 50,
+    *,
+    judges: Any = None,
+    design: str = "paired",
+    scale: float = 1.0,
+    rng: Any = None,
+) -> SimulatedJudges:
+    """Draw a simulated study with several judges (see the module docstring).
+
+    Parameters
+    ----------
+    n_gold : int
+        Gold-labelled training queries.
+    n_queries : int
+        Queries each judge labels.
+    n_test : int
+        Test queries with gold labels.
+    d : int
+        Embedding dimension (at least 6).
+    judges : sequence of JudgeSpec, optional
+        Default :data:`JUDGES`.
+    design : {"paired", "unpaired"}, default "paired"
+        ``"paired"``: every judge labels the same ``n_queries`` queries and ``n_gold`` of them,
+        drawn at random, also get gold (query ids tie a query's rows); ``"unpaired"``: gold and
+        each judge label queries of their own.
+    scale : float, default 1
+        c. With c = 1 the data declare one scale (``shared_scale=True``), as judges and
+        experts voting on one coding do.
+    rng : None, int or numpy.random.Generator
+
+    Returns
+    -------
+    SimulatedJudges
+
+    Examples
+    --------
+    >>> import metarouter_stats as mrs
+    >>> sim = mrs.simulate_judges(n_gold=40, n_queries=300, n_test=50, d=8, rng=0)
+    >>> sim.train.judges, sim.train.n_gold, sim.train.n
+    (('strong', 'cheap', 'twin'), 40, 940)
+    """
+    n_gold = check_positive_int(n_gold, "n_gold", minimum=2)
+    n_queries = check_positive_int(n_queries, "n_queries", minimum=2)
+    n_test = check_positive_int(n_test, "n_test", minimum=1)
+    d = check_positive_int(d, "d", minimum=6)
+    specs = JUDGES if judges is None else tuple(judges)
+    if not specs or not all(isinstance(j, JudgeSpec) for j in specs):
+        raise TypeError("`judges` must be a non-empty sequence of JudgeSpec.")
+    names = [j.name for j in specs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"`judges` must have distinct names; got {names}.")
+    if design not in DESIGNS:
+        raise ValueError(f"`design` must be one of {DESIGNS}; got {design!r}.")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"`scale` must be a positive number; got {scale!r}.")
+    paired = design == "paired"
+    if paired and n_gold > n_queries:
+        raise ValueError(f"`design='paired'` draws the gold queries among the {n_queries} judged ones; got "
+                         f"n_gold={n_gold}. Use n_gold <= n_queries.")
+    c = float(scale)
+    gen = as_rng(rng)
+    sd = np.sqrt(eigen_spectrum(d))
+    K = len(specs)
+    n_q = n_queries if paired else n_gold + K * n_queries
+    Xq = gen.standard_normal((n_q, d)) * sd
+    u = _SIGMA_QUERY * gen.standard_normal(n_q) if paired else np.zeros(n_q)
+    f = _latent(Xq)
+    if paired:
+        judged = [np.arange(n_queries)] * K
+        gold_q = np.sort(gen.choice(n_queries, size=n_gold, replace=False))
+    else:
+        gold_q = np.arange(n_gold)
+        judged = [n_gold + k * n_queries + np.arange(n_queries) for k in range(K)]
+    rows, outcome, mech = [], [], []
+    for spec, q in zip(specs, judged, strict=True):
+        rows.append(q)
+        outcome.append(f[q] - spec.b(Xq[q]) + u[q] + spec.noise * gen.standard_normal(q.size))
+        mech += [spec.name] * q.size
+    rows.append(gold_q)
+    outcome.append((f[gold_q] + u[gold_q] + _SIGMA_GOLD * gen.standard_normal(gold_q.size)) / c)
+    mech += ["gold"] * gold_q.size
+    idx = np.concatenate(rows)
+    m = np.array(mech)
+    train = RoutingData(X=Xq[idx], outcome=np.concatenate(outcome), source=(m == "gold").astype(int),
+                        query_ids=idx, shared_scale=c == 1.0, mechanism=m)
+    X_test = gen.standard_normal((n_test, d)) * sd
+    f_test = _latent(X_test)
+    noise_test = _SIGMA_GOLD * gen.standard_normal(n_test) + (_SIGMA_QUERY * gen.standard_normal(n_test) if paired else 0)
+    gold_test = (f_test + noise_test) / c
+    psi_test = f_test / c
+    for arr in (X_test, gold_test, psi_test):
+        arr.setflags(write=False)
+    return SimulatedJudges(train=train, X_test=X_test, gold_test=gold_test, psi_test=psi_test, scale=c, judges=specs)

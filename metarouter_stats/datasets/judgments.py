@@ -166,15 +166,22 @@ def _read_votes(judgments: Any) -> tuple[pd.DataFrame, str, list[str]]:
     raise ValueError(f"`judgments` file {str(path)!r} must end in .csv, .jsonl or .json; got {suffix or 'no suffix'!r}.")
 
 
-def _mechanism(value: Any, where: str, name: str) -> int:
+def _mechanism(value: Any, where: str, name: str) -> tuple[int, str]:
+    """(source, mechanism name): gold, the one preference mechanism, or a judge called by name."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or not str(value).strip():
+        raise ValueError(f"{where}: field {name!r} is empty; it must be 'gold', 'preference' or a judge's name.")
     key = str(value).strip().lower()
     if key in ("1.0", "0.0"):  # a numeric column read as floats
         key = key[0]
     if key in _GOLD:
-        return 1
+        return 1, "gold"
     if key in _PREFERENCE:
-        return 0
-    raise ValueError(f"{where}: field {name!r} must be 'gold' or 'preference' (or 1 / 0); got {value!r}.")
+        return 0, "preference"
+    try:
+        float(key)
+    except ValueError:
+        return 0, str(value).strip()  # a judge's name
+    raise ValueError(f"{where}: field {name!r} must be 'gold', 'preference' (or 1 / 0) or a judge's name; got {value!r}.")
 
 
 def _score_a(row: Mapping[Any, Any], cols: Mapping[str, str], where: str) -> float:
@@ -218,7 +225,7 @@ def from_judgments(
     ----------
     judgments : DataFrame or path
         One row per vote with the columns ``query_id``, ``mechanism`` ("gold" /
-        "preference", also "human" / "judge" or 1 / 0), ``model_a``, ``model_b`` and
+        "preference", also "human" / "judge" or 1 / 0, or a judge's name), ``model_a``, ``model_b`` and
         ``winner`` ("model_a", "model_b", "tie", "tie (inconsistent)", the name of the
         winning model, or model_a's score in [-1, 1]). A path may name a ``.csv``,
         ``.jsonl`` or ``.json`` file.
@@ -232,6 +239,13 @@ def from_judgments(
     columns : mapping, optional
         Names of the columns in ``judgments`` when they differ from the defaults,
         e.g. ``{"query_id": "prompt_id", "winner": "verdict"}``.
+
+        **Several judges**: a ``mechanism`` that names the judge of each preference vote
+        (e.g. "gpt-3.5", "pandalm-7b") instead of "preference" makes one preference row per
+        query and judge, and the data carry a ``mechanism`` per row ("gold" or the judge's
+        name) for :class:`~metarouter_stats.MultiJudgeRouter` and
+        :func:`~metarouter_stats.compare_judges`. With "preference" every preference vote is
+        one mechanism, as before; a file may not mix the two.
     dim : int, default 20
         Embedding dimension when ``texts`` are given.
     embedding : {"tfidf-svd", "sentence"}, default "tfidf-svd"
@@ -315,16 +329,24 @@ def from_judgments(
     records = []
     for i, row in enumerate(frame.to_dict("records")):
         a, b = str(row[cols["model_a"]]), str(row[cols["model_b"]])
-        mech = _mechanism(row[cols["mechanism"]], where[i], cols["mechanism"])
+        mech, judge = _mechanism(row[cols["mechanism"]], where[i], cols["mechanism"])
         score = _score_a(row, cols, where[i])
         if {a, b} != {primary, alternative}:
             continue
-        records.append((str(row[cols["query_id"]]), mech, score if a == primary else -score, i))
+        records.append((str(row[cols["query_id"]]), mech, judge, score if a == primary else -score, i))
     if not records:
         raise ValueError(f"{origin}: no vote compares {primary!r} with {alternative!r}.")
-    votes = pd.DataFrame(records, columns=["query_id", "source", "gain", "row"])
+    votes = pd.DataFrame(records, columns=["query_id", "source", "judge", "gain", "row"])
+    named = sorted(set(votes["judge"]) - {"gold", "preference"})
+    several = bool(named)  # judges called by name: one preference mechanism per judge
+    if several and (votes["judge"] == "preference").any():
+        r = int(votes.loc[votes["judge"] == "preference", "row"].iloc[0])
+        raise ValueError(
+            f"{where[r]}: field {cols['mechanism']!r} says 'preference' (or 'judge' / 0) while other votes name their "
+            f"judge ({named}); name the judge of every preference vote, or of none."
+        )
     agg = (
-        votes.groupby(["source", "query_id"], sort=False)
+        votes.groupby(["source", "judge", "query_id"], sort=False)
         .agg(gain=("gain", "mean"), votes=("gain", "size"), row=("row", "first"))
         .reset_index()
         .sort_values(["source", "row"], ascending=[False, True], kind="stable")
@@ -365,9 +387,10 @@ def from_judgments(
         model_names=(primary, alternative),
         feature_names=feature_names,
         shared_scale=shared_scale,
+        mechanism=agg["judge"].to_numpy() if several else None,
     )
     paired = data.paired()[["query_id", "gold", "preference"]]
-    n_votes = agg.pivot(index="query_id", columns="source", values="votes")
+    n_votes = agg.pivot_table(index="query_id", columns="source", values="votes", aggfunc="sum")
     paired["n_gold_votes"] = n_votes.loc[paired["query_id"], 1].to_numpy(dtype=int)
     paired["n_preference_votes"] = n_votes.loc[paired["query_id"], 0].to_numpy(dtype=int)
     counts = {

@@ -13,6 +13,10 @@ response is better, -1 if worse, 0 for a tie:
 * preference: the verdict of ``judge`` ("gpt-3.5-turbo" or "pandalm-7b"). GPT-3.5
   verdicts that are neither 1, 2 nor Tie ("garbage" in the file) are excluded from the
   preference rows, and a warning states how many.
+
+With both judges (``judge=("gpt-3.5-turbo", "pandalm-7b")``) every item has one preference
+row per judge and the data carry a ``mechanism`` per row (gold or the judge's name), for
+:class:`~metarouter_stats.MultiJudgeRouter` and :func:`~metarouter_stats.compare_judges`.
 """
 
 from __future__ import annotations
@@ -65,7 +69,7 @@ def _majority(votes: list[str], where: str) -> float:
 
 def load_pandalm(
     path: str | os.PathLike[str], primary: str = "llama-7b", alternative: str = "bloom-7b", *,
-    judge: str = "gpt-3.5-turbo", dim: int = 20, embedding: str = "tfidf-svd",
+    judge: str | tuple[str, ...] = "gpt-3.5-turbo", dim: int = 20, embedding: str = "tfidf-svd",
 ) -> Judgments:
     """Load the PandaLM test set as gold (human majority) and preference (LLM judge) gains.
 
@@ -79,7 +83,9 @@ def load_pandalm(
         Folder with ``testset-v1.json`` and the judge's file.
     primary, alternative : str
         Two of the compared models (bloom-7b, cerebras-gpt-6.7B, llama-7b, opt-7b, pythia-6.9b).
-    judge : {"gpt-3.5-turbo", "pandalm-7b"}
+    judge : {"gpt-3.5-turbo", "pandalm-7b"} or a tuple of them
+        One judge (the preference rows), or several: one preference row per item and judge,
+        the judge named in the data's ``mechanism``.
     dim : int, default 20
         Embedding dimension (principal components of the embedded instruction and input).
     embedding : {"tfidf-svd", "sentence"}, default "tfidf-svd"
@@ -92,20 +98,25 @@ def load_pandalm(
         Query ids = PandaLM ``idx``; ``n_unparsed`` counts the judge verdicts left out.
     """
     check_method(embedding, "embedding")
-    if judge not in _JUDGES:
-        raise ValueError(f"`judge` must be one of {tuple(_JUDGES)}; got {judge!r}.")
+    judges = (judge,) if isinstance(judge, str) else tuple(judge)
+    bad = [j for j in judges if j not in _JUDGES]
+    if not judges or bad or len(set(judges)) != len(judges):
+        raise ValueError(f"`judge` must be one of {tuple(_JUDGES)} or a tuple of distinct ones; got {judge!r}.")
     root = Path(path)
     test_path = root / "testset-v1.json"
     items = _read(test_path, ("idx", "cmp_key", "instruction", "input", "annotator1", "annotator2", "annotator3"))
-    judge_file, field = _JUDGES[judge]
-    verdicts = {str(r["idx"]): str(r[field]) for r in _read(root / judge_file, ("idx", field))}
+    verdicts = {}
+    for j in judges:
+        judge_file, field = _JUDGES[j]
+        verdicts[j] = {str(r["idx"]): str(r[field]) for r in _read(root / judge_file, ("idx", field))}
     models = sorted({m for it in items for m in str(it["cmp_key"]).split("_")})
     for arg, m in (("primary", primary), ("alternative", alternative)):
         if m not in models:
             raise ValueError(f"`{arg}` must be one of {models}; got {m!r}.")
     if primary == alternative:
         raise ValueError("`primary` and `alternative` must be different models.")
-    votes, texts, unparsed = [], {}, 0
+    votes, texts = [], {}
+    unparsed = dict.fromkeys(judges, 0)
     for i, it in enumerate(items):
         first, second = str(it["cmp_key"]).split("_", 1)
         if {first, second} != {primary, alternative}:
@@ -115,22 +126,25 @@ def load_pandalm(
         where = f"{test_path}: item {i} (idx {idx!r})"
         majority = _majority([it["annotator1"], it["annotator2"], it["annotator3"]], where)
         votes.append((idx, "gold", first, second, majority))
-        v = verdicts.get(idx)
-        if v in _VERDICT:
-            votes.append((idx, "preference", first, second, _VERDICT[v]))
-        else:
-            unparsed += 1
+        for j in judges:
+            v = verdicts[j].get(idx)
+            if v in _VERDICT:
+                votes.append((idx, j if len(judges) > 1 else "preference", first, second, _VERDICT[v]))
+            else:
+                unparsed[j] += 1
     if not votes:
         raise ValueError(f"No PandaLM items compare {primary!r} with {alternative!r}.")
-    if unparsed:
-        warnings.warn(
-            f"{unparsed} {judge} verdicts for {primary} vs {alternative} are neither 1, 2 nor a tie (or missing) and "
-            "were excluded from the preference rows.",
-            UserWarning,
-            stacklevel=2,
-        )
+    for j, count in unparsed.items():
+        if count:
+            warnings.warn(
+                f"{count} {j} verdicts for {primary} vs {alternative} are neither 1, 2 nor a tie (or missing) and "
+                "were excluded from the preference rows.",
+                UserWarning,
+                stacklevel=2,
+            )
     # winner = the first model's score in [-1, 1]
     frame = pd.DataFrame(votes, columns=["query_id", "mechanism", "model_a", "model_b", "winner"])
     out = from_judgments(frame, primary=primary, alternative=alternative, texts=texts, dim=dim, embedding=embedding)
     return Judgments(out.data, out.paired, out.texts, primary, alternative, out.counts,
-                     source=f"PandaLM ({root}), judge {judge}", n_unparsed=unparsed, embedder=out.embedder)
+                     source=f"PandaLM ({root}), judge{'s' if len(judges) > 1 else ''} {', '.join(judges)}",
+                     n_unparsed=sum(unparsed.values()), embedder=out.embedder)

@@ -8,6 +8,8 @@
   size that reaches a target.
 * :func:`plan_heterogeneity` (:mod:`~metarouter_stats.planning.heterogeneity_power`): the power
   of the heterogeneity (BLP) test against the number of gold labels, from a fitted pilot.
+* :func:`compare_judges` (:mod:`~metarouter_stats.planning.judges`): which judge to pay for: each
+  judge's mean and heterogeneous bias against gold and its worth in gold labels.
 * :func:`gold_learning_curve` (:mod:`~metarouter_stats.planning.curves`): routing quality (EG
   area) against the number of gold labels, from refits on subsets of a pilot, extrapolated.
 """
@@ -17,14 +19,18 @@ from __future__ import annotations
 from .budget import GoldPlan, plan_gold
 from .curves import GoldLearningCurve, gold_learning_curve
 from .heterogeneity_power import HeterogeneityPlan, plan_heterogeneity
+from .judges import JudgeComparison, compare_judges, gold_worth
 from .selection import STRATEGIES, GoldSelection, select_for_gold, systematic_pps
 
 __all__ = [
+    "compare_judges",
     "gold_learning_curve",
+    "gold_worth",
     "GoldLearningCurve",
     "GoldPlan",
     "GoldSelection",
     "HeterogeneityPlan",
+    "JudgeComparison",
     "plan_gold",
     "plan_heterogeneity",
     "select_for_gold",

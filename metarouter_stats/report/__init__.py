@@ -28,9 +28,11 @@ from ..simulation import SimulatedStudy
 from ._html import Report, check_output_file, figure_png
 from .analysis import analyse
 from .sections import render_analysis
+from .judges import judges_report
 from .study import study_report
 
-__all__ = ["Report", "analysis_report", "build_report", "check_output_file", "figure_png", "study_report"]
+__all__ = ["Report", "analysis_report", "build_report", "check_output_file", "figure_png", "judges_report",
+           "study_report"]
 
 
 def analysis_report(data: RoutingData | SimulatedStudy, **kwargs: Any) -> Report:

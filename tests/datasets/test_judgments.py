@@ -83,8 +83,13 @@ def test_errors_name_file_line_and_field(tmp_path):
     with pytest.raises(ValueError, match=r"bad.csv:6: field 'winner'"):  # header is line 1
         from_judgments(tmp_path / "bad.csv", primary="big", alternative="small", texts=TEXTS)
     bad = v.copy()
-    bad.loc[2, "mechanism"] = "crowd"
-    with pytest.raises(ValueError, match=r"row 2: field 'mechanism' must be 'gold' or 'preference'"):
+    bad.loc[2, "mechanism"] = "crowd"  # one judge named among anonymous preference votes: ambiguous
+    with pytest.raises(ValueError, match=r"field 'mechanism' says 'preference' .* other votes name their judge "
+                                         r"\(\['crowd'\]\); name the judge of every preference vote, or of none"):
+        from_judgments(bad, primary="big", alternative="small", texts=TEXTS)
+    bad["mechanism"] = bad["mechanism"].astype(object)
+    bad.loc[2, "mechanism"] = 2.5
+    with pytest.raises(ValueError, match=r"row 2: field 'mechanism' must be 'gold', 'preference' \(or 1 / 0\) or a judge"):
         from_judgments(bad, primary="big", alternative="small", texts=TEXTS)
     lines = [json.dumps(r) for r in v.to_dict("records")]
     (tmp_path / "bad.jsonl").write_text("\n".join(lines[:3] + ["{oops"] + lines[3:]) + "\n")
@@ -133,3 +138,23 @@ def test_embedding_method_is_checked_first():
         from_judgments(_votes(), primary="big", alternative="small", texts=TEXTS, embedding="bert")
     with pytest.raises(ValueError, match=r"`embedding` must be one of"):
         load_mtbench("/nonexistent", embedding="bert")
+
+
+def test_votes_that_name_their_judges_give_one_mechanism_per_judge():
+    """mechanism = a judge's name: one preference row per (query, judge), gold rows as before, and the
+    data's `mechanism` names each row's judge; a judge's data equal those built from its votes alone."""
+    v = _votes()
+    is_pref = v["mechanism"].astype(str).isin(["preference", "judge", "0"])
+    pref = v[is_pref]
+    two = pd.concat([v[~is_pref], pref.assign(mechanism="judge-a"),
+                     pref.assign(mechanism="judge-b", winner="tie")], ignore_index=True)
+    out = from_judgments(two, primary="big", alternative="small", texts=TEXTS, dim=2)
+    d = out.data
+    assert d.judges == ("judge-a", "judge-b")
+    assert set(d.mechanism[d.source == 1]) == {"gold"}
+    single = from_judgments(v, primary="big", alternative="small", texts=TEXTS, dim=2).data
+    a = d.for_judge("judge-a")
+    order = np.argsort(a.query_ids.astype(str) + a.source.astype(str), kind="stable")
+    ref = np.argsort(single.query_ids.astype(str) + single.source.astype(str), kind="stable")
+    np.testing.assert_array_equal(a.outcome[order], single.outcome[ref])
+    assert np.all(d.for_judge("judge-b").outcome[d.for_judge("judge-b").source == 0] == 0.0)

@@ -1,0 +1,80 @@
+"""The judge report: which judge to pay for (a :class:`~metarouter_stats.JudgeComparison` laid out)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..planning import JudgeComparison
+from ._html import Report, versions_table
+
+__all__ = ["judges_report"]
+
+
+def judges_report(comparison: JudgeComparison, *, title: str | None = None, description: str | None = None) -> Report:
+    """Lay out a judge comparison: summary, one table per question, the worth figure, reproduction.
+
+    Parameters
+    ----------
+    comparison : JudgeComparison
+        From :func:`~metarouter_stats.compare_judges`.
+    title : str, optional
+    description : str, optional
+        Where the data came from (shown first).
+
+    Returns
+    -------
+    Report
+    """
+    if not isinstance(comparison, JudgeComparison):
+        raise TypeError(f"`comparison` must be a JudgeComparison (from compare_judges); got {type(comparison).__name__}.")
+    f = comparison.frame
+    judges = f[f["judge"] != "all judges"]
+    combined = f[f["judge"] == "all judges"].iloc[0]
+    rep = Report(title or "Judges compared against gold")
+    rep.results["comparison"] = comparison
+    rep.section("Summary")
+    if description:
+        rep.paragraph(description)
+    best = comparison.best()
+    row = judges.set_index("judge").loc[best]
+    per = comparison.per_labels
+    priced = "worth_per_cost" in f
+    lines = [
+        f"{comparison.n_gold} gold labels; judges {', '.join(map(str, judges['judge']))}.",
+        f"Best single judge{' per unit of cost' if priced else ''}: {best}: {per} of its labels are worth "
+        f"{row['worth']:.0f} gold labels for evaluating a router (95 % CI {row['worth_low']:.0f} to "
+        f"{row['worth_high']:.0f}; prediction-powered, conditional on the fitted bias corrections).",
+    ]
+    if np.isfinite(combined["worth"]):
+        gain = combined["worth"] - judges["worth"].max()
+        lines.append(f"All judges together: {combined['worth']:.0f} gold labels ({combined['worth_low']:.0f} to "
+                     f"{combined['worth_high']:.0f}), {gain:+.0f} over the best single judge.")
+    biased = judges[judges["mean_bias_p_value"] < 0.05]["judge"].tolist()
+    lines.append("Mean bias against gold confirmed at 5 % for: " + (", ".join(map(str, biased)) if biased else "none") + ".")
+    if comparison.dropped:
+        lines.append(f"Left out of the pooled router: {comparison.dropped}.")
+    for line in lines:
+        rep.paragraph(line)
+    rep.section("Bias of each judge")
+    rep.paragraph("Mean bias = gold minus judge on the gold scale of c (t-test on the gold and the judge's rows; paired "
+                  "when they label the same queries). Heterogeneity: p-value of the BLP test that the bias is constant.")
+    cols = ["judge", "n_labels", "n_paired", "mean_bias", "mean_bias_low", "mean_bias_high", "mean_bias_p_value",
+            "scale", "heterogeneity_p_value"]
+    rep.table(judges[cols].reset_index(drop=True))
+    rep.section("Worth in gold labels")
+    rep.paragraph(f"Gold labels that {per} judge labels are worth next to the {comparison.n_gold} gold labels when "
+                  "evaluating a router by prediction-powered inference (PPI++), from the correlation of gold with "
+                  "the judge's corrected label on the queries both labelled; 'all judges' uses every corrected label "
+                  "at once. Intervals: query bootstrap, conditional on the fitted corrections.")
+    cols = ["judge", "n_paired", "corr_raw", "corr_corrected", "worth", "worth_low", "worth_high"]
+    if priced:
+        cols += ["cost", "worth_per_cost", "value_vs_gold"]
+    rep.table(f[[c for c in cols if c in f]].reset_index(drop=True))
+    ax = comparison.plot()
+    rep.figure(ax.figure, f"Gold labels that {per} labels of each judge (and of all together) are worth, with 95 % intervals.")
+    rep.section("Reproduction")
+    rep.paragraph("; ".join(comparison._notes()))
+    rep.table(versions_table())
+    rep.results["frame"] = pd.DataFrame(f)
+    return rep
