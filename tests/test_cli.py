@@ -132,3 +132,30 @@ def test_study_never_follows_a_planted_link(tmp_path, capsys):
     capsys.readouterr()
     assert main(["study", str(cfg), "--out", str(out2), "--quiet"]) == 2
     assert "is a symbolic link" in capsys.readouterr().err and not any(elsewhere.iterdir())
+
+
+def test_judges_command_compares_simulated_judges_and_writes_its_report(tmp_path, capsys):
+    out = tmp_path / "judges.html"
+    code = main(["judges", "--simulate", "--n-gold", "40", "--n-queries", "200", "--no-heterogeneity", "--n-boot", "50",
+                 "--cost", "strong=1", "--cost", "cheap=0.1", "--cost", "twin=0.3", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "strong: 1000 labels are worth" in text and out.is_file()
+    assert main(["judges", "--simulate", "--pandalm", str(tmp_path)]) == 2
+    assert "Give exactly one of" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["judges", "--simulate", "--cost", "strong"])
+    assert "expected JUDGE=PRICE" in capsys.readouterr().err
+
+
+def test_judges_command_on_pandalm(data_dir, tmp_path, capsys):
+    import os
+    import warnings
+
+    out = tmp_path / "pandalm_judges.html"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code = main(["judges", "--pandalm", os.path.join(data_dir, "pandalm"), "--n-boot", "200", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "gpt-3.5-turbo: mean bias (gold - judge)" in text and "pandalm-7b" in text
+    assert "gold labels (n)" in text and " 111" in text
+    assert out.is_file()

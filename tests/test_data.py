@@ -50,3 +50,37 @@ def test_subset_and_split():
     a, _ = s.train.train_test_split(0.25, rng=1)
     np.testing.assert_array_equal(a.query_ids, train.query_ids)
     assert set(train.query_ids).isdisjoint(test.query_ids)
+
+
+def test_a_mechanism_per_row_names_the_judges_and_splits_by_judge():
+    X = np.arange(14.0).reshape(7, 2)
+    mech = ["gold", "a", "b", "gold", "a", "b", "a"]
+    d = RoutingData(X, np.arange(7.0), [1, 0, 0, 1, 0, 0, 0], query_ids=[0, 0, 0, 1, 1, 1, 2], mechanism=mech)
+    assert d.judges == ("a", "b")
+    a = d.for_judge("a")
+    assert a.mechanism is None and a.n_gold == 2 and a.outcome.tolist() == [0.0, 1.0, 3.0, 4.0, 6.0]
+    assert a.query_ids.tolist() == [0, 0, 1, 1, 2]
+    assert d.subset([0, 1, 2, 3]).mechanism.tolist() == mech[:4]
+    assert d.to_frame()["mechanism"].tolist() == mech
+    assert "judges=('a', 'b')" in repr(d)
+    assert not d.mechanism.flags.writeable
+    plain = RoutingData(X, np.arange(7.0), [1, 0, 0, 1, 0, 0, 0])
+    assert plain.judges == ("preference",) and plain.mechanism is None
+    with pytest.raises(ValueError, match="one preference mechanism"):
+        plain.for_judge("a")
+    with pytest.raises(ValueError, match=r"`judge` must be one of \('a', 'b'\)"):
+        d.for_judge("c")
+
+
+def test_a_mechanism_must_agree_with_the_source():
+    X = np.zeros((4, 1))
+    with pytest.raises(ValueError, match=r"`mechanism` and `source` disagree at 1 row\(s\), the first at row 2"):
+        RoutingData(X, np.zeros(4), [1, 1, 0, 0], mechanism=["gold", "gold", "gold", "a"])
+    with pytest.raises(ValueError, match=r"`mechanism` and `source` disagree"):
+        RoutingData(X, np.zeros(4), [1, 1, 0, 0], mechanism=["gold", "a", "a", "a"])
+    with pytest.raises(TypeError, match=r"non-empty strings .* row 3 holds None"):
+        RoutingData(X, np.zeros(4), [1, 1, 0, 0], mechanism=["gold", "gold", "a", None])
+    with pytest.raises(TypeError, match="not one string"):
+        RoutingData(X, np.zeros(4), [1, 1, 0, 0], mechanism="gold")
+    with pytest.raises(ValueError, match=r"one entry per row \(4\)"):
+        RoutingData(X, np.zeros(4), [1, 1, 0, 0], mechanism=["gold", "gold", "a"])

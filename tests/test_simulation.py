@@ -61,3 +61,41 @@ def test_unpaired_design_is_the_default_and_unchanged():
     a = mrs.simulate(n_gold=20, n_preference=50, n_test=5, d=6, rng=3)
     b = mrs.simulate(n_gold=20, n_preference=50, n_test=5, d=6, rng=3, design="unpaired")
     assert np.array_equal(a.train.outcome, b.train.outcome) and np.array_equal(a.gold_test, b.gold_test)
+
+
+def test_simulated_judges_carry_their_own_bias_noise_and_pairing():
+    """Paired design: every judge labels the same queries, gold a subset; on the paired rows the mean of
+    gold minus judge k estimates judge k's mean bias (true: 0.3 paper, 0.2 smooth; 4,000 queries)."""
+    sim = mrs.simulate_judges(n_gold=4000, n_queries=4000, n_test=10, d=8, rng=0)
+    d = sim.train
+    assert d.judges == ("strong", "cheap", "twin") and d.shared_scale and sim.scale == 1.0
+    gold = d.source == 1
+    g = dict(zip(d.query_ids[gold], d.outcome[gold], strict=True))
+    for j, truth, noise in (("strong", 0.3, 0.5), ("cheap", 0.2, 1.0), ("twin", 0.3, 0.7)):
+        rows = d.mechanism == j
+        diff = np.array([g[q] for q in d.query_ids[rows]]) - d.outcome[rows]
+        # difference = b_k(x) + gold noise - judge noise: mean b_k, SE about sd / sqrt(4000)
+        assert abs(diff.mean() - truth) < 4 * diff.std() / np.sqrt(diff.size)
+        assert np.mean(sim.delta(d.X[rows], j)) == pytest.approx(truth, abs=0.05)
+    unpaired = mrs.simulate_judges(n_gold=30, n_queries=50, n_test=5, d=8, design="unpaired", rng=0).train
+    assert unpaired.n == 30 + 3 * 50 and np.unique(unpaired.query_ids).size == unpaired.n
+    same = mrs.simulate_judges(n_gold=30, n_queries=50, n_test=5, d=8, rng=4)
+    np.testing.assert_array_equal(same.train.outcome, mrs.simulate_judges(n_gold=30, n_queries=50, n_test=5, d=8,
+                                                                          rng=4).train.outcome)
+
+
+def test_simulate_judges_checks_its_panel():
+    from metarouter_stats.simulation import JudgeSpec
+
+    with pytest.raises(ValueError, match="other than 'gold'"):
+        JudgeSpec("gold")
+    with pytest.raises(ValueError, match="`bias` must be one of"):
+        JudgeSpec("a", bias="selection")
+    with pytest.raises(ValueError, match="`noise` must be a finite number >= 0"):
+        JudgeSpec("a", noise=-1)
+    with pytest.raises(ValueError, match="distinct names"):
+        mrs.simulate_judges(judges=[JudgeSpec("a"), JudgeSpec("a")])
+    with pytest.raises(TypeError, match="JudgeSpec"):
+        mrs.simulate_judges(judges=["a"])
+    with pytest.raises(ValueError, match="n_gold <= n_queries"):
+        mrs.simulate_judges(n_gold=10, n_queries=5)

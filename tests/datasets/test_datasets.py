@@ -1,5 +1,6 @@
 import json
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -212,3 +213,21 @@ def test_a_saved_text_router_routes_a_new_text_end_to_end(tmp_path):
     other = mrs.MetaRouter(random_state=0).fit(mrs.simulate(n_gold=20, n_preference=100, n_test=1, d=6, rng=0).train)
     with pytest.raises(ValueError, match="fitted on 6 features"):
         mrs.TextRouter.from_fitted(j.embedder, other)
+
+
+@pytest.mark.realdata
+def test_pandalm_with_both_judges_gives_each_judge_its_single_judge_rows(pandalm_dir):
+    from metarouter_stats.datasets import load_pandalm
+
+    with pytest.warns(UserWarning, match=r"4 gpt-3.5-turbo verdicts"):
+        both = load_pandalm(pandalm_dir, judge=("gpt-3.5-turbo", "pandalm-7b"))
+    assert both.data.judges == ("gpt-3.5-turbo", "pandalm-7b") and both.n_unparsed == 4
+    for judge in ("gpt-3.5-turbo", "pandalm-7b"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            one = load_pandalm(pandalm_dir, judge=judge).data
+        mine = both.data.for_judge(judge)
+        key = lambda d: sorted(zip(d.query_ids.astype(str), d.source, d.outcome, strict=True))  # noqa: E731
+        assert key(mine) == key(one)
+    with pytest.raises(ValueError, match="a tuple of distinct ones"):
+        load_pandalm(pandalm_dir, judge=("pandalm-7b", "pandalm-7b"))
