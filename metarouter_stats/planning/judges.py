@@ -111,7 +111,10 @@ class JudgeComparison(ResultMixin):
         """The single judge worth the most gold labels (per unit of cost when prices were given)."""
         f = self._frame[self._frame["judge"] != "all judges"]
         col = "worth_per_cost" if "worth_per_cost" in f else "worth"
-        return str(f["judge"].iloc[int(np.argmax(f[col].to_numpy(dtype=float)))])
+        values = f[col].to_numpy(dtype=float)
+        if np.all(np.isnan(values)):
+            raise ValueError("No judge's worth is estimable: too few queries carry both a gold and the judge's label.")
+        return str(f["judge"].iloc[int(np.nanargmax(values))])
 
     def _rows(self) -> list[tuple[str, str]]:
         rows: list[tuple[str, str]] = [("gold labels (n)", str(self.n_gold))]

@@ -36,16 +36,18 @@ def judges_report(comparison: JudgeComparison, *, title: str | None = None, desc
     rep.section("Summary")
     if description:
         rep.paragraph(description)
-    best = comparison.best()
-    row = judges.set_index("judge").loc[best]
     per = comparison.per_labels
     priced = "worth_per_cost" in f
-    lines = [
-        f"{comparison.n_gold} gold labels; judges {', '.join(map(str, judges['judge']))}.",
-        f"Best single judge{' per unit of cost' if priced else ''}: {best}: {per} of its labels are worth "
-        f"{row['worth']:.0f} gold labels for evaluating a router (95 % CI {row['worth_low']:.0f} to "
-        f"{row['worth_high']:.0f}; prediction-powered, conditional on the fitted bias corrections).",
-    ]
+    lines = [f"{comparison.n_gold} gold labels; judges {', '.join(map(str, judges['judge']))}."]
+    if judges["worth"].notna().any():
+        best = comparison.best()
+        row = judges.set_index("judge").loc[best]
+        lines.append(
+            f"Best single judge{' per unit of cost' if priced else ''}: {best}: {per} of its labels are worth "
+            f"{row['worth']:.0f} gold labels for evaluating a router (95 % CI {row['worth_low']:.0f} to "
+            f"{row['worth_high']:.0f}; prediction-powered, conditional on the fitted bias corrections).")
+    else:
+        lines.append("No judge's worth in gold labels is estimable: too few queries carry both a gold and a judge label.")
     if np.isfinite(combined["worth"]):
         gain = combined["worth"] - judges["worth"].max()
         lines.append(f"All judges together: {combined['worth']:.0f} gold labels ({combined['worth_low']:.0f} to "

@@ -74,7 +74,13 @@ def test_unpaired_judges_have_no_worth_but_a_bias():
     sim = mrs.simulate_judges(n_gold=40, n_queries=200, n_test=5, d=8, design="unpaired", rng=0)
     f = mrs.compare_judges(sim.train, heterogeneity=False, n_boot=50, rng=0).to_frame()
     assert f["worth"].isna().all() and f["mean_bias"].iloc[:3].notna().all()
-    assert "not estimable" in mrs.compare_judges(sim.train, heterogeneity=False, n_boot=50, rng=0).summary()
+    cmp = mrs.compare_judges(sim.train, heterogeneity=False, n_boot=50, rng=0)
+    assert "not estimable" in cmp.summary()
+    with pytest.raises(ValueError, match="No judge's worth is estimable"):
+        cmp.best()
+    from metarouter_stats.report import judges_report
+
+    assert "No judge's worth in gold labels is estimable" in judges_report(cmp).to_html()
 
 
 def test_errors_name_the_argument(sim):
