@@ -164,12 +164,8 @@ class MultiJudgeRouter(BaseRouter):
         X_parts, target_parts = [data.X[gold]], [data.outcome[gold]]
         label_parts, unit_parts = [np.array(["gold"] * int(gold.sum()))], [ids[gold]]
         for j in self.judges_:
-            rows = ~gold if data.mechanism is None else (data.mechanism == j)
-            r = self.judge_routers_[j]
-            Xj = data.X[rows]
-            correction = r.predict_bias(data.with_feature_names(Xj), units="preference")
-            corrected = (data.outcome[rows] + correction) / r.scale_  # judge k's labels, corrected, on the gold scale
-            X_parts.append(Xj)
+            rows, corrected = self.corrected_labels(data, j)
+            X_parts.append(data.X[rows])
             target_parts.append(corrected)
             label_parts.append(np.array([j] * int(rows.sum())))
             unit_parts.append(ids[rows])
@@ -211,6 +207,21 @@ class MultiJudgeRouter(BaseRouter):
             r = resid[label == s]
             out[s] = float(np.mean(r**2)) if r.size else float("nan")
         return out
+
+    def corrected_labels(self, data: RoutingData, judge: str) -> tuple[np.ndarray, np.ndarray]:
+        """Judge ``judge``'s labels in ``data`` corrected by its fitted bias, on the gold scale.
+
+        Returns ``(rows, corrected)``: the judge's rows (boolean mask over ``data``) and
+        ``(y + Delta_hat_k(x)) / c_k`` at those rows, what the router pools with gold (and what
+        :func:`~metarouter_stats.compare_judges` correlates with gold).
+        """
+        check_is_fitted(self, "judge_routers_")
+        if judge not in self.judge_routers_:
+            raise ValueError(f"`judge` must be one of {tuple(self.judge_routers_)}; got {judge!r}.")
+        rows = (data.source == 0) if data.mechanism is None else (data.mechanism == judge)
+        r = self.judge_routers_[judge]
+        correction = r.predict_bias(data.with_feature_names(data.X[rows]), units="preference")
+        return rows, (data.outcome[rows] + correction) / r.scale_
 
     @budgeted
     def predict_bias(self, X: Any, judge: str, *, units: str = "gold") -> np.ndarray:

@@ -59,9 +59,7 @@ def true_worth(router: mrs.MultiJudgeRouter, judges: tuple, n_gold: int, seed: i
     g = pd.Series(data.outcome[gold], index=ids[gold])
     cols = {}
     for j in router.judge_routers_:
-        rows = data.mechanism == j
-        r = router.judge_routers_[j]
-        cor = (data.outcome[rows] + r.predict_bias(data.X[rows], units="preference")) / r.scale_
+        rows, cor = router.corrected_labels(data, j)
         cols[j] = pd.Series(cor, index=ids[rows]).reindex(g.index).to_numpy()
     y = g.to_numpy()
     out = {j: float(gold_worth(np.corrcoef(y, c)[0, 1], n_gold, 1000)) for j, c in cols.items()}

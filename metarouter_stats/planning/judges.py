@@ -262,12 +262,7 @@ def compare_judges(
         if bad:
             raise ValueError(f"`costs` must be positive prices; got {bad}.")
     gold = data.source == 1
-    corrected = {}
-    for j in judges:
-        rows = data.mechanism == j if data.mechanism is not None else ~gold
-        r = router.judge_routers_[j]
-        Xj = data.with_feature_names(data.X[rows])
-        corrected[j] = (data.outcome[rows] + r.predict_bias(Xj, units="preference")) / r.scale_
+    corrected = {j: router.corrected_labels(data, j)[1] for j in judges}
     pairs = _paired_frame(data, judges, corrected)
     n_gold = int(gold.sum())
     records = []
