@@ -57,6 +57,8 @@ def results():
         "PositivityReport": mrs.positivity_report(s.train.X, s.train.source, rng=0),
         "GoldSelection": mrs.select_for_gold(router, s.train.X[s.train.source == 0], 10, n_boot=20, rng=0),
         "GoldPlan": mrs.plan_gold(s.train, target_half_width=1.0),
+        "JudgeComparison": mrs.compare_judges(mrs.simulate_judges(n_gold=30, n_queries=120, n_test=1, d=6, rng=0).train,
+                                              heterogeneity=False, n_boot=50, rng=0),
         "HeterogeneityPlan": mrs.plan_heterogeneity(router, n_splits=10, rng=0),
         "BiasModelSummary": router.summary(),
         "GoldLearningCurve": mrs.gold_learning_curve(s.train, sizes=[20, 40], n_repeats=3, n_boot=30, rng=0),
