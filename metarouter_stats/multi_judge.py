@@ -32,7 +32,7 @@ from .data import RoutingData, data_digest
 from .routers import BaseRouter, MetaRouter, check_units
 from .scaling import SCALE_DEFAULT
 
-__all__ = ["WEIGHTINGS", "MultiJudgeRouter"]
+__all__ = ["WEIGHTINGS", "MultiJudgeRouter", "correct_judge"]
 
 WEIGHTINGS = ("inverse_variance", "equal")
 
@@ -108,8 +108,14 @@ class MultiJudgeRouter(BaseRouter):
         self.regressor = regressor
         self.random_state = random_state
 
-    def _judge_router(self) -> MetaRouter:
-        return MetaRouter(cate=self.cate, scale=self.scale, regressor=self.regressor, random_state=self.random_state)
+    def judge_router(self, data: RoutingData, judge: str) -> MetaRouter:
+        """The single-judge router this router fits for ``judge``, fitted on ``data`` (gold and that judge's rows).
+
+        What ``fit`` stores in ``judge_routers_``; for refits on other rows (cross-fitted corrections).
+        """
+        sub = data if data.mechanism is None else data.for_judge(judge)
+        return MetaRouter(cate=self.cate, scale=self.scale, regressor=self.regressor,
+                          random_state=self.random_state).fit(sub)
 
     @budgeted
     def fit(self, data: RoutingData, y: Any = None, source: Any = None) -> MultiJudgeRouter:
@@ -145,11 +151,10 @@ class MultiJudgeRouter(BaseRouter):
             raise ValueError(f"`judges` must be among the data's judges {available}; got {unknown}.")
 
         gold = data.source == 1
-        per_judge = {j: (data if data.mechanism is None else data.for_judge(j)) for j in wanted}
         self.judge_routers_: dict[str, MetaRouter] = {}
         self.dropped_: dict[str, str] = {}
-        for j, sub in per_judge.items():
-            r = self._judge_router().fit(sub)
+        for j in wanted:
+            r = self.judge_router(data, j)
             self.judge_routers_[j] = r
             if self.max_bias_se is not None:
                 _, se = r._ate_parts()
@@ -218,10 +223,7 @@ class MultiJudgeRouter(BaseRouter):
         check_is_fitted(self, "judge_routers_")
         if judge not in self.judge_routers_:
             raise ValueError(f"`judge` must be one of {tuple(self.judge_routers_)}; got {judge!r}.")
-        rows = (data.source == 0) if data.mechanism is None else (data.mechanism == judge)
-        r = self.judge_routers_[judge]
-        correction = r.predict_bias(data.with_feature_names(data.X[rows]), units="preference")
-        return rows, (data.outcome[rows] + correction) / r.scale_
+        return correct_judge(data, judge, self.judge_routers_[judge])
 
     @budgeted
     def predict_bias(self, X: Any, judge: str, *, units: str = "gold") -> np.ndarray:
@@ -230,3 +232,14 @@ class MultiJudgeRouter(BaseRouter):
         if judge not in self.judge_routers_:
             raise ValueError(f"`judge` must be one of {tuple(self.judge_routers_)}; got {judge!r}.")
         return self.judge_routers_[judge].predict_bias(X, units=check_units(units))
+
+
+def correct_judge(data: RoutingData, judge: str, router: MetaRouter) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, corrected)``: the judge's rows of ``data`` and its labels there corrected by ``router``'s bias.
+
+    ``(y + Delta_hat(x)) / c`` with ``router`` a :class:`~metarouter_stats.MetaRouter` fitted on gold and
+    this judge (gold scale). :meth:`MultiJudgeRouter.corrected_labels` applies it with the router's own fit.
+    """
+    rows = (data.source == 0) if data.mechanism is None else (data.mechanism == judge)
+    correction = router.predict_bias(data.with_feature_names(data.X[rows]), units="preference")
+    return rows, (data.outcome[rows] + correction) / router.scale_

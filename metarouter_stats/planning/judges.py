@@ -24,11 +24,18 @@ A row ``"all judges"`` does the same for every judge's corrected label at once (
 correlation, adjusted for the number of judges), what :func:`~metarouter_stats.evaluate_routers`
 with several ``pseudo_gold`` columns reaches: the combination's gain over the best single judge.
 
+The corrected labels that enter the correlations are **cross-fitted** by default (``cv=5``): the
+gold queries are split into folds and each fold's corrections come from the judge's bias refitted
+without that fold's gold labels. A correction fitted on the gold labels it is then compared with
+follows their noise and overstates the correlation, most with few gold labels
+(``benchmarks/judges/run.py`` measures both).
+
 What each number covers: the mean-bias interval, the mean bias over the labelled queries'
 population; the worth interval, the worth at the data's gold size and the given N, **conditional
 on the fitted corrections** (the correlation is a population quantity of the fitted
-:math:`\hat\Delta_k`). The worth for *training* a router (EG area against a gold-only learning
-curve) is not computed here.
+:math:`\hat\Delta_k`; cross-fitted, of corrections fitted on all but one fold of the gold
+labels). The worth for *training* a router (EG area against a gold-only learning curve) is not
+computed here.
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from .._resampling import bootstrap
 from .._results import ResultMixin, frozen_copy, new_axes
 from ..data import RoutingData
 from ..inference import bias_heterogeneity_test, bias_ttest
-from ..multi_judge import MultiJudgeRouter
+from ..multi_judge import MultiJudgeRouter, correct_judge
 
 __all__ = ["JudgeComparison", "compare_judges", "gold_worth"]
 
@@ -89,6 +96,8 @@ class JudgeComparison(ResultMixin):
     confidence_level : float
     dropped : dict
         Judges the router left out, and why.
+    corrections : str
+        How the corrected labels that enter the correlations were fitted (cross-fitted or in-sample).
     """
 
     _frame: pd.DataFrame
@@ -96,6 +105,7 @@ class JudgeComparison(ResultMixin):
     per_labels: int
     confidence_level: float
     dropped: dict
+    corrections: str = "cross-fitted"
     _title = "Judges compared against gold"
 
     @property
@@ -141,7 +151,8 @@ class JudgeComparison(ResultMixin):
             f"Worth: the gold labels that {self.per_labels} judge labels are worth in prediction-powered evaluation "
             f"next to the {self.n_gold} gold labels (PPI++), from the correlation of gold with the corrected judge "
             f"label; {100 * self.confidence_level:.0f} % intervals from a query bootstrap of that correlation, "
-            "conditional on the fitted corrections. Mean bias: gold minus judge on the gold scale of c.",
+            f"conditional on the fitted corrections. Corrections: {self.corrections}. Mean bias: gold minus judge on "
+            "the gold scale of c.",
         ]
         if self.dropped:
             notes.append(f"Left out of the pooled router: {self.dropped}.")
@@ -201,6 +212,7 @@ def compare_judges(
     costs: dict[str, float] | None = None,
     gold_cost: float = 1.0,
     per_labels: int = 1000,
+    cv: int | None = 5,
     heterogeneity: bool = True,
     n_boot: int = 1000,
     confidence_level: float = 0.95,
@@ -222,6 +234,12 @@ def compare_judges(
     gold_cost : float, default 1
     per_labels : int, default 1000
         N: the worth is that of this many judge labels.
+    cv : int or None, default 5
+        Cross-fit the corrections that enter the correlations: the gold queries in ``cv`` folds,
+        each judge's bias refitted without a fold's gold labels to correct that fold's queries
+        (``cv`` refits per judge). A correction fitted on the gold labels it is compared with
+        overstates the correlation, most with few gold labels. None: the router's own
+        (in-sample) corrections; also used, and said, when there are fewer than ``2 cv`` gold queries.
     heterogeneity : bool, default True
         Run the BLP heterogeneity test for each judge (a hundred sample splits each).
     n_boot : int, default 1000
@@ -246,6 +264,8 @@ def compare_judges(
     level = check_fraction(confidence_level, "confidence_level", closed=False)
     n_boot = check_resamples(n_boot, "n_boot", minimum=2)
     per = check_positive_int(per_labels, "per_labels")
+    if cv is not None:
+        cv = check_positive_int(cv, "cv", minimum=2)
     gen = as_rng(rng)
     seed = int(gen.integers(2**31 - 1))
     if isinstance(gold_cost, bool) or not isinstance(gold_cost, numbers.Real) or not gold_cost > 0:
@@ -262,7 +282,17 @@ def compare_judges(
         if bad:
             raise ValueError(f"`costs` must be positive prices; got {bad}.")
     gold = data.source == 1
-    corrected = {j: router.corrected_labels(data, j)[1] for j in judges}
+    gold_queries = 0
+    if data.query_ids is not None:  # gold queries that a judge also labelled: the pairs the correlations use
+        ids = data.query_ids.astype(str)
+        gold_queries = np.intersect1d(ids[gold], ids[~gold]).size
+    if cv is not None and gold_queries >= 2 * cv:
+        corrected = _cross_fitted_corrections(data, router, judges, cv, seed)
+        how = f"cross-fitted ({cv} folds of the gold queries: each correction fitted without the query's gold label)"
+    else:
+        corrected = {j: router.corrected_labels(data, j)[1] for j in judges}
+        how = ("in-sample (the router's own corrections, fitted on these gold labels: optimistic)" if cv is None else
+               f"in-sample: {gold_queries} paired gold queries are too few for {cv} folds (optimistic)")
     pairs = _paired_frame(data, judges, corrected)
     n_gold = int(gold.sum())
     records = []
@@ -294,7 +324,35 @@ def compare_judges(
         frame["worth_per_cost"] = frame["worth"] / (per * price)
         frame["value_vs_gold"] = frame["worth_per_cost"] * gold_cost
     return JudgeComparison(frozen_copy(frame), n_gold=n_gold, per_labels=per, confidence_level=level,
-                           dropped=dict(router.dropped_))
+                           dropped=dict(router.dropped_), corrections=how)
+
+
+def _cross_fitted_corrections(data: RoutingData, router: MultiJudgeRouter, judges: tuple[str, ...], cv: int,
+                              seed: int) -> dict[str, np.ndarray]:
+    """Each judge's corrected labels, the correction at a gold query fitted without that query's gold label.
+
+    Gold queries are split into ``cv`` folds; for each fold every judge's router is refitted on the data
+    without the fold's gold rows (its judge rows kept: they carry no gold label) and corrects the judge rows
+    of the fold's queries. Judge rows of queries without gold keep NaN (they enter no correlation).
+    """
+    from sklearn.model_selection import KFold  # noqa: PLC0415
+
+    assert data.query_ids is not None  # the caller checked: cross-fitting needs the queries
+    ids = data.query_ids.astype(str)
+    gold = data.source == 1
+    gold_q = np.unique(ids[gold])
+    out = {}
+    for j in judges:
+        rows = data.mechanism == j if data.mechanism is not None else ~gold
+        out[j] = np.full(int(rows.sum()), np.nan)
+    for _, test in KFold(n_splits=cv, shuffle=True, random_state=seed).split(gold_q):
+        held = np.isin(ids, gold_q[test])
+        train = data.subset(~(gold & held))
+        for j in judges:
+            rows, cor = correct_judge(data, j, router.judge_router(train, j))
+            here = held[rows]
+            out[j][here] = cor[here]
+    return out
 
 
 def _no_worth() -> dict[str, float]:

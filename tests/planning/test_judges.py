@@ -34,7 +34,7 @@ def sim():
 
 @pytest.fixture(scope="module")
 def cmp(sim):
-    return mrs.compare_judges(sim.train, costs={"strong": 1.0, "cheap": 0.1, "twin": 0.3}, gold_cost=10,
+    return mrs.compare_judges(sim.train, costs={"strong": 1.0, "cheap": 0.1, "twin": 0.3}, gold_cost=10, cv=None,
                               heterogeneity=False, n_boot=300, rng=0)
 
 
@@ -65,9 +65,40 @@ def test_the_correction_raises_the_correlation_where_the_bias_varies(cmp):
 
 
 def test_same_seed_same_comparison(sim, cmp):
-    again = mrs.compare_judges(sim.train, costs={"strong": 1.0, "cheap": 0.1, "twin": 0.3}, gold_cost=10,
+    again = mrs.compare_judges(sim.train, costs={"strong": 1.0, "cheap": 0.1, "twin": 0.3}, gold_cost=10, cv=None,
                                heterogeneity=False, n_boot=300, rng=0)
     np.testing.assert_array_equal(again.to_frame()["worth_low"], cmp.to_frame()["worth_low"])
+
+
+def test_cross_fitted_corrections_are_fitted_without_the_gold_label_they_meet(sim, cmp):
+    """cv=3 by hand: for each fold of gold queries, each judge's MetaRouter refitted without the fold's gold
+    rows corrects the fold's judge rows; the correlation over gold queries is the comparison's. The
+    in-sample correlation (cv=None, the router's own corrections) is the larger, as it should be: those
+    corrections were fitted on the gold labels they are compared with."""
+    from sklearn.model_selection import KFold
+
+    data = sim.train
+    crossed = mrs.compare_judges(data, cv=3, heterogeneity=False, n_boot=50, rng=0)
+    assert crossed.corrections.startswith("cross-fitted (3 folds")
+    seed = int(np.random.default_rng(0).integers(2**31 - 1))  # what compare_judges draws first from rng=0
+    ids = data.query_ids.astype(str)
+    gold = data.source == 1
+    gold_q = np.unique(ids[gold])
+    g = dict(zip(ids[gold], data.outcome[gold], strict=True))
+    for j in ("strong", "cheap"):
+        pairs = []
+        for _, test in KFold(3, shuffle=True, random_state=seed).split(gold_q):
+            held = set(gold_q[test])
+            train = data.subset(~(gold & np.isin(ids, list(held))))
+            r = mrs.MetaRouter(random_state=seed).fit(train.for_judge(j))
+            rows = np.flatnonzero((data.mechanism == j) & np.isin(ids, list(held)))
+            cor = data.outcome[rows] + r.predict_bias(data.X[rows], units="preference")
+            pairs += [(g[ids[i]], c) for i, c in zip(rows, cor, strict=True)]
+        y, f = np.array(pairs).T
+        row = crossed.to_frame().set_index("judge").loc[j]
+        assert row["corr_corrected"] == pytest.approx(np.corrcoef(y, f)[0, 1], rel=1e-10)
+    insample = cmp.to_frame().set_index("judge")["corr_corrected"]
+    assert (crossed.to_frame().set_index("judge")["corr_corrected"].loc[["strong", "twin"]] < insample.loc[["strong", "twin"]]).all()
 
 
 def test_unpaired_judges_have_no_worth_but_a_bias():
