@@ -14,10 +14,12 @@ is fitted with
 Recorded: the share of the oracle's EG area (``efficiency_gain(psi_test, gain).auc_relative``,
 rates 0.2-0.8, 2,000 test queries); ``best_single`` is the best single-judge router *chosen after
 the fact* on the test set (a ceiling for "pick one judge"). And from ``compare_judges`` (no
-heterogeneity test, 1,000 bootstrap replicates): whether each judge's worth interval (and the
-"all judges" one) covers its target, the worth at the data's gold size of 1,000 labels computed
-from the correlation of gold with the corrected label **on 50,000 fresh paired queries of the
-same law, with the fitted corrections** (the target the interval states).
+heterogeneity test, 1,000 bootstrap replicates), with its default cross-fitted corrections and with
+the router's own (in-sample) ones: whether each judge's worth interval (and the "all judges" one)
+covers its target, the worth at the data's gold size of 1,000 labels computed from the correlation
+of gold with the corrected label **on 50,000 fresh paired queries of the same law, with the fitted
+router's corrections** (the target the interval states; the cross-fitted corrections come from
+refits on four fifths of the gold labels, a slightly weaker correction than the target's).
 
 Panels: ``differ`` (the default panel: strong = paper bias, cheap = smooth bias with twice the
 noise, twin = the strong judge's bias with more noise) and ``alike`` (three judges with the paper
@@ -89,19 +91,22 @@ def one(panel: str, n_gold: int, rep: int) -> list[dict]:
         fits["one_bias"] = mrs.MetaRouter(random_state=rep).fit(sim.train)
         fits["gold_only"] = mrs.GoldOnlyRouter(random_state=rep).fit(sim.train)
         shares = {k: share(v) for k, v in fits.items()}
-        cmp = mrs.compare_judges(sim.train, router=multi, heterogeneity=False, n_boot=1000, rng=seed)
+        cmps = {"cross-fitted": mrs.compare_judges(sim.train, router=multi, heterogeneity=False, n_boot=1000, rng=seed),
+                "in-sample": mrs.compare_judges(sim.train, router=multi, cv=None, heterogeneity=False, n_boot=1000,
+                                                rng=seed)}
         truth = true_worth(multi, judges, n_gold, seed)
     best = max(v for k, v in shares.items() if k.startswith("single:"))
     for k, v in shares.items():
         rows.append({"panel": panel, "n_gold": n_gold, "rep": rep, "seed": seed, "kind": "eg", "name": k, "value": v})
     rows.append({"panel": panel, "n_gold": n_gold, "rep": rep, "seed": seed, "kind": "eg", "name": "best_single",
                  "value": best})
-    for rec in cmp.to_frame().to_dict("records"):
-        name = str(rec["judge"])
-        t = truth[name]
-        rows.append({"panel": panel, "n_gold": n_gold, "rep": rep, "seed": seed, "kind": "worth", "name": name,
-                     "value": rec["worth"], "low": rec["worth_low"], "high": rec["worth_high"], "truth": t,
-                     "covers": float(rec["worth_low"] <= t <= rec["worth_high"])})
+    for how, cmp in cmps.items():
+        for rec in cmp.to_frame().to_dict("records"):
+            name = str(rec["judge"])
+            t = truth[name]
+            rows.append({"panel": panel, "n_gold": n_gold, "rep": rep, "seed": seed, "kind": "worth", "name": name,
+                         "corrections": how, "value": rec["worth"], "low": rec["worth_low"], "high": rec["worth_high"],
+                         "truth": t, "covers": float(rec["worth_low"] <= t <= rec["worth_high"])})
     rows[0]["seconds"] = time.perf_counter() - t0
     return rows
 
@@ -118,7 +123,7 @@ def summarise(df: pd.DataFrame) -> str:
             diffs.append({"panel": panel, "n_gold": ng, "multi minus": other, "diff": d.mean(),
                           "mc_se": d.std(ddof=1) / np.sqrt(d.size), "multi_wins": float((d > 0).mean())})
     w = df[df["kind"] == "worth"]
-    gw = w.groupby(["panel", "n_gold", "name"], sort=False)
+    gw = w.groupby(["corrections", "panel", "n_gold", "name"], sort=False)
     cov = pd.DataFrame({"fits": gw.size(), "coverage": gw["covers"].mean(),
                         "mc_se": np.sqrt(gw["covers"].mean() * (1 - gw["covers"].mean()) / gw.size()),
                         "worth": gw["value"].mean(), "truth": gw["truth"].mean(),

@@ -69,7 +69,7 @@ def gold_worth(rho: Any, n_gold: int, n_judge: int) -> np.ndarray:
     --------
     >>> from metarouter_stats.planning.judges import gold_worth
     >>> float(gold_worth(0.0, 100, 1000)), round(float(gold_worth(0.8, 100, 1000)), 1)
-    (0.0, 139.7)
+    (0.0, 139.1)
     """
     r2 = np.clip(np.asarray(rho, dtype=float) ** 2, 0.0, 1.0)
     share = n_judge / (n_judge + n_gold)
@@ -337,7 +337,8 @@ def _cross_fitted_corrections(data: RoutingData, router: MultiJudgeRouter, judge
     """
     from sklearn.model_selection import KFold  # noqa: PLC0415
 
-    assert data.query_ids is not None  # the caller checked: cross-fitting needs the queries
+    if data.query_ids is None:
+        raise ValueError("Cross-fitted corrections need query ids (which judge rows belong to a gold query).")
     ids = data.query_ids.astype(str)
     gold = data.source == 1
     gold_q = np.unique(ids[gold])
