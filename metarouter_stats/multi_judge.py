@@ -118,23 +118,33 @@ class MultiJudgeRouter(BaseRouter):
                           random_state=self.random_state).fit(sub)
 
     @budgeted
-    def fit(self, data: RoutingData, y: Any = None, source: Any = None) -> MultiJudgeRouter:
+    def fit(self, X: Any, y: Any = None, source: Any = None, *, mechanism: Any = None,
+            query_ids: Any = None) -> MultiJudgeRouter:
         """Fit every judge's bias, correct and pool the judges' labels with gold, fit psi; returns self.
 
         Parameters
         ----------
-        data : RoutingData
-            Gold and judge rows, ``mechanism`` naming each row's judge (without it the
-            preference rows are one judge, called "preference").
+        X : RoutingData or array-like of shape (n, d)
+            A RoutingData with a ``mechanism`` per row (gold or a judge's name; without it the
+            preference rows are one judge, called "preference"), or the features, with the
+            labels in ``y``, ``source`` and ``mechanism`` (as :class:`MultiModelRouter
+            <metarouter_stats.MultiModelRouter>` passes them).
+        y, source, mechanism, query_ids : array-like of shape (n,), optional
+            With array ``X``: gains, 1 / 0 for gold / judge rows, each row's mechanism, and the
+            query of each row (pairs a query's gold and judge rows).
         """
         self._check_params()
-        if not isinstance(data, RoutingData):
-            raise TypeError(
-                f"`data` must be a RoutingData with a `mechanism` per row (gold or a judge's name); got "
-                f"{type(data).__name__}. Build one with RoutingData(..., mechanism=...) or simulate_judges()."
-            )
-        if y is not None or source is not None:
-            raise TypeError("`y` and `source` are read from the RoutingData; pass the data alone.")
+        if isinstance(X, RoutingData):
+            if any(v is not None for v in (y, source, mechanism, query_ids)):
+                raise TypeError("`y`, `source`, `mechanism` and `query_ids` are read from the RoutingData; pass it alone.")
+            data = X
+        else:
+            if y is None or source is None:
+                raise TypeError(
+                    "`X` must be a RoutingData with a `mechanism` per row, or features with `y`, `source` and "
+                    f"`mechanism` given; got {type(X).__name__} without `y` / `source`."
+                )
+            data = RoutingData(X, y, source, query_ids=query_ids, mechanism=mechanism)
         if self.weighting not in WEIGHTINGS:
             raise ValueError(f"`weighting` must be one of {WEIGHTINGS}; got {self.weighting!r}.")
         if self.max_bias_se is not None and (

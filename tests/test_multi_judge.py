@@ -84,7 +84,7 @@ def test_judges_can_be_chosen_and_dropped(sim):
 
 
 def test_errors_name_the_argument(sim):
-    with pytest.raises(TypeError, match="`data` must be a RoutingData"):
+    with pytest.raises(TypeError, match="`X` must be a RoutingData with a `mechanism` per row, or features"):
         mrs.MultiJudgeRouter().fit(sim.train.X)
     with pytest.raises(ValueError, match="`weighting` must be one of"):
         mrs.MultiJudgeRouter(weighting="bogus").fit(sim.train)
@@ -117,3 +117,27 @@ def test_a_judge_with_its_own_scale_is_corrected_on_the_gold_scale():
         assert r.judge_routers_[j].scale_ == pytest.approx(0.25, rel=0.25)
     slope = np.polyfit(sim.psi_test, r.predict_gain(sim.X_test), 1)[0]
     assert 0.5 < slope < 1.3
+
+
+def test_multi_model_router_routes_over_several_judges_per_model():
+    """MultiModelRouter(router=MultiJudgeRouter()) with each row's judge: one multi-judge router per model,
+    the same as fitting each on its model's rows with arrays."""
+    a = mrs.simulate_judges(n_gold=40, n_queries=200, n_test=30, d=6, design="unpaired", rng=0).train
+    b = mrs.simulate_judges(n_gold=40, n_queries=200, n_test=30, d=6, design="unpaired", rng=1).train
+    X = np.vstack([a.X, b.X])
+    y = np.r_[a.outcome, b.outcome]
+    t = np.r_[a.source, b.source]
+    mech = np.r_[a.mechanism, b.mechanism]
+    model = np.r_[np.full(a.n, "mid"), np.full(b.n, "big")]
+    mm = mrs.MultiModelRouter(["small", "mid", "big"], reference="small", router=mrs.MultiJudgeRouter(),
+                              random_state=0).fit(X, y, source=t, model=model, mechanism=mech)
+    Xq = np.random.default_rng(5).normal(size=(10, 6))
+    direct = mrs.MultiJudgeRouter(random_state=0).fit(b.X, b.outcome, b.source, mechanism=b.mechanism)
+    np.testing.assert_allclose(mm.predict_gain(Xq)["big"], direct.predict_gain(Xq), rtol=1e-12)
+    assert mm.routers_["mid"].judges_ == ("strong", "cheap", "twin")
+    with pytest.raises(TypeError, match="needs a router whose fit takes it"):
+        mrs.MultiModelRouter(["small", "mid", "big"], reference="small").fit(X, y, source=t, model=model, mechanism=mech)
+    with pytest.raises(TypeError, match="read from the RoutingData"):
+        mrs.MultiJudgeRouter().fit(a, y=a.outcome)
+    with pytest.raises(TypeError, match="without `y` / `source`"):
+        mrs.MultiJudgeRouter().fit(a.X)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -92,7 +94,7 @@ class MultiModelRouter(BaseEstimator):
         return dict(self.costs)
 
     @budgeted
-    def fit(self, X: Any, y: Any, source: Any, model: Any) -> MultiModelRouter:
+    def fit(self, X: Any, y: Any, source: Any, model: Any, *, mechanism: Any = None) -> MultiModelRouter:
         """Fit one router per non-reference model from long-format labels.
 
         Parameters
@@ -105,6 +107,10 @@ class MultiModelRouter(BaseEstimator):
             1 / "gold" or 0 / "preference".
         model : array-like of str, shape (n,)
             Which model's gain each row measures.
+        mechanism : array-like of str, shape (n,), optional
+            Which judge labelled each preference row ("gold" on gold rows), for a ``router``
+            over several judges (:class:`~metarouter_stats.MultiJudgeRouter`); passed to its
+            ``fit`` with each model's rows.
 
         Returns
         -------
@@ -134,6 +140,15 @@ class MultiModelRouter(BaseEstimator):
                 f"No labels for model(s) {unlabelled}: every non-reference model needs gold and preference labels."
             )
         base = MetaRouter() if self.router is None else self.router
+        mech = None
+        if mechanism is not None:
+            mech = np.asarray(mechanism, dtype=object)
+            if mech.shape != (X.shape[0],):
+                raise ValueError(f"`mechanism` must have one entry per row ({X.shape[0]}); got shape {mech.shape}.")
+            if "mechanism" not in inspect.signature(base.fit).parameters:
+                raise TypeError(
+                    f"`mechanism` needs a router whose fit takes it (MultiJudgeRouter); {type(base).__name__}.fit does not."
+                )
         self.routers_ = {}
         for m in models:
             if m == self.reference:
@@ -142,7 +157,10 @@ class MultiModelRouter(BaseEstimator):
             est = clone(base)
             if "random_state" in est.get_params():
                 est.set_params(random_state=self.random_state)
-            self.routers_[m] = est.fit(X[rows], y[rows], source=t[rows])
+            if mech is None:
+                self.routers_[m] = est.fit(X[rows], y[rows], source=t[rows])
+            else:
+                self.routers_[m] = est.fit(X[rows], y[rows], source=t[rows], mechanism=mech[rows])
         self.models_ = models
         self.n_features_in_ = X.shape[1]
         return self
