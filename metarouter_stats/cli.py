@@ -167,9 +167,9 @@ def _report(args: argparse.Namespace) -> int:
 
 def _read_real(args: argparse.Namespace) -> tuple[Any, dict[str, Any], str | None]:
     """(RoutingData, settings to record, report title) of --data, --mtbench, --pandalm or --judgments."""
-    if args.data:
+    if getattr(args, "data", None):  # `judges` has no --data
         return _read_data(args), {"data": args.data}, None
-    if args.mtbench or args.pandalm:
+    if getattr(args, "mtbench", None) or args.pandalm:
         judg = _load_benchmark(args)
         return (judg.data, {"data": judg.source, "primary": judg.primary, "alternative": judg.alternative,
                             **judg.counts}, f"Meta-router analysis of {judg.source}")
@@ -316,6 +316,10 @@ def _judges(args: argparse.Namespace) -> int:
     from .planning import compare_judges  # noqa: PLC0415
     from .report import check_output_file, judges_report  # noqa: PLC0415
 
+    if args.mtbench:
+        raise ValueError("MT-Bench has one judge (GPT-4): compare it with gold by `metarouter report --mtbench`.")
+    if args.judge:
+        raise ValueError("--judge picks one PandaLM judge for `report` and `plan`; `judges` compares both.")
     sources = [x for x in (args.judgments, args.pandalm) if x] + (["simulate"] if args.simulate else [])
     if len(sources) != 1:
         raise ValueError("Give exactly one of: --pandalm FOLDER, --judgments FILE (its mechanism column naming each "
@@ -338,16 +342,15 @@ def _judges(args: argparse.Namespace) -> int:
         data = judg.data
         where = f"{judg.source}: {primary} vs {alternative}, gold = the annotators' majority."
     else:
-        if not (args.primary and args.alternative and args.texts):
-            raise ValueError("--judgments needs --primary, --alternative and --texts.")
-        data, counts, _ = _read_real(args)
+        data = _read_real(args)[0]
         where = f"{args.judgments}: {args.primary} vs {args.alternative}."
     if data.mechanism is None or len(data.judges) < 1:
         raise ValueError("The votes name no judge: give each preference vote's judge in the mechanism column "
                          "(e.g. gpt-4, crowd) instead of 'preference'.")
     costs = dict(args.cost) if args.cost else None
-    cmp = compare_judges(data, costs=costs, gold_cost=args.gold_cost, per_labels=args.per_labels,
-                         heterogeneity=not args.no_heterogeneity, n_boot=args.n_boot, rng=args.seed)
+    cmp = compare_judges(data, scale=parse_scale(args.scale), costs=costs, gold_cost=args.gold_cost,
+                         per_labels=args.per_labels, heterogeneity=not args.no_heterogeneity, n_boot=args.n_boot,
+                         rng=args.seed)
     print(cmp.summary())
     if out is not None:
         _agg()

@@ -159,3 +159,27 @@ def test_judges_command_on_pandalm(data_dir, tmp_path, capsys):
     assert code == 0 and "gpt-3.5-turbo: mean bias (gold - judge)" in text and "pandalm-7b" in text
     assert "gold labels (n)" in text and " 111" in text
     assert out.is_file()
+
+
+def test_judges_command_reads_votes_that_name_their_judges(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows, texts = [], []
+    for q in range(40):
+        truth = rng.choice([-1, 0, 1])
+        rows.append({"query_id": f"q{q}", "mechanism": "gold", "model_a": "big", "model_b": "small",
+                     "winner": {1: "model_a", 0: "tie", -1: "model_b"}[truth]})
+        for judge, flip in (("judge-a", 0.1), ("judge-b", 0.4)):
+            v = truth if rng.random() > flip else rng.choice([-1, 0, 1])
+            rows.append({"query_id": f"q{q}", "mechanism": judge, "model_a": "big", "model_b": "small",
+                         "winner": {1: "model_a", 0: "tie", -1: "model_b"}[v]})
+        texts.append({"query_id": f"q{q}", "text": f"question number {q} about topic {q % 5}"})
+    pd.DataFrame(rows).to_csv(tmp_path / "votes.csv", index=False)
+    pd.DataFrame(texts).to_csv(tmp_path / "texts.csv", index=False)
+    code = main(["judges", "--judgments", str(tmp_path / "votes.csv"), "--texts", str(tmp_path / "texts.csv"),
+                 "--primary", "big", "--alternative", "small", "--dim", "3", "--no-heterogeneity", "--n-boot", "100"])
+    text = capsys.readouterr().out
+    assert code == 0 and "judge-a: 1000 labels are worth" in text and "judge-b" in text
+    pd.DataFrame(rows).replace({"judge-a": "preference", "judge-b": "preference"}).to_csv(tmp_path / "one.csv", index=False)
+    assert main(["judges", "--judgments", str(tmp_path / "one.csv"), "--texts", str(tmp_path / "texts.csv"),
+                 "--primary", "big", "--alternative", "small", "--dim", "3"]) == 2
+    assert "name no judge" in capsys.readouterr().err

@@ -53,6 +53,7 @@ from .._results import ResultMixin, frozen_copy, new_axes
 from ..data import RoutingData
 from ..inference import bias_heterogeneity_test, bias_ttest
 from ..multi_judge import MultiJudgeRouter, correct_judge
+from ..scaling import SCALE_DEFAULT
 
 __all__ = ["JudgeComparison", "compare_judges", "gold_worth"]
 
@@ -209,6 +210,7 @@ def compare_judges(
     data: RoutingData,
     *,
     router: MultiJudgeRouter | None = None,
+    scale: Any = SCALE_DEFAULT,
     costs: dict[str, float] | None = None,
     gold_cost: float = 1.0,
     per_labels: int = 1000,
@@ -227,7 +229,10 @@ def compare_judges(
         correlations and the worth (queries labelled by gold and the judge).
     router : MultiJudgeRouter, optional
         A router fitted on ``data`` (its per-judge bias learners give the corrections); default:
-        one fitted here with ``random_state`` from ``rng``.
+        one fitted here with ``scale`` and ``random_state`` from ``rng``.
+    scale : default "auto"
+        The scale rule of the mean-bias t-tests (and of the default router): as
+        :func:`~metarouter_stats.bias_ttest` (c = 1 when the data declare one scale).
     costs : dict judge -> float, optional
         Price of one label of each judge (any unit); adds the worth per unit of cost and the
         value relative to buying gold at ``gold_cost`` per label.
@@ -271,7 +276,7 @@ def compare_judges(
     if isinstance(gold_cost, bool) or not isinstance(gold_cost, numbers.Real) or not gold_cost > 0:
         raise ValueError(f"`gold_cost` must be a positive price per gold label; got {gold_cost!r}.")
     if router is None:
-        router = MultiJudgeRouter(random_state=seed).fit(data)
+        router = MultiJudgeRouter(scale=scale, random_state=seed).fit(data)
     elif not hasattr(router, "judge_routers_"):
         raise TypeError("`router` must be a fitted MultiJudgeRouter (call fit(data) first).")
     judges = tuple(router.judge_routers_)
@@ -298,7 +303,7 @@ def compare_judges(
     records = []
     for j in judges:
         sub = data if data.mechanism is None else data.for_judge(j)
-        test = bias_ttest(sub)
+        test = bias_ttest(sub, scale=scale)
         low, high = test.confidence_interval(level)
         het = (bias_heterogeneity_test(router.judge_routers_[j], rng=seed).p_value if heterogeneity
                else float("nan"))
