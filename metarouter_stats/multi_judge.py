@@ -167,8 +167,7 @@ class MultiJudgeRouter(BaseRouter):
             r = self.judge_router(data, j)
             self.judge_routers_[j] = r
             if self.max_bias_se is not None:
-                _, se = r._ate_parts()
-                se_gold = se / r.scale_
+                se_gold = r.ate_std_error(units="gold")
                 if se_gold > self.max_bias_se:
                     self.dropped_[j] = f"SE of its mean bias {se_gold:.3g} > max_bias_se={self.max_bias_se:g}"
         self.judges_ = tuple(j for j in wanted if j not in self.dropped_)

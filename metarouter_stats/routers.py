@@ -571,6 +571,14 @@ class MetaRouter(BaseRouter):
         theta, _ = self._ate_parts()
         return theta / self.scale_ if check_units(units) == "gold" else theta
 
+    def ate_std_error(self, *, units: str = "gold") -> float:
+        """Standard error of :meth:`ate`: the sandwich SE of the cross-fitted scores' mean (c treated as known).
+
+        Clustered by query on paired rows; what :meth:`ate_interval` uses.
+        """
+        _, se = self._ate_parts()
+        return se / self.scale_ if check_units(units) == "gold" else se
+
     def ate_interval(self, alpha: float | None = None, *, confidence_level: float = 0.95,
                      units: str = "gold") -> tuple[float, float]:
         """``(low, high)``: a ``confidence_level`` normal interval for :meth:`ate`.

@@ -378,3 +378,12 @@ def test_calibrate_states_the_rate_route_delivers_on_repeated_queries():
     assert R.calibrated_rate_ == R.route(one, threshold=R.threshold_).mean() == 0.0
     R.calibrate(s.X_test, rate=0.35)  # distinct queries: exactly round(0.35 * 60) = 21
     assert R.calibrated_rate_ == 21 / 60 == R.route(s.X_test, threshold=R.threshold_).mean()
+
+
+def test_ate_std_error_is_the_one_ate_interval_uses(small_study):
+    from scipy import stats
+
+    r = mrs.MetaRouter(random_state=0).fit(small_study.train)
+    lo, hi = r.ate_interval(confidence_level=0.9)
+    assert r.ate_std_error() == pytest.approx((hi - lo) / (2 * stats.norm.ppf(0.95)), rel=1e-12)
+    assert r.ate_std_error(units="preference") == pytest.approx(r.ate_std_error() * r.scale_, rel=1e-12)

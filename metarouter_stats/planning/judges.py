@@ -147,6 +147,10 @@ class JudgeComparison(ResultMixin):
                              f"{r['worth_per_cost']:.3g} / {r['value_vs_gold']:.2f}x"))
         return rows
 
+    def notes(self) -> list[str]:
+        """What the numbers cover (targets, intervals, how the corrections were fitted), as the summary prints it."""
+        return self._notes()
+
     def _notes(self) -> list[str]:
         notes = [
             f"Worth: the gold labels that {self.per_labels} judge labels are worth in prediction-powered evaluation "

@@ -76,7 +76,7 @@ def judges_report(comparison: JudgeComparison, *, title: str | None = None, desc
     ax = comparison.plot()
     rep.figure(ax.figure, f"Gold labels that {per} labels of each judge (and of all together) are worth, with 95 % intervals.")
     rep.section("Reproduction")
-    rep.paragraph("; ".join(comparison._notes()))
+    rep.paragraph("; ".join(comparison.notes()))
     rep.table(versions_table())
     rep.results["frame"] = pd.DataFrame(f)
     return rep
