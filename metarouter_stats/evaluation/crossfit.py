@@ -91,6 +91,13 @@ def cross_fit_scores(
     the units are the rows and the pseudo-gold is the first Meta-router's out-of-fold prediction
     psi_hat(x) (corrected preference labels would exist on preference rows only).
 
+    **Several judges** (paired data with a ``mechanism`` per row, and a
+    :class:`~metarouter_stats.MultiJudgeRouter` as the first router with a bias model): the
+    pseudo-gold has one column per judge, each query's label from that judge corrected by that
+    judge's bias fitted without the query's fold (the router's psi_hat where the judge did not
+    label the query); :func:`evaluate_routers` tunes one PPI++ power per column, so the
+    combination is used as far as it predicts gold.
+
     Then ``evaluate_routers(out["scores"], out["gold"], pseudo_gold=out["pseudo_gold"])``
     estimates, with gold-labelled units treated as a random subset of all units (probability =
     their share), the **average value of the fold-wise routers**: the training procedure's value
@@ -111,7 +118,8 @@ def cross_fit_scores(
     -------
     dict
         ``scores`` (name -> array (m,)), ``gold`` (gold labels, NaN on units without one),
-        ``pseudo_gold`` (array (m,) or None without a Meta-router), ``fold`` (array (m,)),
+        ``pseudo_gold`` (array (m,), (m, K) with several judges, or None without a Meta-router),
+        ``pseudo_gold_judges`` (the judges of those K columns, or None), ``fold`` (array (m,)),
         ``unit`` ("query" or "row") and ``query_id`` (the units' ids, or None); m = queries on
         paired data, rows otherwise.
     """
@@ -135,9 +143,18 @@ def cross_fit_scores(
         unit_X, m = data.X, n
         gold = np.where(data.source == 1, data.outcome, np.nan)
     X_named = data.with_feature_names(unit_X)  # the names the routers record: no feature-name warnings
+    per_judge: dict[str, np.ndarray] = {}
+    if by_query and q is not None and data.mechanism is not None:  # each judge's label per query (NaN: none)
+        nq = q["X"].shape[0]
+        for jname in data.judges:
+            rows = data.mechanism == jname
+            count = np.bincount(q["codes"][rows], minlength=nq)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per_judge[jname] = np.bincount(q["codes"][rows], weights=data.outcome[rows], minlength=nq) / count
     fold = np.empty(m, dtype=int)
     scores = {name: np.empty(m) for name in routers}
     pseudo = None
+    pseudo_names: tuple[str, ...] | None = None
     for k, (train_idx, test_idx) in enumerate(splits):
         units = unit_splits[k][1] if by_query else test_idx
         fold[units] = k
@@ -153,12 +170,23 @@ def cross_fit_scores(
                     "labels, lower `folds` or the router's own cross-fitting (cate=DRBiasLearner(cv=...))."
                 ) from None
             scores[name][units] = router.predict_gain(X_test)
+            several = hasattr(router, "judge_routers_")  # a MultiJudgeRouter: one pseudo-gold column per judge
             if pseudo is None and hasattr(router, "predict_bias"):
-                pseudo = np.empty(m), name
+                pseudo_names = tuple(router.judge_routers_) if several and per_judge else None
+                pseudo = np.empty((m, len(pseudo_names)) if pseudo_names else m), name
             if pseudo is not None and pseudo[1] == name:
-                pseudo[0][units] = (pseudo_gold(router, X_test, judge[units]) if by_query
-                                    else scores[name][units])
+                if pseudo_names:
+                    for c, jname in enumerate(pseudo_names):
+                        pseudo[0][units, c] = pseudo_gold(router.judge_routers_[jname], X_test, per_judge[jname][units])
+                elif several:
+                    raise ValueError(
+                        f"cross_fit_scores: router {name!r} corrects several judges; give it paired data with a "
+                        "`mechanism` per row (query ids and judge names), or put a MetaRouter first."
+                    )
+                else:
+                    pseudo[0][units] = (pseudo_gold(router, X_test, judge[units]) if by_query
+                                        else scores[name][units])
     return {"scores": scores, "gold": gold, "pseudo_gold": None if pseudo is None else pseudo[0], "fold": fold,
-            "unit": "query" if by_query else "row",
+            "pseudo_gold_judges": pseudo_names, "unit": "query" if by_query else "row",
             "query_id": (np.asarray(data.query_ids)[q["first"]] if by_query and q is not None else
                          (None if data.query_ids is None else np.asarray(data.query_ids)))}

@@ -484,3 +484,28 @@ def test_cross_fit_scores_says_which_fold_and_router_could_not_be_fitted():
     s = mrs.simulate(n_gold=5, n_preference=100, n_test=1, d=6, rng=0)
     with pytest.raises(ValueError, match=r"router 'm' could not be fitted without fold \d of 5 .* lower `folds`"):
         mrs.cross_fit_scores({"m": mrs.MetaRouter(random_state=0)}, s.train, folds=5, rng=0)
+
+
+def test_cross_fit_scores_gives_one_pseudo_gold_column_per_judge():
+    """Paired multi-judge data with a MultiJudgeRouter first: one pseudo-gold column per judge, each query's
+    label from that judge corrected by the judge's bias fitted without the query's fold (checked by refitting
+    fold 0 by hand); the evaluation uses them together, and with a MetaRouter first the single column is kept."""
+    sim = mrs.simulate_judges(n_gold=60, n_queries=300, n_test=1, d=6, rng=1)
+    data = sim.train
+    out = mrs.cross_fit_scores({"multi": mrs.MultiJudgeRouter(random_state=0)}, data, folds=3, rng=0)
+    F = out["pseudo_gold"]
+    assert out["unit"] == "query" and F.shape == (300, 3) and out["pseudo_gold_judges"] == ("strong", "cheap", "twin")
+    assert np.all(np.isfinite(F))
+    ids = np.asarray(data.query_ids)
+    held = set(out["query_id"][out["fold"] == 0])
+    r = mrs.MultiJudgeRouter(random_state=0).fit(data.subset(~np.isin(ids, list(held))))
+    units = np.flatnonzero(out["fold"] == 0)
+    rows = (data.mechanism == "cheap")
+    label = dict(zip(ids[rows], data.outcome[rows], strict=True))
+    y = np.array([label[q] for q in out["query_id"][units]])
+    X0 = data.X[[int(np.flatnonzero(ids == q)[0]) for q in out["query_id"][units]]]
+    np.testing.assert_allclose(F[units, 1], mrs.pseudo_gold(r.judge_routers_["cheap"], X0, y), rtol=1e-10)
+    ev = mrs.evaluate_routers(out["scores"], out["gold"], pseudo_gold=F, n_boot=100, rng=0)
+    assert ev.area("multi").std_error < ev.area("multi").gold_only_std_error
+    single = mrs.cross_fit_scores({"meta": mrs.MetaRouter(random_state=0)}, data, folds=3, rng=0)
+    assert single["pseudo_gold"].shape == (300,) and single["pseudo_gold_judges"] is None
