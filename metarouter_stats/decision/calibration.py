@@ -17,7 +17,7 @@ from .rule import budget_bracket, choose_models, choose_stacked, mean_cost, smal
 
 __all__ = ["CalibrationResult", "calibrate_weight"]
 
-_BATCH_VALUES = 1 << 22  # gains per block of replicates (B x n x K): memory only, never the numbers
+_BATCH_VALUES = 1 << 15  # gains per block of replicates (B x n x K): cache-sized, twice as fast as 2**20 at n = 2,000 (benchmarks/vectorised); never the numbers
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)

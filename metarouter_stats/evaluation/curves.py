@@ -469,7 +469,7 @@ def frontier_traces(
     w = default_cost_weights(g, c) if weights is None else weights
     n = g.shape[0]
     rows = np.arange(n)[None, :]
-    block = max(1, (1 << 22) // max(1, g.size))  # weights per pass: memory only, never the numbers
+    block = max(1, (1 << 15) // max(1, g.size))  # weights per pass (cache-sized): never the numbers
     out: dict[Any, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for name, s in scores.items():
         mc, mq = np.empty(w.size), np.empty(w.size)
