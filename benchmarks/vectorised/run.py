@@ -24,7 +24,6 @@ import metarouter_stats as mrs
 from metarouter_stats._resampling import bootstrap
 from metarouter_stats.decision import calibrate_weight, choose_models, smallest_weight, weight_for_budget
 from metarouter_stats.decision.rule import mean_cost
-from metarouter_stats.evaluation.cost_quality import _value_at_budget
 
 HERE = Path(__file__).parent
 N, B = 2000, 200
@@ -47,12 +46,21 @@ def loop_calibrate(g, c, target: dict, weight: float) -> np.ndarray:
     return bootstrap(one, N, B, np.random.default_rng(1))
 
 
+def value_at_budget(frame: pd.DataFrame, budget: float) -> pd.Series:
+    """Best mean quality of each router's frontier points at mean cost <= budget (as the package defines it)."""
+    out = {}
+    for name, d in frame.groupby("router", sort=False):
+        ok = d["mean_cost"].to_numpy() <= budget + 1e-12
+        out[str(name)] = float(d["mean_quality"].to_numpy()[ok].max()) if ok.any() else float("nan")
+    return pd.Series(out)
+
+
 def loop_cost_quality(g, c, s) -> np.ndarray:
     names = ["a", "b", "oracle", "random"]
 
     def one(idx):
         fr = mrs.cost_quality_frontier(g[idx], c[idx], {k: v[idx] for k, v in s.items()})
-        return np.r_[fr.areas.reindex(names).to_numpy(), _value_at_budget(fr.frame, 2.5).reindex(names).to_numpy()]
+        return np.r_[fr.areas.reindex(names).to_numpy(), value_at_budget(fr.frame, 2.5).reindex(names).to_numpy()]
     return bootstrap(one, N, B, np.random.default_rng(3))
 
 
