@@ -229,18 +229,18 @@ class MultiJudgeRouter(BaseRouter):
         ``(y + Delta_hat_k(x)) / c_k`` at those rows, what the router pools with gold (and what
         :func:`~metarouter_stats.compare_judges` correlates with gold).
         """
-        check_is_fitted(self, "judge_routers_")
-        if judge not in self.judge_routers_:
-            raise ValueError(f"`judge` must be one of {tuple(self.judge_routers_)}; got {judge!r}.")
-        return correct_judge(data, judge, self.judge_routers_[judge])
+        return correct_judge(data, judge, self._fitted_judge(judge))
 
     @budgeted
     def predict_bias(self, X: Any, judge: str, *, units: str = "gold") -> np.ndarray:
         """Estimated bias of ``judge`` (gold minus judge), as :meth:`MetaRouter.predict_bias`."""
+        return self._fitted_judge(judge).predict_bias(X, units=check_units(units))
+
+    def _fitted_judge(self, judge: str) -> MetaRouter:
         check_is_fitted(self, "judge_routers_")
         if judge not in self.judge_routers_:
             raise ValueError(f"`judge` must be one of {tuple(self.judge_routers_)}; got {judge!r}.")
-        return self.judge_routers_[judge].predict_bias(X, units=check_units(units))
+        return self.judge_routers_[judge]
 
 
 def correct_judge(data: RoutingData, judge: str, router: MetaRouter) -> tuple[np.ndarray, np.ndarray]:

@@ -12,8 +12,7 @@ import pandas as pd
 from .._resampling import bootstrap
 from .._checks import as_2d_float, as_rng, check_budget, check_fraction, check_resamples
 from .._results import ResultMixin, frozen_array
-from .rule import budget_bracket, choose_models, choose_stacked, mean_cost, smallest_weight, smallest_weights, \
-    weight_for_budget
+from .rule import budget_bracket, choose_stacked, smallest_weights
 
 __all__ = ["CalibrationResult", "calibrate_weight"]
 
@@ -139,40 +138,31 @@ def calibrate_weight(
         rate = check_fraction(rate, "rate")
     target = float(rate) if rate is not None else check_budget(budget, c)  # exactly one is set
 
-    def usage(gg: np.ndarray, cc: np.ndarray, w: float) -> float:
-        return float(np.mean(choose_models(gg, cc, w) != reference))
-
-    def solve(gg: np.ndarray, cc: np.ndarray) -> float:
-        if rate is None:
-            return weight_for_budget(gg, cc, target)
-        return smallest_weight(lambda w: usage(gg, cc, w) <= target)  # usage is non-increasing in w
-
-    w = solve(g, c)
-    ach = usage(g, c, w) if rate is not None else mean_cost(g, c, w)
-
-    # the replicates, vectorised: (B, n, K) blocks of replicates, each solved by the same bisection
-    # (smallest_weights takes the steps smallest_weight takes, so the numbers are the loop's)
+    # one engine for the point and the replicates: (B, n, K) blocks of problems, each solved by the
+    # package's bisection (smallest_weights takes, problem by problem, the steps smallest_weight takes)
     def achieved_b(G: np.ndarray, C: np.ndarray, ww: np.ndarray) -> np.ndarray:
         k = choose_stacked(G, C, ww)
         if rate is not None:
             return np.mean(k != reference, axis=1)
         return np.take_along_axis(C, k[..., None], axis=2)[..., 0].mean(axis=1)
 
-    def statistic(rows: np.ndarray) -> np.ndarray:
-        G, C = g[rows], c[rows]
-        if rate is None:
-            hi = [budget_bracket(G[b], C[b], target) for b in range(rows.shape[0])]
-        else:
-            hi = np.ones(rows.shape[0])
-        every = rows.shape[0]
+    def solve_b(G: np.ndarray, C: np.ndarray) -> np.ndarray:
+        every = G.shape[0]
+        hi = [budget_bracket(G[b], C[b], target) for b in range(every)] if rate is None else np.ones(every)
 
         def ok(ww: np.ndarray, which: np.ndarray) -> np.ndarray:
-            if which.size == every:  # usually every replicate is still bisecting: no copy of the block
+            if which.size == every:  # usually every problem is still bisecting: no copy of the block
                 return achieved_b(G, C, ww) <= target
-            return achieved_b(G[which], C[which], ww) <= target
+            return achieved_b(G[which], C[which], ww) <= target  # usage and cost are non-increasing in w
 
-        solved = smallest_weights(ok, hi)
-        return np.column_stack([achieved_b(G, C, np.full(rows.shape[0], w)), solved])
+        return smallest_weights(ok, hi)
+
+    w = float(solve_b(g[None], c[None])[0])
+    ach = float(achieved_b(g[None], c[None], np.array([w]))[0])
+
+    def statistic(rows: np.ndarray) -> np.ndarray:
+        G, C = g[rows], c[rows]
+        return np.column_stack([achieved_b(G, C, np.full(rows.shape[0], w)), solve_b(G, C)])
 
     draws = bootstrap(statistic, g.shape[0], n_boot, gen, progress=True, desc="calibrate_weight bootstrap",
                       batch=max(1, _BATCH_VALUES // g.size))

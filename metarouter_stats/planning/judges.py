@@ -232,8 +232,9 @@ def compare_judges(
         Gold and judge rows with a ``mechanism`` per row, paired by ``query_ids`` for the
         correlations and the worth (queries labelled by gold and the judge).
     router : MultiJudgeRouter, optional
-        A router fitted on ``data`` (its per-judge bias learners give the corrections); default:
-        one fitted here with ``scale`` and ``random_state`` from ``rng``.
+        A router fitted on ``data`` (its per-judge bias learners give the corrections, its settings
+        the cross-fitted refits); default: each judge's bias fitted here as ``MultiJudgeRouter``
+        fits it, with ``scale`` and ``random_state`` from ``rng`` (no pooled regression of psi).
     scale : default "auto"
         The scale rule of the mean-bias t-tests (and of the default router): as
         :func:`~metarouter_stats.bias_ttest` (c = 1 when the data declare one scale).
@@ -279,11 +280,15 @@ def compare_judges(
     seed = int(gen.integers(2**31 - 1))
     if isinstance(gold_cost, bool) or not isinstance(gold_cost, numbers.Real) or not gold_cost > 0:
         raise ValueError(f"`gold_cost` must be a positive price per gold label; got {gold_cost!r}.")
-    if router is None:
-        router = MultiJudgeRouter(scale=scale, random_state=seed).fit(data)
+    if router is None:  # only each judge's bias is needed here: no pooled regression of psi
+        template = MultiJudgeRouter(scale=scale, random_state=seed)
+        judge_routers = {j: template.judge_router(data, j) for j in data.judges}
+        dropped: dict[str, str] = {}
     elif not hasattr(router, "judge_routers_"):
         raise TypeError("`router` must be a fitted MultiJudgeRouter (call fit(data) first).")
-    judges = tuple(router.judge_routers_)
+    else:
+        template, judge_routers, dropped = router, dict(router.judge_routers_), dict(router.dropped_)
+    judges = tuple(judge_routers)
     if costs is not None:
         if not isinstance(costs, dict) or set(costs) != set(judges):
             raise ValueError(f"`costs` must give a price for every judge {judges}; got {costs!r}.")
@@ -296,10 +301,10 @@ def compare_judges(
         ids = data.query_ids.astype(str)
         gold_queries = np.intersect1d(ids[gold], ids[~gold]).size
     if cv is not None and gold_queries >= 2 * cv:
-        corrected = _cross_fitted_corrections(data, router, judges, cv, seed)
+        corrected = _cross_fitted_corrections(data, template, judges, cv, seed)
         how = f"cross-fitted ({cv} folds of the gold queries: each correction fitted without the query's gold label)"
     else:
-        corrected = {j: router.corrected_labels(data, j)[1] for j in judges}
+        corrected = {j: correct_judge(data, j, judge_routers[j])[1] for j in judges}
         how = ("in-sample (the router's own corrections, fitted on these gold labels: optimistic)" if cv is None else
                f"in-sample: {gold_queries} paired gold queries are too few for {cv} folds (optimistic)")
     pairs = _paired_frame(data, judges, corrected)
@@ -309,7 +314,7 @@ def compare_judges(
         sub = data if data.mechanism is None else data.for_judge(j)
         test = bias_ttest(sub, scale=scale)
         low, high = test.confidence_interval(level)
-        het = (bias_heterogeneity_test(router.judge_routers_[j], rng=seed).p_value if heterogeneity
+        het = (bias_heterogeneity_test(judge_routers[j], rng=seed).p_value if heterogeneity
                else float("nan"))
         both = pairs[["gold", f"raw:{j}", f"cor:{j}"]].dropna() if f"raw:{j}" in pairs else pd.DataFrame()
         rec = {"judge": j, "n_labels": int((data.mechanism == j).sum() if data.mechanism is not None else (~gold).sum()),
@@ -333,10 +338,10 @@ def compare_judges(
         frame["worth_per_cost"] = frame["worth"] / (per * price)
         frame["value_vs_gold"] = frame["worth_per_cost"] * gold_cost
     return JudgeComparison(frozen_copy(frame), n_gold=n_gold, per_labels=per, confidence_level=level,
-                           dropped=dict(router.dropped_), corrections=how)
+                           dropped=dropped, corrections=how)
 
 
-def _cross_fitted_corrections(data: RoutingData, router: MultiJudgeRouter, judges: tuple[str, ...], cv: int,
+def _cross_fitted_corrections(data: RoutingData, template: MultiJudgeRouter, judges: tuple[str, ...], cv: int,
                               seed: int) -> dict[str, np.ndarray]:
     """Each judge's corrected labels, the correction at a gold query fitted without that query's gold label.
 
@@ -359,7 +364,7 @@ def _cross_fitted_corrections(data: RoutingData, router: MultiJudgeRouter, judge
         held = np.isin(ids, gold_q[test])
         train = data.subset(~(gold & held))
         for j in judges:
-            rows, cor = correct_judge(data, j, router.judge_router(train, j))
+            rows, cor = correct_judge(data, j, template.judge_router(train, j))
             here = held[rows]
             out[j][here] = cor[here]
     return out

@@ -52,8 +52,10 @@ def judges_report(comparison: JudgeComparison, *, title: str | None = None, desc
         gain = combined["worth"] - judges["worth"].max()
         lines.append(f"All judges together: {combined['worth']:.0f} gold labels ({combined['worth_low']:.0f} to "
                      f"{combined['worth_high']:.0f}), {gain:+.0f} over the best single judge.")
-    biased = judges[judges["mean_bias_p_value"] < 0.05]["judge"].tolist()
-    lines.append("Mean bias against gold confirmed at 5 % for: " + (", ".join(map(str, biased)) if biased else "none") + ".")
+    biased = judges[judges["mean_bias_p_value"] < 0.05]
+    named = [f"{j} (c = {c:.3g})" for j, c in zip(biased["judge"], biased["scale"], strict=True)]
+    lines.append("Mean bias against gold (gold scale of each judge's c) confirmed at 5 % for: "
+                 + (", ".join(named) if named else "none") + ".")
     if comparison.dropped:
         lines.append(f"Left out of the pooled router: {comparison.dropped}.")
     for line in lines:
