@@ -29,7 +29,8 @@ from ..evaluation import (
 from ..evaluation.curves import DEFAULT_RATES, check_rates
 from ..experiment import default_routers
 from ..inference import bias_heterogeneity_test, bias_interval, bias_ttest, scale_sensitivity
-from ..planning import gold_learning_curve, plan_gold, plan_heterogeneity
+from ..multi_judge import MultiJudgeRouter
+from ..planning import compare_judges, gold_learning_curve, plan_gold, plan_heterogeneity
 from ..positivity import positivity_report
 from ..routers import MetaRouter, OracleRouter
 from ..scaling import SCALE_DEFAULT, choose_scale
@@ -54,6 +55,9 @@ BIAS = "The bias function Delta_hat(x)"
 EG = "Efficiency gain of every router"
 COSTS = "Decisions under token costs"
 PLAN = "How many gold labels? Precision, power and routing quality by gold size"
+JUDGES = "Several judges: each judge's bias and worth in gold labels"
+#: Name of the multi-judge Meta-router added to the compared routers when the data carry several judges.
+MULTI_JUDGE = "meta-judges"
 REPRODUCTION = "Reproduction"
 FIT = "Fitting the Meta-router"  # computed, not a section of its own: its seconds are reported
 
@@ -216,6 +220,8 @@ def analyse(
         _sensitivity(a, sens)
         _positivity(a, s_pos)
         _bias(a, meta, X_test, study, tests, cate, s_band, s_het)
+        if several_judges(full):
+            _judges(a, scale, s_het)
         with a.computing(EG) as part:
             if (X_test is None or gold_test is None) and study is None:
                 oof = _crossfit(a, part, meta, routers, rng, scale, s_eg)
@@ -257,18 +263,37 @@ def _data(a: Analysis) -> None:
     with a.computing(DATA) as part:
         full = a.full
         out, is_gold = full.outcome, full.is_gold
+        groups = {"gold": is_gold, "preference": ~is_gold}
+        if several_judges(full):  # every judge on its own row, then all of them (what the pooled sections use)
+            groups = {"gold": is_gold, **{f"judge: {j}": full.mechanism == j for j in full.judges},
+                      "preference (all judges)": ~is_gold}
         summary = pd.DataFrame(
             {
-                "mechanism": ["gold", "preference"],
-                "rows": [full.n_gold, full.n_preference],
-                "mean gain": [out[is_gold].mean(), out[~is_gold].mean()],
-                "sd gain": [out[is_gold].std(ddof=1), out[~is_gold].std(ddof=1)],
-                "min": [out[is_gold].min(), out[~is_gold].min()],
-                "max": [out[is_gold].max(), out[~is_gold].max()],
+                "mechanism": list(groups),
+                "rows": [int(m.sum()) for m in groups.values()],
+                "mean gain": [out[m].mean() for m in groups.values()],
+                "sd gain": [out[m].std(ddof=1) for m in groups.values()],
+                "min": [out[m].min() for m in groups.values()],
+                "max": [out[m].max() for m in groups.values()],
             }
         )
         part["table"] = summary
         a.results["data_summary"] = summary
+
+
+def several_judges(data: RoutingData) -> bool:
+    """Whether the data name more than one judge (``mechanism``): the pooled sections then take them as one."""
+    return data.mechanism is not None and len(data.judges) > 1
+
+
+def _judges(a: Analysis, scale: Any, seed: int) -> None:
+    """Each judge against gold (:func:`~metarouter_stats.compare_judges`): the pooled sections above take the
+    judges as one preference mechanism with one bias."""
+    with a.computing(JUDGES) as part:
+        cmp = compare_judges(a.full, scale=scale, heterogeneity=False, n_boot=a.n_boot, confidence_level=a.level,
+                             rng=seed)
+        part["judges"] = list(a.full.judges)
+        a.results["judges"] = cmp
 
 
 def _scale(a: Analysis, scale: Any) -> tuple[Any, Any]:
@@ -367,6 +392,8 @@ def _crossfit(a: Analysis, part: dict[str, Any], meta: MetaRouter, routers: Mapp
     Returns the out-of-fold scores of the gold-labelled units (for the cost section).
     """
     protos = dict(routers) if routers is not None else default_routers(rng, scale=scale, names=CROSSFIT_ROUTERS)
+    if routers is None and several_judges(a.full):
+        protos = {MULTI_JUDGE: MultiJudgeRouter(scale=scale, random_state=rng), **protos}
     oracles = [k for k, v in protos.items() if isinstance(v, OracleRouter)]
     if oracles and routers is not None:
         raise ValueError(f"`routers` {oracles} need gold labels for every training query, which only a "
@@ -404,6 +431,10 @@ def _test_set(a: Analysis, part: dict[str, Any], meta: MetaRouter, routers: Mapp
     """Every router fitted on the training rows and evaluated on the test set; returns their test scores."""
     train = a.train
     protos = dict(routers) if routers is not None else default_routers(rng, scale=scale)
+    if routers is None and several_judges(train):
+        protos = {**{k: v for k, v in protos.items() if k in ("oracle", "meta-dr")},
+                  MULTI_JUDGE: MultiJudgeRouter(scale=scale, random_state=rng),
+                  **{k: v for k, v in protos.items() if k not in ("oracle", "meta-dr")}}
     oracles = [k for k, v in protos.items() if isinstance(v, OracleRouter)]
     part.update(kind="test", oracle_dropped=False)
     if study is None and oracles:

@@ -15,7 +15,8 @@ from .._results import router_style
 from ..cate import has_capability
 from ._html import Report, json_block, versions_table
 from .analysis import (
-    BIAS, COSTS, DATA, EG, PLAN, POSITIVITY, REPRODUCTION, SCALE, SENSITIVITY, SUMMARY, TTEST, Analysis, CROSSFIT_FOLDS,
+    BIAS, COSTS, DATA, EG, JUDGES, MULTI_JUDGE, PLAN, POSITIVITY, REPRODUCTION, SCALE, SENSITIVITY, SUMMARY, TTEST,
+    Analysis, CROSSFIT_FOLDS,
 )
 
 __all__ = ["render_analysis"]
@@ -82,6 +83,29 @@ def _summary(rep: Report, a: Analysis) -> None:
     rep.section(SUMMARY)
     for line in a.results["summary"]:
         rep.paragraph(line)
+
+
+def _judges(rep: Report, a: Analysis) -> None:
+    cmp = a.results.get("judges")
+    if cmp is None:
+        return
+    rep.section(JUDGES)
+    f = cmp.frame
+    judges = [j for j in f["judge"] if j != "all judges"]
+    rep.paragraph(
+        f"These data carry {len(judges)} judges ({', '.join(map(str, judges))}). The sections above take them as "
+        "one preference mechanism with one bias; here each judge is compared with gold on its own (its c, its mean "
+        "bias and its worth in gold labels for evaluation), and the router comparison below includes "
+        f"{MULTI_JUDGE!r}, the Meta-router with one bias function per judge (MultiJudgeRouter). Per-judge "
+        "heterogeneity tests and prices: `metarouter judges` or compare_judges()."
+    )
+    cols = ["judge", "n_labels", "n_paired", "mean_bias", "mean_bias_low", "mean_bias_high", "mean_bias_p_value",
+            "scale", "corr_raw", "corr_corrected", "worth", "worth_low", "worth_high"]
+    rep.table(f[[c for c in cols if c in f]].reset_index(drop=True), digits=3)
+    rep.paragraph("; ".join(cmp.notes()))
+    ax = cmp.plot()
+    rep.figure(ax.figure, f"Gold labels that {cmp.per_labels} labels of each judge (and of all together) are worth "
+                          "in prediction-powered evaluation, with 95 % intervals.")
 
 
 def _data(rep: Report, a: Analysis) -> None:
@@ -378,5 +402,5 @@ def _reproduction(rep: Report, a: Analysis) -> None:
 
 
 SECTIONS: tuple[Callable[[Report, Analysis], None], ...] = (
-    _summary, _data, _scale, _ttest, _sensitivity, _positivity, _bias, _eg, _costs, _plan, _reproduction,
+    _summary, _data, _scale, _ttest, _sensitivity, _positivity, _bias, _judges, _eg, _costs, _plan, _reproduction,
 )

@@ -29,6 +29,17 @@ def comparison_row(c: Any) -> dict[str, Any]:
 def decisions(results: Mapping[str, Any], level: float, n_test: int, n_gold: int) -> list[str]:
     """The report's opening verdicts, each from one number shown below it (gold scale)."""
     lines = []
+    cmp = results.get("judges")
+    if cmp is not None:
+        f = cmp.frame
+        per_judge = f[f["judge"] != "all judges"]
+        sig = [f"{j} ({b:+.3f}, c = {c:.3g})" for j, b, c, p in zip(per_judge["judge"], per_judge["mean_bias"],
+                                                                      per_judge["scale"],
+                                                                      per_judge["mean_bias_p_value"], strict=True)
+               if p < 1 - level]
+        lines.append(f"Several judges ({', '.join(map(str, per_judge['judge']))}): the bias verdict below pools them "
+                     "as one preference mechanism; judge by judge (section 'Several judges'), a mean bias is "
+                     f"confirmed at {1 - level:.0%} for " + (", ".join(sig) if sig else "none") + ".")
     tests = results.get("bias_ttest") or {}
     if tests:
         res = list(tests.values())[-1]

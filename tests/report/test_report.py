@@ -427,3 +427,27 @@ def test_reports_respect_the_umask_and_refuse_other_suffixes(tmp_path):
         with pytest.raises(ValueError, match="ending in .html"):
             rep.save(tmp_path / bad)
     assert main(["report", "--simulate", "--out", str(tmp_path / "x.pdf")]) == 2
+
+
+def test_report_on_several_judges_compares_each_and_routes_with_one_bias_per_judge():
+    """Multi-judge data: the pooled sections stay (one preference mechanism), and the report says so, lists each
+    judge's rows, compares each judge with gold (the numbers of compare_judges on the same data and seed) and adds
+    the multi-judge Meta-router to the compared routers."""
+    sim = mrs.simulate_judges(n_gold=80, n_queries=300, n_test=200, d=6, rng=3)
+    rep = mrs.build_report(sim.train, test=(sim.X_test, sim.gold_test), n_boot=50, progress=False)
+    data = rep.results["data_summary"]
+    assert list(data["mechanism"]) == ["gold", "judge: strong", "judge: cheap", "judge: twin",
+                                       "preference (all judges)"]
+    assert list(data["rows"]) == [80, 300, 300, 300, 900]
+    cmp = rep.results["judges"]
+    assert isinstance(cmp, mrs.JudgeComparison)
+    seed = int(np.random.SeedSequence(0).spawn(5)[2].generate_state(1)[0])  # the report's heterogeneity seed
+    direct = mrs.compare_judges(sim.train, heterogeneity=False, n_boot=50, rng=seed)
+    pd.testing.assert_frame_equal(cmp.frame, direct.frame)
+    assert "meta-judges" in rep.results["eg_bands"]
+    assert rep.results["summary"][0].startswith("Several judges (strong, cheap, twin): the bias verdict below pools")
+    page = rep.to_html()
+    assert "Several judges: each judge" in page and "MultiJudgeRouter" in page
+    one = mrs.simulate_judges(n_gold=80, n_queries=300, n_test=50, d=6, judges=sim.judges[:1], rng=3)
+    single = mrs.build_report(one.train, test=(one.X_test, one.gold_test), n_boot=50, progress=False)
+    assert "judges" not in single.results and "meta-judges" not in single.results["eg_bands"]
