@@ -263,9 +263,9 @@ def _data(a: Analysis) -> None:
     with a.computing(DATA) as part:
         full = a.full
         out, is_gold = full.outcome, full.is_gold
-        groups = {"gold": is_gold, "preference": ~is_gold}
+        groups: dict[str, np.ndarray] = {"gold": is_gold, "preference": ~is_gold}
         if several_judges(full):  # every judge on its own row, then all of them (what the pooled sections use)
-            groups = {"gold": is_gold, **{f"judge: {j}": full.mechanism == j for j in full.judges},
+            groups = {"gold": is_gold, **{f"judge: {j}": np.asarray(full.mechanism == j) for j in full.judges},
                       "preference (all judges)": ~is_gold}
         summary = pd.DataFrame(
             {
