@@ -111,6 +111,11 @@ class PairedBiasLearner(CrossFitLearner):
     cv : int, default 5
         Cross-fitting folds over queries, stratified by whether a query has gold.
     random_state : int or None
+    n_jobs : int or None, default None
+        joblib workers over the cross-fitting folds (each fold's nuisance fits). Under
+        ``joblib.parallel_config(backend="dask")`` with a ``dask.distributed`` client they run on
+        the cluster's workers. The numbers do not depend on it: every fold's models are seeded
+        from ``random_state`` alone and its predictions go to its own queries.
 
     Attributes
     ----------
@@ -137,10 +142,12 @@ class PairedBiasLearner(CrossFitLearner):
         calibrate: bool = True,
         cv: int = 5,
         random_state: int | None = None,
+        n_jobs: int | None = None,
     ) -> None:
         super().__init__(model_outcome=model_outcome, model_propensity=model_propensity, model_final=model_final,
                          propensity=propensity, cv=cv, random_state=random_state)
         self.calibrate = calibrate
+        self.n_jobs = n_jobs
 
     @budgeted
     def fit(
@@ -184,21 +191,35 @@ class PairedBiasLearner(CrossFitLearner):
         if n_pairs < nq:
             all_gold = bool(np.all(S == 1))
             splitter = cross_fit_splitter(cv, self._seed(), stratify=not all_gold)
-            for train, test in splitter.split(Xq, S):
+            gold_q = q["gold"]
+
+            def fold(train: np.ndarray, test: np.ndarray) -> tuple[Any, ...]:
+                """One fold's nuisance fits and their predictions on the fold's own queries."""
                 tp = train[(S[train] == 1) & J[train]]
                 tj = train[J[train]]
                 model_h = self._outcome_model()
-                D_t = q["gold"][tp] - judge[tp]
-                fit_weighted(model_h, Xq[tp], D_t, None if wq is None else wq[tp])
-                h[test] = np.asarray(model_h.predict(Xq[test]), dtype=float).reshape(-1)
+                fit_weighted(model_h, Xq[tp], gold_q[tp] - judge[tp], None if wq is None else wq[tp])
+                h_t = np.asarray(model_h.predict(Xq[test]), dtype=float).reshape(-1)
+                eta_t = model_pi = pi_t = None
                 if need_eta:
                     model_eta = self._outcome_model()
                     fit_weighted(model_eta, Xq[tj], judge[tj], None if wq is None else wq[tj])
-                    eta[test] = np.asarray(model_eta.predict(Xq[test]), dtype=float).reshape(-1)
+                    eta_t = np.asarray(model_eta.predict(Xq[test]), dtype=float).reshape(-1)
                 if not all_gold:
                     model_pi = propensity_model(self.propensity, self.model_propensity)
                     fit_weighted(model_pi, Xq[train], S[train], None if wq is None else wq[train])
-                    pi[test] = np.asarray(model_pi.predict_proba(Xq[test]), dtype=float)[:, 1]
+                    pi_t = np.asarray(model_pi.predict_proba(Xq[test]), dtype=float)[:, 1]
+                return test, h_t, eta_t, pi_t, model_pi
+
+            from joblib import Parallel, delayed  # noqa: PLC0415
+
+            folds = Parallel(n_jobs=self.n_jobs)(delayed(fold)(tr, te) for tr, te in splitter.split(Xq, S))
+            for test, h_t, eta_t, pi_t, model_pi in folds:  # in the splitter's order, whatever ran where
+                h[test] = h_t
+                if eta_t is not None:
+                    eta[test] = eta_t
+                if model_pi is not None:
+                    pi[test] = pi_t
                     self.propensity_models_.append(model_pi)
         y_q = np.where(J, judge, eta)  # a gold query without a judge label: its judge label imputed (e = 0)
         D = np.where(S == 1, q["gold"] - y_q, 0.0)

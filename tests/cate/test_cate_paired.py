@@ -152,3 +152,25 @@ def test_dr_scores_on_paired_rows_are_resampled_and_split_by_query(paired):
     assert np.all(band.low <= band.high)
     lo, hi = r.ate_interval()
     assert lo < hi
+
+
+@pytest.mark.slow
+def test_folds_on_workers_and_on_a_local_dask_cluster_give_the_one_process_fit(paired):
+    """The cross-fitting folds run through joblib (``n_jobs``; joblib's Dask backend puts them on a cluster's
+    workers): every fold's models are seeded from random_state alone and predict their own queries, so the
+    scores, beta and the final stage are those of the sequential fit, bit for bit."""
+    import joblib
+
+    distributed = pytest.importorskip("dask.distributed")
+    d = paired.train
+    X, y, t, g = d.X, d.outcome, d.source, d.query_ids
+    one = PairedBiasLearner(random_state=0).fit(X, y, t, groups=g)
+    two = PairedBiasLearner(random_state=0, n_jobs=2).fit(X, y, t, groups=g)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster), joblib.parallel_config(backend="dask"):
+            dask = PairedBiasLearner(random_state=0, n_jobs=2).fit(X, y, t, groups=g)
+    for other in (two, dask):
+        np.testing.assert_array_equal(other.scores_.pseudo_outcomes, one.scores_.pseudo_outcomes)
+        assert other.beta_ == one.beta_
+        np.testing.assert_array_equal(other.effect(X[:20]), one.effect(X[:20]))
+        assert len(other.propensity_models_) == len(one.propensity_models_) == 5
