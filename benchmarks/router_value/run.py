@@ -17,8 +17,9 @@ fitted on evaluation rows. ``oracle`` uses the true psi(x): the bound on what an
 can buy, since the gold labels' own noise stays in the rectifier.
 
 Recorded per cell: coverage of the 95 % pointwise intervals (EG at 0.3 / 0.5 / 0.7, averaged),
-the uniform band over 0.2..0.8, the meta-minus-pooled difference (pointwise and uniform) and
-the area over [0.2, 0.8], each with its Monte Carlo SE; the SE ratio against gold-only
+the uniform band over 0.2..0.8, the meta-minus-pooled difference (pointwise and uniform), the
+area over [0.2, 0.8] and the mean gold gain ``mean_gain()`` (E[g], true value the mean of psi on
+the population), each with its Monte Carlo SE; the SE ratio against gold-only
 evaluation on the same gold rows (lambda = 0), the effective gold size, the classic
 ``efficiency_gain_interval`` on the gold rows only, and how often "Meta-router beats pooled"
 (area difference, 5 % two-sided, right sign) is detected by each.
@@ -28,6 +29,7 @@ Run::
     python benchmarks/router_value/run.py --reps 200 --gold 50,200 --n-jobs 2
     python benchmarks/router_value/run.py --reps 200 --gold 100 --scenarios paper --tag _paper100
     python benchmarks/router_value/run.py --timing
+    python benchmarks/router_value/run.py --reps 200 --gold 25 --variants label,both --tag _gold25 --n-jobs 2
     python benchmarks/router_value/run.py --reps 200 --gold 100 --scenarios paper --variants label,both \
         --train-gold 1000 --tag _paper100_train1000
 
@@ -72,7 +74,7 @@ def fixed_routers(scenario: str, train_gold: int = 100) -> dict:
              for name, r in (("meta", meta), ("pooled", pooled))}
     # how much of psi's variance the Meta-router's prediction explains on the population (the pseudo-gold's quality)
     r2 = 1 - float(np.mean((meta.predict_gain(pop.X_test) - psi) ** 2) / np.var(psi))
-    return {"meta": meta, "pooled": pooled, "truth": truth, "study": s, "r2": r2}
+    return {"meta": meta, "pooled": pooled, "truth": truth, "study": s, "r2": r2, "mean": float(psi.mean())}
 
 
 def one_rep(scenario: str, fixed: dict, n_gold: int, rep: int, variant: str, mix: float = 0.5) -> dict:
@@ -116,6 +118,8 @@ def one_rep(scenario: str, fixed: dict, n_gold: int, rep: int, variant: str, mix
     true_area = float(np.trapezoid(t[inside], RATES[inside]))
     area = ev.area("meta")
     out["cover_area"] = bool(area.low <= true_area <= area.high)
+    mg = ev.mean_gain()  # E[g] over the query law (its true value: the mean of psi on the population)
+    out["cover_mean_gain"] = bool(mg.low <= fixed["mean"] <= mg.high)
     true_darea = float(np.trapezoid(d[inside], RATES[inside]))
     out["cover_area_diff"] = bool(comp.area.low <= true_darea <= comp.area.high)
     out["se_ratio_eg05"] = float(ev.std_error[0, 10] / ev.gold_only_std_error[0, 10])
@@ -157,7 +161,9 @@ def summarise(df: pd.DataFrame) -> pd.DataFrame:
         if "psi_hat_r2" in grp:
             r["psi_hat_r2"] = f"{grp['psi_hat_r2'].iloc[0]:.3f}"
         for col in ("cover_point", "cover_uniform", "cover_diff_point", "cover_diff_uniform", "cover_area",
-                    "cover_area_diff", "detect_ppi", "detect_gold_only"):
+                    "cover_area_diff", "cover_mean_gain", "detect_ppi", "detect_gold_only"):
+            if col not in grp or grp[col].isna().all():  # chunks written before the column existed
+                continue
             v = grp[col].astype(float)
             r[col] = f"{v.mean():.3f} ({v.std(ddof=1) / np.sqrt(len(v)):.3f})"
         r["se_ratio_eg05"] = f"{grp['se_ratio_eg05'].mean():.3f}"
