@@ -286,14 +286,23 @@ def several_judges(data: RoutingData) -> bool:
     return data.mechanism is not None and len(data.judges) > 1
 
 
+def with_multi_judge(protos: dict[str, Any], data: RoutingData, scale: Any, rng: int) -> dict[str, Any]:
+    """The default routers, with ``MULTI_JUDGE`` right after the first Meta-router (first without one) on data
+    naming several judges; unchanged otherwise."""
+    if not several_judges(data):
+        return protos
+    names = list(protos)
+    at = next((i + 1 for i, v in enumerate(protos.values()) if isinstance(v, MetaRouter)), 0)
+    multi = MultiJudgeRouter(scale=scale, random_state=rng)
+    return {**{k: protos[k] for k in names[:at]}, MULTI_JUDGE: multi, **{k: protos[k] for k in names[at:]}}
+
+
 def _judges(a: Analysis, scale: Any, seed: int) -> None:
     """Each judge against gold (:func:`~metarouter_stats.compare_judges`): the pooled sections above take the
     judges as one preference mechanism with one bias."""
-    with a.computing(JUDGES) as part:
-        cmp = compare_judges(a.full, scale=scale, heterogeneity=False, n_boot=a.n_boot, confidence_level=a.level,
-                             rng=seed)
-        part["judges"] = list(a.full.judges)
-        a.results["judges"] = cmp
+    with a.computing(JUDGES):
+        a.results["judges"] = compare_judges(a.full, scale=scale, heterogeneity=False, n_boot=a.n_boot,
+                                             confidence_level=a.level, rng=seed)
 
 
 def _scale(a: Analysis, scale: Any) -> tuple[Any, Any]:
@@ -391,9 +400,8 @@ def _crossfit(a: Analysis, part: dict[str, Any], meta: MetaRouter, routers: Mapp
 
     Returns the out-of-fold scores of the gold-labelled units (for the cost section).
     """
-    protos = dict(routers) if routers is not None else default_routers(rng, scale=scale, names=CROSSFIT_ROUTERS)
-    if routers is None and several_judges(a.full):
-        protos = {MULTI_JUDGE: MultiJudgeRouter(scale=scale, random_state=rng), **protos}
+    protos = (dict(routers) if routers is not None else
+              with_multi_judge(default_routers(rng, scale=scale, names=CROSSFIT_ROUTERS), a.full, scale, rng))
     oracles = [k for k, v in protos.items() if isinstance(v, OracleRouter)]
     if oracles and routers is not None:
         raise ValueError(f"`routers` {oracles} need gold labels for every training query, which only a "
@@ -430,11 +438,8 @@ def _test_set(a: Analysis, part: dict[str, Any], meta: MetaRouter, routers: Mapp
               seed: int) -> dict[str, np.ndarray]:
     """Every router fitted on the training rows and evaluated on the test set; returns their test scores."""
     train = a.train
-    protos = dict(routers) if routers is not None else default_routers(rng, scale=scale)
-    if routers is None and several_judges(train):
-        protos = {**{k: v for k, v in protos.items() if k in ("oracle", "meta-dr")},
-                  MULTI_JUDGE: MultiJudgeRouter(scale=scale, random_state=rng),
-                  **{k: v for k, v in protos.items() if k not in ("oracle", "meta-dr")}}
+    protos = dict(routers) if routers is not None else with_multi_judge(default_routers(rng, scale=scale), train,
+                                                                         scale, rng)
     oracles = [k for k, v in protos.items() if isinstance(v, OracleRouter)]
     part.update(kind="test", oracle_dropped=False)
     if study is None and oracles:
