@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
+from .._checks import check_n_jobs
 from .._resampling import cross_fit_splitter
 from .._threads import budgeted
 from ..data import query_units
@@ -160,6 +161,7 @@ class PairedBiasLearner(CrossFitLearner):
                 "or drop `propensity`."
             )
         X, y, t, cv = self._setup(X, y, t)
+        n_jobs = check_n_jobs(self.n_jobs)
         if groups is None:
             raise ValueError(
                 "cate='paired' needs query ids pairing a query's gold and judge rows (`groups`, from "
@@ -213,7 +215,7 @@ class PairedBiasLearner(CrossFitLearner):
 
             from joblib import Parallel, delayed  # noqa: PLC0415
 
-            folds = Parallel(n_jobs=self.n_jobs)(delayed(fold)(tr, te) for tr, te in splitter.split(Xq, S))
+            folds = Parallel(n_jobs=n_jobs)(delayed(fold)(tr, te) for tr, te in splitter.split(Xq, S))
             for test, h_t, eta_t, pi_t, model_pi in folds:  # in the splitter's order, whatever ran where
                 h[test] = h_t
                 if eta_t is not None:

@@ -174,3 +174,6 @@ def test_folds_on_workers_and_on_a_local_dask_cluster_give_the_one_process_fit(p
         assert other.beta_ == one.beta_
         np.testing.assert_array_equal(other.effect(X[:20]), one.effect(X[:20]))
         assert len(other.propensity_models_) == len(one.propensity_models_) == 5
+    for bad in (0, "2", 1.5):  # named, before any fit (joblib took 1.5 as 1 and named neither argument nor fix)
+        with pytest.raises(ValueError, match="`n_jobs` must be a non-zero integer"):
+            PairedBiasLearner(n_jobs=bad).fit(X, y, t, groups=g)
