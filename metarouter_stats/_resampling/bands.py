@@ -12,6 +12,13 @@ point j.
 Points with :math:`s_j = 0` (e.g. an EG curve at rate 0) get a band of width 0
 and do not enter the maximum.
 
+A **studentised** band (Hall 1992, section 4.4; for sup-t bands, Chernozhukov, Fernandez-Val
+and Melly 2013, section 5) carries each draw's own standard error :math:`s^{*b}_j`, computed the
+way :math:`s_j` is (an analytic, sandwich SE rather than the draws' spread): c is then the
+level quantile of :math:`\\max_j |\\hat f^{*b}(x_j) - \\hat f(x_j)| / s^{*b}_j`. The critical
+value then also reflects how much the SE itself varies from sample to sample, which the
+sup over many points magnifies; the pointwise band is :math:`\\hat f(x_j) \\pm z\\, s_j` as before.
+
 Under the small-sample rule of the prediction-powered estimates (per-point degrees of freedom
 df_j and SE inflation f_j, :mod:`.small_sample`) the band is
 :math:`\\hat f(x_j) \\pm t_{df_j}\\, f_j s_j` pointwise, and the sup-t quantile of the draws
@@ -45,7 +52,10 @@ def t_quantile(level: float, df: Any) -> Any:
 
 
 def critical_value(estimate: np.ndarray, draws: np.ndarray, std_error: np.ndarray, kind: str, level: float) -> float:
-    """z quantile (pointwise) or the sup-t quantile of the draws (uniform)."""
+    """z quantile (pointwise) or the sup-t quantile of the draws (uniform).
+
+    ``std_error`` is one SE per point (m,), or each draw's own SE (n_boot, m): the studentised sup-t.
+    """
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {KINDS}; got {kind!r}.")
     if kind == "pointwise":
@@ -58,12 +68,14 @@ def critical_value(estimate: np.ndarray, draws: np.ndarray, std_error: np.ndarra
 def band_limits(
     estimate: np.ndarray, draws: np.ndarray, raw_se: np.ndarray, kind: str, level: float, *,
     df: np.ndarray | None = None, inflation: np.ndarray | None = None, covered: np.ndarray | None = None,
+    draw_se: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """``(low, high, critical value)`` of a pointwise or uniform band (module docstring for the rule).
 
     ``raw_se`` standardises the draws; the limits use ``raw_se * inflation``. With per-point ``df``
     the pointwise critical value varies with the point (the largest is returned). A uniform band
-    over ``covered`` points only has NaN limits elsewhere.
+    over ``covered`` points only has NaN limits elsewhere. ``draw_se`` (n_boot, m), each draw's
+    own SE, standardises the draws instead (the studentised sup-t).
     """
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {KINDS}; got {kind!r}.")
@@ -75,7 +87,9 @@ def band_limits(
         crit = np.broadcast_to(np.asarray(crit, dtype=float), estimate.shape)
         return estimate - crit * se, estimate + crit * se, float(np.max(crit)) if crit.size else 0.0
     live = np.ones(estimate.shape, dtype=bool) if covered is None or np.size(covered) == 0 else np.asarray(covered)
-    c = critical_value(estimate[live], draws[:, live], raw_se[live], "uniform", level)
+    studentised = draw_se is not None and np.size(draw_se) > 0
+    c = critical_value(estimate[live], draws[:, live], draw_se[:, live] if studentised else raw_se[live],  # type: ignore[index]
+                       "uniform", level)
     if has_df:
         ok = live & (raw_se > 0)
         dmin = float(np.min(np.asarray(df)[ok])) if ok.any() else np.inf
@@ -88,12 +102,16 @@ def band_limits(
 def sup_t(estimate: np.ndarray, draws: np.ndarray, std_error: np.ndarray) -> np.ndarray:
     """Per draw, the largest standardised deviation max_j |draw_j - estimate_j| / se_j over points with se > 0.
 
-    Zeros where no point has a positive standard error.
+    ``std_error`` of shape (m,) standardises every draw alike; of shape (n_boot, m) each draw
+    by its own SE (studentised; a point enters where every draw's SE is positive). Zeros where
+    no point has a positive standard error.
     """
-    live = std_error > 0
+    se = np.broadcast_to(std_error, draws.shape) if np.ndim(std_error) == 2 else std_error
+    live = np.all(se > 0, axis=0) if np.ndim(se) == 2 else se > 0
     if not live.any():
         return np.zeros(draws.shape[0])
-    return np.max(np.abs(draws[:, live] - estimate[live]) / std_error[live], axis=1)
+    scale = se[:, live] if np.ndim(se) == 2 else se[live]
+    return np.max(np.abs(draws[:, live] - estimate[live]) / scale, axis=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, repr=False)
@@ -129,6 +147,10 @@ class Band(ResultMixin):
         SE inflation per point under the small-sample rule (empty: none); ``std_error`` includes it.
     covered : ndarray of bool, shape (m,)
         The points a uniform band covers jointly (empty: all); NaN limits elsewhere.
+    draw_std_errors : ndarray of shape (n_boot, m)
+        Each draw's own standard error (a studentised band; empty: none). With it,
+        ``std_error`` is the analytic SE of the estimate (not the draws' spread) and the
+        uniform critical value is the studentised sup-t quantile (module docstring).
     prediction : ndarray of shape (m,)
         The point prediction a user sees for the same quantity (e.g. ``predict_bias``)
         when the band is centred elsewhere (an undersmoothed fit); empty when the band is
@@ -159,6 +181,7 @@ class Band(ResultMixin):
     df: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0)))
     inflation: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0)))
     covered: np.ndarray = field(default_factory=lambda: frozen_array(np.empty(0), dtype=bool))
+    draw_std_errors: np.ndarray = field(default_factory=lambda: frozen_array(np.empty((0, 0))))
 
     @property
     def _title(self) -> str:  # type: ignore[override]
@@ -180,6 +203,8 @@ class Band(ResultMixin):
         rows = []
         if self.df.size and np.isfinite(self.df).any():
             rows.append(("Student-t df (small-sample rule)", f"{np.nanmin(self.df):.1f} to {np.nanmax(self.df):.1f}"))
+        if self.draw_std_errors.size:
+            rows.append(("critical value from", "the studentised draws (each draw divided by its own sandwich SE)"))
         if self.covered.size and not self.covered.all():
             rows.append(("points covered jointly", f"{int(self.covered.sum())} of {self.covered.size} (NaN elsewhere)"))
         return rows
@@ -226,7 +251,7 @@ class Band(ResultMixin):
         infl = self.inflation if self.inflation.size else None
         raw = self.std_error if infl is None else self.std_error / infl
         low, high, _ = band_limits(self.estimate, self.draws, raw, self.kind, level, df=self.df, inflation=infl,
-                                   covered=self.covered)
+                                   covered=self.covered, draw_se=self.draw_std_errors)
         return low, high
 
     def __iter__(self) -> Any:
@@ -261,18 +286,25 @@ def make_band(
     df: np.ndarray | None = None,
     inflation: np.ndarray | None = None,
     covered: np.ndarray | None = None,
+    std_error: np.ndarray | None = None,
+    draw_std_errors: np.ndarray | None = None,
 ) -> Band:
     """Build a pointwise or sup-t uniform band from bootstrap draws (the band's SD per point is the draws').
 
     ``df``, ``inflation`` and ``covered`` apply the small-sample rule and a uniform band over a subset
-    of the points (see the module docstring).
+    of the points (see the module docstring). ``std_error`` (m,) and ``draw_std_errors`` (n_boot, m),
+    given together, make a studentised band: the estimate's own SE and each draw's.
     """
     if kind not in KINDS:
         raise ValueError(f"`kind` must be one of {KINDS}; got {kind!r}.")
+    if (std_error is None) != (draw_std_errors is None):
+        raise ValueError("`std_error` and `draw_std_errors` go together (a studentised band needs both).")
     estimate = np.asarray(estimate, dtype=float)
-    raw = draws.std(axis=0, ddof=1)
+    raw = draws.std(axis=0, ddof=1) if std_error is None else np.asarray(std_error, dtype=float)
+    if draw_std_errors is not None and np.shape(draw_std_errors) != draws.shape:
+        raise ValueError(f"`draw_std_errors` must have the draws' shape {draws.shape}; got {np.shape(draw_std_errors)}.")
     low, high, crit = band_limits(estimate, draws, raw, kind, confidence_level, df=df, inflation=inflation,
-                                  covered=covered)
+                                  covered=covered, draw_se=draw_std_errors)
     se = raw if inflation is None else raw * np.asarray(inflation, dtype=float)
 
     def arr(v: Any, dtype: Any = float) -> np.ndarray:
@@ -294,4 +326,6 @@ def make_band(
         df=arr(df),
         inflation=arr(inflation),
         covered=arr(covered if kind == "uniform" else None, bool),
+        draw_std_errors=frozen_array(np.empty((0, 0)) if draw_std_errors is None
+                                     else np.asarray(draw_std_errors, dtype=float)),
     )

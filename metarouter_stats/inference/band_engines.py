@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -19,9 +19,9 @@ from ..cate import has_capability, require_capability
 from .._resampling import RowSampler, UnitSampler, exp_weights, index_draws, replicate_seeds, run_replicates
 from ..data import RoutingData, data_digest
 from ..scaling import reestimate_scale, scale_row_influence
-from .sieve import Sieve
+from .sieve import RidgeSandwich, Sieve
 
-__all__ = ["RESAMPLINGS", "fast_bootstrap", "refit_bootstrap"]
+__all__ = ["RESAMPLINGS", "FastDraws", "fast_bootstrap", "refit_bootstrap"]
 
 RESAMPLINGS = ("rows", "weights")  # refit_bootstrap: rows drawn with replacement, or Exp(1) row weights
 
@@ -32,10 +32,19 @@ RESAMPLINGS = ("rows", "weights")  # refit_bootstrap: rows drawn with replacemen
 _GROUP_REPLICATES = False
 
 
+class FastDraws(NamedTuple):
+    """What :func:`fast_bootstrap` returns (the last two None for the learner's own final stage)."""
+
+    estimate: np.ndarray
+    draws: np.ndarray
+    std_error: np.ndarray | None = None
+    draw_std_errors: np.ndarray | None = None
+
+
 def fast_bootstrap(
     learner: Any, X_eval: np.ndarray, n_boot: int, rng: Any = None, n_jobs: int | None = None,
     penalty_factor: float = 1.0, basis: Any = None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> FastDraws:
     """Bootstrap draws of Delta_hat at ``X_eval`` by resampling the final stage only.
 
     Rows are resampled with replacement within each source (the number of gold rows is
@@ -47,12 +56,18 @@ def fast_bootstrap(
     fitted on the training embeddings, at its leave-one-out penalty times ``penalty_factor``
     (a sieve; it needs ``"refit_final"`` only, not ``"undersmooth"``).
 
+    A sieve (or the linear basis) is refitted in closed form
+    (:class:`~metarouter_stats.inference.sieve.RidgeSandwich`, scikit-learn's ``Ridge`` to
+    rounding), which also gives each fit's sandwich standard error at ``X_eval``: that of the
+    full-data fit (``std_error``) and each replicate's own (``draw_std_errors``), for a
+    studentised band.
+
     Returns
     -------
-    estimate : ndarray of shape (m,)
-        The final-stage fit at ``penalty_factor`` on all rows.
-    draws : ndarray of shape (n_boot, m)
-        Both on the scale of the fitted outcomes.
+    FastDraws
+        ``estimate`` (m,): the final-stage fit at ``penalty_factor`` on all rows; ``draws``
+        (n_boot, m); with ``basis``, ``std_error`` (m,) and ``draw_std_errors`` (n_boot, m),
+        else None. All on the scale of the fitted outcomes.
     """
     from joblib import Parallel, delayed  # noqa: PLC0415
 
@@ -70,13 +85,16 @@ def fast_bootstrap(
     if basis is not None:
         sieve = Sieve(learner, basis, X_eval)
         B = sieve.basis(scores.X)
-        alpha = sieve.tuned_alpha(learner, B) * penalty_factor
+        unit, unit_gold = scores.units()
+        ridge = RidgeSandwich(B, phi, w, sieve.B_eval, sieve.tuned_alpha(learner, B) * penalty_factor,
+                              unit, np.where(unit_gold, 0, 1))
 
-        def one_sieve(rows: np.ndarray) -> np.ndarray:
-            return sieve.fit_predict(learner, B[rows], phi[rows], w[rows], alpha)
+        def one_sieve(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return ridge.fit(np.bincount(rows, minlength=scores.n).astype(float))
 
         out = Parallel(n_jobs=n_jobs)(delayed(one_sieve)(rows) for rows in idx)
-        return one_sieve(np.arange(scores.n)), np.vstack(out)
+        estimate, se = ridge.fit()
+        return FastDraws(estimate, np.vstack([d for d, _ in out]), se, np.vstack([e for _, e in out]))
 
     def one(rows: np.ndarray) -> np.ndarray:
         model = learner.refit_final(scores.X[rows], phi[rows], w[rows], penalty_factor)
@@ -87,7 +105,7 @@ def fast_bootstrap(
     else:
         estimate = one(np.arange(scores.n))
     out = Parallel(n_jobs=n_jobs)(delayed(one)(rows) for rows in idx)
-    return estimate, np.vstack(out)
+    return FastDraws(estimate, np.vstack(out))
 
 
 def refit_bootstrap(

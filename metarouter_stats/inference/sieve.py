@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import clone
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.preprocessing import SplineTransformer
@@ -19,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..cate.final_stage import DEFAULT_SIEVE_PAIRS, FINAL_ALPHAS, SIEVE_ALPHAS, LeadingColumns, spline_basis
 
-__all__ = ["DEFAULT_SIEVE_PAIRS", "DEFAULT_SIEVE_UNDERSMOOTH", "SIEVE_ALPHAS", "LinearBasis", "spline_basis"]
+__all__ = ["DEFAULT_SIEVE_PAIRS", "DEFAULT_SIEVE_UNDERSMOOTH", "SIEVE_ALPHAS", "LinearBasis", "RidgeSandwich", "spline_basis"]
 
 # penalty factor of the spline sieve: chosen on four cells (nonlinear_bias at 100 and 500 gold, paper at
 # 500, homogeneous at 50), checked on the others (benchmarks/validity/run.py sieve, docs/benchmarks.md)
@@ -93,3 +94,73 @@ def sieve_target(basis: Any, undersmooth: float) -> str:
                 f"such additive approximation), by {what} refitted on the learner's cross-fitted scores")
     return (f"Delta(x) projected on the span of the basis {type(basis).__name__} (ridge penalty x {undersmooth:g} of "
             "its leave-one-out choice), refitted on the learner's cross-fitted scores")
+
+
+class RidgeSandwich:
+    r"""A weighted ridge fit at a fixed penalty, its prediction at the evaluation points and their sandwich SE.
+
+    The fit is scikit-learn's ``Ridge(alpha).fit(B, phi, sample_weight=v)`` in closed form
+    (weighted centring, unpenalised intercept): :math:`A = B_c' V B_c + \alpha I`,
+    :math:`b = A^{-1} B_c' V (\phi - \bar\phi)`, :math:`\hat f(x_0) = \bar\phi + (x_0 - \bar x)' b`.
+    A bootstrap replicate is the same fit with ``v`` = the learner's weight times the row's
+    count in the replicate. The influence of one copy of row i on :math:`\hat f(x_0)` (the
+    penalty held fixed) is :math:`w_i e_i \{1 / \sum v + (x_0 - \bar x)' A^{-1} (B_i - \bar x)\}`,
+    with :math:`e_i` the residual; the variance is the stratified, clustered sum of squares of
+    the units' summed influences, each stratum centred at its mean and scaled by
+    :math:`n_s / (n_s - 1)`: the sandwich of the design the fast bootstrap resamples (rows
+    within source, or whole queries stratified by whether they carry gold), which each
+    replicate also computes for itself. That replicate SE is what the studentised sup-t
+    critical value of a uniform band divides by (:func:`~metarouter_stats._resampling.sup_t`).
+
+    Parameters
+    ----------
+    B, phi, w : arrays
+        Basis at the training rows (n, p), pseudo-outcomes and final-stage weights (n,).
+    B_eval : ndarray of shape (m, p)
+        Basis at the evaluation points.
+    alpha : float
+        The ridge penalty (held fixed).
+    unit, stratum : int arrays
+        Each row's resampling unit (0 .. u - 1: a row, or its query on paired data) and each
+        unit's stratum (0 .. k - 1).
+    """
+
+    def __init__(self, B: np.ndarray, phi: np.ndarray, w: np.ndarray, B_eval: np.ndarray, alpha: float,
+                 unit: np.ndarray, stratum: np.ndarray) -> None:
+        self.B, self.phi, self.w, self.B_eval, self.alpha = B, phi, w, B_eval, float(alpha)
+        self.unit, self.stratum = np.asarray(unit), np.asarray(stratum)
+        self.n_units = int(self.stratum.size)
+        identity = self.n_units == self.unit.size and np.array_equal(self.unit, np.arange(self.unit.size))
+        # rows to units: a sparse sum (None when every row is its own unit)
+        self._to_units = None if identity else sparse.csr_matrix(
+            (np.ones(self.unit.size), (self.unit, np.arange(self.unit.size))), shape=(self.n_units, self.unit.size))
+        self._sizes = np.bincount(self.unit, minlength=self.n_units)
+
+    def fit(self, counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(prediction, standard error)`` at the evaluation points; ``counts``: each row's copies (None: 1)."""
+        B, phi, w = self.B, self.phi, self.w
+        v = w if counts is None else w * counts
+        total = float(v.sum())
+        xbar = (v @ B) / total
+        ybar = float(v @ phi) / total
+        Bc = B - xbar
+        A = (Bc * v[:, None]).T @ Bc
+        A[np.diag_indices_from(A)] += self.alpha
+        coef = np.linalg.solve(A, Bc.T @ (v * (phi - ybar)))
+        De = self.B_eval - xbar
+        pred = ybar + De @ coef
+        resid = phi - ybar - Bc @ coef
+        infl = (w * resid)[:, None] * (1.0 / total + Bc @ np.linalg.solve(A, De.T))  # (n, m), one copy of each row
+        unit_infl = infl if self._to_units is None else self._to_units @ infl
+        copies = (np.ones(self.n_units) if counts is None else
+                  np.bincount(self.unit, weights=counts, minlength=self.n_units) / self._sizes)
+        var = np.zeros(infl.shape[1])
+        for s in np.unique(self.stratum):
+            inside = self.stratum == s
+            c, U = copies[inside], unit_infl[inside]
+            size = float(c.sum())
+            if size < 2:
+                continue
+            centred = U - (c @ U) / size
+            var += size / (size - 1.0) * (c @ centred**2)
+        return pred, np.sqrt(var)

@@ -260,7 +260,7 @@ def test_both_band_takes_the_larger_standard_error_of_the_fast_and_refit_bootstr
     router = mrs.MetaRouter(scale="variance", random_state=0).fit(s.train)
     band = mrs.bias_interval(router, s.X_test, n_boot=8, method="both", data=s.train, rng=0, progress=False)
     gen = np.random.default_rng(0)
-    est, fast = fast_bootstrap(router.bias_learner_, s.X_test, 8, gen, penalty_factor=0.1)
+    est, fast, *_ = fast_bootstrap(router.bias_learner_, s.X_test, 8, gen, penalty_factor=0.1)
     refit, scales = refit_bootstrap(router, s.train, s.X_test, 8, gen, penalty_factor=0.1, resampling="weights",
                                     progress=False)
     c = router.scale_
