@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import sparse
+from scipy import linalg, sparse
 from sklearn.base import clone
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.preprocessing import SplineTransformer
@@ -143,14 +143,18 @@ class RidgeSandwich:
         total = float(v.sum())
         xbar = (v @ B) / total
         ybar = float(v @ phi) / total
-        Bc = B - xbar
-        A = (Bc * v[:, None]).T @ Bc
+        Z = B * np.sqrt(v)[:, None]
+        A = Z.T @ Z  # B'VB, one symmetric product; centred below by the rank-one term
+        A -= total * np.outer(xbar, xbar)
         A[np.diag_indices_from(A)] += self.alpha
-        coef = np.linalg.solve(A, Bc.T @ (v * (phi - ybar)))
         De = self.B_eval - xbar
+        # the coefficients and A^{-1} (x_0 - xbar) for every point, from one factorisation
+        sol = linalg.cho_solve(linalg.cho_factor(A), np.column_stack((B.T @ (v * (phi - ybar)), De.T)))
+        coef, L = sol[:, 0], sol[:, 1:]
+        BL = B @ sol - xbar @ sol  # (B_i - xbar)' [coef, L]
         pred = ybar + De @ coef
-        resid = phi - ybar - Bc @ coef
-        infl = (w * resid)[:, None] * (1.0 / total + Bc @ np.linalg.solve(A, De.T))  # (n, m), one copy of each row
+        resid = phi - ybar - BL[:, 0]
+        infl = (w * resid)[:, None] * (1.0 / total + BL[:, 1:])  # (n, m), one copy of each row
         unit_infl = infl if self._to_units is None else self._to_units @ infl
         copies = (np.ones(self.n_units) if counts is None else
                   np.bincount(self.unit, weights=counts, minlength=self.n_units) / self._sizes)
