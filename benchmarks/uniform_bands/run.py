@@ -12,14 +12,14 @@ preference rows, d = 50, random gold), and on the same fit:
 Each band (95 %, 200 replicates of the fast bootstrap, 20 fixed points) is scored two ways
 from the same draws:
 
-* ``stud`` (the default since this benchmark): sandwich SE, uniform critical value the
-  studentised sup-t (each replicate divided by its own sandwich SE);
-* ``plain`` (the band before): the draws' standard deviation, plain sup-t.
+* ``stud`` (the default since this benchmark): the studentised sup-t critical value (each
+  replicate divided by its own sandwich SE, rescaled to the draws' SD);
+* ``plain`` (the band before): the plain sup-t.
 
-Recorded per band and way: pointwise share of the 20 points covered, uniform coverage (all
-20), the critical value, mean width of the uniform band, and max_j |error_j| / SE_j (whose 95 %
-quantile over fits is the critical value the truth needed); also the mean sandwich SE / draws'
-SD. ``nonlinear_bias`` (a bias with an interaction) and ``step_bias`` (a jump) are scored on the
+Both have the draws' SD as SE, and the same pointwise band. Recorded per band: pointwise share of
+the 20 points covered, max_j |error_j| / SE_j (whose 95 % quantile over fits is the critical value
+the truth needed), and per way the uniform coverage (all 20), the critical value and the mean
+width of the uniform band. ``nonlinear_bias`` (a bias with an interaction) and ``step_bias`` (a jump) are scored on the
 linear band only. Rows go to ``results.csv.gz`` through checkpointed chunks of ``--chunk``
 replications per cell; the summary (coverage with Monte Carlo SEs) to ``summary.md``. Run::
 
@@ -74,19 +74,17 @@ def linear_target(scenario: str, Xe: np.ndarray) -> np.ndarray:
 
 
 def score(band: mrs.Band, target: np.ndarray, prefix: str) -> dict:
-    """Both ways of one uniform band (same draws): studentised as returned, and the plain one rebuilt."""
-    plain_pw = make_band(band.estimate, band.draws, kind="pointwise", confidence_level=LEVEL, method="plain")
-    plain_un = make_band(band.estimate, band.draws, kind="uniform", confidence_level=LEVEL, method="plain")
-    stud_pw = make_band(band.estimate, band.draws, kind="pointwise", confidence_level=LEVEL, method="stud",
-                        std_error=band.std_error, draw_std_errors=band.draw_std_errors)
-    row: dict = {f"{prefix}_se_over_sd": float(np.mean(band.std_error / plain_pw.std_error))}
+    """Both ways of one uniform band (same draws, same SE): studentised as returned, and the plain one rebuilt."""
+    plain = make_band(band.estimate, band.draws, kind="uniform", confidence_level=LEVEL, method="plain")
+    pointwise = make_band(band.estimate, band.draws, kind="pointwise", confidence_level=LEVEL, method="plain")
     err = np.abs(band.estimate - target)
-    for way, pw, un in (("stud", stud_pw, band), ("plain", plain_pw, plain_un)):
-        row[f"{prefix}_{way}_pointwise"] = float(np.mean(pw.covers(target)))
+    row: dict = {f"{prefix}_pointwise": float(np.mean(pointwise.covers(target))),
+                 f"{prefix}_zmax": float(np.max(err / band.std_error)),
+                 f"{prefix}_mean_se": float(np.mean(band.std_error))}
+    for way, un in (("stud", band), ("plain", plain)):
         row[f"{prefix}_{way}_uniform"] = float(np.all(un.covers(target)))
         row[f"{prefix}_{way}_crit"] = float(un.critical_value)
         row[f"{prefix}_{way}_width"] = float(np.mean(un.high - un.low))
-        row[f"{prefix}_{way}_zmax"] = float(np.max(err / pw.std_error))
     return row
 
 
@@ -138,15 +136,14 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
                 continue
             p = part.dropna(subset=[f"{band}_stud_uniform"])
             n = len(p)
-            row = {"scenario": sc, "n_gold": int(g), "band": band, "fits": n}
+            row = {"scenario": sc, "n_gold": int(g), "band": band, "fits": n,
+                   "pointwise": round(float(p[f"{band}_pointwise"].mean()), 3)}
             for way in WAYS:
                 u = float(p[f"{band}_{way}_uniform"].mean())
                 row[f"{way} uniform (MC SE)"] = f"{u:.3f} ({mc(u, n):.3f})"
-                row[f"{way} pointwise"] = round(float(p[f"{band}_{way}_pointwise"].mean()), 3)
                 row[f"{way} crit"] = round(float(p[f"{band}_{way}_crit"].mean()), 2)
-                row[f"{way} needed"] = round(float(np.quantile(p[f"{band}_{way}_zmax"], LEVEL)), 2)
+            row["needed crit"] = round(float(np.quantile(p[f"{band}_zmax"], LEVEL)), 2)
             row["width stud / plain"] = round(float((p[f"{band}_stud_width"] / p[f"{band}_plain_width"]).mean()), 3)
-            row["SE / SD"] = round(float(p[f"{band}_se_over_sd"].mean()), 3)
             out.append(row)
     return pd.DataFrame(out)
 
@@ -169,10 +166,10 @@ def main() -> None:
         print("no results yet")
         return
     table = summarise(raw)
-    head = ("95 % bands at 20 fixed points, 200 fast-bootstrap replicates; `stud`: sandwich SE and the studentised "
-            "sup-t (the default), `plain`: the draws' SD and the plain sup-t (before); `needed`: the 95 % quantile "
-            "over fits of max_j |error_j| / SE_j; Monte Carlo SE of a uniform coverage in brackets. Targets: the best "
-            "linear predictor (linear band), Delta(x) (spline sieve).\n\n")
+    head = ("95 % bands at 20 fixed points, 200 fast-bootstrap replicates; `stud`: the studentised sup-t (the "
+            "default), `plain`: the plain sup-t (before); same SE (the draws' SD) and pointwise band; `needed crit`: "
+            "the 95 % quantile over fits of max_j |error_j| / SE_j; Monte Carlo SE of a uniform coverage in "
+            "brackets. Targets: the best linear predictor (linear band), Delta(x) (spline sieve).\n\n")
     write_summary_section(SUMMARY, "uniform_bands", head + table.to_markdown(index=False),
                           preamble="# Uniform bias bands: studentised against plain sup-t\n\n"
                                    "Written by `benchmarks/uniform_bands/run.py`; see its docstring.\n")

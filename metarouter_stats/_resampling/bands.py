@@ -13,8 +13,8 @@ Points with :math:`s_j = 0` (e.g. an EG curve at rate 0) get a band of width 0
 and do not enter the maximum.
 
 A **studentised** band (Hall 1992, section 4.4; for sup-t bands, Chernozhukov, Fernandez-Val
-and Melly 2013, section 5) carries each draw's own standard error :math:`s^{*b}_j`, computed the
-way :math:`s_j` is (an analytic, sandwich SE rather than the draws' spread): c is then the
+and Melly 2013, section 5) carries each draw's own standard error :math:`s^{*b}_j` (an analytic,
+sandwich SE on the scale of :math:`s_j`): c is then the
 level quantile of :math:`\\max_j |\\hat f^{*b}(x_j) - \\hat f(x_j)| / s^{*b}_j`. The critical
 value then also reflects how much the SE itself varies from sample to sample, which the
 sup over many points magnifies; the pointwise band is :math:`\\hat f(x_j) \\pm z\\, s_j` as before.
@@ -148,9 +148,9 @@ class Band(ResultMixin):
     covered : ndarray of bool, shape (m,)
         The points a uniform band covers jointly (empty: all); NaN limits elsewhere.
     draw_std_errors : ndarray of shape (n_boot, m)
-        Each draw's own standard error (a studentised band; empty: none). With it,
-        ``std_error`` is the analytic SE of the estimate (not the draws' spread) and the
-        uniform critical value is the studentised sup-t quantile (module docstring).
+        Each draw's own standard error, on the scale of ``std_error`` (a studentised band;
+        empty: none). With it the uniform critical value is the studentised sup-t quantile
+        (module docstring); the pointwise band does not use it.
     prediction : ndarray of shape (m,)
         The point prediction a user sees for the same quantity (e.g. ``predict_bias``)
         when the band is centred elsewhere (an undersmoothed fit); empty when the band is

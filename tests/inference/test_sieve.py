@@ -102,31 +102,46 @@ def fitted():
     return s, mrs.MetaRouter(random_state=0).fit(s.train)
 
 
-def test_bias_interval_studentises_the_fast_refitted_band_by_default(fitted):
-    """Default fast band (final_stage 'auto' -> linear refit): SE = the sandwich of the refitted ridge, draws of the
-    plain band unchanged, uniform critical value from the studentised draws; studentize=False is the band before."""
+def _sandwich(router, X):
+    """The fast band's ridge on the learner's scores, as bias_interval sets it up (linear basis, penalty x 0.1)."""
+    learner = router.bias_learner_
+    sc = learner.scores_
+    sieve = Sieve(learner, LinearBasis(), X)
+    alpha = sieve.tuned_alpha(learner, sieve.basis(sc.X)) * 0.1
+    unit, gold = sc.units()
+    return RidgeSandwich(sc.X, sc.pseudo_outcomes, sc.weights, sieve.B_eval, alpha, unit, np.where(gold, 0, 1))
+
+
+def test_bias_interval_studentises_the_fast_refitted_uniform_band_by_default(fitted):
+    """Default fast band (final_stage 'auto' -> linear refit): same draws, same SE (their SD) and same pointwise band
+    as studentize=False; the uniform critical value is the sup-t of the draws each divided by its own sandwich SE
+    rescaled to the draws' SD (an independent re-computation from RidgeSandwich and the same row draws)."""
     s, router = fitted
     band = mrs.bias_interval(router, s.X_test, n_boot=40, kind="uniform", rng=0)
     plain = mrs.bias_interval(router, s.X_test, n_boot=40, kind="uniform", rng=0, studentize=False)
     np.testing.assert_array_equal(band.draws, plain.draws)
+    np.testing.assert_array_equal(band.std_error, plain.std_error)
     assert band.draw_std_errors.shape == band.draws.shape and plain.draw_std_errors.size == 0
-    np.testing.assert_allclose(plain.std_error, plain.draws.std(axis=0, ddof=1))
-    learner, c = router.bias_learner_, router.scale_
-    sc = learner.scores_
-    sieve = Sieve(learner, LinearBasis(), s.X_test)
-    alpha = sieve.tuned_alpha(learner, sieve.basis(sc.X)) * 0.1
-    unit, gold = sc.units()
-    _, se = RidgeSandwich(sc.X, sc.pseudo_outcomes, sc.weights, sieve.B_eval, alpha, unit,
-                          np.where(gold, 0, 1)).fit()
-    np.testing.assert_allclose(band.std_error, se / c, rtol=1e-10)
-    t = np.max(np.abs(band.draws - band.estimate) / band.draw_std_errors, axis=1)
-    assert band.critical_value == pytest.approx(np.quantile(t, 0.95))
+    c = router.scale_
+    ridge = _sandwich(router, s.X_test)
+    est, se = ridge.fit()
+    sc = router.bias_learner_.scores_
+    sampler = RowSampler([np.flatnonzero(sc.source == 1), np.flatnonzero(sc.source == 0)])
+    reps = [ridge.fit(np.bincount(r, minlength=sc.n).astype(float)) for r in index_draws(sampler, 40, 0)]
+    draws, draw_se = np.array([d for d, _ in reps]) / c, np.array([e for _, e in reps]) / c
+    np.testing.assert_allclose(draws, band.draws, rtol=1e-9, atol=1e-12)
+    sd = draws.std(axis=0, ddof=1)
+    t = np.max(np.abs(draws - est / c) / (draw_se * sd / (se / c)), axis=1)
+    assert band.critical_value == pytest.approx(np.quantile(t, 0.95), rel=1e-9)
     np.testing.assert_allclose(band.high - band.estimate, band.critical_value * band.std_error)
     low, high = band.confidence_interval(0.95)  # the same band again from its draws
-    np.testing.assert_allclose(low, band.low) and np.testing.assert_allclose(high, band.high)
+    np.testing.assert_allclose(low, band.low)
+    np.testing.assert_allclose(high, band.high)
     assert "studentised" in band.target and "studentised" in band.summary()
     pointwise = mrs.bias_interval(router, s.X_test, n_boot=40, rng=0)
-    np.testing.assert_allclose(pointwise.high - pointwise.estimate, 1.959963985 * band.std_error, rtol=1e-8)
+    pointwise_plain = mrs.bias_interval(router, s.X_test, n_boot=40, rng=0, studentize=False)
+    np.testing.assert_array_equal(pointwise.low, pointwise_plain.low)
+    np.testing.assert_array_equal(pointwise.high, pointwise_plain.high)
 
 
 def test_studentised_band_clusters_a_paired_query(fitted):
@@ -137,14 +152,12 @@ def test_studentised_band_clusters_a_paired_query(fitted):
     band = mrs.bias_interval(router, s.X_test, n_boot=30, rng=0)
     sc = router.bias_learner_.scores_
     assert sc.groups is not None
-    sieve = Sieve(router.bias_learner_, LinearBasis(), s.X_test)
-    alpha = sieve.tuned_alpha(router.bias_learner_, sieve.basis(sc.X)) * 0.1
-    unit, gold = sc.units()
-    by_query = RidgeSandwich(sc.X, sc.pseudo_outcomes, sc.weights, sieve.B_eval, alpha, unit, np.where(gold, 0, 1))
-    by_row = RidgeSandwich(sc.X, sc.pseudo_outcomes, sc.weights, sieve.B_eval, alpha, np.arange(sc.n),
+    by_query = _sandwich(router, s.X_test)
+    by_row = RidgeSandwich(by_query.B, by_query.phi, by_query.w, by_query.B_eval, by_query.alpha, np.arange(sc.n),
                            np.where(sc.source == 1, 0, 1))
-    np.testing.assert_allclose(band.std_error, by_query.fit()[1] / router.scale_, rtol=1e-10)
+    np.testing.assert_array_equal(by_query.unit, np.unique(sc.groups, return_inverse=True)[1])
     assert not np.allclose(by_query.fit()[1], by_row.fit()[1], rtol=1e-3)
+    assert band.draw_std_errors.shape == band.draws.shape
 
 
 def test_studentize_errors_name_the_argument(fitted):
