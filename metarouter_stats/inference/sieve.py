@@ -150,7 +150,7 @@ class RidgeSandwich:
         De = self.B_eval - xbar
         # the coefficients and A^{-1} (x_0 - xbar) for every point, from one factorisation
         sol = linalg.cho_solve(linalg.cho_factor(A), np.column_stack((B.T @ (v * (phi - ybar)), De.T)))
-        coef, L = sol[:, 0], sol[:, 1:]
+        coef = sol[:, 0]
         BL = B @ sol - xbar @ sol  # (B_i - xbar)' [coef, L]
         pred = ybar + De @ coef
         resid = phi - ybar - BL[:, 0]
