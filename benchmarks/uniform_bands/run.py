@@ -18,8 +18,9 @@ from the same draws:
 
 Both have the draws' SD as SE, and the same pointwise band. Recorded per band: pointwise share of
 the 20 points covered, max_j |error_j| / SE_j (whose 95 % quantile over fits is the critical value
-the truth needed), and per way the uniform coverage (all 20), the critical value and the mean
-width of the uniform band. ``nonlinear_bias`` (a bias with an interaction) and ``step_bias`` (a jump) are scored on the
+the truth needed), the signed errors / SE at the 20 points (space-separated, for the per-point
+bias, SE / SD and tails over fits), and per way the uniform coverage (all 20), the critical value
+and the mean width of the uniform band. ``nonlinear_bias`` (a bias with an interaction) and ``step_bias`` (a jump) are scored on the
 linear band only. Rows go to ``results.csv.gz`` through checkpointed chunks of ``--chunk``
 replications per cell; the summary (coverage with Monte Carlo SEs) to ``summary.md``. Run::
 
@@ -78,8 +79,10 @@ def score(band: mrs.Band, target: np.ndarray, prefix: str) -> dict:
     plain = make_band(band.estimate, band.draws, kind="uniform", confidence_level=LEVEL, method="plain")
     pointwise = make_band(band.estimate, band.draws, kind="pointwise", confidence_level=LEVEL, method="plain")
     err = np.abs(band.estimate - target)
+    z = (band.estimate - target) / band.std_error  # signed, per point: bias, SE / SD and tails over fits
     row: dict = {f"{prefix}_pointwise": float(np.mean(pointwise.covers(target))),
                  f"{prefix}_zmax": float(np.max(err / band.std_error)),
+                 f"{prefix}_z": " ".join(f"{v:.4f}" for v in z),
                  f"{prefix}_mean_se": float(np.mean(band.std_error))}
     for way, un in (("stud", band), ("plain", plain)):
         row[f"{prefix}_{way}_uniform"] = float(np.all(un.covers(target)))
