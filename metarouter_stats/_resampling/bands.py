@@ -87,9 +87,8 @@ def band_limits(
         crit = np.broadcast_to(np.asarray(crit, dtype=float), estimate.shape)
         return estimate - crit * se, estimate + crit * se, float(np.max(crit)) if crit.size else 0.0
     live = np.ones(estimate.shape, dtype=bool) if covered is None or np.size(covered) == 0 else np.asarray(covered)
-    studentised = draw_se is not None and np.size(draw_se) > 0
-    c = critical_value(estimate[live], draws[:, live], draw_se[:, live] if studentised else raw_se[live],  # type: ignore[index]
-                       "uniform", level)
+    scale = raw_se[live] if draw_se is None or np.size(draw_se) == 0 else np.asarray(draw_se)[:, live]
+    c = critical_value(estimate[live], draws[:, live], scale, "uniform", level)
     if has_df:
         ok = live & (raw_se > 0)
         dmin = float(np.min(np.asarray(df)[ok])) if ok.any() else np.inf

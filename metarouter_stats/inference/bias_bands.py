@@ -204,7 +204,7 @@ def bias_interval(
         Bootstrap replicates (``"fast"``, ``"refit"`` and each of ``"both"``'s two).
     kind : {"pointwise", "uniform"}, default "pointwise"
         Pointwise normal band with bootstrap standard errors, or a uniform band over the
-        m points by the sup-t construction. With fewer than 100 gold rows the fast uniform band
+        m points by the sup-t construction (studentised for the fast band: ``studentize``). With fewer than 100 gold rows the fast uniform band
         is short of its level (its SE misses the nuisances' variation it freezes), and its
         ``target`` says so. Given ``data``, a uniform band with fewer than 100 gold rows uses
         ``method="both"`` instead (below).
@@ -273,12 +273,12 @@ def bias_interval(
         max_j |draw_j - estimate_j| / SE*_j with each replicate divided by its own sandwich SE
         of that ridge fit (penalty held fixed; clustered by query on paired data;
         :class:`~metarouter_stats.inference.sieve.RidgeSandwich`), rescaled point by point so
-        that its mean over the replicates is the draws' SD, which stays the band's SE. It accounts for how much the SE varies
-        between samples, which the plain sup-t (the draws' spread standing in for a known SD)
-        ignores and the maximum over many points magnifies: the plain uniform band covered
-        0.905-0.92 at 100 and 500 gold rows for 0.95 (``benchmarks/uniform_bands``,
-        ``docs/benchmarks.md``). The pointwise band is the same either way. None: True where
-        it applies. False: the plain sup-t (the band before).
+        that its mean over the replicates is the draws' SD, which stays the band's SE. It
+        accounts for how much the SE varies between samples, which the plain sup-t (the draws'
+        spread standing in for a known SD) ignores and the maximum over many points magnifies
+        (coverage of both in ``benchmarks/uniform_bands`` and ``docs/benchmarks.md``). The
+        pointwise band is the same either way. None: True where it applies. False: the plain
+        sup-t (the band before).
     progress : bool, default True
         A progress bar for ``method="refit"`` (on a terminal only; False switches it off).
 

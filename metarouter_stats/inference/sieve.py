@@ -20,7 +20,9 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..cate.final_stage import DEFAULT_SIEVE_PAIRS, FINAL_ALPHAS, SIEVE_ALPHAS, LeadingColumns, spline_basis
 
-__all__ = ["DEFAULT_SIEVE_PAIRS", "DEFAULT_SIEVE_UNDERSMOOTH", "SIEVE_ALPHAS", "LinearBasis", "RidgeSandwich", "spline_basis"]
+__all__ = [
+    "DEFAULT_SIEVE_PAIRS", "DEFAULT_SIEVE_UNDERSMOOTH", "SIEVE_ALPHAS", "LinearBasis", "RidgeSandwich", "spline_basis",
+]
 
 # penalty factor of the spline sieve: chosen on four cells (nonlinear_bias at 100 and 500 gold, paper at
 # 500, homogeneous at 50), checked on the others (benchmarks/validity/run.py sieve, docs/benchmarks.md)
@@ -123,6 +125,17 @@ class RidgeSandwich:
     unit, stratum : int arrays
         Each row's resampling unit (0 .. u - 1: a row, or its query on paired data) and each
         unit's stratum (0 .. k - 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> rng = np.random.default_rng(0)
+    >>> B = rng.normal(size=(200, 3)); y = B[:, 0] + rng.normal(size=200); Be = rng.normal(size=(4, 3))
+    >>> ridge = RidgeSandwich(B, y, np.ones(200), Be, 1.0, np.arange(200), np.zeros(200, dtype=int))
+    >>> pred, se = ridge.fit()
+    >>> bool(np.allclose(pred, Ridge(alpha=1.0).fit(B, y).predict(Be))), se.shape
+    (True, (4,))
     """
 
     def __init__(self, B: np.ndarray, phi: np.ndarray, w: np.ndarray, B_eval: np.ndarray, alpha: float,
