@@ -27,6 +27,7 @@ replications per cell; the summary (coverage with Monte Carlo SEs) to ``summary.
     OMP_NUM_THREADS=1 python benchmarks/uniform_bands/run.py --reps 200 --n-jobs 2
     python benchmarks/uniform_bands/run.py --merge        # summarise what is there, no runs
     OMP_NUM_THREADS=1 python benchmarks/uniform_bands/run.py --both --reps 3 --gold 100,500 --refits 50
+    python benchmarks/uniform_bands/run.py --both --merge  # its summary again from both_homogeneous.csv
 
 ``--both`` measures the width of ``method="both"`` (the larger of the fast and the weighted refit
 bootstrap's SE) under a constant bias, where re-tuning the sieve's penalty in every refit had made
@@ -190,23 +191,23 @@ def main() -> None:
     ap.add_argument("--scenarios", default="paper,smooth_bias,nonlinear_bias,step_bias")
     ap.add_argument("--gold", default="100,500,1000")
     ap.add_argument("--n-jobs", type=int, default=1)
-    ap.add_argument("--merge", action="store_true", help="summarise the stored results only")
+    ap.add_argument("--merge", action="store_true", help="summarise the stored results only (with --both: its CSV)")
     ap.add_argument("--both", action="store_true",
                     help="instead: method='both' against the fast spline band under a constant bias (--reps fits per "
                          "gold size, --refits refits each; writes both_homogeneous.csv and its summary section)")
     ap.add_argument("--refits", type=int, default=50)
     args = ap.parse_args()
     if args.both:
-        frame = run_both(args.reps, args.n_jobs, [int(g) for g in args.gold.split(",")], args.refits)
-        table = frame.groupby("n_gold").agg(fits=("rep", "size"), fast_uniform=("fast_uniform", "mean"),
-                                            both_uniform=("both_uniform", "mean"), se_ratio=("se_ratio", "mean"),
-                                            width_ratio=("both_width", "sum")).reset_index()
-        table["width_ratio"] = (frame.groupby("n_gold").both_width.sum() / frame.groupby("n_gold").fast_width.sum()
-                                ).to_numpy().round(3)
+        frame = (pd.read_csv(HERE / "both_homogeneous.csv") if args.merge else
+                 run_both(args.reps, args.n_jobs, [int(g) for g in args.gold.split(",")], args.refits))
+        by = frame.groupby("n_gold")
+        table = pd.DataFrame({"fits": by.size(), "fast uniform": by.fast_uniform.mean(),
+                              "both uniform": by.both_uniform.mean(), "SE both / fast": by.se_ratio.mean(),
+                              "width both / fast": by.both_width.mean() / by.fast_width.mean()}).reset_index()
         write_summary_section(SUMMARY, "both_homogeneous", (
-            f"Constant bias (`homogeneous`), spline sieve, uniform 95 %: `method='both'` ({args.refits} weighted refits) "
-            "against the fast band (200 replicates, studentised) on the same fits; `se_ratio`: mean SE both / fast; "
-            "`width_ratio`: mean width both / fast.\n\n") + table.round(3).to_markdown(index=False))
+            f"Constant bias (`homogeneous`), spline sieve, uniform 95 %: `method='both'` "
+            f"({int(frame.refits.iloc[0])} weighted refits) against the fast band (200 replicates, studentised) on the "
+            "same fits; mean SE and mean width of both over the fast band's.\n\n") + table.round(3).to_markdown(index=False))
         print(table.to_string(index=False))
         return
     if not args.merge:

@@ -195,7 +195,8 @@ def _bias(rep: Report, a: Analysis) -> None:
     meta, delta, point = res["meta_router"], res["bias"], res["bias_band"]
     uniform, sieve, het = res["bias_band_uniform"], res["bias_band_sieve"], res["heterogeneity"]
     learner, cate, truth, c = meta.bias_learner_, part["cate"], part["truth"], part["scale"]
-    how = (f"{level:.0%} fast bootstrap ({n_boot} replicates; pointwise and uniform sup-t)"
+    studentised = "studentised " if uniform is not None and uniform.draw_std_errors.size else ""
+    how = (f"{level:.0%} fast bootstrap ({n_boot} replicates; pointwise and uniform {studentised}sup-t)"
            + (", undersmoothed ridge final stage" if has_capability(learner, "undersmooth") else "")
            if point.draws.shape[0] else f"{level:.0%} pointwise intervals of the learner itself")
     rep.paragraph(
