@@ -111,8 +111,9 @@ class RidgeSandwich:
     the units' summed influences, each stratum centred at its mean and scaled by
     :math:`n_s / (n_s - 1)`: the sandwich of the design the fast bootstrap resamples (rows
     within source, or whole queries stratified by whether they carry gold), which each
-    replicate also computes for itself. That replicate SE is what the studentised sup-t
-    critical value of a uniform band divides by (:func:`~metarouter_stats._resampling.sup_t`).
+    replicate also computes for itself. The replicates' SEs, normalised to their mean, are what
+    the studentised sup-t critical value of a uniform band divides by
+    (:func:`~metarouter_stats.bias_interval`, ``studentize``).
 
     Parameters
     ----------
