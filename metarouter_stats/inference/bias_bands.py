@@ -118,7 +118,7 @@ def studentised_scale(draws: np.ndarray, draw_se: np.ndarray) -> dict[str, np.nd
     """``make_band``'s studentising arguments: the draws' SD, and each draw's sandwich SE on that SD's scale.
 
     The band keeps the draws' SD as its SE (the pointwise band is unchanged) and studentises
-    replicate b at point j by SD_j * SE*_bj / mean_b SE*_bj: only the sandwich's relative variation
+    replicate b at point j by ``SD_j * SE*_bj / mean_b SE*_bj``: only the sandwich's relative variation
     between replicates enters, standing in for how much the band's SE varies between samples. A
     bootstrap-t band does not move when its SE estimator is multiplied by a constant; dividing by the
     replicates' own mean (not by the full-data sandwich) also removes a shift in level between the
@@ -270,7 +270,7 @@ def bias_interval(
         ``method="fast"`` with a refitted final stage (``final_stage`` "linear", "spline",
         "spline_pairs", a basis, or "auto" on the default learner), ``kind="uniform"``: the
         critical value is the **studentised** sup-t, the quantile of
-        max_j |draw_j - estimate_j| / SE*_j with each replicate divided by its own sandwich SE
+        ``max_j |draw_j - estimate_j| / SE*_j``, each replicate divided by its own sandwich SE
         of that ridge fit (penalty held fixed; clustered by query on paired data;
         :class:`~metarouter_stats.inference.sieve.RidgeSandwich`), rescaled point by point so
         that its mean over the replicates is the draws' SD, which stays the band's SE. It
