@@ -149,6 +149,7 @@ class RidgeSandwich:
         self._to_units = None if identity else sparse.csr_matrix(
             (np.ones(self.unit.size), (self.unit, np.arange(self.unit.size))), shape=(self.n_units, self.unit.size))
         self._sizes = np.bincount(self.unit, minlength=self.n_units)
+        self._strata = [self.stratum == s for s in np.unique(self.stratum)]  # the units of each stratum, in order
 
     def fit(self, counts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """``(prediction, standard error)`` at the evaluation points; ``counts``: each row's copies (None: 1)."""
@@ -173,8 +174,7 @@ class RidgeSandwich:
         copies = (np.ones(self.n_units) if counts is None else
                   np.bincount(self.unit, weights=counts, minlength=self.n_units) / self._sizes)
         var = np.zeros(infl.shape[1])
-        for s in np.unique(self.stratum):
-            inside = self.stratum == s
+        for inside in self._strata:
             c, U = copies[inside], unit_infl[inside]
             size = float(c.sum())
             if size < 2:
