@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.linear_model import LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.model_selection import check_cv
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import Pipeline
@@ -56,6 +57,7 @@ from ._threads import budgeted
 from ._results import ResultMixin, new_axes
 
 __all__ = [
+    "BlockLogisticRegressionCV",
     "BlockStandardScaler",
     "PositivityReport",
     "check_trim_rule",
@@ -107,9 +109,131 @@ def default_propensity_model() -> BaseEstimator:
         kwargs["use_legacy_attributes"] = False
     return Pipeline([
         ("standardscaler", BlockStandardScaler()),
-        ("logisticregressioncv", LogisticRegressionCV(Cs=np.logspace(-4, 1, 11), cv=3, scoring=neg_log_loss,
-                                                      max_iter=1000, random_state=0, **kwargs)),
+        ("logisticregressioncv", BlockLogisticRegressionCV(Cs=np.logspace(-4, 1, 11), cv=3, scoring=neg_log_loss,
+                                                           max_iter=1000, random_state=0, **kwargs)),
     ])
+
+
+class BlockLogisticRegressionCV(LogisticRegressionCV):
+    """``LogisticRegressionCV`` whose penalty search on a large dense matrix copies no fold of it.
+
+    scikit-learn's search copies each cross-validation fold (``X[train]`` and ``X[test]``, the
+    size of the input, while the caller's own fold design is held): at a million rows of
+    sentence embeddings that copy was the largest allocation of a Meta-router fit left after
+    :class:`BlockStandardScaler` (0.8 times the data). Above one block (``block_bytes`` of
+    features) the same search runs on the whole matrix instead: each fold's path is fitted by
+    :class:`~sklearn.linear_model.LogisticRegression` with sample weight 1 on the fold's training
+    rows and 0 on its held-out rows (the same objective, since scikit-learn's penalty is
+    ``1 / (C * sum of weights)``: the fit on the training rows alone), warm-started along ``Cs``
+    as scikit-learn's path is; the held-out rows are scored by :func:`neg_log_loss` one block at a
+    time; the best C (summed score over folds) is refitted on every row from the folds' mean
+    coefficients, as ``LogisticRegressionCV(refit=True)`` does. The folds are scikit-learn's
+    (``check_cv``). The numbers agree with ``LogisticRegressionCV`` to the solver's tolerance, not
+    to the last bit (``tests/test_positivity.py``). Matrices of one block or less, sample weights,
+    sparse input, more than two classes, ``n_jobs``, other solvers, penalties or scorers than the
+    default model's take ``LogisticRegressionCV.fit`` itself, so small fits are unchanged.
+    (scikit-learn offers no copy-free fold option; this class drives its public estimator.)
+
+    Parameters
+    ----------
+    block_bytes : int, default 2**26
+        Above this many bytes of features the copy-free search is used (64 MiB).
+    **kwargs
+        As :class:`sklearn.linear_model.LogisticRegressionCV`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from metarouter_stats.positivity import BlockLogisticRegressionCV, neg_log_loss
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((600, 3)); y = (X[:, 0] + rng.standard_normal(600) > 0).astype(int)
+    >>> a = BlockLogisticRegressionCV(Cs=[0.01, 1.0], cv=3, scoring=neg_log_loss, block_bytes=64).fit(X, y)
+    >>> float(a.C_)
+    1.0
+    """
+
+    _parameter_constraints: dict = {
+        **LogisticRegressionCV._parameter_constraints,
+        "block_bytes": [Interval(numbers.Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, *, block_bytes: int = 1 << 26, **kwargs: Any) -> None:  # noqa: D107
+        super().__init__(**kwargs)
+        self.block_bytes = block_bytes
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        return sorted(set(LogisticRegressionCV._get_param_names()) | {"block_bytes"})
+
+    def _copy_free(self, X: Any, y: Any, sample_weight: Any, params: dict) -> bool:
+        return (sample_weight is None and not params and isinstance(X, np.ndarray) and X.ndim == 2
+                and X.dtype == np.float64 and X.flags.c_contiguous and X.nbytes > int(self.block_bytes)
+                and np.unique(y).size == 2 and self.solver == "lbfgs" and self.scoring is neg_log_loss
+                and self.n_jobs in (None, 1) and self.class_weight is None and not self.dual
+                and self.penalty in ("deprecated", "l2") and self.refit
+                and getattr(self, "use_legacy_attributes", None) is False
+                and (self.l1_ratios is None or list(np.ravel(self.l1_ratios)) in ([0.0], ["warn"]))
+                and np.ndim(self.Cs) == 1)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, **params: Any) -> BlockLogisticRegressionCV:
+        """Fit as ``LogisticRegressionCV``, without copies of the folds above one block (class docstring)."""
+        if not self._copy_free(X, y, sample_weight, params):
+            return super().fit(X, y, sample_weight=sample_weight, **params)
+        self._validate_params()
+        classes, y01 = np.unique(np.asarray(y), return_inverse=True)
+        Cs = np.asarray(self.Cs, dtype=float)
+        folds = list(check_cv(self.cv, y01, classifier=True).split(X, y01))
+        lr_kwargs: dict[str, Any] = {"l1_ratio": 0.0} if "l1_ratio" in LogisticRegression().get_params() else {}
+        rows = max(1, int(self.block_bytes) // (X.itemsize * X.shape[1]))
+        d = X.shape[1]
+        paths = np.empty((len(folds), Cs.size, d + 1))
+        scores = np.empty((len(folds), Cs.size))
+        n_iter = np.empty((len(folds), Cs.size), dtype=int)
+        for f, (train, test) in enumerate(folds):
+            weight = np.zeros(X.shape[0])
+            weight[train] = 1.0
+            model = LogisticRegression(tol=self.tol, max_iter=self.max_iter, fit_intercept=self.fit_intercept,
+                                       intercept_scaling=self.intercept_scaling, random_state=self.random_state,
+                                       warm_start=True, **lr_kwargs)
+            for k, C in enumerate(Cs):  # warm-started along the path, as scikit-learn's path is
+                model.set_params(C=float(C)).fit(X, y01, sample_weight=weight)
+                paths[f, k] = np.r_[model.coef_.ravel(), model.intercept_]
+                n_iter[f, k] = int(np.max(model.n_iter_))
+                scores[f, k] = _held_out_log_loss(X, y01, test, model.coef_.ravel(), float(model.intercept_[0]), rows)
+        best = int(np.argmax(scores.sum(axis=0)))
+        init = paths[:, best].mean(axis=0)
+        final = LogisticRegression(C=float(Cs[best]), tol=self.tol, max_iter=self.max_iter,
+                                   fit_intercept=self.fit_intercept, intercept_scaling=self.intercept_scaling,
+                                   random_state=self.random_state, warm_start=True, **lr_kwargs)
+        final.coef_, final.intercept_ = init[None, :d].copy(), init[d:].copy()
+        final.classes_ = np.arange(2)
+        final.fit(X, y01)
+        self.classes_ = classes
+        self.n_features_in_ = d
+        self.Cs_ = Cs
+        self.C_ = float(Cs[best])
+        self.l1_ratio_ = 0.0
+        self.l1_ratios_ = np.array([0.0])
+        self.coef_ = final.coef_.copy()
+        self.intercept_ = final.intercept_.copy()
+        self.scores_ = scores[:, None, :]
+        self.n_iter_ = n_iter[:, None, :]
+        self.coefs_paths_ = paths[:, None, :, None, :]
+        return self
+
+
+def _held_out_log_loss(X: np.ndarray, y01: np.ndarray, test: np.ndarray, coef: np.ndarray, intercept: float,
+                       rows: int) -> float:
+    """:func:`neg_log_loss` of a binary logistic model on the rows ``test``, read one block of rows at a time."""
+    eps = np.finfo(float).eps
+    total = 0.0
+    for a in range(0, test.size, rows):
+        idx = test[a:a + rows]
+        p1 = 1.0 / (1.0 + np.exp(-(X[idx] @ coef + intercept)))
+        proba = np.clip(np.column_stack([1.0 - p1, p1]), eps, 1 - eps)
+        proba /= proba.sum(axis=1, keepdims=True)
+        total += float(np.sum(np.log(proba[np.arange(idx.size), y01[idx]])))
+    return total / test.size
 
 
 class BlockStandardScaler(StandardScaler):

@@ -225,3 +225,49 @@ def test_block_scaler_fits_the_scaler_of_scikit_learn_in_one_block_of_memory():
     assert peaks["blocks"] < 0.1 < 0.9 < peaks["sklearn"], peaks
     with pytest.raises(ValueError, match="block_bytes"):
         BlockStandardScaler(block_bytes=0).fit(X)
+
+
+def test_block_logistic_cv_is_scikit_learns_search_without_copies_of_the_folds():
+    """Above one block, the penalty search with zero weights on each fold's held-out rows has scikit-learn's
+    objective and folds: C, the fold scores, the coefficients and the probabilities equal LogisticRegressionCV's
+    to rounding (the same lbfgs iterates; 1e-10 allowed), while the traced peak is a fraction of the input
+    (LogisticRegressionCV copies X[train] and X[test]: above 0.9 of it). One block or less, sample weights
+    and other settings are LogisticRegressionCV's own fit, bit for bit."""
+    import tracemalloc
+
+    from sklearn.base import clone
+    from sklearn.linear_model import LogisticRegressionCV
+
+    from metarouter_stats.positivity import BlockLogisticRegressionCV, default_propensity_model
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30_000, 40))
+    y = (rng.random(30_000) < 1 / (1 + np.exp(-(0.4 * X[:, 0] - 2.5)))).astype(int)
+    ours = default_propensity_model()[-1]
+    assert isinstance(ours, BlockLogisticRegressionCV) and ours.get_params()["block_bytes"] == 1 << 26
+    settings = {k: v for k, v in ours.get_params().items() if k != "block_bytes"}
+    ref = LogisticRegressionCV(**settings).fit(X, y)
+    blk = clone(ours).set_params(block_bytes=1 << 20).fit(X, y)
+    assert blk.C_ == ref.C_ and blk.C_ not in (settings["Cs"][0], settings["Cs"][-1])  # an interior penalty
+    np.testing.assert_allclose(blk.scores_, ref.scores_, rtol=1e-10)
+    np.testing.assert_allclose(blk.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(blk.intercept_, ref.intercept_, rtol=1e-10)
+    np.testing.assert_allclose(blk.predict_proba(X), ref.predict_proba(X), rtol=1e-10)
+    np.testing.assert_array_equal(blk.classes_, ref.classes_)
+
+    small = clone(ours).fit(X[:3000], y[:3000])  # under 64 MiB: LogisticRegressionCV's fit itself
+    np.testing.assert_array_equal(small.coef_, LogisticRegressionCV(**settings).fit(X[:3000], y[:3000]).coef_)
+    w = rng.uniform(0.5, 2.0, 30_000)
+    np.testing.assert_array_equal(clone(blk).fit(X, y, sample_weight=w).coef_,
+                                  LogisticRegressionCV(**settings).fit(X, y, sample_weight=w).coef_)
+
+    peaks = {}
+    for name, est in {"blocks": clone(blk), "sklearn": LogisticRegressionCV(**settings)}.items():
+        tracemalloc.start()
+        try:
+            est.fit(X, y)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        peaks[name] = peak / X.nbytes
+    assert peaks["blocks"] < 0.4 < 0.9 < peaks["sklearn"], peaks
