@@ -132,6 +132,10 @@ class BlockLogisticRegressionCV(LogisticRegressionCV):
     to the last bit (``tests/test_positivity.py``). Matrices of one block or less, sample weights,
     sparse input, more than two classes, ``n_jobs``, other solvers, penalties or scorers than the
     default model's take ``LogisticRegressionCV.fit`` itself, so small fits are unchanged.
+    The copy-free search writes the fitted attributes in scikit-learn's newer layout
+    (``use_legacy_attributes=False``, scikit-learn >= 1.8, where this class makes it and
+    ``l1_ratios=(0.0,)`` the defaults, as :func:`default_propensity_model` does); with the
+    legacy layout, or before 1.8, the search is ``LogisticRegressionCV``'s own, with its copies.
     (scikit-learn offers no copy-free fold option; this class drives its public estimator.)
 
     Parameters
@@ -148,7 +152,7 @@ class BlockLogisticRegressionCV(LogisticRegressionCV):
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((600, 3)); y = (X[:, 0] + rng.standard_normal(600) > 0).astype(int)
     >>> a = BlockLogisticRegressionCV(Cs=[0.01, 1.0], cv=3, scoring=neg_log_loss, block_bytes=64).fit(X, y)
-    >>> float(a.C_)
+    >>> float(np.ravel(a.C_)[0])
     1.0
     """
 
@@ -158,6 +162,10 @@ class BlockLogisticRegressionCV(LogisticRegressionCV):
     }
 
     def __init__(self, *, block_bytes: int = 1 << 26, **kwargs: Any) -> None:  # noqa: D107
+        if "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters:
+            # scikit-learn >= 1.8: today's behaviour pinned, and the layout the copy-free search writes
+            kwargs.setdefault("use_legacy_attributes", False)
+            kwargs.setdefault("l1_ratios", (0.0,))
         super().__init__(**kwargs)
         self.block_bytes = block_bytes
 
