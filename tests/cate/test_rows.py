@@ -169,3 +169,25 @@ def test_econml_reaches_a_wrapped_models_cv_for_grouped_splits():
     wrapped = RowIndexed(RidgeCV(cv=3), rows)
     wrapped.cv = [([0, 1], [2, 3])]
     assert wrapped.estimator.cv == [([0, 1], [2, 3])] and wrapped.cv == wrapped.estimator.cv
+
+
+def test_a_design_is_built_without_a_second_copy_of_itself(monkeypatch):
+    """The design of some rows (with or without appended columns) is filled by blocks: the traced peak of its
+    build is the design plus one block, not two designs (``np.take(..., out=)`` buffered the whole result)."""
+    import metarouter_stats.cate.rows as rows_module
+
+    monkeypatch.setattr(rows_module, "BLOCK_BYTES", 1 << 18)  # 256 KiB blocks: 655 rows at d = 50
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20_000, 50))
+    rows = SharedRows(X)
+    picked = rng.permutation(20_000)[:16_000]
+    for rest in (np.empty((16_000, 0)), rng.integers(0, 2, (16_000, 1)).astype(float)):
+        Z = np.column_stack([picked.astype(float), rest])
+        tracemalloc.start()
+        try:
+            design = rows.design(Z)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        np.testing.assert_array_equal(design, np.column_stack([X[picked], rest]))
+        assert peak < 1.2 * design.nbytes, (peak / design.nbytes, rest.shape)
