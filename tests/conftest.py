@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -42,3 +45,20 @@ def data_dir():
     if not os.path.isdir(path):
         pytest.skip(f"METAROUTER_DATA_DIR={path!r} is not a directory.")
     return path
+
+
+@pytest.fixture
+def traced_peak() -> Callable[[Callable[[], Any]], tuple[Any, int]]:
+    """Run a callable under ``tracemalloc``: ``traced_peak(fn)`` returns ``(fn(), peak bytes traced during it)``.
+
+    numpy reports its allocations to ``tracemalloc``, so the peak counts the arrays a call makes."""
+
+    def run(fn: Callable[[], Any]) -> tuple[Any, int]:
+        tracemalloc.start()
+        try:
+            out = fn()
+            return out, tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    return run

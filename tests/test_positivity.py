@@ -188,11 +188,9 @@ def test_report_reads_probabilities_known_by_design():
         mrs.positivity_report(X, t, propensity=np.r_[0.0, pi[1:]])
 
 
-def test_block_scaler_fits_the_scaler_of_scikit_learn_in_one_block_of_memory():
+def test_block_scaler_fits_the_scaler_of_scikit_learn_in_one_block_of_memory(traced_peak):
     """Mean and scale as StandardScaler's to rounding (Chan's update over blocks); fitted in place, the
     traced peak is one block (StandardScaler's one-pass fit allocates about 1.1 times the input)."""
-    import tracemalloc
-
     from sklearn.base import clone
     from sklearn.preprocessing import StandardScaler
 
@@ -214,12 +212,7 @@ def test_block_scaler_fits_the_scaler_of_scikit_learn_in_one_block_of_memory():
     for name, scaler in {"blocks": BlockStandardScaler(copy=False, block_bytes=1 << 16),
                          "sklearn": StandardScaler(copy=False)}.items():
         Z = X.copy()
-        tracemalloc.start()
-        try:
-            out = scaler.fit_transform(Z)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        out, peak = traced_peak(lambda: scaler.fit_transform(Z))  # noqa: B023 (called at once)
         assert out is Z  # standardised in place
         peaks[name] = peak / X.nbytes
     assert peaks["blocks"] < 0.1 < 0.9 < peaks["sklearn"], peaks
@@ -227,14 +220,12 @@ def test_block_scaler_fits_the_scaler_of_scikit_learn_in_one_block_of_memory():
         BlockStandardScaler(block_bytes=0).fit(X)
 
 
-def test_block_logistic_cv_is_scikit_learns_search_without_copies_of_the_folds():
+def test_block_logistic_cv_is_scikit_learns_search_without_copies_of_the_folds(traced_peak):
     """Above one block, the penalty search with zero weights on each fold's held-out rows has scikit-learn's
     objective and folds: C, the fold scores, the coefficients and the probabilities equal LogisticRegressionCV's
     to rounding (the same lbfgs iterates; 1e-10 allowed), while the traced peak is a fraction of the input
     (LogisticRegressionCV copies X[train] and X[test]: above 0.9 of it). One block or less, sample weights
     and other settings are LogisticRegressionCV's own fit, bit for bit."""
-    import tracemalloc
-
     from sklearn.base import clone
     from sklearn.linear_model import LogisticRegressionCV
 
@@ -263,11 +254,6 @@ def test_block_logistic_cv_is_scikit_learns_search_without_copies_of_the_folds()
 
     peaks = {}
     for name, est in {"blocks": clone(blk), "sklearn": LogisticRegressionCV(**settings)}.items():
-        tracemalloc.start()
-        try:
-            est.fit(X, y)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        _, peak = traced_peak(lambda: est.fit(X, y))  # noqa: B023 (called at once)
         peaks[name] = peak / X.nbytes
     assert peaks["blocks"] < 0.4 < 0.9 < peaks["sklearn"], peaks

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import pickle
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -138,7 +137,7 @@ def test_standardisation_in_place_only_on_the_wrappers_own_design():
     assert fitted.estimator_.steps[0][1].copy is True
 
 
-def test_a_dr_fit_holds_one_training_design_at_a_time(monkeypatch):
+def test_a_dr_fit_holds_one_training_design_at_a_time(monkeypatch, traced_peak):
     """Peak traced memory of a DR fit beyond the data (allocations, not time): one fold's design
     (0.8 times the data) plus the propensity model's own folds (0.8) and small arrays; about 2.3
     measured here, where EconML on the same models and features takes 5.0 (``docs/benchmarks.md``, "Scale")."""
@@ -152,12 +151,7 @@ def test_a_dr_fit_holds_one_training_design_at_a_time(monkeypatch):
     y = X[:, 0] + rng.normal(size=n)
     DRBiasLearner(cv=2, random_state=0).fit(X[:400], y[:400], t[:400])  # imports, compiled code: not the fit's
     learner = DRBiasLearner(model_final=GramRidgeCV(alphas=np.logspace(-1, 5, 31)), cv=5, random_state=0)
-    tracemalloc.start()
-    try:
-        learner.fit(X, y, t)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    _, peak = traced_peak(lambda: learner.fit(X, y, t))
     assert peak / X.nbytes < 2.6
 
 
@@ -171,7 +165,7 @@ def test_econml_reaches_a_wrapped_models_cv_for_grouped_splits():
     assert wrapped.estimator.cv == [([0, 1], [2, 3])] and wrapped.cv == wrapped.estimator.cv
 
 
-def test_a_design_is_built_without_a_second_copy_of_itself(monkeypatch):
+def test_a_design_is_built_without_a_second_copy_of_itself(monkeypatch, traced_peak):
     """The design of some rows (with or without appended columns) is filled by blocks: the traced peak of its
     build is the design plus one block, not two designs (``np.take(..., out=)`` buffered the whole result)."""
     import metarouter_stats.cate.rows as rows_module
@@ -183,11 +177,6 @@ def test_a_design_is_built_without_a_second_copy_of_itself(monkeypatch):
     picked = rng.permutation(20_000)[:16_000]
     for rest in (np.empty((16_000, 0)), rng.integers(0, 2, (16_000, 1)).astype(float)):
         Z = np.column_stack([picked.astype(float), rest])
-        tracemalloc.start()
-        try:
-            design = rows.design(Z)
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        design, peak = traced_peak(lambda: rows.design(Z))  # noqa: B023 (called at once)
         np.testing.assert_array_equal(design, np.column_stack([X[picked], rest]))
         assert peak < 1.2 * design.nbytes, (peak / design.nbytes, rest.shape)
