@@ -62,7 +62,9 @@ from .planning import (
     GoldSelection,
     HeterogeneityPlan,
     gold_learning_curve,
+    judge_training_worth,
     plan_gold,
+    TrainingWorth,
     plan_heterogeneity,
     select_for_gold,
 )
@@ -125,6 +127,7 @@ __all__ = [
     "HeterogeneityPlan",
     "HeterogeneityTestResult",
     "inference",
+    "judge_training_worth",
     "JudgeComparison",
     "JudgeSpec",
     "MeanShiftRouter",
@@ -156,5 +159,6 @@ __all__ = [
     "TextRouter",
     "thread_budget",
     "TokenCost",
+    "TrainingWorth",
     "__version__",
 ]

@@ -10,6 +10,8 @@
   of the heterogeneity (BLP) test against the number of gold labels, from a fitted pilot.
 * :func:`compare_judges` (:mod:`~metarouter_stats.planning.judges`): which judge to pay for: each
   judge's mean and heterogeneous bias against gold and its worth in gold labels.
+* :func:`judge_training_worth` (:mod:`~metarouter_stats.planning.training_worth`): what a judge's
+  labels are worth in gold labels for training a router, read off a pilot without extrapolation.
 * :func:`gold_learning_curve` (:mod:`~metarouter_stats.planning.curves`): routing quality (EG
   area) against the number of gold labels, from refits on subsets of a pilot, extrapolated.
 """
@@ -20,6 +22,7 @@ from .budget import GoldPlan, plan_gold
 from .curves import GoldLearningCurve, gold_learning_curve
 from .heterogeneity_power import HeterogeneityPlan, plan_heterogeneity
 from .judges import JudgeComparison, compare_judges, gold_worth
+from .training_worth import TrainingWorth, judge_training_worth
 from .selection import STRATEGIES, GoldSelection, select_for_gold, systematic_pps
 
 __all__ = [
@@ -30,10 +33,12 @@ __all__ = [
     "GoldPlan",
     "GoldSelection",
     "HeterogeneityPlan",
+    "judge_training_worth",
     "JudgeComparison",
     "plan_gold",
     "plan_heterogeneity",
     "select_for_gold",
     "STRATEGIES",
     "systematic_pps",
+    "TrainingWorth",
 ]

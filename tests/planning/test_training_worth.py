@@ -1,0 +1,112 @@
+"""judge_training_worth: the inversion of the gold-only curve, what each fit sees (no held-out label, nested
+gold subsets, N judge labels), the table against its own areas, seeds and workers, errors. Its coverage of the
+population worth is measured in benchmarks/judge_training (a Monte Carlo, not a test)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import metarouter_stats as mrs
+from metarouter_stats.planning.training_worth import worth_from_curves
+
+
+def test_the_worth_inverts_the_gold_curve_and_censors_outside_it():
+    sizes = [10, 20, 40, 80]
+    areas = [0.10, 0.20, 0.30, 0.40]
+    assert worth_from_curves(sizes, areas, 0.25, base=20) == (10.0, "")  # m* = 30, halfway from 20 to 40
+    assert worth_from_curves(sizes, areas, 0.40, base=20) == (60.0, "")  # reached at the last size exactly
+    assert worth_from_curves(sizes, areas, 0.41, base=20) == (60.0, "above")  # at least 60
+    assert worth_from_curves(sizes, areas, 0.05, base=20) == (-10.0, "below")  # at most -10
+    assert worth_from_curves(sizes, areas, 0.10, base=20) == (-10.0, "")
+    # a dip (noise) is pooled by the isotonic fit: 0.3 and 0.2 become 0.25 at 20 and 40
+    w, cens = worth_from_curves(sizes, [0.1, 0.3, 0.2, 0.4], 0.25, base=10)
+    assert (w, cens) == (10.0, "")
+    # a flat stretch: the smallest size that reaches the area
+    assert worth_from_curves(sizes, [0.0, 0.0, 0.0, 0.4], 0.0, base=10) == (0.0, "")
+
+
+class _SpyGold(mrs.GoldOnlyRouter):
+    seen: list = []
+
+    def fit(self, X, y=None, source=None):
+        _SpyGold.seen.append(("gold", set(X.query_ids[X.source == 1]), set(X.query_ids[X.source == 0])))
+        return super().fit(X, y, source)
+
+
+class _SpyMeta(mrs.MetaRouter):
+    seen: list = []
+
+    def fit(self, X, y=None, source=None):
+        _SpyMeta.seen.append(("meta", set(X.query_ids[X.source == 1]), list(X.query_ids[X.source == 0])))
+        return super().fit(X, y, source)
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return mrs.simulate_judges(n_gold=60, n_queries=300, n_test=1, d=6, rng=3)
+
+
+@pytest.fixture(scope="module")
+def spied(sim):
+    _SpyGold.seen.clear()
+    _SpyMeta.seen.clear()
+    tw = mrs.judge_training_worth(sim.train, router=_SpyMeta(), gold_router=_SpyGold(), per_labels=150,
+                                  n_repeats=3, n_boot=100, rng=0, progress=False)
+    return tw, list(_SpyGold.seen), list(_SpyMeta.seen)
+
+
+def test_no_fit_sees_a_label_of_a_held_out_query_and_gold_subsets_are_nested(sim, spied):
+    tw, gold_fits, meta_fits = spied
+    sizes = tw.curve["size"].tolist()
+    n_judges = len(sim.train.judges)
+    assert len(gold_fits) == 3 * len(sizes) and len(meta_fits) == 3 * n_judges
+    all_gold = set(sim.train.query_ids[sim.train.source == 1])
+    for r in range(3):
+        golds = gold_fits[r * len(sizes):(r + 1) * len(sizes)]
+        metas = meta_fits[r * n_judges:(r + 1) * n_judges]
+        assert [len(g) for _, g, _ in golds] == sizes
+        for (_, small, _), (_, large, _) in zip(golds, golds[1:]):
+            assert small < large  # nested subsets of one order
+        seen = set().union(*(g | set(j) for _, g, j in golds + metas))
+        held = all_gold - seen
+        assert len(held) == tw.held_out  # the same held-out queries for every fit of the repeat
+        for _, gold_ids, judge_ids in metas:
+            assert len(gold_ids) == int(tw.frame["base"].iloc[0])
+            assert gold_ids <= golds[-1][1]  # the first `base` queries of the repeat's order
+            assert len(judge_ids) == 150 and not held & set(judge_ids)
+
+
+def test_the_table_is_the_inversion_of_its_own_mean_areas(spied):
+    tw = spied[0]
+    sizes = tw.curve["size"].to_numpy()
+    mean = tw.areas.mean(axis=0)
+    np.testing.assert_allclose(tw.curve["area"], mean[: sizes.size])
+    for k, row in enumerate(tw.frame.to_dict("records")):
+        w, cens = worth_from_curves(sizes, mean[: sizes.size], mean[sizes.size + k], row["base"])
+        assert (row["worth"], row["censored"]) == (w, cens)
+        assert row["meta_area"] == pytest.approx(mean[sizes.size + k])
+        assert row["worth_low"] <= (w if not cens else row["worth_high"]) <= row["worth_high"] or cens
+    assert "worth for training" in tw.summary().lower()
+
+
+def test_same_seed_same_worth_on_one_or_two_workers(sim):
+    kw = dict(judges=["strong"], per_labels=100, n_repeats=2, n_boot=50, rng=5, progress=False)
+    a = mrs.judge_training_worth(sim.train, **kw)
+    b = mrs.judge_training_worth(sim.train, n_jobs=2, **kw)
+    np.testing.assert_array_equal(a.areas, b.areas)
+    assert a.frame.equals(b.frame)
+
+
+def test_errors_name_the_argument(sim):
+    with pytest.raises(ValueError, match="`judges`"):
+        mrs.judge_training_worth(sim.train, judges=["nobody"], progress=False)
+    with pytest.raises(ValueError, match="`base`"):
+        mrs.judge_training_worth(sim.train, base=50, progress=False)
+    with pytest.raises(ValueError, match="`sizes`"):
+        mrs.judge_training_worth(sim.train, sizes=[20, 200], progress=False)
+    small = mrs.simulate_judges(n_gold=20, n_queries=100, n_test=1, d=6, rng=0)
+    with pytest.raises(ValueError, match="too few"):
+        mrs.judge_training_worth(small.train, progress=False)
+    with pytest.raises(TypeError, match="`data`"):
+        mrs.judge_training_worth((sim.train.X, sim.train.outcome, sim.train.source), progress=False)
