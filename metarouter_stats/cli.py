@@ -313,7 +313,7 @@ def _judge_price(text: str) -> tuple[str, float]:
 
 
 def _judges(args: argparse.Namespace) -> int:
-    from .planning import compare_judges  # noqa: PLC0415
+    from .planning import compare_judges, judge_training_worth  # noqa: PLC0415
     from .report import check_output_file, judges_report  # noqa: PLC0415
 
     if args.mtbench:
@@ -352,9 +352,15 @@ def _judges(args: argparse.Namespace) -> int:
                          per_labels=args.per_labels, heterogeneity=not args.no_heterogeneity, n_boot=args.n_boot,
                          rng=args.seed)
     print(cmp.summary())
+    training = None
+    if args.training:
+        training = judge_training_worth(data, per_labels=args.per_labels, n_repeats=args.training_repeats,
+                                        n_boot=args.n_boot, rng=args.seed, n_jobs=args.n_jobs)
+        print()
+        print(training.summary())
     if out is not None:
         _agg()
-        path = judges_report(cmp, description=where).save(out)
+        path = judges_report(cmp, description=where, training=training).save(out)
         print(f"report: {path}")
     return 0
 
@@ -483,6 +489,12 @@ def build_parser() -> argparse.ArgumentParser:
     judges.add_argument("--n-boot", type=_positive_int, default=1000, help="bootstrap replicates (default 1000)")
     judges.add_argument("--seed", type=int, default=0, help="seed of every fit and bootstrap (default 0)")
     judges.add_argument("--no-heterogeneity", action="store_true", help="skip the heterogeneity test of each judge")
+    judges.add_argument("--training", action="store_true",
+                        help="also each judge's worth in gold labels for training a router (judge_training_worth: "
+                             "refits on subsets of the gold labels, repeats x (7 + judges) fits)")
+    judges.add_argument("--training-repeats", type=_positive_int, default=12,
+                        help="--training: repeats (default 12)")
+    judges.add_argument("--n-jobs", type=int, default=None, help="--training: joblib workers over the refits")
     judges.add_argument("--out", default=None, help="HTML report to write (optional)")
     judges.set_defaults(func=_judges)
     return parser

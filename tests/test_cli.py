@@ -147,6 +147,17 @@ def test_judges_command_compares_simulated_judges_and_writes_its_report(tmp_path
     assert "expected JUDGE=PRICE" in capsys.readouterr().err
 
 
+def test_judges_command_prices_the_judges_for_training_too(tmp_path, capsys):
+    out = tmp_path / "judges.html"
+    code = main(["judges", "--simulate", "--n-gold", "50", "--n-queries", "200", "--no-heterogeneity", "--n-boot", "50",
+                 "--training", "--training-repeats", "2", "--per-labels", "100", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "Worth of judge labels in gold labels, for training a router" in text
+    assert "strong: 100 labels beside 10 gold are worth" in text
+    html = out.read_text(encoding="utf-8")
+    assert "Worth for training a router" in html and "censored" in html
+
+
 def test_judges_command_on_pandalm(data_dir, tmp_path, capsys):
     import os
     import warnings

@@ -120,6 +120,10 @@ class TrainingWorth(ResultMixin):
                          f"{what} [{lo}, {hi}] gold labels (EG area {r['meta_area']:.3f})"))
         return rows
 
+    def notes(self) -> list[str]:
+        """What the numbers cover (the worth's definition, the interval), as the summary prints it."""
+        return self._notes()
+
     def _notes(self) -> list[str]:
         return [
             f"Worth for training: W = m* - m, where the gold-only router (GoldOnlyRouter) reaches with m* gold labels "

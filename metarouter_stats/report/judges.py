@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..planning import JudgeComparison
+from ..planning import JudgeComparison, TrainingWorth
 from ._html import Report, versions_table
 
 __all__ = ["judges_report"]
 
 
-def judges_report(comparison: JudgeComparison, *, title: str | None = None, description: str | None = None) -> Report:
+def judges_report(comparison: JudgeComparison, *, title: str | None = None, description: str | None = None,
+                  training: TrainingWorth | None = None) -> Report:
     """Lay out a judge comparison: summary, one table per question, the worth figure, reproduction.
 
     Parameters
@@ -21,11 +22,16 @@ def judges_report(comparison: JudgeComparison, *, title: str | None = None, desc
     title : str, optional
     description : str, optional
         Where the data came from (shown first).
+    training : TrainingWorth, optional
+        From :func:`~metarouter_stats.judge_training_worth` on the same data: adds the section
+        "Worth for training a router".
 
     Returns
     -------
     Report
     """
+    if training is not None and not isinstance(training, TrainingWorth):
+        raise TypeError(f"`training` must be a TrainingWorth (from judge_training_worth); got {type(training).__name__}.")
     if not isinstance(comparison, JudgeComparison):
         raise TypeError(f"`comparison` must be a JudgeComparison (from compare_judges); got {type(comparison).__name__}.")
     f = comparison.frame
@@ -77,8 +83,22 @@ def judges_report(comparison: JudgeComparison, *, title: str | None = None, desc
     rep.table(f[[c for c in cols if c in f]].reset_index(drop=True))
     ax = comparison.plot()
     rep.figure(ax.figure, f"Gold labels that {per} labels of each judge (and of all together) are worth, with 95 % intervals.")
+    if training is not None:
+        rep.results["training"] = training
+        rep.section("Worth for training a router")
+        rep.paragraph("Gold labels that each judge's labels are worth for *training* a router: beside the base number "
+                      "of gold labels, the judge's labels give the Meta-router the EG area that the gold-only router "
+                      "reaches with base + worth gold labels. Both curves are measured on the data by refits on "
+                      "subsets that hold gold queries out, never extrapolated: a worth beyond the largest size the "
+                      "data can fit is censored ('above': at least that many). Intervals: bootstrap of the repeats, "
+                      "conditional on these data.")
+        rep.table(training.frame)
+        rep.table(training.curve)
+        ax = training.plot()
+        rep.figure(ax.figure, "The gold-only router's EG area against its gold labels (mean over repeats, 95 % "
+                              "intervals of the mean), and each judge's Meta-router at its base number of gold labels.")
     rep.section("Reproduction")
-    rep.paragraph("; ".join(comparison.notes()))
+    rep.paragraph("; ".join(comparison.notes() + (training.notes() if training is not None else [])))
     rep.table(versions_table())
     rep.results["frame"] = pd.DataFrame(f)
     return rep
