@@ -491,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     judges.add_argument("--no-heterogeneity", action="store_true", help="skip the heterogeneity test of each judge")
     judges.add_argument("--training", action="store_true",
                         help="also each judge's worth in gold labels for training a router (judge_training_worth: "
-                             "refits on subsets of the gold labels, repeats x (7 + judges) fits)")
+                             "refits on subsets of the gold labels, repeats x (about 11 + judges) fits)")
     judges.add_argument("--training-repeats", type=_positive_int, default=12,
                         help="--training: repeats (default 12)")
     judges.add_argument("--n-jobs", type=int, default=None, help="--training: joblib workers over the refits")

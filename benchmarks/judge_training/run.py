@@ -110,7 +110,7 @@ def true_worths() -> pd.DataFrame:
         base = int(g["base"].iloc[0])
         w, cens = worth_from_curves(curve.index.to_numpy(), curve.to_numpy(), float(g["area"].mean()), base)
         out.append({"n_gold": n_gold, "judge": judge, "base": base, "true_meta_area": g["area"].mean(),
-                    "true_worth": w if not cens else (np.inf if cens == "above" else -np.inf), "truth_reps": len(g)})
+                    "true_worth": {"above": np.inf, "below": -np.inf}.get(cens, w), "truth_reps": len(g)})
     return pd.DataFrame(out)
 
 
@@ -123,7 +123,7 @@ def one_pilot(n_gold: int, rep: int) -> list[dict]:
                                       progress=False)
     seconds = time.perf_counter() - start
     curve = tw.curve
-    return [{"n_gold": n_gold, "rep": rep, **r, "censored": r["censored"] or "none", "top_size": int(curve["size"].iloc[-1]),
+    return [{"n_gold": n_gold, "rep": rep, **r, "top_size": int(curve["size"].iloc[-1]),
              "top_area": float(curve["area"].iloc[-1]), "seconds": seconds} for r in tw.frame.to_dict("records")]
 
 

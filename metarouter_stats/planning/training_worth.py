@@ -68,7 +68,7 @@ class TrainingWorth(ResultMixin):
         fit), ``base`` (m, the gold labels beside them), ``meta_area`` (mean EG area of the
         Meta-router), ``worth`` (W = m* - m gold labels), ``worth_low``, ``worth_high``
         (percentile interval over the repeats; +-inf where censored) and ``censored``
-        (``"above"``: W is at least ``worth``; ``"below"``: at most ``worth``; ``""``).
+        (``"above"``: W is at least ``worth``; ``"below"``: at most ``worth``; ``"none"``).
     curve : pandas.DataFrame
         The gold-only curve: ``size``, ``area`` (mean over repeats), ``area_se`` (SD over repeats /
         sqrt(repeats)), ``isotonic`` (the non-decreasing fit that is inverted).
@@ -164,13 +164,13 @@ def worth_from_curves(sizes: Any, gold_areas: Any, meta_area: float, base: int) 
     and read linearly between sizes; ``m*`` is the smallest size at which it reaches ``meta_area``.
     Above the curve's last value: ``(sizes[-1] - base, "above")`` (W is at least that); at or below
     its first: ``(sizes[0] - base, "below")`` unless the first size is reached already (then
-    ``m* = sizes[0]``).
+    ``m* = sizes[0]``); ``"none"`` inside.
 
     Examples
     --------
     >>> from metarouter_stats.planning.training_worth import worth_from_curves
     >>> worth_from_curves([10, 20, 40], [0.1, 0.2, 0.3], 0.25, base=10)
-    (20.0, '')
+    (20.0, 'none')
     >>> worth_from_curves([10, 20, 40], [0.1, 0.2, 0.3], 0.5, base=10)
     (30.0, 'above')
     """
@@ -183,10 +183,10 @@ def worth_from_curves(sizes: Any, gold_areas: Any, meta_area: float, base: int) 
         return float(m[0] - base), "below"
     k = int(np.argmax(fit >= a))  # the first size whose fitted area reaches a
     if k == 0:
-        return float(m[0] - base), ""
+        return float(m[0] - base), "none"
     lo, hi = fit[k - 1], fit[k]
     star = m[k - 1] + (a - lo) / (hi - lo) * (m[k] - m[k - 1])
-    return float(star - base), ""
+    return float(star - base), "none"
 
 
 def judge_training_worth(
@@ -222,15 +222,17 @@ def judge_training_worth(
         m: the gold labels beside the judge's. Default 20 % of the gold queries (at least 10).
     sizes : array-like of int, optional
         The gold-only curve's sizes, increasing, from at most ``base`` to at most the gold queries
-        minus those held out (30 %, at least 10). Default: 6 sizes, geometric from half of ``base``
-        (at least 5) to that largest size, with ``base`` among them.
+        minus those held out (30 %, at least 10). Default: 10 sizes, geometric from half of ``base``
+        (at least 5) to that largest size, with ``base`` among them (gold-only fits are cheap; a
+        boosted gold-only curve can jump, e.g. where its trees first split, and a coarse grid would
+        smear the jump into the worth).
     per_labels : int, default 1000
         N: judge labels in each Meta-router fit, drawn at random (without replacement) among the
         judge's labels of the queries not held out; all of them when there are fewer (the table
         says how many).
     n_repeats : int, default 12
         Repeats (held-out gold queries, order of the others, seeds): ``n_repeats x (len(sizes) +
-        len(judges))`` fits.
+        len(judges))`` fits, the judges' Meta-routers the costly ones.
     n_boot : int, default 1000
         Bootstrap draws of the repeats for the intervals.
     confidence_level : float, default 0.95
@@ -289,7 +291,7 @@ def judge_training_worth(
     if m0 >= top:
         raise ValueError(f"`base` must be below {top} (the gold queries left after {held_n} are held out); got {m0}.")
     if sizes is None:
-        grid = np.round(np.geomspace(max(5, m0 // 2), top, 6)).astype(int)
+        grid = np.round(np.geomspace(max(5, m0 // 2), top, 10)).astype(int)
         grid = grid[np.abs(grid - m0) > 0.1 * m0]  # base replaces a size next to it
         m = np.unique(np.concatenate([grid, [m0, top]]))
     else:
@@ -356,6 +358,7 @@ def judge_training_worth(
         ev = evaluate_routers(dict(zip(labels, preds, strict=True)), gold, pseudo_gold=pseudo, rates=EG_RATES,
                               n_boot=50, rng=int(seeds[r, 0]))
         areas[r] = [float(ev.area(name).estimate) for name in labels]
+    areas[np.abs(areas) < 1e-12] = 0.0  # a constant router (too few rows for a split): 0 up to rounding
     n_used = {j: int(np.min([out[(r, m.size + k)][1] for r in range(reps)])) for k, j in enumerate(names)}
 
     def worths(rows: np.ndarray) -> np.ndarray:
@@ -363,7 +366,7 @@ def judge_training_worth(
         vals = []
         for k in range(len(names)):
             w, cens = worth_from_curves(m, mean[: m.size], mean[m.size + k], m0)
-            vals.append(np.inf if cens == "above" else (-np.inf if cens == "below" else w))
+            vals.append({"above": np.inf, "below": -np.inf}.get(cens, w))
         return np.array(vals)
 
     draws = bootstrap(worths, reps, n_boot, int(gen.integers(2**31 - 1)))

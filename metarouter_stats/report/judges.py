@@ -86,7 +86,7 @@ def judges_report(comparison: JudgeComparison, *, title: str | None = None, desc
     if training is not None:
         rep.results["training"] = training
         rep.section("Worth for training a router")
-        rep.paragraph("Gold labels that each judge's labels are worth for *training* a router: beside the base number "
+        rep.paragraph("Gold labels that each judge's labels are worth for training a router: beside the base number "
                       "of gold labels, the judge's labels give the Meta-router the EG area that the gold-only router "
                       "reaches with base + worth gold labels. Both curves are measured on the data by refits on "
                       "subsets that hold gold queries out, never extrapolated: a worth beyond the largest size the "

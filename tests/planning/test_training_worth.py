@@ -14,16 +14,16 @@ from metarouter_stats.planning.training_worth import worth_from_curves
 def test_the_worth_inverts_the_gold_curve_and_censors_outside_it():
     sizes = [10, 20, 40, 80]
     areas = [0.10, 0.20, 0.30, 0.40]
-    assert worth_from_curves(sizes, areas, 0.25, base=20) == (10.0, "")  # m* = 30, halfway from 20 to 40
-    assert worth_from_curves(sizes, areas, 0.40, base=20) == (60.0, "")  # reached at the last size exactly
+    assert worth_from_curves(sizes, areas, 0.25, base=20) == (10.0, "none")  # m* = 30, halfway from 20 to 40
+    assert worth_from_curves(sizes, areas, 0.40, base=20) == (60.0, "none")  # reached at the last size exactly
     assert worth_from_curves(sizes, areas, 0.41, base=20) == (60.0, "above")  # at least 60
     assert worth_from_curves(sizes, areas, 0.05, base=20) == (-10.0, "below")  # at most -10
-    assert worth_from_curves(sizes, areas, 0.10, base=20) == (-10.0, "")
+    assert worth_from_curves(sizes, areas, 0.10, base=20) == (-10.0, "none")
     # a dip (noise) is pooled by the isotonic fit: 0.3 and 0.2 become 0.25 at 20 and 40
     w, cens = worth_from_curves(sizes, [0.1, 0.3, 0.2, 0.4], 0.25, base=10)
-    assert (w, cens) == (10.0, "")
+    assert (w, cens) == (10.0, "none")
     # a flat stretch: the smallest size that reaches the area
-    assert worth_from_curves(sizes, [0.0, 0.0, 0.0, 0.4], 0.0, base=10) == (0.0, "")
+    assert worth_from_curves(sizes, [0.0, 0.0, 0.0, 0.4], 0.0, base=10) == (0.0, "none")
 
 
 class _SpyGold(mrs.GoldOnlyRouter):
@@ -86,7 +86,7 @@ def test_the_table_is_the_inversion_of_its_own_mean_areas(spied):
         w, cens = worth_from_curves(sizes, mean[: sizes.size], mean[sizes.size + k], row["base"])
         assert (row["worth"], row["censored"]) == (w, cens)
         assert row["meta_area"] == pytest.approx(mean[sizes.size + k])
-        assert row["worth_low"] <= (w if not cens else row["worth_high"]) <= row["worth_high"] or cens
+        assert row["worth_low"] <= (w if cens == "none" else row["worth_high"]) <= row["worth_high"] or cens != "none"
     assert "worth for training" in tw.summary().lower()
 
 
