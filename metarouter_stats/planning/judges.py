@@ -34,8 +34,8 @@ What each number covers: the mean-bias interval, the mean bias over the labelled
 population; the worth interval, the worth at the data's gold size and the given N, **conditional
 on the fitted corrections** (the correlation is a population quantity of the fitted
 :math:`\hat\Delta_k`; cross-fitted, of corrections fitted on all but one fold of the gold
-labels). The worth for *training* a router (EG area against a gold-only learning curve) is not
-computed here.
+labels). The worth for *training* a router (EG area against a gold-only learning curve) is
+:func:`~metarouter_stats.judge_training_worth`'s.
 """
 
 from __future__ import annotations
