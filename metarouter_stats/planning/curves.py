@@ -64,6 +64,66 @@ __all__ = ["GoldLearningCurve", "gold_learning_curve"]
 MIN_HELD_OUT = 10
 
 
+class HeldOutRepeats:
+    """Repeats of a pilot's gold queries: held out for evaluation, the others in a random order for nested refits.
+
+    The one engine of :func:`gold_learning_curve` and
+    :func:`~metarouter_stats.planning.training_worth.judge_training_worth`. Units are queries (every row
+    of a query, gold and judge, falls on one side: a refit never sees any label of a query it is scored
+    on) or rows without query ids. Repeat r holds out ``held_n`` gold units at random and orders the
+    others; the gold units are drawn from ``gen`` in repeat order (one permutation each).
+
+    Parameters
+    ----------
+    data : RoutingData
+        The pilot.
+    held_n : int
+        Gold units held out in each repeat.
+    reps : int
+        Number of repeats.
+    gen : numpy.random.Generator
+
+    Examples
+    --------
+    >>> import numpy as np, metarouter_stats as mrs
+    >>> from metarouter_stats.planning.curves import HeldOutRepeats
+    >>> s = mrs.simulate(n_gold=20, n_preference=30, n_test=1, d=6, rng=0)
+    >>> rep = HeldOutRepeats(s.train, 5, 2, np.random.default_rng(0))
+    >>> int(np.isfinite(rep.held_out_gold(0)).sum()), int((rep.gold_rows(0, 8) & s.train.is_gold).sum())
+    (5, 8)
+    """
+
+    def __init__(self, data: RoutingData, held_n: int, reps: int, gen: np.random.Generator) -> None:
+        self.data = data
+        self.unit, first_row = query_units(data.query_ids, data.n)
+        self.n_units = first_row.size
+        self.first_row = first_row
+        self.gold_units = np.unique(self.unit[data.is_gold])  # the gold-labelled units, in unit order
+        self.plans = []  # per repeat: held-out gold units, and the order in which the others are added
+        for _ in range(reps):
+            perm = gen.permutation(self.gold_units)
+            self.plans.append((np.sort(perm[:held_n]), perm[held_n:]))
+        self.held_rows = [np.isin(self.unit, plan[0]) for plan in self.plans]
+        gold = data.is_gold
+        self._gold_sum = np.bincount(self.unit[gold], weights=data.outcome[gold], minlength=self.n_units)
+        self._gold_cnt = np.bincount(self.unit[gold], minlength=self.n_units)
+
+    def gold_rows(self, r: int, m: int) -> np.ndarray:
+        """Mask of the gold rows of the first ``m`` units of repeat ``r``'s order (nested in ``m``)."""
+        return self.data.is_gold & np.isin(self.unit, self.plans[r][1][:m])
+
+    def held_out_gold(self, r: int) -> np.ndarray:
+        """Per unit: its mean gold label where repeat ``r`` holds it out, NaN elsewhere."""
+        gold = np.full(self.n_units, np.nan)
+        held = self.plans[r][0]
+        gold[held] = self._gold_sum[held] / self._gold_cnt[held]
+        return gold
+
+    def X_units(self) -> Any:
+        """One row per unit (its first), with the feature names each refit records."""
+        return self.data.with_feature_names(self.data.X[self.first_row])
+
+
 @dataclass(frozen=True, eq=False, repr=False)
 class GoldLearningCurve(ResultMixin):
     """EG area against the number of gold labels, measured by subsampling the pilot and extrapolated.
@@ -338,12 +398,9 @@ def gold_learning_curve(
             f"The pilot's {data.n_gold} gold labels are all equal: every router's efficiency gain on them is 0, so "
             "there is no learning curve to fit. Check the labels, or collect a pilot whose gold labels differ."
         )
-    # units: queries (every row of a query, gold and judge, falls on one side of a split: a refit never sees
-    # any label of a query it is scored on) or rows without query ids
-    unit, first_row = query_units(data.query_ids, data.n)
-    n_units = first_row.size
-    gold_rows = np.unique(unit[data.is_gold])  # the gold-labelled units, in unit order
-    n_g = gold_rows.size
+    # units: queries (every row of a query, gold and judge, falls on one side of a split) or rows without ids
+    unit, _ = query_units(data.query_ids, data.n)
+    n_g = np.unique(unit[data.is_gold]).size
     if sizes is None:
         m = np.unique(np.round(np.linspace(0.3, 0.7, 4) * n_g).astype(int))
         m = m[(m >= 10) & (m <= n_g - MIN_HELD_OUT)]
@@ -360,22 +417,14 @@ def gold_learning_curve(
     if not hasattr(template, "get_params"):
         raise TypeError(f"`router` must be an unfitted MetaRouter (a template); got {type(template).__name__}.")
     gen = as_rng(rng)
-    held_n = n_g - int(m.max())
-    plans = []  # per repeat: held-out gold rows, and the order in which the other gold rows are added
-    for _ in range(reps):
-        perm = gen.permutation(gold_rows)
-        plans.append((np.sort(perm[:held_n]), perm[held_n:]))
+    repeats = HeldOutRepeats(data, n_g - int(m.max()), reps, gen)
     seeds = gen.integers(2**31 - 1, size=(reps, m.size))
     jobs = [(r, j) for r in range(reps) for j in range(m.size)]
-
-    X_all = data.with_feature_names(data.X[first_row])  # one row per unit, with the names each refit records
-    held_rows = [np.isin(unit, plans[r][0]) for r in range(reps)]
-    gold_sum = np.bincount(unit[data.is_gold], weights=data.outcome[data.is_gold], minlength=n_units)
-    gold_cnt = np.bincount(unit[data.is_gold], minlength=n_units)
+    X_all = repeats.X_units()
 
     def fit(r: int, j: int) -> np.ndarray:
-        train_gold = np.isin(unit, plans[r][1][: int(m[j])])  # nested: the first m units of this repeat's order
-        keep = (~data.is_gold & ~held_rows[r]) | (data.is_gold & train_gold)
+        # nested: the first m units of this repeat's order, and the judge rows of the queries not held out
+        keep = (~data.is_gold & ~repeats.held_rows[r]) | repeats.gold_rows(r, int(m[j]))
         fitted = clone(template).set_params(random_state=int(seeds[r, j])).fit(data.subset(keep))
         return np.asarray(fitted.predict_gain(X_all), dtype=float)
 
@@ -389,8 +438,7 @@ def gold_learning_curve(
     area_l: list[float] = []
     se_l: list[float] = []
     for r in range(reps):
-        gold = np.full(n_units, np.nan)
-        gold[plans[r][0]] = gold_sum[plans[r][0]] / gold_cnt[plans[r][0]]
+        gold = repeats.held_out_gold(r)
         scores = {f"m={int(m[j])}": preds[(r, j)] for j in range(m.size)}
         # one evaluation per repeat: the sizes share the held-out rows, so their differences are precise;
         # pseudo-gold: the largest refit's prediction (a function of x, not fitted on the held-out rows)

@@ -49,6 +49,7 @@ from .._checks import as_1d_float, as_rng, check_fraction, check_positive_int, c
 from .._resampling import bootstrap
 from .._results import ResultMixin, frozen_array, frozen_copy, new_axes
 from ..data import RoutingData, query_units
+from .curves import HeldOutRepeats
 from .selection import EG_RATES
 
 __all__ = ["TrainingWorth", "judge_training_worth", "worth_from_curves"]
@@ -277,10 +278,8 @@ def judge_training_worth(
     unknown = [j for j in names if j not in data.judges]
     if not names or unknown:
         raise ValueError(f"`judges` must name judges of `data` {data.judges}; got {judges!r}.")
-    unit, first_row = query_units(data.query_ids, data.n)
-    n_units = first_row.size
-    gold_units = np.unique(unit[data.is_gold])
-    n_g = gold_units.size
+    unit, _ = query_units(data.query_ids, data.n)
+    n_g = np.unique(unit[data.is_gold]).size
     held_n = max(MIN_HELD_OUT, int(round(HELD_OUT_SHARE * n_g)))
     top = n_g - held_n
     if top < 20:
@@ -308,25 +307,21 @@ def judge_training_worth(
     judge_rows = {j: (~data.is_gold if mech is None else (mech == j)) for j in names}
 
     gen = as_rng(rng)
-    plans = []
-    for _ in range(reps):
-        perm = gen.permutation(gold_units)
-        plans.append((np.sort(perm[:held_n]), perm[held_n:]))
+    repeats = HeldOutRepeats(data, held_n, reps, gen)
     seeds = gen.integers(2**31 - 1, size=(reps, m.size + len(names)))
-    held_rows = [np.isin(unit, plans[r][0]) for r in range(reps)]
 
     def rows_of(r: int, j: int) -> np.ndarray:
         """Fit j of repeat r: gold-only at size m[j], or judge j - m.size's Meta-router at ``m0``."""
         if j < m.size:  # the judge rows not held out come along (RoutingData needs both sources; ignored)
-            return (data.is_gold & np.isin(unit, plans[r][1][: int(m[j])])) | (~data.is_gold & ~held_rows[r])
+            return repeats.gold_rows(r, int(m[j])) | (~data.is_gold & ~repeats.held_rows[r])
         judge = names[j - m.size]
-        candidates = np.flatnonzero(judge_rows[judge] & ~held_rows[r])
+        candidates = np.flatnonzero(judge_rows[judge] & ~repeats.held_rows[r])
         pick = np.random.default_rng(seeds[r, j]).permutation(candidates)[:per]
-        keep = data.is_gold & np.isin(unit, plans[r][1][:m0])
+        keep = repeats.gold_rows(r, m0)
         keep[pick] = True
         return keep
 
-    X_all = data.with_feature_names(data.X[first_row])
+    X_all = repeats.X_units()
 
     def fit(r: int, j: int) -> tuple[np.ndarray, int]:
         keep = rows_of(r, j)
@@ -344,13 +339,10 @@ def judge_training_worth(
     runs = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fit)(r, j) for r, j in jobs)
     out = dict(zip(jobs, tqdm(runs, total=len(jobs), desc="training-worth fits", unit="fit", leave=False,
                               disable=None if progress else True), strict=True))
-    gold_sum = np.bincount(unit[data.is_gold], weights=data.outcome[data.is_gold], minlength=n_units)
-    gold_cnt = np.bincount(unit[data.is_gold], minlength=n_units)
     labels = [f"gold m={int(s)}" for s in m] + [f"judge {j}" for j in names]
     areas = np.empty((reps, len(labels)))
     for r in range(reps):
-        gold = np.full(n_units, np.nan)
-        gold[plans[r][0]] = gold_sum[plans[r][0]] / gold_cnt[plans[r][0]]
+        gold = repeats.held_out_gold(r)
         preds = [out[(r, j)][0] for j in range(len(labels))]
         # pseudo-gold: the largest gold-only fit and every Meta-router (functions of x fitted without the held-out
         # queries), rectified by the held-out gold labels; PPI++ weighs them
