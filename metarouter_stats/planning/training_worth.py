@@ -162,10 +162,11 @@ def worth_from_curves(sizes: Any, gold_areas: Any, meta_area: float, base: int) 
     """``(W, censored)``: where ``meta_area`` meets the non-decreasing fit of the gold-only curve, minus ``base``.
 
     The curve ``gold_areas`` at ``sizes`` (increasing) is made non-decreasing by isotonic regression
-    and read linearly between sizes; ``m*`` is the smallest size at which it reaches ``meta_area``.
-    Above the curve's last value: ``(sizes[-1] - base, "above")`` (W is at least that); at or below
-    its first: ``(sizes[0] - base, "below")`` unless the first size is reached already (then
-    ``m* = sizes[0]``); ``"none"`` inside.
+    and read linearly between sizes. Where it reaches ``meta_area`` on a flat stretch [L, U] (a
+    boosted router is constant below twice its leaf size), m* is the point of that stretch nearest
+    ``base`` (W = 0 if the stretch holds ``base``): the worth nearest 0 that the curve allows. Above
+    the curve's last value: ``(sizes[-1] - base, "above")`` (W is at least that); below its first:
+    ``(sizes[0] - base, "below")`` (at most that); ``"none"`` inside.
 
     Examples
     --------
@@ -174,6 +175,8 @@ def worth_from_curves(sizes: Any, gold_areas: Any, meta_area: float, base: int) 
     (20.0, 'none')
     >>> worth_from_curves([10, 20, 40], [0.1, 0.2, 0.3], 0.5, base=10)
     (30.0, 'above')
+    >>> worth_from_curves([10, 20, 40], [0.0, 0.0, 0.3], 0.0, base=20)  # no better than gold alone
+    (0.0, 'none')
     """
     m = np.asarray(sizes, dtype=float)
     fit = _isotonic(m, np.asarray(gold_areas, dtype=float))
@@ -182,12 +185,18 @@ def worth_from_curves(sizes: Any, gold_areas: Any, meta_area: float, base: int) 
         return float(m[-1] - base), "above"
     if a < fit[0]:
         return float(m[0] - base), "below"
-    k = int(np.argmax(fit >= a))  # the first size whose fitted area reaches a
-    if k == 0:
-        return float(m[0] - base), "none"
-    lo, hi = fit[k - 1], fit[k]
-    star = m[k - 1] + (a - lo) / (hi - lo) * (m[k] - m[k - 1])
-    return float(star - base), "none"
+
+    def cross(k: int) -> float:
+        """The size at which the segment from k to k + 1 takes the value a (its left end if flat)."""
+        if k + 1 >= m.size or fit[k + 1] == fit[k]:
+            return float(m[k])
+        return float(m[k] + (a - fit[k]) / (fit[k + 1] - fit[k]) * (m[k + 1] - m[k]))
+
+    first = int(np.argmax(fit >= a))  # the first size whose fitted area reaches a
+    low = float(m[0]) if first == 0 else cross(first - 1)
+    last = int(np.flatnonzero(fit <= a)[-1])  # the last size whose fitted area is at most a
+    high = cross(last)
+    return float(np.clip(base, low, high) - base), "none"
 
 
 def judge_training_worth(

@@ -22,8 +22,12 @@ def test_the_worth_inverts_the_gold_curve_and_censors_outside_it():
     # a dip (noise) is pooled by the isotonic fit: 0.3 and 0.2 become 0.25 at 20 and 40
     w, cens = worth_from_curves(sizes, [0.1, 0.3, 0.2, 0.4], 0.25, base=10)
     assert (w, cens) == (10.0, "none")
-    # a flat stretch: the smallest size that reaches the area
-    assert worth_from_curves(sizes, [0.0, 0.0, 0.0, 0.4], 0.0, base=10) == (0.0, "none")
+    # a flat stretch (a constant router below twice its leaf size): the point of it nearest base
+    flat = [0.0, 0.0, 0.0, 0.4]
+    assert worth_from_curves(sizes, flat, 0.0, base=20) == (0.0, "none")  # no better than gold alone
+    assert worth_from_curves(sizes, flat, 0.1, base=20) == (30.0, "none")  # 40 + a quarter of the way to 80
+    assert worth_from_curves(sizes, [0.0, 0.1, 0.1, 0.4], 0.1, base=50) == (-10.0, "none")  # [20, 40]: 40 nearest
+    assert worth_from_curves(sizes, [0.0, 0.1, 0.1, 0.4], 0.1, base=10) == (10.0, "none")  # [20, 40]: 20 nearest
 
 
 class _SpyGold(mrs.GoldOnlyRouter):
