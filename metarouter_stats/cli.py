@@ -354,7 +354,8 @@ def _judges(args: argparse.Namespace) -> int:
     print(cmp.summary())
     training = None
     if args.training:
-        training = judge_training_worth(data, per_labels=args.per_labels, n_repeats=args.training_repeats,
+        training = judge_training_worth(data, combined=len(data.judges) > 1, per_labels=args.per_labels,
+                                        n_repeats=args.training_repeats,
                                         n_boot=args.n_boot, rng=args.seed, n_jobs=args.n_jobs)
         print()
         print(training.summary())

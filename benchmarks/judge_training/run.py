@@ -10,7 +10,8 @@ defaults: ``held = 0.3 n_gold`` gold queries held out, ``base = 0.2 n_gold`` gol
 N = 1,000 judge labels.
 
 * The gold-only curve A_gold(m): ``GoldOnlyRouter`` fitted on m fresh gold labels (m from 5 to
-  4,000 on a geometric grid of 30 sizes), ``--truth-reps`` draws per size, its EG area per query
+  4,000 on a geometric grid of 30 sizes, and every size from 34 to 46 around its jump: it is
+  constant below 40 gold labels, where its trees cannot split leaves of 20), ``--truth-reps`` draws per size, its EG area per query
   over rates 0.2-0.8 against the true psi on 20,000 fresh queries (the same for both pilot sizes).
 * The Meta-router's area A_meta(base, 1,000) per judge: ``MetaRouter`` fitted on ``base`` fresh
   gold labels and 1,000 of the judge's labels drawn among the 2,000 - held queries of a fresh
@@ -26,6 +27,8 @@ interval covers the truth (an interval open above covers every truth at or above
 Rows go to ``results.csv.gz`` through checkpointed chunks; the summary to ``summary.md``::
 
     OMP_NUM_THREADS=1 python benchmarks/judge_training/run.py truth --truth-reps 40 --n-jobs 2
+    OMP_NUM_THREADS=1 python benchmarks/judge_training/run.py truth --truth-reps 40 --sizes 34,36,38,39,40,41,42,44,46
+    OMP_NUM_THREADS=1 python benchmarks/judge_training/run.py truth --truth-first 40 --truth-reps 80 --n-jobs 2
     OMP_NUM_THREADS=1 python benchmarks/judge_training/run.py pilots --gold 100,500 --reps 30 --n-jobs 2
     python benchmarks/judge_training/run.py summary
 """
@@ -155,19 +158,25 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=30)
     ap.add_argument("--first-rep", type=int, default=0)
     ap.add_argument("--truth-reps", type=int, default=40)
+    ap.add_argument("--truth-first", type=int, default=0, help="truth: first replication (more draws resume)")
+    ap.add_argument("--sizes", default=None, help="truth: gold-only sizes instead of the grid (no Meta-router draws)")
     ap.add_argument("--n-jobs", type=int, default=1)
     args = ap.parse_args()
     golds = [int(g) for g in args.gold.split(",")]
     if args.part == "truth":
-        key = f"truth_gold_r{args.truth_reps}"
+        first, last = args.truth_first, args.truth_first + args.truth_reps
+        sizes = TRUTH_SIZES if args.sizes is None else np.array([int(v) for v in args.sizes.split(",")])
+        tag = "" if args.sizes is None else "_s" + "-".join(map(str, sizes))
+        span = f"r{args.truth_reps}" if first == 0 else f"r{first}-{last}"  # r40: the first run's key
+        key = f"truth_gold{tag}_{span}"
         if key not in STORE.done():
-            rows = Parallel(n_jobs=args.n_jobs)(delayed(truth_gold)(int(m), r) for m in TRUTH_SIZES
-                                                for r in range(args.truth_reps))
+            rows = Parallel(n_jobs=args.n_jobs)(delayed(truth_gold)(int(m), r) for m in sizes
+                                                for r in range(first, last))
             STORE.save(key, pd.DataFrame(rows))
-        for g in golds:
-            key = f"truth_meta_g{g}_r{args.truth_reps}"
+        for g in golds if args.sizes is None else []:
+            key = f"truth_meta_g{g}_{span}"
             if key not in STORE.done():
-                rows = Parallel(n_jobs=args.n_jobs)(delayed(truth_meta)(g, r) for r in range(args.truth_reps))
+                rows = Parallel(n_jobs=args.n_jobs)(delayed(truth_meta)(g, r) for r in range(first, last))
                 STORE.save(key, pd.DataFrame([x for rr in rows for x in rr]))
         print(true_worths().to_string())
     elif args.part == "pilots":

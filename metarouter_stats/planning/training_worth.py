@@ -65,8 +65,8 @@ class TrainingWorth(ResultMixin):
     Attributes
     ----------
     frame : pandas.DataFrame
-        One row per judge: ``judge``, ``n_judge_labels`` (N, the judge labels in each Meta-router
-        fit), ``base`` (m, the gold labels beside them), ``meta_area`` (mean EG area of the
+        One row per judge (and ``"all judges"`` with ``combined``): ``judge``, ``n_judge_labels``
+        (N, the judge labels in each Meta-router fit, the fewest over the repeats), ``base`` (m, the gold labels beside them), ``meta_area`` (mean EG area of the
         Meta-router), ``worth`` (W = m* - m gold labels), ``worth_low``, ``worth_high``
         (percentile interval over the repeats; +-inf where censored) and ``censored``
         (``"above"``: W is at least ``worth``; ``"below"``: at most ``worth``; ``"none"``).
@@ -205,6 +205,7 @@ def judge_training_worth(
     judges: Any = None,
     router: Any = None,
     gold_router: Any = None,
+    combined: bool = False,
     base: int | None = None,
     sizes: Any = None,
     per_labels: int = 1000,
@@ -228,6 +229,11 @@ def judge_training_worth(
         Unfitted template of each judge's Meta-router (cloned, seeded per fit; default ``MetaRouter()``).
     gold_router : router, optional
         Unfitted template of the gold-only router (default ``GoldOnlyRouter()``).
+    combined : bool, default False
+        Also price every judge's labels at once: a row ``"all judges"`` for a
+        :class:`~metarouter_stats.MultiJudgeRouter` (seeded per fit, its defaults) fitted on the
+        base gold labels and the union of the judges' N labels of each repeat (the same labels as
+        their single fits). Needs ``mechanism`` with at least two judges priced.
     base : int, optional
         m: the gold labels beside the judge's. Default 20 % of the gold queries (at least 10).
     sizes : array-like of int, optional
@@ -271,6 +277,7 @@ def judge_training_worth(
     from tqdm.auto import tqdm  # noqa: PLC0415 - TTY-aware progress bar
 
     from ..evaluation import evaluate_routers  # noqa: PLC0415
+    from ..multi_judge import MultiJudgeRouter  # noqa: PLC0415
     from ..routers import GoldOnlyRouter, MetaRouter  # noqa: PLC0415
 
     if not isinstance(data, RoutingData):
@@ -314,20 +321,31 @@ def judge_training_worth(
             raise TypeError(f"`{name}` must be an unfitted router (a template); got {type(tpl).__name__}.")
     mech = data.mechanism
     judge_rows = {j: (~data.is_gold if mech is None else (mech == j)) for j in names}
+    if combined and (mech is None or len(names) < 2):
+        raise ValueError("`combined=True` prices several judges at once: it needs data with a `mechanism` naming at "
+                         f"least two judges, and at least two of them in `judges`; got {names}.")
+    rows_names = names + (("all judges",) if combined else ())
 
     gen = as_rng(rng)
     repeats = HeldOutRepeats(data, held_n, reps, gen)
     seeds = gen.integers(2**31 - 1, size=(reps, m.size + len(names)))
+    boot_seed = int(gen.integers(2**31 - 1))
+    if combined:  # drawn after the others: the single fits are those of combined=False
+        seeds = np.column_stack([seeds, gen.integers(2**31 - 1, size=reps)])
+
+    def picks(r: int, k: int) -> np.ndarray:
+        """Judge k's N labels in repeat r: drawn among its rows of the queries not held out."""
+        candidates = np.flatnonzero(judge_rows[names[k]] & ~repeats.held_rows[r])
+        return np.random.default_rng(seeds[r, m.size + k]).permutation(candidates)[:per]
 
     def rows_of(r: int, j: int) -> np.ndarray:
-        """Fit j of repeat r: gold-only at size m[j], or judge j - m.size's Meta-router at ``m0``."""
+        """Fit j of repeat r: gold-only at size m[j], or a judge's (all judges') Meta-router at ``m0``."""
         if j < m.size:  # the judge rows not held out come along (RoutingData needs both sources; ignored)
             return repeats.gold_rows(r, int(m[j])) | (~data.is_gold & ~repeats.held_rows[r])
-        judge = names[j - m.size]
-        candidates = np.flatnonzero(judge_rows[judge] & ~repeats.held_rows[r])
-        pick = np.random.default_rng(seeds[r, j]).permutation(candidates)[:per]
         keep = repeats.gold_rows(r, m0)
-        keep[pick] = True
+        k = j - m.size
+        for pick in ([picks(r, k)] if k < len(names) else [picks(r, i) for i in range(len(names))]):
+            keep[pick] = True
         return keep
 
     X_all = repeats.X_units()
@@ -337,6 +355,8 @@ def judge_training_worth(
         sub = data.subset(keep)
         if j < m.size:
             template = gold_template
+        elif j - m.size == len(names):  # every judge at once
+            template = MultiJudgeRouter()
         else:
             template = meta_template
             if sub.mechanism is not None:
@@ -344,37 +364,38 @@ def judge_training_worth(
         fitted = clone(template).set_params(random_state=int(seeds[r, j])).fit(sub)
         return np.asarray(fitted.predict_gain(X_all), dtype=float), int((keep & ~data.is_gold).sum())
 
-    jobs = [(r, j) for r in range(reps) for j in range(m.size + len(names))]
+    jobs = [(r, j) for r in range(reps) for j in range(m.size + len(rows_names))]
     runs = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fit)(r, j) for r, j in jobs)
     out = dict(zip(jobs, tqdm(runs, total=len(jobs), desc="training-worth fits", unit="fit", leave=False,
                               disable=None if progress else True), strict=True))
-    labels = [f"gold m={int(s)}" for s in m] + [f"judge {j}" for j in names]
+    labels = [f"gold m={int(s)}" for s in m] + [f"judge {j}" for j in rows_names]
     areas = np.empty((reps, len(labels)))
     for r in range(reps):
         gold = repeats.held_out_gold(r)
         preds = [out[(r, j)][0] for j in range(len(labels))]
-        # pseudo-gold: the largest gold-only fit and every Meta-router (functions of x fitted without the held-out
-        # queries), rectified by the held-out gold labels; PPI++ weighs them
-        pseudo = np.column_stack([preds[m.size - 1]] + preds[m.size:])
+        # pseudo-gold: the largest gold-only fit and every single judge's Meta-router (functions of x fitted without
+        # the held-out queries), rectified by the held-out gold labels; PPI++ weighs them. Not the combined fit: a
+        # row "all judges" then leaves the others' numbers as they are without it
+        pseudo = np.column_stack([preds[m.size - 1]] + preds[m.size:m.size + len(names)])
         ev = evaluate_routers(dict(zip(labels, preds, strict=True)), gold, pseudo_gold=pseudo, rates=EG_RATES,
                               n_boot=50, rng=int(seeds[r, 0]))
         areas[r] = [float(ev.area(name).estimate) for name in labels]
     areas[np.abs(areas) < 1e-12] = 0.0  # a constant router (too few rows for a split): 0 up to rounding
-    n_used = {j: int(np.min([out[(r, m.size + k)][1] for r in range(reps)])) for k, j in enumerate(names)}
+    n_used = {j: int(np.min([out[(r, m.size + k)][1] for r in range(reps)])) for k, j in enumerate(rows_names)}
 
     def worths(rows: np.ndarray) -> np.ndarray:
         mean = areas[rows].mean(axis=0)
         vals = []
-        for k in range(len(names)):
+        for k in range(len(rows_names)):
             w, cens = worth_from_curves(m, mean[: m.size], mean[m.size + k], m0)
             vals.append({"above": np.inf, "below": -np.inf}.get(cens, w))
         return np.array(vals)
 
-    draws = bootstrap(worths, reps, n_boot, int(gen.integers(2**31 - 1)))
+    draws = bootstrap(worths, reps, n_boot, boot_seed)
     mean = areas.mean(axis=0)
     lo_q, hi_q = 0.5 - level / 2, 0.5 + level / 2
     records = []
-    for k, j in enumerate(names):
+    for k, j in enumerate(rows_names):
         w, cens = worth_from_curves(m, mean[: m.size], mean[m.size + k], m0)
         lo, hi = np.quantile(draws[:, k], [lo_q, hi_q], method="inverted_cdf")
         records.append({"judge": j, "n_judge_labels": n_used[j], "base": m0, "meta_area": float(mean[m.size + k]),

@@ -5,6 +5,7 @@ population worth is measured in benchmarks/judge_training (a Monte Carlo, not a 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import metarouter_stats as mrs
@@ -100,6 +101,21 @@ def test_same_seed_same_worth_on_one_or_two_workers(sim):
     b = mrs.judge_training_worth(sim.train, n_jobs=2, **kw)
     np.testing.assert_array_equal(a.areas, b.areas)
     assert a.frame.equals(b.frame)
+
+
+def test_all_judges_at_once_use_the_union_of_the_single_fits_labels(sim):
+    tw = mrs.judge_training_worth(sim.train, judges=["strong", "cheap"], combined=True, per_labels=80, n_repeats=2,
+                                  n_boot=50, rng=1, progress=False)
+    f = tw.frame.set_index("judge")
+    assert list(f.index) == ["strong", "cheap", "all judges"]
+    assert f.loc["all judges", "n_judge_labels"] == 160 and f.loc["all judges", "base"] == f.loc["strong", "base"]
+    alone = mrs.judge_training_worth(sim.train, judges=["strong", "cheap"], per_labels=80, n_repeats=2, n_boot=50,
+                                     rng=1, progress=False)
+    # adding the row leaves every other number as it is without it (same fits, same pseudo-gold)
+    np.testing.assert_allclose(alone.areas, tw.areas[:, :-1], rtol=1e-12, atol=1e-15)
+    pd.testing.assert_frame_equal(alone.frame, tw.frame.iloc[:2])
+    with pytest.raises(ValueError, match="`combined=True`"):
+        mrs.judge_training_worth(sim.train, judges=["strong"], combined=True, progress=False)
 
 
 def test_errors_name_the_argument(sim):
