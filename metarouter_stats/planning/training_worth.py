@@ -199,6 +199,29 @@ def worth_from_curves(sizes: Any, gold_areas: Any, meta_area: float, base: int) 
     return float(np.clip(base, low, high) - base), "none"
 
 
+def _design(n_g: int, base: Any, sizes: Any) -> tuple[int, int, np.ndarray]:
+    """(gold queries held out per repeat, base, the gold-only sizes) for a pilot of ``n_g`` gold queries, checked."""
+    held_n = max(MIN_HELD_OUT, int(round(HELD_OUT_SHARE * n_g)))
+    top = n_g - held_n
+    if top < 20:
+        raise ValueError(f"The pilot's {n_g} gold queries are too few for a training worth: {held_n} are held out in "
+                         "each repeat and at least 20 must remain, for the base and the larger sizes of the gold-only "
+                         "curve (about 30 gold queries at least).")
+    m0 = max(10, int(round(0.2 * n_g))) if base is None else check_positive_int(base, "base", minimum=2)
+    if m0 >= top:
+        raise ValueError(f"`base` must be below {top} (the gold queries left after {held_n} are held out); got {m0}.")
+    if sizes is None:
+        grid = np.round(np.geomspace(max(5, m0 // 2), top, 10)).astype(int)
+        grid = grid[np.abs(grid - m0) > 0.1 * m0]  # base replaces a size next to it
+        m = np.unique(np.concatenate([grid, [m0, top]]))
+    else:
+        m = np.unique(as_1d_float(sizes, "sizes").astype(int))
+        if m.size < 2 or m.min() < 2 or m.min() > m0 or m.max() > top:
+            raise ValueError(f"`sizes` must hold at least 2 gold sizes from 2 to {top} (the gold queries minus the "
+                             f"{held_n} held out), the smallest at most `base` = {m0}; got {sizes!r}.")
+    return held_n, m0, m
+
+
 def judge_training_worth(
     data: Any,
     *,
@@ -296,24 +319,7 @@ def judge_training_worth(
         raise ValueError(f"`judges` must name judges of `data` {data.judges}; got {judges!r}.")
     unit, _ = query_units(data.query_ids, data.n)
     n_g = np.unique(unit[data.is_gold]).size
-    held_n = max(MIN_HELD_OUT, int(round(HELD_OUT_SHARE * n_g)))
-    top = n_g - held_n
-    if top < 20:
-        raise ValueError(f"The pilot's {n_g} gold queries are too few for a training worth: {held_n} are held out in "
-                         "each repeat and at least 20 must remain, for the base and the larger sizes of the gold-only "
-                         "curve (about 30 gold queries at least).")
-    m0 = max(10, int(round(0.2 * n_g))) if base is None else check_positive_int(base, "base", minimum=2)
-    if m0 >= top:
-        raise ValueError(f"`base` must be below {top} (the gold queries left after {held_n} are held out); got {m0}.")
-    if sizes is None:
-        grid = np.round(np.geomspace(max(5, m0 // 2), top, 10)).astype(int)
-        grid = grid[np.abs(grid - m0) > 0.1 * m0]  # base replaces a size next to it
-        m = np.unique(np.concatenate([grid, [m0, top]]))
-    else:
-        m = np.unique(as_1d_float(sizes, "sizes").astype(int))
-        if m.size < 2 or m.min() < 2 or m.min() > m0 or m.max() > top:
-            raise ValueError(f"`sizes` must hold at least 2 gold sizes from 2 to {top} (the gold queries minus the "
-                             f"{held_n} held out), the smallest at most `base` = {m0}; got {sizes!r}.")
+    held_n, m0, m = _design(n_g, base, sizes)
     meta_template = MetaRouter() if router is None else router
     gold_template = GoldOnlyRouter() if gold_router is None else gold_router
     for name, tpl in (("router", meta_template), ("gold_router", gold_template)):
