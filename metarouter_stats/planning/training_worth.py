@@ -103,6 +103,15 @@ class TrainingWorth(ResultMixin):
         """The per-judge table."""
         return self.frame
 
+    def best(self) -> str:
+        """The single judge whose labels give the Meta-router the largest EG area: the largest worth, censored or not.
+
+        The worth is a non-decreasing function of that area (the gold-only curve is made
+        non-decreasing), so the order holds where the worths themselves are censored.
+        """
+        f = self._frame[self._frame["judge"] != "all judges"]
+        return str(f["judge"].iloc[int(np.argmax(f["meta_area"].to_numpy(dtype=float)))])
+
     def _rows(self) -> list[tuple[str, str]]:
         c = self._curve
         rows = [("gold queries (held out per repeat)", f"{self.n_gold} ({self.held_out})"),

@@ -93,6 +93,9 @@ def test_the_table_is_the_inversion_of_its_own_mean_areas(spied):
         assert row["meta_area"] == pytest.approx(mean[sizes.size + k])
         assert row["worth_low"] <= (w if cens == "none" else row["worth_high"]) <= row["worth_high"] or cens != "none"
     assert "worth for training" in tw.summary().lower()
+    single = tw.frame[tw.frame["judge"] != "all judges"]
+    assert tw.best() == single.sort_values("meta_area")["judge"].iloc[-1]
+    assert (np.diff(single.sort_values("meta_area")["worth"]) >= 0).all()  # the worth follows the area
 
 
 def test_same_seed_same_worth_on_one_or_two_workers(sim):
