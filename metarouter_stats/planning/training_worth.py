@@ -16,10 +16,14 @@ labels: the gold labels that the judge's labels replace.
 queries (every label of a held-out query, gold and judge, stays out of every fit), orders the
 other gold queries at random, fits the gold-only router on the first m' of them for a grid of
 sizes m' (nested), and the Meta-router of each judge on the first ``base`` of them plus N of that
-judge's labels on the queries not held out. One prediction-powered evaluation per repeat
-(:func:`~metarouter_stats.evaluate_routers` on the pilot's queries, the held-out gold labels
-rectifying the fits' own predictions as pseudo-gold) scores every fit, so a repeat's
-differences between fits share its evaluation noise. :math:`m^*` is where the Meta-router's mean
+judge's labels: those of the queries first in one random order of the queries not held out (on
+paired data the same queries for every judge). One prediction-powered evaluation per repeat
+(:func:`~metarouter_stats.evaluate_routers`) scores every fit on the held-out queries and on the
+queries no fit of the repeat saw a label of, the held-out gold labels rectifying the fits' own
+predictions as pseudo-gold; a repeat's differences between fits share its evaluation noise. (A
+fit's prediction at a query it was fitted on follows that query's label noise, and on paired data
+the query's own gain that gold shares: as pseudo-gold there it inflated the Meta-routers' areas by
+0.003-0.006, 3-8 % of them, in ``benchmarks/judge_training``.) :math:`m^*` is where the Meta-router's mean
 area meets the gold-only mean curve (made non-decreasing by isotonic regression, linear between
 the grid's sizes).
 
@@ -220,7 +224,7 @@ def _design(n_g: int, base: Any, sizes: Any) -> tuple[int, int, np.ndarray]:
     if m0 >= top:
         raise ValueError(f"`base` must be below {top} (the gold queries left after {held_n} are held out); got {m0}.")
     if sizes is None:
-        grid = np.round(np.geomspace(max(5, m0 // 2), top, 10)).astype(int)
+        grid = np.round(np.geomspace(max(5, m0 // 2), top, 20)).astype(int)
         grid = grid[np.abs(grid - m0) > 0.1 * m0]  # base replaces a size next to it
         m = np.unique(np.concatenate([grid, [m0, top]]))
     else:
@@ -270,7 +274,7 @@ def judge_training_worth(
         m: the gold labels beside the judge's. Default 20 % of the gold queries (at least 10).
     sizes : array-like of int, optional
         The gold-only curve's sizes, increasing, from at most ``base`` to at most the gold queries
-        minus those held out (30 %, at least 10). Default: 10 sizes, geometric from half of ``base``
+        minus those held out (30 %, at least 10). Default: up to 20 sizes, geometric from half of ``base``
         (at least 5) to that largest size, with ``base`` among them (gold-only fits are cheap; a
         boosted gold-only curve can jump, e.g. where its trees first split, and a coarse grid would
         smear the jump into the worth).
@@ -348,20 +352,38 @@ def judge_training_worth(
     if combined:  # drawn after the others: the single fits are those of combined=False
         seeds = np.column_stack([seeds, gen.integers(2**31 - 1, size=reps)])
 
+    # one random order of the queries per repeat: every judge takes its N labels from the queries first in it
+    # (on paired data the same queries for every judge), so that many queries stay out of every fit
+    ranks = [np.argsort(np.random.default_rng(seeds[r, m.size]).permutation(repeats.n_units)) for r in range(reps)]
+
     def picks(r: int, k: int) -> np.ndarray:
-        """Judge k's N labels in repeat r: drawn among its rows of the queries not held out."""
+        """Judge k's N labels in repeat r: its rows of the queries not held out that come first in the order."""
         candidates = np.flatnonzero(judge_rows[names[k]] & ~repeats.held_rows[r])
-        return np.random.default_rng(seeds[r, m.size + k]).permutation(candidates)[:per]
+        return candidates[np.argsort(ranks[r][repeats.unit[candidates]], kind="stable")][:per]
+
+    every_pick = [np.concatenate([picks(r, k) for k in range(len(names))]) for r in range(reps)]
 
     def rows_of(r: int, j: int) -> np.ndarray:
         """Fit j of repeat r: gold-only at size m[j], or a judge's (all judges') Meta-router at ``m0``."""
-        if j < m.size:  # the judge rows not held out come along (RoutingData needs both sources; ignored)
-            return repeats.gold_rows(r, int(m[j])) | (~data.is_gold & ~repeats.held_rows[r])
+        if j < m.size:  # with the picked judge rows (RoutingData needs both sources; a gold-only router ignores them)
+            keep = repeats.gold_rows(r, int(m[j]))
+            keep[every_pick[r]] = True
+            return keep
         keep = repeats.gold_rows(r, m0)
         k = j - m.size
-        for pick in ([picks(r, k)] if k < len(names) else [picks(r, i) for i in range(len(names))]):
-            keep[pick] = True
+        keep[picks(r, k) if k < len(names) else every_pick[r]] = True
         return keep
+
+    def evaluated(r: int) -> np.ndarray:
+        """The queries repeat r is scored on: the held-out ones and those no fit of the repeat saw a label of.
+
+        A fit's prediction at a query whose label it was fitted on follows that label's noise (and, on paired
+        data, the query's own gain that gold shares); as pseudo-gold there it would inflate the areas.
+        """
+        touched = np.zeros(repeats.n_units, dtype=bool)
+        touched[repeats.unit[repeats.gold_rows(r, int(m.max()))]] = True
+        touched[repeats.unit[every_pick[r]]] = True
+        return ~touched
 
     X_all = repeats.X_units()
 
@@ -386,10 +408,11 @@ def judge_training_worth(
     labels = [f"gold m={int(s)}" for s in m] + [f"judge {j}" for j in rows_names]
     areas = np.empty((reps, len(labels)))
     for r in range(reps):
-        gold = repeats.held_out_gold(r)
-        preds = [out[(r, j)][0] for j in range(len(labels))]
+        keep_q = evaluated(r)
+        gold = repeats.held_out_gold(r)[keep_q]
+        preds = [out[(r, j)][0][keep_q] for j in range(len(labels))]
         # pseudo-gold: the largest gold-only fit and every single judge's Meta-router (functions of x fitted without
-        # the held-out queries), rectified by the held-out gold labels; PPI++ weighs them. Not the combined fit: a
+        # any label of these queries), rectified by the held-out gold labels; PPI++ weighs them. Not the combined fit: a
         # row "all judges" then leaves the others' numbers as they are without it
         pseudo = np.column_stack([preds[m.size - 1]] + preds[m.size:m.size + len(names)])
         ev = evaluate_routers(dict(zip(labels, preds, strict=True)), gold, pseudo_gold=pseudo, rates=EG_RATES,

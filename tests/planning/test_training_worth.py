@@ -80,6 +80,9 @@ def test_no_fit_sees_a_label_of_a_held_out_query_and_gold_subsets_are_nested(sim
             assert len(gold_ids) == int(tw.frame["base"].iloc[0])
             assert gold_ids <= golds[-1][1]  # the first `base` queries of the repeat's order
             assert len(judge_ids) == 150 and not held & set(judge_ids)
+        # paired data: every judge's labels come from the same queries, so that the others stay out of every fit
+        assert all(set(j) == set(metas[0][2]) for _, _, j in metas)
+        assert len(set(sim.train.query_ids) - seen - held) >= 100  # queries the repeat is also scored on
 
 
 def test_the_table_is_the_inversion_of_its_own_mean_areas(spied):
