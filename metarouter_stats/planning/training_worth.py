@@ -35,9 +35,12 @@ worth. Boosted gold-only curves are far from any parametric shape at small sizes
 twice the trees' leaf size, flat for a while after), which is why an earlier trial that
 extrapolated them was biased low by a factor of two or more.
 
-**What the interval covers.** A percentile interval over a bootstrap of the repeats: the noise of
-the subsets, the seeds and the held-out evaluation *given the pilot*, not the pilot's own
-sampling variation; ``benchmarks/judge_training`` compares it with the population worth of
+**What the interval covers.** The worth of the pilot's mean curves is known only up to the grid:
+a monotone gold-only curve may cross the Meta-router's area anywhere between the two sizes around
+the crossing (:func:`worth_bracket`). The interval runs from the lower percentile of the bracket's
+low end to the upper percentile of its high end over a bootstrap of the repeats: the noise of the
+subsets, the seeds and the held-out evaluation, and the grid's resolution, *given the pilot*, not
+the pilot's own sampling variation; ``benchmarks/judge_training`` compares it with the population worth of
 simulated judges (``docs/benchmarks.md``, "Training worth").
 """
 
@@ -56,7 +59,7 @@ from ..data import RoutingData, query_units
 from .curves import HeldOutRepeats
 from .selection import EG_RATES
 
-__all__ = ["TrainingWorth", "judge_training_worth", "worth_from_curves"]
+__all__ = ["TrainingWorth", "judge_training_worth", "worth_bracket", "worth_from_curves"]
 
 HELD_OUT_SHARE = 0.3
 MIN_HELD_OUT = 10
@@ -72,7 +75,8 @@ class TrainingWorth(ResultMixin):
         One row per judge (and ``"all judges"`` with ``combined``): ``judge``, ``n_judge_labels``
         (N, the judge labels in each Meta-router fit, the fewest over the repeats), ``base`` (m, the gold labels beside them), ``meta_area`` (mean EG area of the
         Meta-router), ``worth`` (W = m* - m gold labels), ``worth_low``, ``worth_high``
-        (percentile interval over the repeats; +-inf where censored) and ``censored``
+        (percentile interval over the repeats of the grid's bracket, :func:`worth_bracket`; inf
+        where the worth may lie beyond the largest size) and ``censored``
         (``"above"``: W is at least ``worth``; ``"below"``: at most ``worth``; ``"none"``).
     curve : pandas.DataFrame
         The gold-only curve: ``size``, ``area`` (mean over repeats), ``area_se`` (SD over repeats /
@@ -144,8 +148,9 @@ class TrainingWorth(ResultMixin):
             "the mean EG area (rates 0.2-0.8) of the Meta-router fitted on m gold labels and N judge labels; both "
             f"curves measured on the pilot by {self.n_repeats} repeats that hold out {self.held_out} gold queries "
             "(no label of a held-out query in any fit), never extrapolated: a worth beyond the sizes the pilot can fit "
-            f"is censored. {100 * self.confidence_level:.0f} % percentile intervals over a bootstrap of the repeats, "
-            "conditional on the pilot (not its own sampling variation).",
+            f"is censored. {100 * self.confidence_level:.0f} % intervals: percentiles over a bootstrap of the repeats of "
+            "the worths a monotone gold-only curve through the grid allows, conditional on the pilot (not its own "
+            "sampling variation).",
         ]
 
     def plot(self, ax: Any = None) -> Any:
@@ -210,6 +215,32 @@ def worth_from_curves(sizes: Any, gold_areas: Any, meta_area: float, base: int) 
     last = int(np.flatnonzero(fit <= a)[-1])  # the last size whose fitted area is at most a
     high = cross(last)
     return float(np.clip(base, low, high) - base), "none"
+
+
+def worth_bracket(sizes: Any, gold_areas: Any, meta_area: float, base: int) -> tuple[float, float]:
+    """``(low, high)``: every worth that a non-decreasing gold-only curve through the fitted values allows.
+
+    :func:`worth_from_curves` reads the curve linearly between sizes; a monotone curve may cross
+    ``meta_area`` anywhere between the largest size whose fitted area is below it and the smallest
+    whose area is above it (a boosted router's curve jumps). ``low`` is the former minus ``base``
+    (``-base`` where no size is below: no gold label at all), ``high`` the latter minus ``base``
+    (``inf`` where none is above: beyond the sizes fitted).
+
+    Examples
+    --------
+    >>> from metarouter_stats.planning.training_worth import worth_bracket
+    >>> worth_bracket([10, 20, 40], [0.0, 0.0, 0.3], 0.1, base=10)
+    (10.0, 30.0)
+    >>> worth_bracket([10, 20, 40], [0.1, 0.2, 0.3], 0.3, base=10)
+    (10.0, inf)
+    """
+    m = np.asarray(sizes, dtype=float)
+    fit = _isotonic(m, np.asarray(gold_areas, dtype=float))
+    a = float(meta_area)
+    below, above = m[fit < a], m[fit > a]
+    low = float(below.max()) if below.size else 0.0
+    high = float(above.min()) if above.size else np.inf
+    return low - base, high - base
 
 
 def _design(n_g: int, base: Any, sizes: Any) -> tuple[int, int, np.ndarray]:
@@ -421,21 +452,19 @@ def judge_training_worth(
     areas[np.abs(areas) < 1e-12] = 0.0  # a constant router (too few rows for a split): 0 up to rounding
     n_used = {j: int(np.min([out[(r, m.size + k)][1] for r in range(reps)])) for k, j in enumerate(rows_names)}
 
-    def worths(rows: np.ndarray) -> np.ndarray:
+    def brackets(rows: np.ndarray) -> np.ndarray:
+        """Per judge, the (low, high) bracket of the worth on the repeats ``rows``' mean curves."""
         mean = areas[rows].mean(axis=0)
-        vals = []
-        for k in range(len(rows_names)):
-            w, cens = worth_from_curves(m, mean[: m.size], mean[m.size + k], m0)
-            vals.append({"above": np.inf, "below": -np.inf}.get(cens, w))
-        return np.array(vals)
+        return np.array([worth_bracket(m, mean[: m.size], mean[m.size + k], m0) for k in range(len(rows_names))]).ravel()
 
-    draws = bootstrap(worths, reps, n_boot, boot_seed)
+    draws = bootstrap(brackets, reps, n_boot, boot_seed).reshape(n_boot, len(rows_names), 2)
     mean = areas.mean(axis=0)
     lo_q, hi_q = 0.5 - level / 2, 0.5 + level / 2
     records = []
     for k, j in enumerate(rows_names):
         w, cens = worth_from_curves(m, mean[: m.size], mean[m.size + k], m0)
-        lo, hi = np.quantile(draws[:, k], [lo_q, hi_q], method="inverted_cdf")
+        lo = np.quantile(draws[:, k, 0], lo_q, method="inverted_cdf")
+        hi = np.quantile(draws[:, k, 1], hi_q, method="inverted_cdf")
         records.append({"judge": j, "n_judge_labels": n_used[j], "base": m0, "meta_area": float(mean[m.size + k]),
                         "worth": w, "worth_low": float(lo), "worth_high": float(hi), "censored": cens})
     curve = pd.DataFrame({"size": m, "area": mean[: m.size],

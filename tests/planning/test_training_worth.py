@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import metarouter_stats as mrs
-from metarouter_stats.planning.training_worth import worth_from_curves
+from metarouter_stats.planning.training_worth import worth_bracket, worth_from_curves
 
 
 def test_the_worth_inverts_the_gold_curve_and_censors_outside_it():
@@ -29,6 +29,26 @@ def test_the_worth_inverts_the_gold_curve_and_censors_outside_it():
     assert worth_from_curves(sizes, flat, 0.1, base=20) == (30.0, "none")  # 40 + a quarter of the way to 80
     assert worth_from_curves(sizes, [0.0, 0.1, 0.1, 0.4], 0.1, base=50) == (-10.0, "none")  # [20, 40]: 40 nearest
     assert worth_from_curves(sizes, [0.0, 0.1, 0.1, 0.4], 0.1, base=10) == (10.0, "none")  # [20, 40]: 20 nearest
+
+
+def test_the_bracket_holds_every_worth_a_monotone_curve_through_the_grid_allows():
+    sizes, areas = np.array([10, 20, 40, 80]), np.array([0.0, 0.1, 0.3, 0.4])
+    rng = np.random.default_rng(0)
+    for a in (0.05, 0.1, 0.2, 0.35):
+        low, high = worth_bracket(sizes, areas, a, base=20)
+        w, _ = worth_from_curves(sizes, areas, a, base=20)
+        assert low <= w <= high
+        for _ in range(200):  # random non-decreasing curves on every integer size through the grid's values
+            m = np.arange(10, 81)
+            curve = np.empty(m.size)
+            for (s0, s1), (a0, a1) in zip(zip(sizes, sizes[1:]), zip(areas, areas[1:])):
+                inside = (m >= s0) & (m <= s1)
+                curve[inside] = np.sort(rng.uniform(a0, a1, inside.sum()))
+                curve[m == s0], curve[m == s1] = a0, a1
+            reach = m[np.argmax(curve >= a)] - 20
+            assert low <= reach <= high
+    assert worth_bracket(sizes, areas, 0.5, base=20) == (60.0, np.inf)  # beyond the grid: open above
+    assert worth_bracket(sizes, areas, 0.0, base=20) == (-20.0, 0.0)  # below the second size, at least no gold
 
 
 class _SpyGold(mrs.GoldOnlyRouter):
@@ -94,7 +114,7 @@ def test_the_table_is_the_inversion_of_its_own_mean_areas(spied):
         w, cens = worth_from_curves(sizes, mean[: sizes.size], mean[sizes.size + k], row["base"])
         assert (row["worth"], row["censored"]) == (w, cens)
         assert row["meta_area"] == pytest.approx(mean[sizes.size + k])
-        assert row["worth_low"] <= (w if cens == "none" else row["worth_high"]) <= row["worth_high"] or cens != "none"
+        assert row["worth_low"] <= w <= row["worth_high"]
     assert "worth for training" in tw.summary().lower()
     single = tw.frame[tw.frame["judge"] != "all judges"]
     assert tw.best() == single.sort_values("meta_area")["judge"].iloc[-1]
