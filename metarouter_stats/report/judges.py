@@ -90,8 +90,9 @@ def judges_report(comparison: JudgeComparison, *, title: str | None = None, desc
                       "of gold labels, the judge's labels give the Meta-router the EG area that the gold-only router "
                       "reaches with base + worth gold labels. Both curves are measured on the data by refits on "
                       "subsets that hold gold queries out, never extrapolated: a worth beyond the largest size the "
-                      "data can fit is censored ('above': at least that many). Intervals: bootstrap of the repeats, "
-                      "conditional on these data.")
+                      "data can fit is censored ('above': at least that many). Intervals: every worth a non-decreasing "
+                      "gold-only curve through the sizes fitted allows, over a bootstrap of the repeats, conditional "
+                      "on these data.")
         rep.table(training.frame)
         rep.table(training.curve)
         ax = training.plot()
