@@ -8,8 +8,15 @@ refit's EG area over usage rates 0.2-0.8 with the package's evaluation
 order (nested subsets), so that the sizes of a repeat share their evaluation noise and the
 curve's rise is measured far more precisely than its level. The held-out gold rows rectify a
 pseudo-gold on every pilot query, the prediction :math:`\hat\psi(x)` of the repeat's largest
-refit (prediction-powered; a function of x alone, not fitted on the held-out rows, so each
-estimate is unbiased for the refit's EG area on the pilot's query population).
+refit (prediction-powered; a function of x alone, not fitted on the held-out rows). **The areas
+lean high:** at a query whose judge label the refits were fitted on (every query not held out),
+that prediction follows the label's noise, and on paired data the query's own gain that gold
+shares, as the refits' rankings do, so the pseudo-gold flatters them there. The plan does not
+use the areas (kappa is measured on the refits' predictions); the areas and the asymptote ``a``
+do. :func:`~metarouter_stats.planning.training_worth.judge_training_worth`, which scores only the
+held-out queries and those no fit saw a label of, measured such a lean at 0.003-0.006 of an area
+near 0.1 with half the pilot's queries in its fits (``docs/benchmarks.md``, "Training worth"); the
+learning curve's own is not measured.
 
 **Extrapolation** (``method="variance"``, the default). The EG at usage rate q is
 :math:`\mathrm{Cov}(\psi, 1\{\hat\psi \text{ in the top } q\})`; where :math:`E[\psi \mid \hat\psi]`
