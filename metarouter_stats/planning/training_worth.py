@@ -310,9 +310,10 @@ def judge_training_worth(
         boosted gold-only curve can jump, e.g. where its trees first split, and a coarse grid would
         smear the jump into the worth).
     per_labels : int, default 1000
-        N: judge labels in each Meta-router fit, drawn at random (without replacement) among the
-        judge's labels of the queries not held out; all of them when there are fewer (the table
-        says how many).
+        N: judge labels in each Meta-router fit: the judge's labels of the queries that come first
+        in one random order of the queries not held out (per repeat, the same order for every
+        judge, so on paired data every judge's N labels are on the same queries and the others
+        stay out of every fit); all of them when there are fewer (the table says how many).
     n_repeats : int, default 12
         Repeats (held-out gold queries, order of the others, seeds): ``n_repeats x (len(sizes) +
         len(judges))`` fits, the judges' Meta-routers the costly ones.
