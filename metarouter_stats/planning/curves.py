@@ -11,9 +11,9 @@ pseudo-gold on every pilot query, the prediction :math:`\hat\psi(x)` of the repe
 refit (prediction-powered; a function of x alone, not fitted on the held-out rows). **The areas
 lean high:** at a query whose judge label the refits were fitted on (every query not held out),
 that prediction follows the label's noise, and on paired data the query's own gain that gold
-shares, as the refits' rankings do, so the pseudo-gold flatters them there. The plan does not
-use the areas (kappa is measured on the refits' predictions); the areas and the asymptote ``a``
-do. :func:`~metarouter_stats.planning.training_worth.judge_training_worth`, which scores only the
+shares, as the refits' rankings do, so the pseudo-gold flatters them there. The default plan
+(``method="variance"``) does not use the areas (kappa is measured on the refits' predictions);
+the areas, the asymptote ``a`` and ``method="power"``'s plan (fitted to the areas) do. :func:`~metarouter_stats.planning.training_worth.judge_training_worth`, which scores only the
 held-out queries and those no fit saw a label of, measured such a lean at 0.003-0.006 of an area
 near 0.1 with half the pilot's queries in its fits (``docs/benchmarks.md``, "Training worth"); the
 learning curve's own is not measured.
