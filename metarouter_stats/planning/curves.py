@@ -13,7 +13,8 @@ lean high:** at a query whose judge label the refits were fitted on (every query
 that prediction follows the label's noise, and on paired data the query's own gain that gold
 shares, as the refits' rankings do, so the pseudo-gold flatters them there. The default plan
 (``method="variance"``) does not use the areas (kappa is measured on the refits' predictions);
-the areas, the asymptote ``a`` and ``method="power"``'s plan (fitted to the areas) do. :func:`~metarouter_stats.planning.training_worth.judge_training_worth`, which scores only the
+the areas, the asymptote ``a`` and ``method="power"``'s plan (fitted to the areas) do.
+:func:`~metarouter_stats.planning.training_worth.judge_training_worth`, which scores only the
 held-out queries and those no fit saw a label of, measured such a lean at 0.003-0.006 of an area
 near 0.1 with half the pilot's queries in its fits (``docs/benchmarks.md``, "Training worth"); the
 learning curve's own is not measured.

@@ -235,7 +235,11 @@ def worth_bracket(sizes: Any, gold_areas: Any, meta_area: float, base: int) -> t
     (10.0, inf)
     """
     m = np.asarray(sizes, dtype=float)
-    fit = _isotonic(m, np.asarray(gold_areas, dtype=float))
+    return _bracket(m, _isotonic(m, np.asarray(gold_areas, dtype=float)), meta_area, base)
+
+
+def _bracket(m: np.ndarray, fit: np.ndarray, meta_area: float, base: int) -> tuple[float, float]:
+    """:func:`worth_bracket` on a curve already made non-decreasing (``fit`` at sizes ``m``)."""
     a = float(meta_area)
     below, above = m[fit < a], m[fit > a]
     low = float(below.max()) if below.size else 0.0
@@ -393,7 +397,8 @@ def judge_training_worth(
         candidates = np.flatnonzero(judge_rows[names[k]] & ~repeats.held_rows[r])
         return candidates[np.argsort(ranks[r][repeats.unit[candidates]], kind="stable")][:per]
 
-    every_pick = [np.concatenate([picks(r, k) for k in range(len(names))]) for r in range(reps)]
+    picked = [[picks(r, k) for k in range(len(names))] for r in range(reps)]  # drawn once, used by every fit
+    every_pick = [np.concatenate(p) for p in picked]
 
     def rows_of(r: int, j: int) -> np.ndarray:
         """Fit j of repeat r: gold-only at size m[j], or a judge's (all judges') Meta-router at ``m0``."""
@@ -403,7 +408,7 @@ def judge_training_worth(
             return keep
         keep = repeats.gold_rows(r, m0)
         k = j - m.size
-        keep[picks(r, k) if k < len(names) else every_pick[r]] = True
+        keep[picked[r][k] if k < len(names) else every_pick[r]] = True
         return keep
 
     def evaluated(r: int) -> np.ndarray:
@@ -456,7 +461,8 @@ def judge_training_worth(
     def brackets(rows: np.ndarray) -> np.ndarray:
         """Per judge, the (low, high) bracket of the worth on the repeats ``rows``' mean curves."""
         mean = areas[rows].mean(axis=0)
-        return np.array([worth_bracket(m, mean[: m.size], mean[m.size + k], m0) for k in range(len(rows_names))]).ravel()
+        fit = _isotonic(m, mean[: m.size])  # one monotone gold-only curve per draw, for every judge
+        return np.array([_bracket(m.astype(float), fit, mean[m.size + k], m0) for k in range(len(rows_names))]).ravel()
 
     draws = bootstrap(brackets, reps, n_boot, boot_seed).reshape(n_boot, len(rows_names), 2)
     mean = areas.mean(axis=0)
